@@ -1,0 +1,87 @@
+/**
+ * The job: what to plan for. Model fields carry Megatron-LM's own argument names (snake_case) so users can
+ * copy them from launch scripts; every default is resolved by the loader, so downstream code never sees
+ * `undefined` here.
+ */
+export type Precision = 'bf16' | 'fp8';
+export type Recompute = 'none' | 'selective' | 'full';
+export type Dispatcher = 'alltoall' | 'allgather' | 'flex';
+
+export interface ModelSpec {
+  name: string;
+  num_layers: number;
+  hidden_size: number;
+  num_attention_heads: number;
+  /** = num_attention_heads when the model has no GQA. */
+  num_query_groups: number;
+  /** Head dimension; default hidden_size / num_attention_heads. */
+  kv_channels: number;
+  ffn_hidden_size: number;
+  vocab_size: number;
+  /** Megatron pads the vocabulary to a multiple of this × TP (default 128). */
+  make_vocab_size_divisible_by: number;
+  /** Default max(seq_length, 4096) is resolved by the loader against training.seq_length. */
+  max_position_embeddings: number;
+  swiglu: boolean;
+  untie_embeddings_and_output_weights: boolean;
+  normalization: 'RMSNorm' | 'LayerNorm';
+  position_embedding_type: 'rope' | 'learned_absolute' | 'none';
+  add_qkv_bias: boolean;
+  qk_layernorm: boolean;
+  /** 0 = dense model. */
+  num_experts: number;
+  moe_router_topk: number;
+  moe_ffn_hidden_size: number;
+  /** 0 = no shared expert. */
+  moe_shared_expert_intermediate_size: number;
+  /** Int N (layer i is MoE iff i % N == 0) or an explicit 0/1 list of length num_layers. */
+  moe_layer_freq: number | number[];
+  /** Router options, emitted as they are by the Megatron export. */
+  moe_router_score_function: 'softmax' | 'sigmoid';
+  moe_router_pre_softmax: boolean;
+  moe_router_num_groups: number; // 0 = no group-limited routing
+  moe_router_group_topk: number; // 0 = none
+  moe_router_topk_scaling_factor: number; // 0 = unset
+  moe_router_enable_expert_bias: boolean;
+  moe_router_load_balancing_type: 'aux_loss' | 'seq_aux_loss' | 'global_aux_loss' | 'sinkhorn' | 'none';
+  moe_aux_loss_coeff: number;
+  multi_latent_attention: boolean;
+  /** 0 = no q-LoRA (only meaningful with MLA). */
+  q_lora_rank: number;
+  kv_lora_rank: number;
+  qk_head_dim: number;
+  qk_pos_emb_head_dim: number;
+  v_head_dim: number;
+  /** Multi-token-prediction layers (DeepSeek-V3: 1); 0 = none. */
+  mtp_num_layers: number;
+}
+
+export interface TrainingSpec {
+  seq_length: number;
+  global_batch_size: number;
+  precision: Precision;
+}
+
+export interface ClusterSpec {
+  /** Name of a calibration file in cost-models/ (without .yaml). */
+  gpu: string;
+  gpus: number;
+  gpus_per_node: number;
+}
+
+export interface Job {
+  /** The file the job was read from (for error messages and reports). */
+  source: string;
+  model: ModelSpec;
+  training: TrainingSpec;
+  cluster: ClusterSpec;
+}
+
+/** Facts derived once per job from the model (never per candidate). */
+export interface ModelShape {
+  isMoe: boolean;
+  /** 1 where layer i is an MoE layer, 0 where dense; length num_layers. */
+  moeLayerMask: Uint8Array;
+  numMoeLayers: number;
+  numDenseLayers: number;
+}
