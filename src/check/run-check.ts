@@ -1,0 +1,171 @@
+import fs from 'node:fs';
+import Table from 'cli-table3';
+import type { Piscina } from 'piscina';
+import type { Job, ModelShape } from '../spec/types.js';
+import { loadJob, type JobOverrides } from '../spec/load-job.js';
+import { modelShape } from '../spec/shape.js';
+import { loadCalibration } from '../cost/calibration.js';
+import { makeScoreContext, scorePlan } from '../cost/score.js';
+import { newEstimate, type Estimate } from '../cost/estimate.js';
+import { applyFixes, checkPlan, loadSearchSpace } from '../enumerate/index.js';
+import type { Plan } from '../enumerate/plan.js';
+import { runSearch, type SearchResult } from '../search/pool.js';
+import type { RankOptions } from '../search/objective.js';
+import { estimateToJson } from '../render/plan-json.js';
+import { planAtRank, readPlansFile } from '../render/plans-file.js';
+import { GIB } from '../render/numbers.js';
+import { TIME_TERM_LABELS } from '../render/cost-shares.js';
+import { buildResult } from '../cli/tune-result.js';
+import type { CheckOutcome, JobCheckReport } from './check-types.js';
+
+export interface CheckOptions {
+  rank: number;
+  /** Relative throughput slack, e.g. 0.03. */
+  tolerance: number;
+  update: boolean;
+  space?: string;
+  fix?: string;
+  workers: number;
+  /** Plans kept in a baseline written by --update. */
+  keepTop: number;
+}
+
+/** Runs the four checks of one job against its baseline (and rewrites the baseline with --update). */
+export async function checkJob(jobFile: string, baselineFile: string, overrides: JobOverrides, opts: CheckOptions,
+  pool: Piscina | null): Promise<JobCheckReport> {
+  const job = loadJob(jobFile, overrides);
+  const shape = modelShape(job.model);
+  let space = loadSearchSpace(opts.space);
+  if (opts.fix) space = applyFixes(space, opts.fix);
+  const calibration = loadCalibration(job.cluster.gpu);
+  const ctx = makeScoreContext(job, shape, calibration);
+  const rankOpts: RankOptions = { objective: 'throughput', minTokensPerSPerGpu: 0, topK: Math.max(opts.keepTop, opts.rank), pareto: false };
+  const report: JobCheckReport = {
+    job_file: jobFile, baseline_file: baselineFile, rank: opts.rank, tolerance: opts.tolerance, passed: true,
+    baseline_tokens_per_s_per_gpu_recorded: null, baseline_tokens_per_s_per_gpu_now: null, best_tokens_per_s_per_gpu_now: null,
+    checks: [], updated: false,
+  };
+  const search = await runSearch({ job, space, calibration, rank: rankOpts, workers: opts.workers }, pool);
+  const best = search.top[0] ?? null;
+  report.best_tokens_per_s_per_gpu_now = best ? round(best.estimate.tokensPerSPerGpu) : null;
+
+  if (opts.update && !fs.existsSync(baselineFile)) {
+    writeBaseline(baselineFile, job, shape, opts, search);
+    report.updated = true;
+    report.checks.push({ name: 'best', status: 'pass', message: `baseline created with the current best (${fmtTps(best?.estimate.tokensPerSPerGpu)} tokens/s/GPU)`, details: [] });
+    return report;
+  }
+
+  const pf = readPlansFile(baselineFile);
+  const { plan, json } = planAtRank(pf, opts.rank);
+  const recorded = json.estimate?.tokens_per_s_per_gpu;
+  report.baseline_tokens_per_s_per_gpu_recorded = typeof recorded === 'number' ? recorded : null;
+
+  // 1. Megatron would still accept the plan for the current job.
+  const broken = checkPlan(job, shape, plan);
+  let est: Estimate | null = null;
+  if (broken.length > 0) {
+    report.checks.push({
+      name: 'valid', status: 'fail',
+      message: `baseline plan ${opts.rank} is no longer valid for ${jobFile}: it breaks ${broken.length} Megatron rule(s)`,
+      details: broken.map((b) => `${b.rule}: ${b.reason}`),
+    });
+    report.checks.push({ name: 'fits', status: 'skip', message: 'not scored: the plan is invalid', details: [] });
+  } else {
+    report.checks.push({ name: 'valid', status: 'pass', message: `baseline plan ${opts.rank} is still valid`, details: [] });
+    // 2. It still fits in memory.
+    est = scorePlan(ctx, plan, newEstimate());
+    report.baseline_tokens_per_s_per_gpu_now = round(est.tokensPerSPerGpu);
+    const mem = estimateToJson(est).memory_breakdown_gib;
+    const memLine = Object.entries(mem).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+    report.checks.push(est.fits
+      ? { name: 'fits', status: 'pass', message: `fits: peak ${(est.peakMemBytes / GIB).toFixed(1)} of ${(est.usableMemBytes / GIB).toFixed(1)} GiB usable`, details: [] }
+      : {
+        name: 'fits', status: 'fail',
+        message: `no longer fits: peak ${(est.peakMemBytes / GIB).toFixed(1)} GiB exceeds ${(est.usableMemBytes / GIB).toFixed(1)} GiB usable`,
+        details: [`memory breakdown (GiB): ${memLine}`],
+      });
+  }
+
+  // 3. No plan beats it by more than the tolerance.
+  const nowTps = est && est.fits ? est.tokensPerSPerGpu : 0;
+  if (!best) {
+    report.checks.push({ name: 'best', status: 'fail', message: 'the current search finds no plan that fits (see `moefold tune`)', details: [] });
+  } else if (best.estimate.tokensPerSPerGpu > nowTps * (1 + opts.tolerance)) {
+    const gain = nowTps > 0 ? `${(100 * (best.estimate.tokensPerSPerGpu / nowTps - 1)).toFixed(1)}% faster` : 'the baseline cannot run';
+    report.checks.push({
+      name: 'best', status: 'fail',
+      message: `a better plan exists: ${fmtTps(best.estimate.tokensPerSPerGpu)} vs ${fmtTps(nowTps)} tokens/s/GPU (${gain}, tolerance ${(100 * opts.tolerance).toFixed(1)}%)`,
+      details: sideBySide(job, plan, est, best.plan, best.estimate).split('\n'),
+    });
+  } else {
+    report.checks.push({ name: 'best', status: 'pass', message: `still the best within ${(100 * opts.tolerance).toFixed(1)}% (best found ${fmtTps(best.estimate.tokensPerSPerGpu)} tokens/s/GPU)`, details: [] });
+  }
+
+  // 4. Its own predicted throughput did not fall against what the baseline recorded.
+  if (est === null || typeof recorded !== 'number') {
+    report.checks.push({ name: 'regression', status: 'skip', message: est === null ? 'not scored: the plan is invalid' : 'the baseline records no throughput', details: [] });
+  } else if (est.tokensPerSPerGpu < recorded * (1 - opts.tolerance)) {
+    report.checks.push({
+      name: 'regression', status: 'fail',
+      message: `regression: predicted ${fmtTps(est.tokensPerSPerGpu)} tokens/s/GPU, ${(100 * (1 - est.tokensPerSPerGpu / recorded)).toFixed(1)}% below the recorded ${fmtTps(recorded)}`,
+      details: movedTerms(json.estimate?.time_breakdown_s, estimateToJson(est).time_breakdown_s),
+    });
+  } else {
+    report.checks.push({ name: 'regression', status: 'pass', message: `no regression: ${fmtTps(est.tokensPerSPerGpu)} vs recorded ${fmtTps(recorded)} tokens/s/GPU`, details: [] });
+  }
+
+  report.passed = report.checks.every((c) => c.status !== 'fail');
+  if (opts.update) {
+    writeBaseline(baselineFile, job, shape, opts, search);
+    report.updated = true;
+  }
+  return report;
+}
+
+function writeBaseline(file: string, job: Job, shape: ModelShape, opts: CheckOptions, search: SearchResult): void {
+  const result = buildResult(job, shape, { objective: 'throughput', space: opts.space, timing: false, pareto: false }, search);
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, `${JSON.stringify(result, null, 2)}\n`);
+  fs.renameSync(tmp, file);
+}
+
+/** Step-time terms whose seconds changed, largest change first. */
+export function movedTerms(before: Record<string, number> | undefined, after: Record<string, number>): string[] {
+  if (!before) return ['the baseline records no time breakdown'];
+  const rows = Object.keys(after)
+    .map((k) => ({ k, b: before[k] ?? 0, a: after[k] }))
+    .filter((r) => Math.abs(r.a - r.b) > 1e-9)
+    .sort((x, y) => Math.abs(y.a - y.b) - Math.abs(x.a - x.b) || x.k.localeCompare(y.k));
+  return rows.length === 0 ? ['no step-time term moved (the throughput change comes from elsewhere)']
+    : rows.map((r) => `${r.k}: ${r.b.toFixed(4)} s → ${r.a.toFixed(4)} s (${r.a > r.b ? '+' : ''}${(r.a - r.b).toFixed(4)} s)`);
+}
+
+function sideBySide(job: Job, basePlan: Plan, baseEst: Estimate | null, bestPlan: Plan, bestEst: Estimate): string {
+  const isMoe = job.model.num_experts > 0;
+  const t = new Table({ head: ['', 'baseline', 'best now'], style: { head: [], border: [], compact: true } });
+  const row = (label: string, f: (p: Plan) => string | number) => t.push([label, String(f(basePlan)), String(f(bestPlan))]);
+  row('TP·CP·DP·PP', (p) => `${p.tp}·${p.cp}·${p.dp}·${p.pp}`);
+  row('VPP', (p) => p.vpp);
+  if (isMoe) row('ETP·EP·EDP', (p) => `${p.etp}·${p.ep}·${p.edp}`);
+  row('first/last stage layers', (p) => `${p.firstStageLayers}/${p.lastStageLayers}`);
+  row('MBS', (p) => p.microBatchSize);
+  row('recompute', (p) => p.recompute);
+  if (isMoe) row('dispatcher', (p) => p.dispatcher);
+  t.push(['tokens/s/GPU', baseEst ? fmtTps(baseEst.tokensPerSPerGpu) : '-', fmtTps(bestEst.tokensPerSPerGpu)]);
+  t.push(['peak GiB', baseEst ? (baseEst.peakMemBytes / GIB).toFixed(1) : '-', (bestEst.peakMemBytes / GIB).toFixed(1)]);
+  for (const k of Object.keys(TIME_TERM_LABELS) as (keyof typeof TIME_TERM_LABELS)[]) {
+    const b = baseEst ? baseEst.time[k] : 0;
+    const a = bestEst.time[k];
+    if (a > 0 || b > 0) t.push([`${TIME_TERM_LABELS[k]} s`, baseEst ? b.toFixed(3) : '-', a.toFixed(3)]);
+  }
+  return t.toString();
+}
+
+function fmtTps(x: number | undefined): string {
+  return x === undefined ? '-' : Math.round(x).toLocaleString('en-US');
+}
+
+function round(x: number): number {
+  return Number(x.toPrecision(6));
+}

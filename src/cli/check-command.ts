@@ -1,0 +1,105 @@
+import fs from 'node:fs';
+import type { Argv } from 'yargs';
+import { InputError } from '../spec/errors.js';
+import { checkJob, type CheckOptions } from '../check/run-check.js';
+import { findJobBaselinePairs, type JobBaselinePair } from '../check/find-pairs.js';
+import { renderJunit } from '../check/junit.js';
+import type { JobCheckReport } from '../check/check-types.js';
+import { createSearchPool, defaultWorkerCount } from '../search/pool.js';
+import { withJobOverrides, overridesFrom, type JobOverrideArgs } from './job-options.js';
+
+interface CheckArgs extends JobOverrideArgs {
+  target: string;
+  baseline?: string;
+  rank: number;
+  tolerance: number;
+  format: string;
+  junit?: string;
+  update: boolean;
+  space?: string;
+  fix?: string;
+  workers?: number;
+}
+
+export function registerCheck(cli: Argv, setExit: (code: number) => void): void {
+  cli.command<CheckArgs>(
+    'check <target>',
+    'CI check: is the committed plan still valid, does it fit, is it still (close to) the best, did it regress?',
+    (y) => withJobOverrides(y)
+      .positional('target', { type: 'string', demandOption: true, describe: 'A job file (with --baseline), or a folder of NAME.yaml jobs with NAME.baseline.json beside each' })
+      .option('baseline', { type: 'string', describe: 'plans.json of the committed plan (job-file mode)' })
+      .option('rank', { type: 'number', default: 1, describe: 'Which plan of the baseline is the committed one' })
+      .option('tolerance', { type: 'number', default: 0.03, describe: 'Relative throughput slack before "a better plan exists" or "regression" fails' })
+      .option('format', { type: 'string', choices: ['text', 'json'], default: 'text' })
+      .option('junit', { type: 'string', describe: 'Also write a JUnit XML report to this file' })
+      .option('update', { type: 'boolean', default: false, describe: 'Rewrite the baseline(s) with the current best (for a deliberate change)' })
+      .option('space', { type: 'string', describe: 'Search-space file (default search-spaces/default.yaml)' })
+      .option('fix', { type: 'string', describe: 'Pin dimensions of the search, e.g. tp=2,ep=8' })
+      .option('workers', { type: 'number', describe: 'Worker threads (default: the machine\'s cores; 0 = no pool)' })
+      .example('$0 check model.yaml --baseline plans/plans.json', 'Exit 1 when the committed plan went stale')
+      .example('$0 check jobs/ --junit report.xml', 'Every NAME.yaml in jobs/ against NAME.baseline.json')
+      .example('$0 check jobs/ --update', 'Accept the current best plans as the new baselines'),
+    async (args) => {
+      setExit(await runCheck(args));
+    },
+  );
+}
+
+async function runCheck(args: CheckArgs): Promise<number> {
+  if (!(args.tolerance >= 0 && args.tolerance < 1)) throw new InputError(`--tolerance: must be a fraction in [0, 1) (got ${args.tolerance})`);
+  if (!Number.isInteger(args.rank) || args.rank < 1) throw new InputError(`--rank: must be an integer >= 1 (got ${args.rank})`);
+  let isDir = false;
+  try {
+    isDir = fs.statSync(args.target).isDirectory();
+  } catch {
+    throw new InputError(`${args.target}: no such file or folder`);
+  }
+  let pairs: JobBaselinePair[];
+  if (isDir) {
+    if (args.baseline) throw new InputError('--baseline: not used with a folder (each NAME.yaml is checked against NAME.baseline.json)');
+    pairs = findJobBaselinePairs(args.target, args.update);
+  } else {
+    if (!args.baseline) throw new InputError('--baseline: required when the target is a job file (the plans.json holding the committed plan)');
+    if (!args.update && !fs.existsSync(args.baseline)) throw new InputError(`--baseline: ${args.baseline} does not exist (create it with --update)`);
+    pairs = [{ job: args.target, baseline: args.baseline }];
+  }
+  const workers = args.workers ?? defaultWorkerCount();
+  const opts: CheckOptions = {
+    rank: args.rank, tolerance: args.tolerance, update: args.update, space: args.space, fix: args.fix, workers, keepTop: 5,
+  };
+  const pool = createSearchPool(workers);
+  const reports: JobCheckReport[] = [];
+  try {
+    for (const pair of pairs) reports.push(await checkJob(pair.job, pair.baseline, overridesFrom(args), opts, pool));
+  } finally {
+    await pool?.destroy();
+  }
+  if (args.junit) {
+    try {
+      fs.writeFileSync(args.junit, renderJunit(reports));
+    } catch (e) {
+      throw new InputError(`--junit: cannot write ${args.junit} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+  const passed = reports.every((r) => r.passed);
+  if (args.format === 'json') {
+    process.stdout.write(`${JSON.stringify({ passed, updated: args.update, jobs: reports }, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${renderCheckText(reports)}\n`);
+  }
+  return passed || args.update ? 0 : 1;
+}
+
+export function renderCheckText(reports: JobCheckReport[]): string {
+  const lines: string[] = [];
+  for (const r of reports) {
+    lines.push(`${r.passed ? 'PASS' : 'FAIL'} ${r.job_file} (baseline ${r.baseline_file}, plan ${r.rank})${r.updated ? ' — baseline updated' : ''}`);
+    for (const c of r.checks) {
+      lines.push(`  ${c.status.padEnd(4)} ${c.name.padEnd(10)} ${c.message}`);
+      for (const d of c.details) lines.push(`       ${d}`);
+    }
+  }
+  const failed = reports.filter((r) => !r.passed).length;
+  lines.push(`moefold check: ${reports.length - failed} of ${reports.length} job(s) passed${failed ? `, ${failed} failed` : ''}`);
+  return lines.join('\n');
+}

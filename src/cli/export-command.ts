@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import yaml from 'js-yaml';
+import type { Argv } from 'yargs';
+import { InputError } from '../spec/errors.js';
+import { modelShape } from '../spec/shape.js';
+import { EXPORT_FORMATS, exportPlan, type ExportFormat } from '../export/index.js';
+import { planAtRank, readPlansFile } from '../render/plans-file.js';
+
+const STRUCTURED = ['json', 'yaml'] as const;
+export const ALL_EXPORT_FORMATS: readonly string[] = [...EXPORT_FORMATS, ...STRUCTURED];
+
+/** `a,b,c` → validated list of launch formats (json/yaml are not launch configs). */
+export function parseExportFormats(list: string, flag: string): ExportFormat[] {
+  const out: ExportFormat[] = [];
+  for (const raw of list.split(',')) {
+    const f = raw.trim();
+    if (!(EXPORT_FORMATS as readonly string[]).includes(f)) {
+      throw new InputError(`${flag}: unknown format "${f}" (allowed: ${EXPORT_FORMATS.join(', ')})`);
+    }
+    if (!out.includes(f as ExportFormat)) out.push(f as ExportFormat);
+  }
+  return out;
+}
+
+interface ExportArgs {
+  plans: string;
+  rank: number;
+  format: string;
+  output?: string;
+}
+
+export function registerExport(cli: Argv, setExit: (code: number) => void): void {
+  cli.command<ExportArgs>(
+    'export <plans>',
+    'Write the launch config of one plan from a plans.json (Megatron args, torchrun, SLURM, Megatron-Bridge, torchtitan)',
+    (y) => y
+      .positional('plans', { type: 'string', describe: 'plans.json written by `moefold tune --out` or `--format json`', demandOption: true })
+      .option('rank', { type: 'number', default: 1, describe: 'Which plan (1 = best)' })
+      .option('format', { type: 'string', choices: ALL_EXPORT_FORMATS as string[], demandOption: true, describe: 'Output format' })
+      .option('output', { alias: 'o', type: 'string', describe: 'Write to this file instead of stdout' })
+      .example('$0 export out/plans.json --format slurm -o train.sbatch', 'SLURM script for the best plan')
+      .example('$0 export out/plans.json --rank 2 --format megatron', 'Megatron-LM flags and environment of plan 2'),
+    (args) => {
+      const pf = readPlansFile(args.plans);
+      const { plan, json } = planAtRank(pf, args.rank);
+      let text: string;
+      if (args.format === 'json') text = `${JSON.stringify(json, null, 2)}\n`;
+      else if (args.format === 'yaml') text = yaml.dump(json, { lineWidth: -1, noRefs: true });
+      else text = exportPlan(args.format as ExportFormat, pf.job, modelShape(pf.job.model), plan, { rank: args.rank });
+      if (args.output) {
+        const tmp = `${args.output}.tmp-${process.pid}`;
+        try {
+          fs.writeFileSync(tmp, text, { mode: /\.(sh|sbatch)$/.test(args.output) ? 0o755 : 0o644 });
+          fs.renameSync(tmp, args.output);
+        } catch (e) {
+          fs.rmSync(tmp, { force: true });
+          throw new InputError(`--output: cannot write ${args.output} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        }
+      } else {
+        process.stdout.write(text);
+      }
+      setExit(0);
+    },
+  );
+}

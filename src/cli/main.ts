@@ -1,0 +1,54 @@
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { InputError } from '../spec/errors.js';
+import { registerTune } from './tune-command.js';
+import { registerScore } from './score-command.js';
+import { registerExport } from './export-command.js';
+import { registerCheck } from './check-command.js';
+
+/** Exit codes: 0 ok, 1 a check failed / no result, 2 bad input, 130 interrupted. */
+export async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes('--debug');
+  let exitCode = 0;
+  const setExit = (code: number) => { exitCode = code; };
+  const cli = yargs(argv)
+    .scriptName('moefold')
+    .usage('$0 <command> [options]\n\nPlans MoE Parallel Folding layouts for Megatron-Core training: enumerates every\n'
+      + 'mapping Megatron accepts, scores step time and memory, ranks them, exports launch configs.')
+    .option('debug', { type: 'boolean', describe: 'Print stack traces on errors', global: true })
+    .strict()
+    .demandCommand(1, 'Give a command: tune, score, export or check (see --help).')
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new InputError(`moefold: ${msg}`);
+    })
+    .epilogue('Docs: README.md. Exit codes: 0 ok, 1 a check failed or no plan fits, 2 bad input, 130 interrupted.');
+  registerTune(cli, setExit);
+  registerScore(cli, setExit);
+  registerExport(cli, setExit);
+  registerCheck(cli, setExit);
+  try {
+    await cli.parseAsync();
+    return exitCode;
+  } catch (err) {
+    if (err instanceof InputError) {
+      process.stderr.write(`${firstLine(err.message)}\n`);
+      if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+      return 2;
+    }
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`moefold: internal error: ${firstLine(msg)}${debug ? '' : ' (run with --debug for details)'}\n`);
+    if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+function firstLine(s: string): string {
+  // Input errors are one line by construction; explanations of empty searches may carry more lines.
+  return s.trimEnd();
+}

@@ -1,0 +1,54 @@
+import type { Argv } from 'yargs';
+import { loadJob } from '../spec/load-job.js';
+import { modelShape } from '../spec/shape.js';
+import { describeJob } from '../spec/describe.js';
+import { InputError } from '../spec/errors.js';
+import { loadCalibration } from '../cost/calibration.js';
+import { makeScoreContext, scorePlan } from '../cost/score.js';
+import { newEstimate } from '../cost/estimate.js';
+import { checkPlan, parsePlanSpec } from '../enumerate/index.js';
+import { planToJson } from '../render/plan-json.js';
+import { renderExplain } from '../render/explain.js';
+import { megatronLaunch } from '../export/index.js';
+import { withJobOverrides, overridesFrom, type JobOverrideArgs } from './job-options.js';
+import { printStructured } from './output.js';
+
+interface ScoreArgs extends JobOverrideArgs {
+  job: string;
+  plan: string;
+  format: string;
+}
+
+export function registerScore(cli: Argv, setExit: (code: number) => void): void {
+  cli.command<ScoreArgs>(
+    'score <job>',
+    'Estimate step time, throughput and memory of one plan, with the full breakdown',
+    (y) => withJobOverrides(y)
+      .positional('job', { type: 'string', describe: 'Job file (YAML) or a Hugging Face config.json', demandOption: true })
+      .option('plan', {
+        type: 'string', demandOption: true,
+        describe: 'The plan: tp,cp,pp,vpp,ep,etp,mbs,recompute,dispatcher,first,last,distopt (unset fields take Megatron-LM defaults)',
+      })
+      .option('format', { type: 'string', choices: ['table', 'json', 'yaml'], default: 'table' })
+      .example('$0 score fixtures/models/mixtral-8x22b.yaml --plan tp=2,pp=8,vpp=7,ep=8,etp=1', 'The model-zoo plan for Mixtral 8x22B'),
+    async (args) => {
+      const job = loadJob(args.job, overridesFrom(args));
+      const shape = modelShape(job.model);
+      const plan = parsePlanSpec(args.plan, job, shape);
+      const broken = checkPlan(job, shape, plan);
+      if (broken.length > 0) {
+        throw new InputError(`--plan: Megatron-Core would refuse this plan: ${broken.map((v) => `${v.rule} (${v.reason})`).join('; ')}`);
+      }
+      const ctx = makeScoreContext(job, shape, loadCalibration(job.cluster.gpu));
+      const est = scorePlan(ctx, plan, newEstimate());
+      const { args: megatronArgs, env } = megatronLaunch(job, shape, plan);
+      const launch = { megatron_args: megatronArgs, env };
+      if (args.format === 'table') {
+        process.stdout.write(`${renderExplain(job, plan, est, describeJob(job), launch)}\n`);
+      } else {
+        printStructured(planToJson(1, plan, est, launch), args.format);
+      }
+      setExit(est.fits ? 0 : 1);
+    },
+  );
+}

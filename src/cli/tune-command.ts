@@ -1,0 +1,145 @@
+import type { Argv } from 'yargs';
+import { loadJob } from '../spec/load-job.js';
+import { modelShape } from '../spec/shape.js';
+import { describeJob } from '../spec/describe.js';
+import { InputError } from '../spec/errors.js';
+import { loadCalibration } from '../cost/calibration.js';
+import { applyFixes, loadSearchSpace, explainEmpty } from '../enumerate/index.js';
+import { defaultWorkerCount, runSearch } from '../search/pool.js';
+import { OBJECTIVES, type Objective, type RankOptions } from '../search/objective.js';
+import { makeProgressPrinter } from '../render/progress.js';
+import { renderPlansTable } from '../render/plans-table.js';
+import { renderExplain } from '../render/explain.js';
+import { buildResult, explainNoFit, writeOutDir } from './tune-result.js';
+import { withJobOverrides, overridesFrom, type JobOverrideArgs } from './job-options.js';
+import { printStructured } from './output.js';
+import { dryRun } from './dry-run.js';
+import { parseExportFormats } from './export-command.js';
+
+interface TuneArgs extends JobOverrideArgs {
+  job: string;
+  space?: string;
+  fix?: string;
+  objective: string;
+  minThroughput?: number;
+  top: number;
+  pareto: boolean;
+  workers?: number;
+  format: string;
+  out?: string;
+  export?: string;
+  explain?: number;
+  quiet: boolean;
+  dryRun: boolean;
+  timing: boolean;
+}
+
+export function registerTune(cli: Argv, setExit: (code: number) => void): void {
+  cli.command<TuneArgs>(
+    'tune <job>',
+    'Search every valid folded mapping for a job and print the best plans',
+    (y) => withJobOverrides(y)
+      .positional('job', { type: 'string', describe: 'Job file (YAML) or a Hugging Face config.json', demandOption: true })
+      .option('space', { type: 'string', describe: 'Search-space file (default search-spaces/default.yaml)' })
+      .option('fix', { type: 'string', describe: 'Pin dimensions, e.g. tp=2,ep=8,recompute=none' })
+      .option('objective', { type: 'string', choices: OBJECTIVES as unknown as string[], default: 'throughput', describe: 'Rank by tokens/s/GPU, or by lowest peak memory' })
+      .option('min-throughput', { type: 'number', describe: 'With --objective memory: minimum tokens/s/GPU a plan must reach' })
+      .option('top', { type: 'number', default: 10, describe: 'How many plans to show and keep' })
+      .option('pareto', { type: 'boolean', default: false, describe: 'Also show the Pareto front of throughput vs peak memory' })
+      .option('workers', { type: 'number', describe: 'Worker threads (default: the machine\'s cores; 0 = no pool)' })
+      .option('format', { type: 'string', choices: ['table', 'json', 'yaml'], default: 'table', describe: 'Output format' })
+      .option('out', { type: 'string', describe: 'Write plans.json and launch configs for the top plans into this folder' })
+      .option('export', { type: 'string', describe: 'With --out: launch formats to write, e.g. torchrun,slurm,megatron (default torchrun)' })
+      .option('explain', { type: 'number', describe: 'Also print the full breakdown of plan N' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'No progress on stderr' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'Only enumerate: count candidates, valid plans and what each rule pruned' })
+      .option('timing', { type: 'boolean', default: true, describe: 'Record wall time in the result (--no-timing: byte-identical JSON run to run)' })
+      .example('$0 tune fixtures/models/mixtral-8x22b.yaml --gpus 128', 'Best plans for Mixtral 8x22B on 128 H100s')
+      .example('$0 tune deepseek-v3.yaml --gpus 1024 --fix tp=1,dispatcher=flex --top 5', 'Pin TP and the dispatcher')
+      .example('$0 tune job.yaml --objective memory --min-throughput 3000', 'Smallest footprint above a speed floor')
+      .example('$0 tune job.yaml --out plans/ --export torchrun,slurm', 'Save plans.json and launch scripts')
+      .example('$0 tune job.yaml --dry-run', 'Show how many mappings Megatron would accept, and why the rest are refused'),
+    async (args) => {
+      setExit(await runTune(args));
+    },
+  );
+}
+
+async function runTune(args: TuneArgs): Promise<number> {
+  const job = loadJob(args.job, overridesFrom(args));
+  const shape = modelShape(job.model);
+  let space = loadSearchSpace(args.space);
+  if (args.fix) space = applyFixes(space, args.fix);
+  const calibration = loadCalibration(job.cluster.gpu);
+  if (!Number.isInteger(args.top) || args.top < 1) throw new InputError(`--top: must be an integer >= 1 (got ${args.top})`);
+  if (args.explain !== undefined && (!Number.isInteger(args.explain) || args.explain < 1 || args.explain > args.top)) {
+    throw new InputError(`--explain: must be a rank between 1 and --top ${args.top} (got ${args.explain})`);
+  }
+  const exportFormats = args.out ? parseExportFormats(args.export ?? 'torchrun', '--export') : [];
+  if (args.export && !args.out) throw new InputError('--export: needs --out DIR to write the launch configs into');
+
+  if (args.dryRun) {
+    const { text, valid } = dryRun(job, shape, space);
+    process.stdout.write(`${text}\n`);
+    return valid > 0 ? 0 : 2;
+  }
+
+  const rank: RankOptions = {
+    objective: args.objective as Objective,
+    minTokensPerSPerGpu: args.minThroughput ?? 0,
+    topK: args.top,
+    pareto: args.pareto,
+  };
+  const workers = args.workers ?? defaultWorkerCount();
+  if (!Number.isInteger(workers) || workers < 0) throw new InputError(`--workers: must be an integer >= 0 (got ${workers})`);
+
+  const progress = makeProgressPrinter(process.stderr, !args.quiet);
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  let search;
+  try {
+    search = await runSearch({ job, space, calibration, rank, workers, onProgress: progress.update, signal: abort.signal });
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    progress.done();
+  }
+
+  const result = buildResult(job, shape, args, search);
+  if (search.interrupted && !args.quiet) {
+    process.stderr.write(`moefold: interrupted: ${search.shardsDone} of ${search.shardCount} shards searched; showing the best so far\n`);
+  }
+  if (search.stats.valid === 0) {
+    process.stderr.write(`${explainEmpty(search.stats, job, space)}\n`);
+    return search.interrupted ? 130 : 2;
+  }
+  if (search.top.length === 0) {
+    process.stderr.write(`${explainNoFit(job, search, rank)}\n`);
+    return search.interrupted ? 130 : 2;
+  }
+
+  if (args.out) writeOutDir(args.out, job, shape, result, search.top, exportFormats);
+
+  if (args.format === 'table') {
+    const lines: string[] = [];
+    lines.push(describeJob(job));
+    lines.push(`${search.stats.enumerated.toLocaleString('en-US')} candidates enumerated · ${search.stats.valid.toLocaleString('en-US')} valid`
+      + ` (Megatron accepts) · ${search.fitting.toLocaleString('en-US')} fit in memory · ranked by ${rank.objective}`
+      + (rank.objective === 'memory' && rank.minTokensPerSPerGpu ? ` (≥ ${rank.minTokensPerSPerGpu} tokens/s/GPU)` : '')
+      + (args.timing ? ` · ${search.wallS.toFixed(2)} s` : ''));
+    lines.push(renderPlansTable(job, search.top));
+    if (args.pareto) {
+      lines.push('Pareto front (throughput vs peak memory; lowest memory first):');
+      lines.push(renderPlansTable(job, search.pareto));
+    }
+    if (args.explain !== undefined) {
+      const r = search.top[args.explain - 1];
+      if (r) lines.push(renderExplain(job, r.plan, r.estimate, `Plan ${args.explain}:`, result.plans[args.explain - 1].launch));
+    }
+    if (args.out) lines.push(`wrote ${args.out}/plans.json and launch configs (${exportFormats.join(', ')}) for ${search.top.length} plans`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } else {
+    printStructured(result, args.format);
+  }
+  return search.interrupted ? 130 : 0;
+}

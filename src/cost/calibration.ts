@@ -1,0 +1,252 @@
+/**
+ * Hardware calibration: every number the cost models use, read from cost-models/<gpu>.yaml.
+ * The YAML groups entries by section, each entry `{ value: number, source: string }`; the loader flattens them
+ * into one object of plain numbers (camelCase fields) so the hot path reads fields, never maps.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { Ajv } from 'ajv';
+import { COST_MODELS_DIR } from '../paths.js';
+import { inputError } from '../spec/errors.js';
+
+export interface Calibration {
+  /** File name without .yaml (e.g. 'h100-sxm'). */
+  name: string;
+  description: string;
+  /** Path the calibration was read from (for messages). */
+  file: string;
+  // compute
+  denseBf16PeakFlops: number;
+  denseFp8PeakFlops: number;
+  gemmEffMaxBf16: number;
+  gemmEffCapBf16: number;
+  gemmEffMaxFp8: number;
+  gemmEffCapFp8: number;
+  gemmHalfM: number;
+  gemmHalfN: number;
+  gemmHalfK: number;
+  gemmHalfGflopBf16: number;
+  gemmHalfGflopFp8: number;
+  groupedGemmHalfRows: number;
+  flashAttnFwdEff: number;
+  flashAttnBwdEff: number;
+  flashAttnHalfSeq: number;
+  hbmBytesPerS: number;
+  fp8CastBytesPerElement: number;
+  // memory
+  hbmCapacityBytes: number;
+  reservedBytes: number;
+  frameworkOverheadBytes: number;
+  allocatorFragmentationFraction: number;
+  fp8WeightCopyBytesPerParam: number;
+  commBufferBytes: number;
+  // network
+  nvlinkAllreduceBusbw: number;
+  nvlinkAllgatherBusbw: number;
+  nvlinkReducescatterBusbw: number;
+  nvlinkAlltoallBusbw: number;
+  nvlinkP2pBytesPerS: number;
+  nvlinkAlphaS: number;
+  nicBytesPerS: number;
+  nicsPerNode: number;
+  ibAlphaBaseS: number;
+  ibAlphaPerLog2NodeS: number;
+  epA2aNicBytesPerSNccl: number;
+  epA2aNicBytesPerSFlex: number;
+  epA2aNvlinkBusbwFlex: number;
+  epA2aAlphaS: number;
+  // overlap
+  dpOverlapMaxFraction: number;
+  tpOverlapFraction: number;
+  cpOverlapFraction: number;
+  epOverlapFraction: number;
+  ppOverlapFraction: number;
+  smStealFraction: number;
+  // overhead
+  denseLayerOverheadS: number;
+  moeLayerOverheadS: number;
+  stepOverheadS: number;
+  optimizerBytesPerParam: number;
+  gradReduceBytesPerParam: number;
+  paramGatherBytesPerParam: number;
+  // moe
+  routingImbalanceReal: number;
+  routingImbalanceForced: number;
+}
+
+type NumericField = Exclude<keyof Calibration, 'name' | 'description' | 'file'>;
+
+/** [yaml section, yaml key, Calibration field, min, max (inclusive), integer] */
+type FieldSpec = readonly [string, string, NumericField, number, number, boolean];
+
+const FRACTION = [0, 1] as const;
+const POS = [Number.MIN_VALUE, Number.MAX_VALUE] as const;
+const NONNEG = [0, Number.MAX_VALUE] as const;
+
+/** Every calibration entry: where it lives in the YAML, its field, and what values are allowed. */
+export const CALIBRATION_FIELDS: readonly FieldSpec[] = [
+  ['compute', 'dense_bf16_peak_flops', 'denseBf16PeakFlops', ...POS, false],
+  ['compute', 'dense_fp8_peak_flops', 'denseFp8PeakFlops', ...POS, false],
+  ['compute', 'gemm_eff_max_bf16', 'gemmEffMaxBf16', 0.01, 1, false],
+  ['compute', 'gemm_eff_cap_bf16', 'gemmEffCapBf16', 0.01, 1, false],
+  ['compute', 'gemm_eff_max_fp8', 'gemmEffMaxFp8', 0.01, 1, false],
+  ['compute', 'gemm_eff_cap_fp8', 'gemmEffCapFp8', 0.01, 1, false],
+  ['compute', 'gemm_half_m', 'gemmHalfM', ...NONNEG, false],
+  ['compute', 'gemm_half_n', 'gemmHalfN', ...NONNEG, false],
+  ['compute', 'gemm_half_k', 'gemmHalfK', ...NONNEG, false],
+  ['compute', 'gemm_half_gflop_bf16', 'gemmHalfGflopBf16', ...NONNEG, false],
+  ['compute', 'gemm_half_gflop_fp8', 'gemmHalfGflopFp8', ...NONNEG, false],
+  ['compute', 'grouped_gemm_half_rows', 'groupedGemmHalfRows', ...NONNEG, false],
+  ['compute', 'flash_attn_fwd_eff', 'flashAttnFwdEff', 0.01, 1, false],
+  ['compute', 'flash_attn_bwd_eff', 'flashAttnBwdEff', 0.01, 1, false],
+  ['compute', 'flash_attn_half_seq', 'flashAttnHalfSeq', ...NONNEG, false],
+  ['compute', 'hbm_bytes_per_s', 'hbmBytesPerS', ...POS, false],
+  ['compute', 'fp8_cast_bytes_per_element', 'fp8CastBytesPerElement', ...NONNEG, false],
+  ['memory', 'hbm_capacity_bytes', 'hbmCapacityBytes', ...POS, false],
+  ['memory', 'reserved_bytes', 'reservedBytes', ...NONNEG, false],
+  ['memory', 'framework_overhead_bytes', 'frameworkOverheadBytes', ...NONNEG, false],
+  ['memory', 'allocator_fragmentation_fraction', 'allocatorFragmentationFraction', ...FRACTION, false],
+  ['memory', 'fp8_weight_copy_bytes_per_param', 'fp8WeightCopyBytesPerParam', ...NONNEG, false],
+  ['memory', 'comm_buffer_bytes', 'commBufferBytes', ...NONNEG, false],
+  ['network', 'nvlink_allreduce_busbw', 'nvlinkAllreduceBusbw', ...POS, false],
+  ['network', 'nvlink_allgather_busbw', 'nvlinkAllgatherBusbw', ...POS, false],
+  ['network', 'nvlink_reducescatter_busbw', 'nvlinkReducescatterBusbw', ...POS, false],
+  ['network', 'nvlink_alltoall_busbw', 'nvlinkAlltoallBusbw', ...POS, false],
+  ['network', 'nvlink_p2p_bytes_per_s', 'nvlinkP2pBytesPerS', ...POS, false],
+  ['network', 'nvlink_alpha_s', 'nvlinkAlphaS', ...NONNEG, false],
+  ['network', 'nic_bytes_per_s', 'nicBytesPerS', ...POS, false],
+  ['network', 'nics_per_node', 'nicsPerNode', 1, 1024, true],
+  ['network', 'ib_alpha_base_s', 'ibAlphaBaseS', ...NONNEG, false],
+  ['network', 'ib_alpha_per_log2_node_s', 'ibAlphaPerLog2NodeS', ...NONNEG, false],
+  ['network', 'ep_a2a_nic_bytes_per_s_nccl', 'epA2aNicBytesPerSNccl', ...POS, false],
+  ['network', 'ep_a2a_nic_bytes_per_s_flex', 'epA2aNicBytesPerSFlex', ...POS, false],
+  ['network', 'ep_a2a_nvlink_busbw_flex', 'epA2aNvlinkBusbwFlex', ...POS, false],
+  ['network', 'ep_a2a_alpha_s', 'epA2aAlphaS', ...NONNEG, false],
+  ['overlap', 'dp_overlap_max_fraction', 'dpOverlapMaxFraction', ...FRACTION, false],
+  ['overlap', 'tp_overlap_fraction', 'tpOverlapFraction', ...FRACTION, false],
+  ['overlap', 'cp_overlap_fraction', 'cpOverlapFraction', ...FRACTION, false],
+  ['overlap', 'ep_overlap_fraction', 'epOverlapFraction', ...FRACTION, false],
+  ['overlap', 'pp_overlap_fraction', 'ppOverlapFraction', ...FRACTION, false],
+  ['overlap', 'sm_steal_fraction', 'smStealFraction', ...FRACTION, false],
+  ['overhead', 'dense_layer_overhead_s', 'denseLayerOverheadS', ...NONNEG, false],
+  ['overhead', 'moe_layer_overhead_s', 'moeLayerOverheadS', ...NONNEG, false],
+  ['overhead', 'step_overhead_s', 'stepOverheadS', ...NONNEG, false],
+  ['overhead', 'optimizer_bytes_per_param', 'optimizerBytesPerParam', ...NONNEG, false],
+  ['overhead', 'grad_reduce_bytes_per_param', 'gradReduceBytesPerParam', ...POS, false],
+  ['overhead', 'param_gather_bytes_per_param', 'paramGatherBytesPerParam', ...POS, false],
+  ['moe', 'routing_imbalance_real', 'routingImbalanceReal', 0, 10, false],
+  ['moe', 'routing_imbalance_forced', 'routingImbalanceForced', 0, 10, false],
+];
+
+const SECTIONS = [...new Set(CALIBRATION_FIELDS.map((f) => f[0]))];
+
+function buildSchema(): object {
+  const entry = {
+    type: 'object',
+    required: ['value', 'source'],
+    additionalProperties: false,
+    properties: {
+      value: { type: 'number' },
+      unit: { type: 'string' },
+      source: { type: 'string', minLength: 8 },
+    },
+  };
+  const sections: Record<string, object> = {};
+  for (const sec of SECTIONS) {
+    const keys = CALIBRATION_FIELDS.filter((f) => f[0] === sec).map((f) => f[1]);
+    sections[sec] = {
+      type: 'object',
+      required: keys,
+      additionalProperties: false,
+      properties: Object.fromEntries(keys.map((k) => [k, entry])),
+    };
+  }
+  return {
+    type: 'object',
+    required: ['name', 'description', ...SECTIONS],
+    additionalProperties: false,
+    properties: { name: { type: 'string', minLength: 1 }, description: { type: 'string' }, ...sections },
+  };
+}
+
+const ajv = new Ajv({ allErrors: false });
+const validateCalibrationDoc = ajv.compile(buildSchema());
+
+function ajvProblem(err: { instancePath: string; keyword: string; params: Record<string, unknown>; message?: string }):
+  [string, string] {
+  const field = err.instancePath.replace(/^\//, '').split('/').join('.');
+  switch (err.keyword) {
+    case 'required':
+      return [field ? `${field}.${String(err.params.missingProperty)}` : String(err.params.missingProperty),
+        'is required'];
+    case 'additionalProperties': {
+      const extra = String(err.params.additionalProperty);
+      return [field ? `${field}.${extra}` : extra, 'is not a known calibration field'];
+    }
+    case 'type':
+      return [field, `must be a ${String(err.params.type)}`];
+    case 'minLength':
+      return [field, `must be a non-empty string of at least ${String(err.params.limit)} characters`];
+    default:
+      return [field, err.message ?? 'is invalid'];
+  }
+}
+
+/** Validates a parsed calibration document and flattens it. `file` is used in error messages. */
+export function calibrationFromDoc(doc: unknown, file: string): Calibration {
+  if (!validateCalibrationDoc(doc)) {
+    const err = validateCalibrationDoc.errors![0];
+    const [field, problem] = ajvProblem(err as never);
+    throw inputError(file, field, problem);
+  }
+  const d = doc as Record<string, unknown>;
+  const out: Record<string, unknown> = {
+    name: d.name as string,
+    description: d.description as string,
+    file,
+  };
+  for (const [sec, key, field, min, max, integer] of CALIBRATION_FIELDS) {
+    const v = ((d[sec] as Record<string, { value: number }>)[key]).value;
+    const where = `${sec}.${key}.value`;
+    if (!Number.isFinite(v)) throw inputError(file, where, `must be a finite number (got ${String(v)})`);
+    if (integer && !Number.isInteger(v)) throw inputError(file, where, `must be an integer (got ${v})`);
+    if (v < min || v > max) {
+      const range = max === Number.MAX_VALUE ? (min === 0 ? '>= 0' : '> 0') : `in [${min}, ${max}]`;
+      throw inputError(file, where, `must be ${range} (got ${v})`);
+    }
+    out[field] = v;
+  }
+  const cal = out as unknown as Calibration;
+  if (cal.reservedBytes >= cal.hbmCapacityBytes) {
+    throw inputError(file, 'memory.reserved_bytes.value', `must be below memory.hbm_capacity_bytes (got ${cal.reservedBytes})`);
+  }
+  return cal;
+}
+
+/** Names of the calibration files shipped in cost-models/ (without .yaml), sorted. */
+export function listCalibrations(): string[] {
+  if (!fs.existsSync(COST_MODELS_DIR)) return [];
+  return fs.readdirSync(COST_MODELS_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -'.yaml'.length))
+    .sort();
+}
+
+/** Reads, validates and flattens COST_MODELS_DIR/<gpu>.yaml (or a path ending in .yaml). */
+export function loadCalibration(gpu: string): Calibration {
+  const file = gpu.endsWith('.yaml') ? gpu : path.join(COST_MODELS_DIR, `${gpu}.yaml`);
+  const shown = gpu.endsWith('.yaml') ? gpu : `cost-models/${gpu}.yaml`;
+  if (!fs.existsSync(file)) {
+    const known = listCalibrations();
+    throw inputError(shown, '', `no such calibration file (known GPUs: ${known.join(', ') || 'none'})`);
+  }
+  let doc: unknown;
+  try {
+    doc = yaml.load(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    throw inputError(shown, '', `not valid YAML (${msg})`);
+  }
+  return calibrationFromDoc(doc, shown);
+}

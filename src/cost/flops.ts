@@ -1,0 +1,46 @@
+/**
+ * Model FLOPs per training step in Megatron's convention (megatron.md §3.4, training.py
+ * num_floating_point_operations): every GEMM counted 3× (forward, wgrad, dgrad) × 2 (FMA), causal attention
+ * (half of QKᵀ and AV), logits over the padded vocabulary, MTP layers counted as extra transformer layers plus
+ * their projection and norms. Routers, norms and elementwise work are not counted (as in Megatron).
+ */
+import type { ModelSpec } from '../spec/types.js';
+import type { ModelShape } from '../spec/types.js';
+
+/** Forward+backward model FLOPs per token of one attention block (projections + causal core attention). */
+export function attentionFlopsPerToken(m: ModelSpec, seq: number): number {
+  const h = m.hidden_size;
+  const a = m.num_attention_heads;
+  if (m.multi_latent_attention) {
+    const qkd = m.qk_head_dim + m.qk_pos_emb_head_dim;
+    const qTerm = m.q_lora_rank > 0 ? m.q_lora_rank * (h + a * qkd + 1) : h * a * qkd;
+    return 6 * (qTerm + m.kv_lora_rank * (h + a * (m.qk_head_dim + m.v_head_dim) + 1) + h * m.qk_pos_emb_head_dim +
+      a * m.v_head_dim * h + 0.5 * seq * a * qkd + 0.5 * seq * a * m.v_head_dim);
+  }
+  const q = m.kv_channels * a;
+  const kv = m.kv_channels * m.num_query_groups;
+  return 6 * (h * (q + 2 * kv) + q * h) + 6 * seq * q;
+}
+
+/** Forward+backward model FLOPs per token of a dense MLP of width `ffn`. */
+export function mlpFlopsPerToken(m: ModelSpec, ffn: number): number {
+  return 6 * m.hidden_size * ffn * (m.swiglu ? 3 : 2);
+}
+
+/** Forward+backward model FLOPs per token of an MoE MLP (top-k routed experts + shared expert). */
+export function moeFlopsPerToken(m: ModelSpec): number {
+  return mlpFlopsPerToken(m, m.moe_ffn_hidden_size) * m.moe_router_topk +
+    mlpFlopsPerToken(m, m.moe_shared_expert_intermediate_size);
+}
+
+/** Model FLOPs per token of the whole model (Megatron convention), with `vocab` the padded vocabulary. */
+export function modelFlopsPerToken(m: ModelSpec, shape: ModelShape, seq: number, vocab: number): number {
+  const lastIsMoe = m.num_layers > 0 && shape.moeLayerMask[m.num_layers - 1] === 1 ? 1 : 0;
+  const mtp = m.mtp_num_layers;
+  const nMoe = shape.numMoeLayers + lastIsMoe * mtp;
+  const nDense = shape.numDenseLayers + (1 - lastIsMoe) * mtp;
+  const h = m.hidden_size;
+  return (nMoe + nDense) * attentionFlopsPerToken(m, seq) +
+    nDense * mlpFlopsPerToken(m, m.ffn_hidden_size) + nMoe * moeFlopsPerToken(m) +
+    6 * mtp * (3 * h + 2 * h * h) + 6 * h * vocab * (mtp + 1);
+}

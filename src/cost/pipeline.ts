@@ -1,0 +1,35 @@
+/**
+ * Pipeline schedule: bubble, in-flight micro-batches (activation memory) and which layers each stage holds.
+ * Stage r of PP holds decoder layers [stageLayerStart(r), stageLayerStart(r+1)): the first stage
+ * `firstStageLayers`, the last `lastStageLayers`, middle stages (L − first − last)/(pp − 2) each.
+ */
+
+/** Idle fraction of the ideal step: (pp − 1)/(m · vpp) for 1F1B (vpp = 1) and the interleaved schedule. */
+export function pipelineBubbleFraction(pp: number, numMicroBatches: number, vpp: number): number {
+  if (pp <= 1) return 0;
+  return (pp - 1) / (numMicroBatches * vpp);
+}
+
+/**
+ * Micro-batches whose activations stage `stage` holds at its peak, in units of the stage's full layer set.
+ * 1F1B: min(m, pp − stage). Interleaved: the warm-up of stage r runs (pp − r − 1)·2 + (vpp − 1)·pp model chunks
+ * before its first backward, each chunk 1/vpp of the stage, so it holds (that + 1)/vpp; for the first stage this is
+ * pp·(1 + (pp − 1)/(pp·vpp)), Megatron's factor (megatron.md §3.3).
+ */
+export function inflightMicrobatches(stage: number, pp: number, vpp: number, numMicroBatches: number): number {
+  if (pp <= 1) return 1;
+  let n: number;
+  if (vpp <= 1) n = pp - stage;
+  else n = ((pp - stage - 1) * 2 + (vpp - 1) * pp + 1) / vpp;
+  return n < numMicroBatches ? n : numMicroBatches;
+}
+
+/** First decoder layer of stage `stage` (stage = pp gives numLayers). */
+export function stageLayerStart(stage: number, pp: number, numLayers: number, firstStageLayers: number,
+  lastStageLayers: number): number {
+  if (stage <= 0) return 0;
+  if (stage >= pp) return numLayers;
+  if (stage === pp - 1) return numLayers - lastStageLayers;
+  const middle = (numLayers - firstStageLayers - lastStageLayers) / (pp - 2);
+  return firstStageLayers + Math.floor((stage - 1) * middle);
+}

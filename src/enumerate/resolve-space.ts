@@ -1,0 +1,170 @@
+import type { Dispatcher, Job, ModelShape, Recompute } from '../spec/types.js';
+import type { IntDimension, SearchSpace } from './search-space.js';
+import {
+  cpSeqDivisible, ffnDivisibleByTp, headsDivisibleByTp, moeFfnDivisibleByEtp, queryGroupsFitTp,
+  sharedExpertDivisibleByTp, unevenSplitProblem,
+} from './rules.js';
+
+/**
+ * A search space with every `auto` list turned into numbers for one job (done once per job, never per candidate).
+ *
+ * `auto` means "every value that can be valid": values that pass the rules which depend on that value alone
+ * (and the job). So an explicit list can be pruned by, say, heads-divisible-by-tp, while tp: auto never offers
+ * a TP that does not divide the heads. Per dimension:
+ *   tp   divisors of the world size that divide the heads, fit the query groups (HEAD rule), divide
+ *        ffn_hidden_size (when there are dense MLP layers) and the shared-expert size;
+ *   cp   divisors of the world size; CP > 1 only when seq_length % (2·CP) == 0;
+ *   pp   divisors of the world size, at most num_layers, that have an even split or (when uneven stages are on)
+ *        an uneven first/last split;
+ *   vpp  1, and each v >= 2 that some PP > 1 of the resolved pp list can split its layers into (even or uneven);
+ *        without a max, at most num_layers / 2;
+ *   ep   MoE: divisors of num_experts that divide the world size; dense: [1];
+ *   etp  MoE: divisors of the world size that divide moe_ffn_hidden_size; dense: not a dimension (ETP = TP);
+ *   micro_batch_size  divisors of global_batch_size.
+ * Every auto list also stops at its `max`. Explicit lists are used as given (sorted, without repeats).
+ * Dense models have no dispatcher dimension ('alltoall' is recorded) and no etp dimension.
+ */
+export interface ResolvedSpace {
+  world: number;
+  tp: number[];
+  cp: number[];
+  pp: number[];
+  vpp: number[];
+  ep: number[];
+  /** Empty when etpFollowsTp (dense models). */
+  etp: number[];
+  etpFollowsTp: boolean;
+  mbs: number[];
+  recompute: Recompute[];
+  dispatcher: Dispatcher[];
+  distributedOptimizer: boolean[];
+  /**
+   * Pipeline splits per pp value (same index as `pp`): first-stage and last-stage layer counts. Entry 0 is the
+   * even split (num_layers/pp on each stage, or 0/0 when num_layers % pp != 0, which pp-layer-split prunes);
+   * entries 1… are the uneven splits (see unevenSplits).
+   */
+  splitFirst: Int32Array[];
+  splitLast: Int32Array[];
+}
+
+/** Divisors of n (n >= 1), ascending. */
+export function divisors(n: number): number[] {
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (let d = 1; d * d <= n; d++) {
+    if (n % d === 0) {
+      lo.push(d);
+      if (d * d !== n) hi.push(n / d);
+    }
+  }
+  return lo.concat(hi.reverse());
+}
+
+/**
+ * The uneven first/last splits generated for `pp` stages, as [first, last] pairs. With middle stages
+ * (pp >= 3) each holds m layers, and first = m − r1, last = m − r2 with 0 <= r1, r2 <= maxReduction, not both
+ * 0, first, last >= 1 and first + last + (pp−2)·m = num_layers. With pp = 2: first + last = num_layers,
+ * 1 <= |first − last| <= maxReduction. Ordered by m, then by first descending. Every pair satisfies Megatron's
+ * uneven rules without VPP; with VPP, uneven-stage-split prunes the ones that do not divide.
+ * (DeepSeek-V3, 61 layers on PP16: m = 4 gives 4/1, 3/2, 2/3, 1/4.)
+ */
+export function unevenSplits(numLayers: number, pp: number, maxReduction: number): [number, number][] {
+  const out: [number, number][] = [];
+  if (pp < 2 || maxReduction < 1) return out;
+  if (pp === 2) {
+    for (let m = Math.ceil(numLayers / 2); m < numLayers; m++) {
+      const other = numLayers - m;
+      const d = m - other;
+      if (d < 1) continue;
+      if (d > maxReduction || other < 1) break;
+      out.push([m, other], [other, m]);
+    }
+    return out;
+  }
+  for (let m = Math.ceil(numLayers / pp); ; m++) {
+    const sum = numLayers - (pp - 2) * m; // first + last
+    const lo = Math.max(1, m - maxReduction);
+    if (sum < 2 * lo) break; // sum falls and lo rises with m
+    for (let a = Math.min(m, sum - lo); a >= Math.max(lo, sum - m); a--) {
+      const b = sum - a;
+      if (a === m && b === m) continue; // the even split
+      out.push([a, b]);
+    }
+  }
+  return out;
+}
+
+function dimValues(dim: IntDimension, autoValues: () => number[]): number[] {
+  if (dim.kind === 'list') return dim.values.slice();
+  const all = autoValues();
+  return dim.max === null ? all : all.filter((v) => v <= (dim.max as number));
+}
+
+/** Resolves a space for a job. Cheap (divisor lists); call once per enumeration. */
+export function resolveSpace(job: Job, shape: ModelShape, space: SearchSpace): ResolvedSpace {
+  const W = job.cluster.gpus;
+  const m = job.model;
+  const L = m.num_layers;
+  const seq = job.training.seq_length;
+  const gbs = job.training.global_batch_size;
+  const worldDivs = divisors(W);
+  const uneven = space.uneven.enabled ? space.uneven.maxFirstLastReduction : 0;
+
+  const tp = dimValues(space.tp, () => worldDivs.filter((d) => headsDivisibleByTp(m, d) && queryGroupsFitTp(m, d)
+    && ffnDivisibleByTp(m, shape, d) && sharedExpertDivisibleByTp(m, shape, d)));
+  const cp = dimValues(space.cp, () => worldDivs.filter((d) => cpSeqDivisible(seq, d)));
+  const pp = dimValues(space.pp, () => worldDivs.filter((d) => d <= L
+    && (L % d === 0 || unevenSplits(L, d, uneven).length > 0)));
+
+  const splitFirst: Int32Array[] = [];
+  const splitLast: Int32Array[] = [];
+  for (const p of pp) {
+    const pairs = unevenSplits(L, p, uneven);
+    const first = new Int32Array(pairs.length + 1);
+    const last = new Int32Array(pairs.length + 1);
+    const even = L % p === 0 ? L / p : 0;
+    first[0] = even; last[0] = even;
+    pairs.forEach(([a, b], i) => { first[i + 1] = a; last[i + 1] = b; });
+    splitFirst.push(first); splitLast.push(last);
+  }
+
+  const vpp = dimValues(space.vpp, () => {
+    const top = space.vpp.kind === 'auto' && space.vpp.max !== null ? space.vpp.max : Math.max(1, Math.floor(L / 2));
+    const out = [1];
+    for (let v = 2; v <= top; v++) {
+      let fits = false;
+      for (let i = 0; i < pp.length && !fits; i++) {
+        const p = pp[i];
+        if (p < 2) continue;
+        if (L % p === 0 && (L / p) % v === 0) fits = true;
+        for (let k = 1; k < splitFirst[i].length && !fits; k++) {
+          if (unevenSplitProblem(L, p, v, splitFirst[i][k], splitLast[i][k]) === null) fits = true;
+        }
+      }
+      if (fits) out.push(v);
+    }
+    return out;
+  });
+
+  const ep = dimValues(space.ep, () => (shape.isMoe ? divisors(m.num_experts).filter((d) => W % d === 0) : [1]));
+  const etpFollowsTp = !shape.isMoe;
+  const etp = etpFollowsTp ? [] : dimValues(space.etp, () => worldDivs.filter((d) => moeFfnDivisibleByEtp(m, shape, d)));
+  const mbs = dimValues(space.microBatchSize, () => divisors(gbs));
+
+  return {
+    world: W, tp, cp, pp, vpp, ep, etp, etpFollowsTp, mbs,
+    recompute: space.recompute.slice(),
+    dispatcher: shape.isMoe ? space.dispatcher.slice() : ['alltoall'],
+    distributedOptimizer: space.distributedOptimizer.slice(),
+    splitFirst, splitLast,
+  };
+}
+
+/** Number of candidates in a resolved space (the `enumerated` count of an unsharded run). */
+export function spaceSize(r: ResolvedSpace): number {
+  const below = r.vpp.length * r.mbs.length * r.ep.length * (r.etpFollowsTp ? 1 : r.etp.length)
+    * r.dispatcher.length * r.recompute.length * r.distributedOptimizer.length;
+  let splits = 0;
+  for (const f of r.splitFirst) splits += f.length;
+  return r.tp.length * r.cp.length * splits * below;
+}

@@ -1,0 +1,320 @@
+import type { Job, ModelShape, ModelSpec } from '../spec/types.js';
+import type { Plan } from './plan.js';
+
+/**
+ * Every Megatron-Core rule moefold checks, one named check each (reference: megatron.md §1–2 and §6; the rules
+ * of Megatron-LM HEAD of 2026-08-22, package 0.20.0 dev, unless a source says otherwise). L… numbers are HEAD
+ * line numbers. [PS] parallel_state.initialize_model_parallel, [VA] training/arguments.py::validate_args,
+ * [TC] TransformerConfig.__post_init__, [MPC] ModelParallelConfig.__post_init__, [RT] model build / first step.
+ *
+ * The order of RULES is a contract: the enumerator counts each invalid candidate under the FIRST rule it breaks
+ * in this order, and it checks rules in its loops from the outermost level inward, so a rule appears here no
+ * earlier than every rule whose inputs are fixed in an outer loop. The loop levels are:
+ *   job → (pp, tp, cp) → pipeline split → vpp → micro-batch → ep → etp → dispatcher → recompute → dist-opt.
+ */
+export interface Rule {
+  /** kebab-case; the key in EnumStats.pruned. */
+  name: string;
+  /** Where Megatron enforces it, with the version note. */
+  source: string;
+  /** The condition in one line (for listings). */
+  summary: string;
+  /**
+   * 'prune': the enumerator prunes candidates with it. 'construction': the enumerator only builds plans that
+   * satisfy it (sequence parallel, derived sizes), so it never prunes; checkPlan still checks user plans.
+   */
+  use: 'prune' | 'construction';
+  /** True when the plan satisfies the rule. */
+  holds(job: Job, shape: ModelShape, plan: Plan): boolean;
+  /** Why the plan breaks it, with the numbers (only meaningful when holds() is false). */
+  describe(job: Job, plan: Plan): string;
+}
+
+export interface RuleViolation {
+  rule: string;
+  reason: string;
+}
+
+const world = (job: Job) => job.cluster.gpus;
+
+// ---- single-purpose predicates, shared by RULES and the enumerator's precomputation ----
+
+export function headsDivisibleByTp(m: ModelSpec, tp: number): boolean {
+  return m.num_attention_heads % tp === 0;
+}
+/** HEAD / core_v0.16+: a multiple or a divisor of TP. core_v0.12–v0.15: groups % TP == 0 only. */
+export function queryGroupsFitTp(m: ModelSpec, tp: number): boolean {
+  return m.num_query_groups % tp === 0 || tp % m.num_query_groups === 0;
+}
+/** Dense MLP layers split ffn_hidden_size over TP; a model whose layers are all MoE builds no dense MLP. */
+export function ffnDivisibleByTp(m: ModelSpec, shape: ModelShape, tp: number): boolean {
+  return shape.numDenseLayers === 0 || m.ffn_hidden_size % tp === 0;
+}
+export function sharedExpertDivisibleByTp(m: ModelSpec, shape: ModelShape, tp: number): boolean {
+  return !shape.isMoe || m.moe_shared_expert_intermediate_size === 0 || m.moe_shared_expert_intermediate_size % tp === 0;
+}
+export function cpSeqDivisible(seq: number, cp: number): boolean {
+  return cp === 1 || seq % (2 * cp) === 0;
+}
+/** With sequence parallel each CP chunk is scattered over TP. Defers to cp-seq-divisible when seq % CP != 0. */
+export function cpTpSeqDivisible(seq: number, cp: number, tp: number, sequenceParallel: boolean): boolean {
+  return !sequenceParallel || seq % cp !== 0 || (seq / cp) % tp === 0;
+}
+export function moeFfnDivisibleByEtp(m: ModelSpec, shape: ModelShape, etp: number): boolean {
+  return !shape.isMoe || m.moe_ffn_hidden_size % etp === 0;
+}
+
+/**
+ * What is wrong with an uneven split (first stage `first` layers, last stage `last`, PP stages, VPP), following
+ * [TC] L2294–2368; null when Megatron accepts it.
+ */
+export function unevenSplitProblem(numLayers: number, pp: number, vpp: number, first: number, last: number): string | null {
+  if (pp < 2) return `an uneven first/last split needs PP >= 2 (PP is ${pp})`;
+  if (first <= 0) return `first stage must hold more than 0 layers (got ${first})`;
+  if (last <= 0) return `last stage must hold more than 0 layers (got ${last})`;
+  if (vpp > 1 && first % vpp !== 0) return `first stage's ${first} layers are not divisible by VPP ${vpp}`;
+  if (vpp > 1 && last % vpp !== 0) return `last stage's ${last} layers are not divisible by VPP ${vpp}`;
+  const rest = numLayers - first - last;
+  const middle = pp - 2;
+  if (rest < 0) return `first ${first} + last ${last} layers exceed num_layers ${numLayers}`;
+  if ((rest === 0) !== (middle === 0)) return `${rest} middle layers remain for ${middle} middle PP stages`;
+  if (middle > 0 && rest % middle !== 0) return `${rest} middle layers are not divisible by ${middle} middle PP stages`;
+  if (middle > 0 && vpp > 1 && (rest / middle) % vpp !== 0) {
+    return `${rest / middle} layers per middle stage are not divisible by VPP ${vpp}`;
+  }
+  return null;
+}
+
+/**
+ * How a plan splits the layers. 'even': pp == 1, or first == last == num_layers/pp, or first == last == 0 (an even
+ * split was asked for but num_layers % pp != 0; pp-layer-split reports it). Anything else is 'uneven'.
+ */
+export function splitKind(plan: Plan, numLayers: number): 'even' | 'uneven' {
+  const { pp, firstStageLayers: a, lastStageLayers: b } = plan;
+  if (pp === 1) return a === numLayers && b === numLayers ? 'even' : 'uneven';
+  if (a === 0 && b === 0) return 'even';
+  if (numLayers % pp === 0 && a === numLayers / pp && b === numLayers / pp) return 'even';
+  return 'uneven';
+}
+
+function microBatches(job: Job, p: Plan): number {
+  return job.training.global_batch_size / (p.microBatchSize * p.dp);
+}
+
+export const RULES: readonly Rule[] = [
+  // ---- job level ----
+  {
+    name: 'max-position-covers-seq', use: 'prune',
+    source: '[VA] L1354 (max_position_embeddings >= seq_length), HEAD',
+    summary: 'max_position_embeddings >= seq_length',
+    holds: (job) => job.model.max_position_embeddings >= job.training.seq_length,
+    describe: (job) => `max_position_embeddings ${job.model.max_position_embeddings} is smaller than seq_length ${job.training.seq_length}`,
+  },
+  // ---- (pp, tp, cp) level ----
+  {
+    name: 'attn-world-divisible', use: 'prune',
+    source: '[PS] L822 RuntimeError; [VA] L432/L448, HEAD',
+    summary: 'world % (TP·CP·PP) == 0',
+    holds: (job, _s, p) => world(job) % (p.tp * p.cp * p.pp) === 0,
+    describe: (job, p) => `world size ${world(job)} is not divisible by TP·CP·PP = ${p.tp}·${p.cp}·${p.pp} = ${p.tp * p.cp * p.pp}`,
+  },
+  {
+    name: 'heads-divisible-by-tp', use: 'prune',
+    source: '[TC] L1446–1449, HEAD',
+    summary: 'num_attention_heads % TP == 0',
+    holds: (job, _s, p) => headsDivisibleByTp(job.model, p.tp),
+    describe: (job, p) => `num_attention_heads ${job.model.num_attention_heads} is not divisible by TP ${p.tp}`,
+  },
+  {
+    name: 'query-groups-vs-tp', use: 'prune',
+    source: '[TC] L1460–1467, HEAD and core_v0.16+ (core_v0.12–v0.15: num_query_groups % TP == 0 only)',
+    summary: 'num_query_groups % TP == 0 or TP % num_query_groups == 0',
+    holds: (job, _s, p) => queryGroupsFitTp(job.model, p.tp),
+    describe: (job, p) => `num_query_groups ${job.model.num_query_groups} is neither a multiple nor a divisor of TP ${p.tp}`,
+  },
+  {
+    name: 'ffn-divisible-by-tp', use: 'prune',
+    source: '[RT] megatron.core.utils.divide in the dense MLP (ColumnParallelLinear), HEAD',
+    summary: 'ffn_hidden_size % TP == 0 (models with dense MLP layers)',
+    holds: (job, s, p) => ffnDivisibleByTp(job.model, s, p.tp),
+    describe: (job, p) => `ffn_hidden_size ${job.model.ffn_hidden_size} (dense MLP layers) is not divisible by TP ${p.tp}`,
+  },
+  {
+    name: 'shared-expert-divisible-by-tp', use: 'prune',
+    source: '[RT] moe/shared_experts.py:131 (shared experts use the attention TP group), HEAD',
+    summary: 'moe_shared_expert_intermediate_size % TP == 0',
+    holds: (job, s, p) => sharedExpertDivisibleByTp(job.model, s, p.tp),
+    describe: (job, p) => `moe_shared_expert_intermediate_size ${job.model.moe_shared_expert_intermediate_size} is not divisible by TP ${p.tp}`,
+  },
+  {
+    name: 'sequence-parallel-with-moe-tp', use: 'construction',
+    source: '[RT] moe/moe_layer.py:636 (ValueError in the MoE forward, v0.12…HEAD); [MPC] L560–565 (error v0.12–v0.14, warning v0.15+)',
+    summary: 'MoE model with TP > 1 ⇒ sequence parallel on',
+    holds: (_j, s, p) => !s.isMoe || p.tp === 1 || p.sequenceParallel,
+    describe: (_j, p) => `an MoE model with TP ${p.tp} needs sequence parallel on`,
+  },
+  {
+    name: 'sequence-parallel-needs-tp', use: 'construction',
+    source: '[MPC] L502–504 (raises; [VA] L1431–1438 silently turns it off), HEAD',
+    summary: 'sequence parallel ⇒ TP > 1',
+    holds: (_j, _s, p) => !p.sequenceParallel || p.tp > 1,
+    describe: () => 'sequence parallel needs TP > 1 (TP is 1)',
+  },
+  {
+    name: 'cp-seq-divisible', use: 'prune',
+    source: '[VA] L1335–1338, HEAD',
+    summary: 'CP > 1 ⇒ seq_length % (2·CP) == 0',
+    holds: (job, _s, p) => cpSeqDivisible(job.training.seq_length, p.cp),
+    describe: (job, p) => `seq_length ${job.training.seq_length} is not divisible by 2·CP = ${2 * p.cp}`,
+  },
+  {
+    name: 'cp-tp-seq-divisible', use: 'prune',
+    source: '[RT] tensor_parallel/mappings.py _split_along_first_dim (sequence-parallel scatter), HEAD',
+    summary: 'sequence parallel ⇒ (seq_length / CP) % TP == 0',
+    holds: (job, _s, p) => cpTpSeqDivisible(job.training.seq_length, p.cp, p.tp, p.sequenceParallel),
+    describe: (job, p) => `with sequence parallel, seq_length/CP = ${job.training.seq_length / p.cp} is not divisible by TP ${p.tp}`,
+  },
+  // ---- pipeline-split level ----
+  {
+    name: 'pp-layer-split', use: 'prune',
+    source: '[VA] L987–998; [RT] transformer_block.py get_num_layers_to_build L156–178, HEAD',
+    summary: 'even split: num_layers % PP == 0',
+    holds: (job, _s, p) => splitKind(p, job.model.num_layers) !== 'even' || job.model.num_layers % p.pp === 0,
+    describe: (job, p) => `num_layers ${job.model.num_layers} is not divisible by PP ${p.pp} (even split)`,
+  },
+  // ---- vpp level ----
+  {
+    name: 'vpp-needs-pp', use: 'prune',
+    source: '[PS] L828–830; [VA] L1000–1009, HEAD',
+    summary: 'VPP > 1 ⇒ PP > 1',
+    holds: (_j, _s, p) => p.vpp === 1 || p.pp > 1,
+    describe: (_j, p) => `VPP ${p.vpp} needs PP > 1 (PP is ${p.pp})`,
+  },
+  {
+    name: 'vpp-layer-split', use: 'prune',
+    source: '[VA] L953–978; [RT] transformer_block.py get_num_layers_to_build L156–178, HEAD',
+    summary: 'even split with VPP: (num_layers / PP) % VPP == 0',
+    holds: (job, _s, p) => {
+      const L = job.model.num_layers;
+      return p.vpp === 1 || splitKind(p, L) !== 'even' || L % p.pp !== 0 || (L / p.pp) % p.vpp === 0;
+    },
+    describe: (job, p) => `${job.model.num_layers / p.pp} layers per pipeline stage are not divisible by VPP ${p.vpp}`,
+  },
+  {
+    name: 'uneven-stage-split', use: 'prune',
+    source: '[TC] L2294–2368 (num_layers_in_first/last_pipeline_stage), HEAD',
+    summary: 'uneven split: first, last > 0; middle layers and stages both zero or not; middle % stages == 0; with VPP first, last and per-middle-stage counts % VPP == 0',
+    holds: (job, _s, p) => splitKind(p, job.model.num_layers) !== 'uneven'
+      || unevenSplitProblem(job.model.num_layers, p.pp, p.vpp, p.firstStageLayers, p.lastStageLayers) === null,
+    describe: (job, p) => `first/last ${p.firstStageLayers}/${p.lastStageLayers} of ${job.model.num_layers} layers on PP ${p.pp}: `
+      + `${unevenSplitProblem(job.model.num_layers, p.pp, p.vpp, p.firstStageLayers, p.lastStageLayers)}`,
+  },
+  // ---- micro-batch level ----
+  {
+    name: 'gbs-divisible-by-mbs-dp', use: 'prune',
+    source: '[VA] L715 (eval batch check, defaults to GBS); num_microbatches_calculator.py L381, HEAD',
+    summary: 'global_batch_size % (micro_batch_size · DP) == 0 (DP excludes CP)',
+    // defers to attn-world-divisible when DP is not a whole number
+    holds: (job, _s, p) => !Number.isInteger(p.dp) || job.training.global_batch_size % (p.microBatchSize * p.dp) === 0,
+    describe: (job, p) => `global batch size ${job.training.global_batch_size} is not divisible by micro-batch ${p.microBatchSize} × DP ${p.dp} = ${p.microBatchSize * p.dp}`,
+  },
+  {
+    name: 'vpp-microbatches', use: 'prune',
+    source: '[RT] pipeline_parallel/schedules.py L1160–1180 (microbatch group = PP by default), HEAD',
+    summary: 'VPP > 1 ⇒ micro-batches M % PP == 0 and M >= PP',
+    holds: (job, _s, p) => {
+      const m = microBatches(job, p);
+      return p.vpp === 1 || !Number.isInteger(m) || (m >= p.pp && m % p.pp === 0);
+    },
+    describe: (job, p) => `with VPP ${p.vpp}, the ${microBatches(job, p)} micro-batches are not a multiple of PP ${p.pp} (at least ${p.pp})`,
+  },
+  // ---- ep level ----
+  {
+    name: 'dense-model-no-ep', use: 'prune',
+    source: '[VA] L1655–1658 (EP > 1 needs --num-experts), HEAD',
+    summary: 'dense model ⇒ EP == 1 and ETP == TP',
+    holds: (_j, s, p) => s.isMoe || (p.ep === 1 && p.etp === p.tp),
+    describe: (_j, p) => (p.ep !== 1
+      ? `the model has no experts, so EP must be 1 (got ${p.ep})`
+      : `the model has no experts, so ETP must equal TP ${p.tp} (got ${p.etp})`),
+  },
+  {
+    name: 'experts-divisible-by-ep', use: 'prune',
+    source: '[VA] L1655–1658; [TC] L1596; [RT] moe/moe_layer.py:186, HEAD',
+    summary: 'num_experts % EP == 0',
+    holds: (job, s, p) => !s.isMoe || job.model.num_experts % p.ep === 0,
+    describe: (job, p) => `num_experts ${job.model.num_experts} is not divisible by EP ${p.ep}`,
+  },
+  // ---- etp level ----
+  {
+    name: 'moe-ffn-divisible-by-etp', use: 'prune',
+    source: '[RT] megatron.core.utils.divide in moe/experts.py:210,1437 (routed experts use the ETP group), HEAD',
+    summary: 'moe_ffn_hidden_size % ETP == 0',
+    holds: (job, s, p) => moeFfnDivisibleByEtp(job.model, s, p.etp),
+    describe: (job, p) => `moe_ffn_hidden_size ${job.model.moe_ffn_hidden_size} is not divisible by ETP ${p.etp}`,
+  },
+  {
+    name: 'expert-world-divisible', use: 'prune',
+    source: '[PS] L881–884 RuntimeError (not checked by validate_args), HEAD. With the default order tp-cp-ep-dp-pp the '
+      + 'PP groups of both generators then match ([PS] L898–907), so this is also the pp-groups rule',
+    summary: 'world % (ETP·EP·PP) == 0',
+    holds: (job, _s, p) => world(job) % (p.etp * p.ep * p.pp) === 0,
+    describe: (job, p) => `world size ${world(job)} is not divisible by ETP·EP·PP = ${p.etp}·${p.ep}·${p.pp} = ${p.etp * p.ep * p.pp}`,
+  },
+  // ---- dispatcher level ----
+  {
+    name: 'flex-needs-ep-etp', use: 'prune',
+    source: '[RT] token_dispatcher.py L1836, L1854 (deepep/ncclep backends assert ETP·EP > 1), HEAD',
+    summary: 'dispatcher flex ⇒ ETP·EP > 1',
+    holds: (_j, s, p) => !s.isMoe || p.dispatcher !== 'flex' || p.etp * p.ep > 1,
+    describe: (_j, p) => `dispatcher flex needs ETP·EP > 1 (ETP ${p.etp} · EP ${p.ep} = ${p.etp * p.ep})`,
+  },
+  // ---- plans from users only ----
+  {
+    name: 'derived-sizes-consistent', use: 'construction',
+    source: '[PS] L825 (DP = world/(TP·PP·CP)), L880 (EDP = world/(ETP·EP·PP)); [VA] micro-batch count, HEAD',
+    summary: 'DP, EDP, micro-batch count and stage sizes agree with world, GBS and num_layers',
+    holds: (job, _s, p) => derivedSizesProblem(job, p) === null,
+    describe: (job, p) => derivedSizesProblem(job, p) ?? '',
+  },
+];
+
+/** Problems with a plan's derived fields; each check defers to the rule that already reports a non-integer size. */
+function derivedSizesProblem(job: Job, p: Plan): string | null {
+  const W = world(job);
+  const L = job.model.num_layers;
+  if (W % (p.tp * p.cp * p.pp) === 0 && p.dp !== W / (p.tp * p.cp * p.pp)) {
+    return `DP ${p.dp} is not world/(TP·CP·PP) = ${W / (p.tp * p.cp * p.pp)}`;
+  }
+  if (W % (p.etp * p.ep * p.pp) === 0 && p.edp !== W / (p.etp * p.ep * p.pp)) {
+    return `EDP ${p.edp} is not world/(ETP·EP·PP) = ${W / (p.etp * p.ep * p.pp)}`;
+  }
+  const gbs = job.training.global_batch_size;
+  if (gbs % (p.microBatchSize * p.dp) === 0 && p.numMicroBatches !== gbs / (p.microBatchSize * p.dp)) {
+    return `numMicroBatches ${p.numMicroBatches} is not GBS/(micro-batch·DP) = ${gbs / (p.microBatchSize * p.dp)}`;
+  }
+  if (p.pp > 1 && L % p.pp === 0 && p.firstStageLayers === 0 && p.lastStageLayers === 0) {
+    return `an even split of ${L} layers over PP ${p.pp} has ${L / p.pp} layers per stage, not 0`;
+  }
+  return null;
+}
+
+const INDEX = new Map(RULES.map((r, i) => [r.name, i]));
+/** Position of a rule in RULES (throws for an unknown name: a typo here is a bug). */
+export function ruleIndex(name: string): number {
+  const i = INDEX.get(name);
+  if (i === undefined) throw new Error(`no rule named ${name}`);
+  return i;
+}
+export function ruleByName(name: string): Rule {
+  return RULES[ruleIndex(name)];
+}
+
+/** Every rule a plan breaks, in RULES order (the first one is the rule the enumerator would count it under). */
+export function checkPlan(job: Job, shape: ModelShape, plan: Plan): RuleViolation[] {
+  const out: RuleViolation[] = [];
+  for (const r of RULES) {
+    if (!r.holds(job, shape, plan)) out.push({ rule: r.name, reason: r.describe(job, plan) });
+  }
+  return out;
+}

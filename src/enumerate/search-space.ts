@@ -1,0 +1,265 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import AjvModule from 'ajv';
+import type { Dispatcher, Recompute } from '../spec/types.js';
+import { inputError } from '../spec/errors.js';
+import { SEARCH_SPACES_DIR } from '../paths.js';
+
+/**
+ * The values to try for each dimension of a mapping (search-spaces/*.yaml, documented in default.yaml).
+ * Plain data (no Maps, no functions, null for "no limit") so it can be posted to worker threads.
+ * `auto` lists are resolved per job by resolveSpace().
+ */
+export type IntDimension =
+  | { kind: 'list'; values: number[] }
+  /** Every value that can be valid for the job, at most `max` (null: no limit). */
+  | { kind: 'auto'; max: number | null };
+
+export interface SearchSpace {
+  /** Where it was read from (for messages). */
+  source: string;
+  tp: IntDimension;
+  cp: IntDimension;
+  pp: IntDimension;
+  /** Virtual pipeline stages per PP rank. */
+  vpp: IntDimension;
+  ep: IntDimension;
+  etp: IntDimension;
+  microBatchSize: IntDimension;
+  uneven: { enabled: boolean; maxFirstLastReduction: number };
+  recompute: Recompute[];
+  dispatcher: Dispatcher[];
+  distributedOptimizer: boolean[];
+}
+
+export const RECOMPUTE_VALUES: readonly Recompute[] = ['none', 'selective', 'full'];
+export const DISPATCHER_VALUES: readonly Dispatcher[] = ['alltoall', 'allgather', 'flex'];
+
+/** The YAML keys, in file order. */
+export const SPACE_KEYS = ['tp', 'cp', 'pp', 'vpp', 'uneven_stages', 'ep', 'etp', 'micro_batch_size', 'recompute',
+  'dispatcher', 'distributed_optimizer'] as const;
+type SpaceKey = typeof SPACE_KEYS[number];
+
+const INT_DIM_ALLOWED = 'must be an integer >= 1, a list of integers >= 1, "auto", or {auto: true, max: N} with N >= 1';
+const ALLOWED: Record<SpaceKey, string> = {
+  tp: INT_DIM_ALLOWED, cp: INT_DIM_ALLOWED, pp: INT_DIM_ALLOWED, vpp: INT_DIM_ALLOWED, ep: INT_DIM_ALLOWED,
+  etp: INT_DIM_ALLOWED, micro_batch_size: INT_DIM_ALLOWED,
+  uneven_stages: 'must be {enabled: true|false, max_first_last_reduction: integer >= 0}',
+  recompute: `must be "auto" or a non-empty list of ${RECOMPUTE_VALUES.join(', ')}`,
+  dispatcher: `must be "auto" or a non-empty list of ${DISPATCHER_VALUES.join(', ')}`,
+  distributed_optimizer: 'must be "auto", true, false, or a non-empty list of true/false',
+};
+
+const intDimSchema = {
+  anyOf: [
+    { const: 'auto' },
+    { type: 'integer', minimum: 1 },
+    { type: 'array', minItems: 1, items: { type: 'integer', minimum: 1 } },
+    {
+      type: 'object', additionalProperties: false, required: ['auto', 'max'],
+      properties: { auto: { const: true }, max: { type: 'integer', minimum: 1 } },
+    },
+  ],
+};
+const enumDimSchema = (values: readonly string[]) => ({
+  anyOf: [
+    { const: 'auto' },
+    { enum: values },
+    { type: 'array', minItems: 1, items: { enum: values } },
+  ],
+});
+const SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: [...SPACE_KEYS],
+  properties: {
+    tp: intDimSchema, cp: intDimSchema, pp: intDimSchema, vpp: intDimSchema, ep: intDimSchema, etp: intDimSchema,
+    micro_batch_size: intDimSchema,
+    uneven_stages: {
+      type: 'object', additionalProperties: false, required: ['enabled', 'max_first_last_reduction'],
+      properties: { enabled: { type: 'boolean' }, max_first_last_reduction: { type: 'integer', minimum: 0 } },
+    },
+    recompute: enumDimSchema(RECOMPUTE_VALUES),
+    dispatcher: enumDimSchema(DISPATCHER_VALUES),
+    distributed_optimizer: {
+      anyOf: [{ const: 'auto' }, { type: 'boolean' }, { type: 'array', minItems: 1, items: { type: 'boolean' } }],
+    },
+  },
+};
+
+const Ajv = AjvModule.default;
+let validator: ReturnType<InstanceType<typeof Ajv>['compile']> | null = null;
+function validate(doc: unknown) {
+  if (!validator) validator = new Ajv({ allErrors: false, strict: true }).compile(SCHEMA);
+  return { ok: validator(doc) as boolean, errors: validator.errors ?? [] };
+}
+
+function show(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function intDim(v: unknown): IntDimension {
+  if (v === 'auto') return { kind: 'auto', max: null };
+  if (typeof v === 'number') return { kind: 'list', values: [v] };
+  if (Array.isArray(v)) return { kind: 'list', values: uniqueSorted(v as number[]) };
+  return { kind: 'auto', max: (v as { max: number }).max };
+}
+
+function enumDim<T extends string>(v: unknown, all: readonly T[]): T[] {
+  if (v === 'auto') return [...all];
+  const given = Array.isArray(v) ? v as T[] : [v as T];
+  return all.filter((x) => given.includes(x)); // canonical order, no repeats
+}
+
+function boolDim(v: unknown): boolean[] {
+  if (v === 'auto') return [true, false];
+  const given = Array.isArray(v) ? v as boolean[] : [v as boolean];
+  return [true, false].filter((x) => given.includes(x));
+}
+
+export function uniqueSorted(values: number[]): number[] {
+  return [...new Set(values)].sort((a, b) => a - b);
+}
+
+/** The file's document as a SearchSpace (the document must already be valid). */
+function fromDocument(doc: Record<SpaceKey, unknown>, source: string): SearchSpace {
+  const uneven = doc.uneven_stages as { enabled: boolean; max_first_last_reduction: number };
+  return {
+    source,
+    tp: intDim(doc.tp), cp: intDim(doc.cp), pp: intDim(doc.pp), vpp: intDim(doc.vpp), ep: intDim(doc.ep),
+    etp: intDim(doc.etp), microBatchSize: intDim(doc.micro_batch_size),
+    uneven: { enabled: uneven.enabled, maxFirstLastReduction: uneven.max_first_last_reduction },
+    recompute: enumDim(doc.recompute, RECOMPUTE_VALUES),
+    dispatcher: enumDim(doc.dispatcher, DISPATCHER_VALUES),
+    distributedOptimizer: boolDim(doc.distributed_optimizer),
+  };
+}
+
+/** Checks a parsed search-space document; throws a one-line InputError naming the file and the dimension. */
+export function searchSpaceFromDocument(doc: unknown, file: string): SearchSpace {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw inputError(file, '', `must be a mapping of dimension -> values (dimensions: ${SPACE_KEYS.join(', ')})`);
+  }
+  const { ok, errors } = validate(doc);
+  if (!ok) {
+    const e = errors[0];
+    if (e.instancePath === '' && e.keyword === 'additionalProperties') {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      throw inputError(file, key, `unknown dimension (allowed: ${SPACE_KEYS.join(', ')})`);
+    }
+    if (e.instancePath === '' && e.keyword === 'required') {
+      const key = (e.params as { missingProperty: string }).missingProperty;
+      throw inputError(file, key, `missing: every dimension must be given (${SPACE_KEYS.join(', ')})`);
+    }
+    const key = e.instancePath.split('/')[1] as SpaceKey;
+    const value = (doc as Record<string, unknown>)[key];
+    throw inputError(file, key, `${ALLOWED[key]} (got ${show(value)})`);
+  }
+  return fromDocument(doc as Record<SpaceKey, unknown>, file);
+}
+
+/** Shows a path relative to the working directory when that is shorter (for messages). */
+function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && rel.length < file.length ? rel : file;
+}
+
+/** Reads and checks a search-space file (default: search-spaces/default.yaml). */
+export function loadSearchSpace(file?: string): SearchSpace {
+  const full = file ?? path.join(SEARCH_SPACES_DIR, 'default.yaml');
+  const shown = displayPath(full);
+  let text: string;
+  try {
+    text = fs.readFileSync(full, 'utf8');
+  } catch (err) {
+    throw inputError(shown, '', `cannot read the search-space file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  let doc: unknown;
+  try {
+    doc = yaml.load(text);
+  } catch (err) {
+    const first = String((err as Error).message).split('\n')[0];
+    throw inputError(shown, '', `not valid YAML: ${first}`);
+  }
+  return searchSpaceFromDocument(doc, shown);
+}
+
+const FIX_ALIASES: Record<string, SpaceKey> = {
+  tp: 'tp', cp: 'cp', pp: 'pp', vpp: 'vpp', ep: 'ep', etp: 'etp',
+  mbs: 'micro_batch_size', micro_batch_size: 'micro_batch_size',
+  recompute: 'recompute', dispatcher: 'dispatcher',
+  distopt: 'distributed_optimizer', dist_opt: 'distributed_optimizer', distributed_optimizer: 'distributed_optimizer',
+  uneven: 'uneven_stages', uneven_stages: 'uneven_stages',
+};
+const FIX_KEYS_TEXT = 'tp, cp, pp, vpp, ep, etp, mbs (micro_batch_size), recompute, dispatcher, distopt (distributed_optimizer), uneven';
+
+function parseBool(v: string): boolean | null {
+  const s = v.toLowerCase();
+  if (s === 'true' || s === 'on' || s === 'yes' || s === '1') return true;
+  if (s === 'false' || s === 'off' || s === 'no' || s === '0') return false;
+  return null;
+}
+
+/**
+ * Narrows a space with `--fix key=value,...` (e.g. `tp=2,ep=8,recompute=selective,mbs=1,vpp=7`). Integer
+ * dimensions take one integer, several joined by '/' (`mbs=1/2`) or `auto`; recompute and dispatcher take one
+ * value, several joined by '/', or `auto`; distopt takes true/false (on/off); uneven takes on/off or the largest
+ * first/last reduction N (which turns it on). Returns a new space; the input is not changed.
+ */
+export function applyFixes(space: SearchSpace, fixes: string, source = '--fix'): SearchSpace {
+  const out: SearchSpace = structuredClone(space);
+  const seen = new Set<SpaceKey>();
+  const items = fixes.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (items.length === 0) throw inputError(source, '', `expected key=value pairs separated by commas (keys: ${FIX_KEYS_TEXT})`);
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw inputError(source, item, `expected key=value (keys: ${FIX_KEYS_TEXT})`);
+    const rawKey = item.slice(0, eq).trim();
+    const value = item.slice(eq + 1).trim();
+    const key = FIX_ALIASES[rawKey.toLowerCase()];
+    if (!key) throw inputError(source, rawKey, `unknown dimension (allowed: ${FIX_KEYS_TEXT})`);
+    if (seen.has(key)) throw inputError(source, rawKey, 'given more than once');
+    seen.add(key);
+    const parts = value.split('/').map((s) => s.trim());
+    switch (key) {
+      case 'tp': case 'cp': case 'pp': case 'vpp': case 'ep': case 'etp': case 'micro_batch_size': {
+        let dim: IntDimension;
+        if (value.toLowerCase() === 'auto') {
+          dim = { kind: 'auto', max: null };
+        } else {
+          if (!parts.every((p) => /^[1-9][0-9]*$/.test(p) && Number.isSafeInteger(Number(p)))) {
+            throw inputError(source, rawKey, `must be an integer >= 1, several joined by '/', or auto (got ${show(value)})`);
+          }
+          dim = { kind: 'list', values: uniqueSorted(parts.map(Number)) };
+        }
+        if (key === 'micro_batch_size') out.microBatchSize = dim; else out[key] = dim;
+        break;
+      }
+      case 'recompute':
+      case 'dispatcher': {
+        const all: readonly string[] = key === 'recompute' ? RECOMPUTE_VALUES : DISPATCHER_VALUES;
+        if (value.toLowerCase() === 'auto') { (out[key] as string[]) = [...all]; break; }
+        const bad = parts.find((p) => !all.includes(p));
+        if (bad !== undefined) throw inputError(source, rawKey, `must be one of ${all.join(', ')}, several joined by '/', or auto (got ${show(bad)})`);
+        (out[key] as string[]) = all.filter((x) => parts.includes(x));
+        break;
+      }
+      case 'distributed_optimizer': {
+        if (value.toLowerCase() === 'auto') { out.distributedOptimizer = [true, false]; break; }
+        const b = parseBool(value);
+        if (b === null) throw inputError(source, rawKey, `must be true or false (on/off), or auto (got ${show(value)})`);
+        out.distributedOptimizer = [b];
+        break;
+      }
+      case 'uneven_stages': {
+        const b = parseBool(value);
+        if (b !== null && value !== '0' && value !== '1') { out.uneven.enabled = b; break; }
+        if (/^[0-9]+$/.test(value)) { out.uneven = { enabled: true, maxFirstLastReduction: Number(value) }; break; }
+        throw inputError(source, rawKey, `must be on, off, or the largest first/last stage reduction N >= 0 (got ${show(value)})`);
+      }
+    }
+  }
+  return out;
+}

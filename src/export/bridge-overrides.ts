@@ -1,0 +1,126 @@
+/**
+ * `megatron-bridge` format: the plan as ConfigContainer overrides for NVIDIA-NeMo/Megatron-Bridge, in Hydra
+ * `key=value` form, one per line (`#` lines are comments). They go after the recipe of the model on
+ * scripts/training/run_recipe.py, which applies trailing KEY=VALUE overrides to the recipe's ConfigContainer.
+ * Only the parallel mapping, MoE dispatch, recompute, precision, batch and environment are overridden: the
+ * recipe owns the architecture, data, tokenizer and optimizer.
+ *
+ * Key names were checked against Megatron-Bridge 067f987 (2026-08-22):
+ * - scripts/training/run_recipe.py: the trailing KEY=VALUE overrides and the model.* parallel keys
+ *   (model.tensor_model_parallel_size, model.virtual_pipeline_model_parallel_size,
+ *   model.expert_tensor_parallel_size, …; train.micro_batch_size, train.global_batch_size, dataset.seq_length);
+ * - docs/megatron-lm-to-megatron-bridge.md and scripts/translate_mlm_to_bridge.py (the Megatron-LM flag to
+ *   Bridge key table: model.sequence_parallel, model.num_layers_in_first/last_pipeline_stage,
+ *   model.moe_token_dispatcher_type, model.recompute_*, ddp.use_distributed_optimizer,
+ *   ddp.overlap_grad_reduce, ddp.overlap_param_gather, mixed_precision=bf16_mixed, …);
+ * - src/megatron/bridge/training/config.py (ConfigContainer groups; ddp.* and optimizer.* distributed-optimizer
+ *   settings are synchronised, so both are written); src/megatron/bridge/training/mixed_precision.py (named
+ *   precision recipes); scripts/training/recipe_runner.py (setting model.pipeline_model_parallel_layout stops
+ *   the runner from rebuilding a recipe's own layout); docs recipe-usage (`++env_vars.NAME=value`).
+ * The model.* keys are Megatron-Core TransformerConfig / ModelParallelConfig fields.
+ */
+import type { Plan } from '../enumerate/plan.js';
+import { isUnevenSplit } from '../enumerate/plan.js';
+import { inputError } from '../spec/errors.js';
+import type { Job, ModelShape } from '../spec/types.js';
+import { gpuArchMajor } from './gpu-arch.js';
+import { megatronLaunch } from './megatron-launch.js';
+import { planSummaryLines } from './plan-summary.js';
+import { comment } from './shell.js';
+
+type HydraValue = number | boolean | null | string | string[];
+
+function hydra(v: HydraValue): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `[${v.map((x) => hydra(x)).join(',')}]`;
+  if (typeof v !== 'string') return String(v);
+  return /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(v) ? v : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: number): string {
+  // the same launch Megatron-LM would run: refuses what Megatron refuses, and gives the environment
+  const { env } = megatronLaunch(job, shape, plan);
+  const arch = gpuArchMajor(job.cluster.gpu);
+  const kv: [string, HydraValue][] = [];
+  const set = (k: string, v: HydraValue): void => {
+    kv.push([k, v]);
+  };
+
+  set('model.tensor_model_parallel_size', plan.tp);
+  set('model.context_parallel_size', plan.cp);
+  set('model.pipeline_model_parallel_size', plan.pp);
+  set('model.virtual_pipeline_model_parallel_size', plan.vpp > 1 ? plan.vpp : null);
+  // an explicit split replaces any layout the recipe builds for its own PP size
+  set('model.pipeline_model_parallel_layout', null);
+  set('model.account_for_embedding_in_pipeline_split', false);
+  set('model.account_for_loss_in_pipeline_split', false);
+  const uneven = isUnevenSplit(plan, job.model.num_layers);
+  set('model.num_layers_in_first_pipeline_stage', uneven ? plan.firstStageLayers : null);
+  set('model.num_layers_in_last_pipeline_stage', uneven ? plan.lastStageLayers : null);
+  if (shape.isMoe) {
+    set('model.expert_model_parallel_size', plan.ep);
+    set('model.expert_tensor_parallel_size', plan.etp);
+  }
+  set('model.sequence_parallel', plan.tp > 1);
+  if (shape.isMoe) {
+    set('model.moe_token_dispatcher_type', plan.dispatcher);
+    if (plan.dispatcher === 'flex') set('model.moe_flex_dispatcher_backend', 'deepep');
+    // shared-expert overlap works with alltoall and flex only
+    if (plan.dispatcher === 'allgather') set('model.moe_shared_expert_overlap', false);
+    set('model.moe_grouped_gemm', true);
+    set('model.moe_permute_fusion', true);
+  }
+  if (plan.recompute === 'none') {
+    set('model.recompute_granularity', null);
+    set('model.recompute_method', null);
+    set('model.recompute_num_layers', null);
+    set('model.recompute_modules', null);
+  } else if (plan.recompute === 'selective') {
+    set('model.recompute_granularity', 'selective');
+    set('model.recompute_method', null);
+    set('model.recompute_num_layers', null);
+    set('model.recompute_modules', ['core_attn']);
+  } else {
+    set('model.recompute_granularity', 'full');
+    set('model.recompute_method', 'uniform');
+    set('model.recompute_num_layers', 1);
+    set('model.recompute_modules', null);
+  }
+  set('model.seq_length', job.training.seq_length);
+  set('dataset.seq_length', job.training.seq_length);
+  set('train.micro_batch_size', plan.microBatchSize);
+  set('train.global_batch_size', job.training.global_batch_size);
+  set('ddp.use_distributed_optimizer', plan.distributedOptimizer);
+  set('optimizer.use_distributed_optimizer', plan.distributedOptimizer);
+  set('ddp.overlap_grad_reduce', true);
+  set('ddp.overlap_param_gather', plan.distributedOptimizer);
+  set('optimizer.overlap_param_gather', plan.distributedOptimizer);
+  if (plan.precision === 'bf16') {
+    set('mixed_precision', 'bf16_mixed');
+  } else if (arch >= 10) {
+    if (!plan.distributedOptimizer) {
+      throw inputError(job.source, 'export', 'megatron-bridge cannot express fp8 on Blackwell without the distributed optimizer (its bf16_with_mxfp8_mixed recipe gathers FP8 parameters, which needs it)');
+    }
+    set('mixed_precision', 'bf16_with_mxfp8_mixed');
+  } else {
+    // per-block FP8 scaling, Megatron-LM's --fp8-recipe blockwise
+    set('mixed_precision', 'bf16_with_fp8_subchannel_scaling_mixed');
+  }
+  for (const [k, v] of Object.entries(env)) set(`++env_vars.${k}`, /^\d+$/.test(v) ? Number(v) : v);
+
+  const lines = [
+    ...comment([
+      ...planSummaryLines(job, shape, plan, rank),
+      '',
+      'Megatron-Bridge ConfigContainer overrides (Hydra key=value, one per line) for scripts/training/run_recipe.py.',
+      `Choose the recipe of ${job.model.name} (its architecture, data, tokenizer and optimizer are kept), then:`,
+      "  mapfile -t OVERRIDES < <(grep -v '^#' plan.bridge-overrides.txt)",
+      '  python scripts/training/run_recipe.py --recipe <recipe> --mode pretrain "${OVERRIDES[@]}"',
+      `on ${job.cluster.gpus} GPUs. The pipeline split assumes the recipe's model has ${job.model.num_layers} layers.`,
+      'Keys checked against NVIDIA-NeMo/Megatron-Bridge 067f987 (2026-08-22), see src/export/bridge-overrides.ts.',
+    ]),
+    ...kv.map(([k, v]) => `${k}=${hydra(v)}`),
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,198 @@
+/**
+ * The Megatron-LM `pretrain_gpt.py` argument list and environment for one plan: model shape, MoE and router
+ * settings, the folded parallel mapping, recompute, precision and batch. Data, tokenizer, checkpoint and
+ * optimizer settings belong to the launcher (the torchrun / SLURM exports add them from variables); with
+ * `mockData` the list gets mock data, a NullTokenizer, a learning rate and an iteration count so it runs
+ * (and passes Megatron's validate_args) as it is.
+ *
+ * Every list is checked against the rule set of megatron-flags.ts before it is returned; a plan Megatron
+ * would refuse is refused here with the reasons.
+ */
+import type { Plan } from '../enumerate/plan.js';
+import { isUnevenSplit } from '../enumerate/plan.js';
+import { inputError } from '../spec/errors.js';
+import { formatLayerFreq } from '../spec/layer-freq.js';
+import type { Job, ModelShape } from '../spec/types.js';
+import { gpuArchMajor } from './gpu-arch.js';
+import { checkMegatronArgs } from './megatron-flags.js';
+
+export interface MegatronLaunch {
+  args: string[];
+  env: Record<string, string>;
+}
+
+export interface MegatronLaunchOptions {
+  /** Add --mock-data, a NullTokenizer with the model's vocabulary, --lr and --train-iters. */
+  mockData?: boolean;
+  /** Iterations for a mock run (default 10). */
+  trainIters?: number;
+}
+
+/**
+ * Why each environment variable is set; the script exports print these next to the export.
+ * - CUDA_DEVICE_MAX_CONNECTIONS=1: Megatron's validate_args requires it when TP > 1 or CP > 1 on GPUs before
+ *   Blackwell (one hardware queue keeps TP/CP communication kernels ordered ahead of the GEMMs they overlap).
+ *   Blackwell lifts the requirement, so it is left unset there (the CUDA default, 8, lets streams overlap).
+ * - PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True: MoE token buffers change size every step; expandable
+ *   segments keep the caching allocator from fragmenting (Megatron MoE README "General performance tips",
+ *   megatron.md §4.1; Megatron-Bridge sets it in every recipe, recipes/utils/environment_utils.py).
+ * - NCCL_NVLS_ENABLE=0: NVLink SHARP buffers take extra GPU memory for every communicator, and a folded
+ *   mapping builds many (TP, CP, DP, EP, ETP, EDP, PP groups); moefold's memory model does not count them.
+ *   The same two sources disable it.
+ */
+export const ENV_REASONS: Readonly<Record<string, string>> = {
+  CUDA_DEVICE_MAX_CONNECTIONS: 'required by Megatron with TP > 1 or CP > 1 before Blackwell',
+  PYTORCH_CUDA_ALLOC_CONF: 'MoE buffers change size every step: avoid allocator fragmentation',
+  NCCL_NVLS_ENABLE: 'no NVLink SHARP buffers (extra memory per communicator, not in the memory model)',
+};
+
+/** The launch of `plan` for `job`. Throws InputError when Megatron could not run the plan. */
+export function megatronLaunch(job: Job, shape: ModelShape, plan: Plan, opts: MegatronLaunchOptions = {}): MegatronLaunch {
+  const m = job.model;
+  const world = job.cluster.gpus;
+  const arch = gpuArchMajor(job.cluster.gpu);
+  checkPlanConsistent(job, shape, plan);
+  if (plan.precision === 'fp8' && arch < 9) {
+    throw inputError(job.source, 'export', `fp8 training needs Hopper or newer GPUs (cluster gpu ${job.cluster.gpu})`);
+  }
+
+  const args: string[] = [];
+  const put = (flag: string, ...values: (string | number)[]): void => {
+    args.push(flag, ...values.map(String));
+  };
+
+  // model
+  put('--num-layers', m.num_layers);
+  put('--hidden-size', m.hidden_size);
+  put('--ffn-hidden-size', m.ffn_hidden_size);
+  put('--num-attention-heads', m.num_attention_heads);
+  if (!m.multi_latent_attention && m.num_query_groups < m.num_attention_heads) {
+    put('--group-query-attention');
+    put('--num-query-groups', m.num_query_groups);
+  }
+  put('--kv-channels', m.kv_channels);
+  put('--seq-length', job.training.seq_length);
+  put('--max-position-embeddings', m.max_position_embeddings);
+  put('--position-embedding-type', m.position_embedding_type);
+  put('--normalization', m.normalization);
+  if (m.swiglu) put('--swiglu');
+  if (m.untie_embeddings_and_output_weights) put('--untie-embeddings-and-output-weights');
+  // The spec has no add_bias_linear: the models moefold plans are bias-free (Llama/Mixtral/DeepSeek/Qwen style),
+  // and MoE needs it off anyway ([TC]: bias in MoE only with ETP 1, never with shared experts).
+  put('--disable-bias-linear');
+  if (m.add_qkv_bias) put('--add-qkv-bias');
+  if (m.qk_layernorm) put('--qk-layernorm');
+  put('--make-vocab-size-divisible-by', m.make_vocab_size_divisible_by);
+  if (m.multi_latent_attention) {
+    put('--multi-latent-attention');
+    if (m.q_lora_rank > 0) put('--q-lora-rank', m.q_lora_rank);
+    put('--kv-lora-rank', m.kv_lora_rank);
+    put('--qk-head-dim', m.qk_head_dim);
+    put('--qk-pos-emb-head-dim', m.qk_pos_emb_head_dim);
+    put('--v-head-dim', m.v_head_dim);
+  }
+  if (m.mtp_num_layers > 0) put('--mtp-num-layers', m.mtp_num_layers);
+
+  // MoE
+  if (shape.isMoe) {
+    put('--num-experts', m.num_experts);
+    put('--moe-router-topk', m.moe_router_topk);
+    put('--moe-ffn-hidden-size', m.moe_ffn_hidden_size);
+    if (m.moe_shared_expert_intermediate_size > 0) {
+      put('--moe-shared-expert-intermediate-size', m.moe_shared_expert_intermediate_size);
+    }
+    put('--moe-layer-freq', formatLayerFreq(m.moe_layer_freq));
+    put('--moe-router-score-function', m.moe_router_score_function);
+    if (m.moe_router_pre_softmax) put('--moe-router-pre-softmax');
+    if (m.moe_router_num_groups > 0) put('--moe-router-num-groups', m.moe_router_num_groups);
+    if (m.moe_router_group_topk > 0) put('--moe-router-group-topk', m.moe_router_group_topk);
+    if (m.moe_router_topk_scaling_factor > 0) put('--moe-router-topk-scaling-factor', m.moe_router_topk_scaling_factor);
+    if (m.moe_router_enable_expert_bias) put('--moe-router-enable-expert-bias');
+    put('--moe-router-load-balancing-type', m.moe_router_load_balancing_type);
+    put('--moe-aux-loss-coeff', m.moe_aux_loss_coeff);
+    put('--moe-token-dispatcher-type', plan.dispatcher);
+    if (plan.dispatcher === 'flex') put('--moe-flex-dispatcher-backend', 'deepep');
+    put('--moe-grouped-gemm');
+    put('--moe-permute-fusion');
+  }
+
+  // parallel mapping
+  put('--tensor-model-parallel-size', plan.tp);
+  put('--context-parallel-size', plan.cp);
+  put('--pipeline-model-parallel-size', plan.pp);
+  if (plan.vpp > 1) put('--num-virtual-stages-per-pipeline-rank', plan.vpp);
+  if (isUnevenSplit(plan, m.num_layers)) {
+    put('--decoder-first-pipeline-num-layers', plan.firstStageLayers);
+    put('--decoder-last-pipeline-num-layers', plan.lastStageLayers);
+  }
+  if (shape.isMoe) {
+    put('--expert-model-parallel-size', plan.ep);
+    put('--expert-tensor-parallel-size', plan.etp);
+  }
+  if (plan.tp > 1) put('--sequence-parallel');
+
+  // data parallel: gradient reduce overlapped with backward; the distributed optimizer shards optimizer
+  // state over DP and gathers parameters overlapped with the forward pass
+  if (plan.distributedOptimizer) put('--use-distributed-optimizer');
+  put('--overlap-grad-reduce');
+  if (plan.distributedOptimizer) put('--overlap-param-gather');
+
+  // recompute (selective: Megatron's default module, core attention)
+  if (plan.recompute === 'selective') put('--recompute-granularity', 'selective');
+  if (plan.recompute === 'full') {
+    put('--recompute-granularity', 'full');
+    put('--recompute-method', 'uniform');
+    put('--recompute-num-layers', 1);
+  }
+
+  // precision: bf16 mixed; fp8 on top with per-block scaling (Hopper) or MXFP8 (Blackwell)
+  put('--bf16');
+  if (plan.precision === 'fp8') {
+    put('--fp8-format', 'e4m3');
+    put('--fp8-recipe', arch >= 10 ? 'mxfp8' : 'blockwise');
+  }
+
+  // batch
+  put('--micro-batch-size', plan.microBatchSize);
+  put('--global-batch-size', job.training.global_batch_size);
+
+  if (opts.mockData) {
+    put('--mock-data');
+    put('--tokenizer-type', 'NullTokenizer');
+    put('--vocab-size', m.vocab_size);
+    put('--lr', '1.0e-4');
+    put('--train-iters', opts.trainIters ?? 10);
+  }
+
+  const env: Record<string, string> = {};
+  if ((plan.tp > 1 || plan.cp > 1) && arch < 10) env.CUDA_DEVICE_MAX_CONNECTIONS = '1';
+  env.PYTORCH_CUDA_ALLOC_CONF = 'expandable_segments:True';
+  env.NCCL_NVLS_ENABLE = '0';
+
+  const problems = checkMegatronArgs(args, env, world, { gpuArchMajor: arch });
+  if (problems.length > 0) {
+    throw inputError(job.source, 'export', `Megatron-LM would refuse this plan: ${problems.join('; ')}`);
+  }
+  return { args, env };
+}
+
+/** The plan's sizes must multiply out to the job's world and batch (the enumerator guarantees it). */
+function checkPlanConsistent(job: Job, shape: ModelShape, p: Plan): void {
+  const world = job.cluster.gpus;
+  const bad: string[] = [];
+  const ints = { tp: p.tp, cp: p.cp, dp: p.dp, pp: p.pp, vpp: p.vpp, ep: p.ep, etp: p.etp, edp: p.edp,
+    microBatchSize: p.microBatchSize, numMicroBatches: p.numMicroBatches };
+  for (const [k, v] of Object.entries(ints)) if (!Number.isInteger(v) || v < 1) bad.push(`${k} must be an integer >= 1 (got ${v})`);
+  if (bad.length === 0) {
+    if (p.tp * p.cp * p.dp * p.pp !== world) bad.push(`TP*CP*DP*PP = ${p.tp * p.cp * p.dp * p.pp}, not the world size ${world}`);
+    if (shape.isMoe && p.etp * p.ep * p.edp * p.pp !== world) {
+      bad.push(`ETP*EP*EDP*PP = ${p.etp * p.ep * p.edp * p.pp}, not the world size ${world}`);
+    }
+    if (!shape.isMoe && p.ep !== 1) bad.push(`a dense model has no expert parallelism (EP ${p.ep})`);
+    const gbs = p.microBatchSize * p.numMicroBatches * p.dp;
+    if (gbs !== job.training.global_batch_size) {
+      bad.push(`micro-batch ${p.microBatchSize} x ${p.numMicroBatches} microbatches x DP ${p.dp} = ${gbs}, not the global batch ${job.training.global_batch_size}`);
+    }
+  }
+  if (bad.length > 0) throw inputError(job.source, 'export', `plan is inconsistent: ${bad.join('; ')}`);
+}

@@ -1,0 +1,20 @@
+/** A few plain lines describing a plan, used as the header comment of every export. */
+import type { Plan } from '../enumerate/plan.js';
+import { isUnevenSplit } from '../enumerate/plan.js';
+import type { Job, ModelShape } from '../spec/types.js';
+
+export function planSummaryLines(job: Job, shape: ModelShape, plan: Plan, rank: number): string[] {
+  const c = job.cluster;
+  const nodes = Math.ceil(c.gpus / c.gpus_per_node);
+  const lines = [`moefold plan ${rank} for ${job.model.name} on ${c.gpus} x ${c.gpu} (${nodes} nodes x ${c.gpus_per_node} GPUs)`];
+  let pipe = `attention: TP${plan.tp} x CP${plan.cp} x DP${plan.dp} x PP${plan.pp}`;
+  if (plan.vpp > 1) pipe += `, ${plan.vpp} virtual stages per PP rank`;
+  if (isUnevenSplit(plan, job.model.num_layers)) pipe += `, first/last stage ${plan.firstStageLayers}/${plan.lastStageLayers} layers`;
+  lines.push(pipe);
+  if (shape.isMoe) {
+    lines.push(`experts:   ETP${plan.etp} x EP${plan.ep} x EDP${plan.edp} x PP${plan.pp}, ${plan.dispatcher} token dispatcher`);
+  }
+  lines.push(`batch:     micro-batch ${plan.microBatchSize} x ${plan.numMicroBatches} microbatches x DP${plan.dp} = ${job.training.global_batch_size} sequences of ${job.training.seq_length} tokens`);
+  lines.push(`recompute ${plan.recompute}, ${plan.precision}, ${plan.distributedOptimizer ? 'distributed optimizer' : 'optimizer state replicated over DP'}`);
+  return lines;
+}

@@ -1,0 +1,130 @@
+/**
+ * `torchtitan` format: a torchtitan job file (TOML, `--job.config_file`) with the plan's parallelism, batch
+ * and activation checkpointing.
+ *
+ * Key names and constraints were read from pytorch/torchtitan at tag v0.2.2 (2026-02-20), its last release with
+ * TOML job files: torchtitan/config/job_config.py (sections [training], [parallelism], [activation_checkpoint]),
+ * torchtitan/distributed/parallel_dims.py (mesh: pp × dp_replicate × dp_shard × cp × tp with TP innermost and
+ * PP outermost, as Megatron's tp-cp-dp-pp; experts pp × dp_replicate × efsdp × ep × etp; ETP is 1 or TP;
+ * seq_len divisible by TP × 2·CP), torchtitan/distributed/pipeline_parallel.py (module_fqns_per_model_part,
+ * looped stage order rank + k·PP for Interleaved1F1B, microbatches = local_batch_size / microbatch size),
+ * torchtitan/train.py (gradient accumulation = global_batch_size / (local_batch_size · DP)) and
+ * torchtitan/models/deepseek_v3/infra/parallelize.py (DeepEP needs EP > 1 and ETP 1; DDP is 1-D only).
+ * torchtitan's main branch replaced TOML files with Python config functions (pytorch/torchtitan#2386,
+ * 2026-02-23); there the same fields live on Trainer.Config.parallelism / .training / .activation_checkpoint.
+ *
+ * What torchtitan cannot express is refused with the reason (InputError `…: export: torchtitan cannot express …`).
+ */
+import type { Plan } from '../enumerate/plan.js';
+import { inputError } from '../spec/errors.js';
+import type { Job, ModelShape } from '../spec/types.js';
+import { megatronLaunch } from './megatron-launch.js';
+import { planSummaryLines } from './plan-summary.js';
+import { comment } from './shell.js';
+import { virtualStageLayers } from './stage-layers.js';
+
+function refuse(job: Job, what: string): never {
+  throw inputError(job.source, 'export', `torchtitan cannot express ${what}`);
+}
+
+function tomlString(s: string): string {
+  return JSON.stringify(s); // a TOML basic string uses the same escapes for the characters we emit
+}
+
+/** Module names of each pipeline stage for torchtitan's decoder models (tok_embeddings, layers.N, norm, output). */
+function stageModules(plan: Plan, numLayers: number): string[][] {
+  const counts = virtualStageLayers(plan, numLayers);
+  const stages: string[][] = [];
+  let next = 0;
+  counts.forEach((n, s) => {
+    const mods: string[] = [];
+    if (s === 0) mods.push('tok_embeddings');
+    for (let i = 0; i < n; i++) mods.push(`layers.${next++}`);
+    if (s === counts.length - 1) mods.push('norm', 'output');
+    stages.push(mods);
+  });
+  return stages;
+}
+
+export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: number): string {
+  megatronLaunch(job, shape, plan); // refuses what Megatron itself would refuse
+  const m = job.model;
+  const seq = job.training.seq_length;
+
+  if (plan.precision === 'fp8') {
+    refuse(job, "fp8 training as planned (Megatron's Transformer Engine blockwise/MXFP8 recipes; torchtitan's float8 converters are torchao recipes with other numerics)");
+  }
+  if (m.mtp_num_layers > 0) refuse(job, `multi-token prediction (mtp_num_layers ${m.mtp_num_layers}): torchtitan's models have no MTP layers`);
+  if (plan.recompute === 'selective') {
+    refuse(job, "Megatron's selective recompute of core attention (torchtitan's selective modes are per-op policies or every n-th layer)");
+  }
+  const pureDp = plan.tp === 1 && plan.cp === 1 && plan.pp === 1 && plan.ep === 1;
+  if (!plan.distributedOptimizer && !pureDp) {
+    refuse(job, 'replicated optimizer state with TP/CP/PP/EP (torchtitan combines those with FSDP only; its DDP is 1-D)');
+  }
+  if (seq % (plan.tp * 2 * plan.cp) !== 0) {
+    refuse(job, `seq_length ${seq} with TP ${plan.tp} and CP ${plan.cp} (torchtitan needs seq_len divisible by TP x 2 x CP = ${plan.tp * 2 * plan.cp})`);
+  }
+  if (shape.isMoe) {
+    if (plan.dispatcher === 'allgather') refuse(job, "the allgather token dispatcher (torchtitan dispatches with all-to-all, 'standard', or DeepEP)");
+    if (plan.ep > 1 && plan.etp !== 1 && plan.etp !== plan.tp) {
+      refuse(job, `expert TP ${plan.etp} with TP ${plan.tp} (torchtitan supports ETP = 1 or ETP = TP)`);
+    }
+    if (plan.ep === 1 && plan.etp !== plan.tp) refuse(job, `expert TP ${plan.etp} != TP ${plan.tp} without EP (torchtitan shards experts with TP then)`);
+    if (plan.dispatcher === 'flex' && (plan.ep === 1 || plan.etp !== 1)) {
+      refuse(job, `the DeepEP dispatcher with EP ${plan.ep} and ETP ${plan.etp} (torchtitan's DeepEP needs EP > 1 and ETP 1)`);
+    }
+  }
+
+  const lines: string[] = [
+    ...comment([
+      ...planSummaryLines(job, shape, plan, rank),
+      '',
+      'torchtitan job file (torchtitan v0.2.x: --job.config_file). Launch it on all',
+      `${job.cluster.gpus} GPUs (NGPU x nodes = ${job.cluster.gpus}), e.g. with torchtitan's run_train.sh or torchrun -m torchtitan.train.`,
+      'torchtitan main takes Python config functions instead (pytorch/torchtitan#2386): set the same fields on',
+      'Trainer.Config.parallelism, .training and .activation_checkpoint there.',
+      'Data parallelism is FSDP2 (data_parallel_shard_degree): it shards parameters, gradients and optimizer state,',
+      "where Megatron's distributed optimizer shards optimizer state only, so memory is at most the plan's and",
+      'the data-parallel traffic differs. Keys checked against torchtitan v0.2.2, see src/export/torchtitan-toml.ts.',
+    ]),
+    '',
+    '[job]',
+    `description = ${tomlString(`moefold plan ${rank} for ${m.name}`)}`,
+    '',
+    '[model]',
+    '# set to the torchtitan model and flavor of this architecture (e.g. name = "deepseek_v3", flavor = "671B")',
+    'name = "CHANGE_ME"',
+    'flavor = "CHANGE_ME"',
+    '',
+    '[training]',
+    `# with PP the local batch is split into pipeline microbatches; without PP it is one micro-batch and`,
+    `# global_batch_size / (local_batch_size x DP) steps are accumulated`,
+    `local_batch_size = ${plan.pp > 1 ? plan.microBatchSize * plan.numMicroBatches : plan.microBatchSize}`,
+    `global_batch_size = ${job.training.global_batch_size}`,
+    `seq_len = ${seq}`,
+    'mixed_precision_param = "bfloat16"',
+    '',
+    '[parallelism]',
+    `data_parallel_replicate_degree = ${plan.distributedOptimizer ? 1 : plan.dp}`,
+    `data_parallel_shard_degree = ${plan.distributedOptimizer ? plan.dp : 1}`,
+    `tensor_parallel_degree = ${plan.tp}`,
+    `context_parallel_degree = ${plan.cp}`,
+    `pipeline_parallel_degree = ${plan.pp}`,
+  ];
+  if (plan.pp > 1) {
+    lines.push(`pipeline_parallel_schedule = ${tomlString(plan.vpp > 1 ? 'Interleaved1F1B' : '1F1B')}`);
+    lines.push(`pipeline_parallel_microbatch_size = ${plan.microBatchSize}`);
+    lines.push(`# ${plan.pp * plan.vpp} stages; rank r runs stages r, r + ${plan.pp}, ... (Megatron's virtual-stage layer assignment)`);
+    lines.push('module_fqns_per_model_part = [');
+    for (const mods of stageModules(plan, m.num_layers)) lines.push(`  [${mods.map(tomlString).join(', ')}],`);
+    lines.push(']');
+  }
+  if (shape.isMoe) {
+    lines.push(`expert_parallel_degree = ${plan.ep}`);
+    lines.push(`expert_tensor_parallel_degree = ${plan.etp}`);
+    lines.push(`expert_parallel_comm_backend = ${tomlString(plan.dispatcher === 'flex' ? 'deepep' : 'standard')}`);
+  }
+  lines.push('', '[activation_checkpoint]', `mode = ${tomlString(plan.recompute === 'full' ? 'full' : 'none')}`, '');
+  return lines.join('\n');
+}

@@ -1,0 +1,54 @@
+import Table from 'cli-table3';
+import type { Job } from '../spec/types.js';
+import type { Plan } from '../enumerate/plan.js';
+import type { Estimate, MemoryBreakdown } from '../cost/estimate.js';
+import { TIME_TERM_LABELS } from './cost-shares.js';
+import { GIB } from './numbers.js';
+
+const MEMORY_TERM_LABELS: Record<keyof MemoryBreakdown, string> = {
+  weightsBytes: 'weights (bf16)',
+  gradientsBytes: 'gradients (fp32 main grads)',
+  optimizerStatesBytes: 'optimizer states (fp32 master + Adam)',
+  activationsBytes: 'activations (in-flight micro-batches)',
+  logitsBytes: 'output logits and loss',
+  commBuffersBytes: 'communication buffers',
+  overheadBytes: 'framework overhead',
+};
+
+export function describeMapping(p: Plan, isMoe: boolean): string {
+  const attn = `attention TP${p.tp}·CP${p.cp}·DP${p.dp}·PP${p.pp}${p.vpp > 1 ? ` (VPP ${p.vpp})` : ''}`;
+  const moe = isMoe ? ` | MoE ETP${p.etp}·EP${p.ep}·EDP${p.edp}·PP${p.pp}` : '';
+  const stages = p.pp > 1 ? ` | stages first ${p.firstStageLayers} / last ${p.lastStageLayers} layers` : '';
+  const run = ` | MBS ${p.microBatchSize} × ${p.numMicroBatches} micro-batches, recompute ${p.recompute}`
+    + `${isMoe ? `, ${p.dispatcher} dispatcher` : ''}, ${p.distributedOptimizer ? 'distributed optimizer' : 'no distributed optimizer'}`
+    + `${p.sequenceParallel ? ', sequence parallel' : ''}, ${p.precision}`;
+  return attn + moe + stages + run;
+}
+
+/** The full breakdown of one plan (`tune --explain N`, `score`). */
+export function renderExplain(job: Job, p: Plan, e: Estimate, title: string, launch?: { megatron_args: string[]; env: Record<string, string> }): string {
+  const lines: string[] = [];
+  lines.push(title);
+  lines.push(describeMapping(p, job.model.num_experts > 0));
+  lines.push(`step ${e.stepTimeS.toFixed(3)} s · ${Math.round(e.tokensPerSPerGpu).toLocaleString('en-US')} tokens/s/GPU · `
+    + `${e.tflopsPerGpu.toFixed(0)} TFLOP/s/GPU · MFU ${(100 * e.mfu).toFixed(1)}% · peak ${(e.peakMemBytes / GIB).toFixed(1)} of `
+    + `${(e.usableMemBytes / GIB).toFixed(1)} GiB usable${e.fits ? '' : ' — DOES NOT FIT'}`);
+  const t = new Table({ head: ['step time term', 'seconds', 'share'], style: { head: [], border: [], compact: true }, colAligns: ['left', 'right', 'right'] });
+  for (const k of Object.keys(TIME_TERM_LABELS) as (keyof typeof TIME_TERM_LABELS)[]) {
+    const v = e.time[k];
+    t.push([TIME_TERM_LABELS[k], v.toFixed(4), `${((100 * v) / e.stepTimeS).toFixed(1)}%`]);
+  }
+  lines.push(t.toString());
+  const m = new Table({ head: ['memory term (most loaded GPU)', 'GiB', 'share'], style: { head: [], border: [], compact: true }, colAligns: ['left', 'right', 'right'] });
+  for (const k of Object.keys(MEMORY_TERM_LABELS) as (keyof MemoryBreakdown)[]) {
+    const v = e.mem[k];
+    m.push([MEMORY_TERM_LABELS[k], (v / GIB).toFixed(2), `${((100 * v) / e.peakMemBytes).toFixed(1)}%`]);
+  }
+  m.push(['total (peak)', (e.peakMemBytes / GIB).toFixed(2), '']);
+  lines.push(m.toString());
+  if (launch) {
+    const env = Object.entries(launch.env).map(([k, v]) => `${k}=${v}`).join(' ');
+    lines.push(`launch: ${env ? `${env} ` : ''}torchrun … pretrain_gpt.py ${launch.megatron_args.join(' ')}`);
+  }
+  return lines.join('\n');
+}

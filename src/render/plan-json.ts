@@ -1,0 +1,70 @@
+import type { Plan } from '../enumerate/plan.js';
+import type { Estimate } from '../cost/estimate.js';
+import { GIB, sig, snakeWithoutUnit } from './numbers.js';
+
+/** The JSON form of one plan (a contract: CI checks and tests read these names). */
+export interface PlanJson {
+  rank: number;
+  mapping: {
+    tp: number; cp: number; dp: number; pp: number; vpp: number; ep: number; etp: number; edp: number;
+    first_stage_layers: number; last_stage_layers: number;
+  };
+  micro_batch_size: number;
+  num_micro_batches: number;
+  recompute: Plan['recompute'];
+  dispatcher: Plan['dispatcher'];
+  sequence_parallel: boolean;
+  distributed_optimizer: boolean;
+  precision: Plan['precision'];
+  estimate: EstimateJson;
+  launch: { megatron_args: string[]; env: Record<string, string> };
+}
+
+export interface EstimateJson {
+  step_time_s: number;
+  tokens_per_s_per_gpu: number;
+  tflops_per_gpu: number;
+  mfu: number;
+  peak_memory_gib: number;
+  usable_memory_gib: number;
+  fits: boolean;
+  time_breakdown_s: Record<string, number>;
+  memory_breakdown_gib: Record<string, number>;
+}
+
+export function estimateToJson(e: Estimate): EstimateJson {
+  const time: Record<string, number> = {};
+  for (const [k, v] of Object.entries(e.time)) time[snakeWithoutUnit(k, 'S')] = sig(v);
+  const mem: Record<string, number> = {};
+  for (const [k, v] of Object.entries(e.mem)) mem[snakeWithoutUnit(k, 'Bytes')] = sig(v / GIB);
+  return {
+    step_time_s: sig(e.stepTimeS),
+    tokens_per_s_per_gpu: sig(e.tokensPerSPerGpu),
+    tflops_per_gpu: sig(e.tflopsPerGpu),
+    mfu: sig(e.mfu, 4),
+    peak_memory_gib: sig(e.peakMemBytes / GIB),
+    usable_memory_gib: sig(e.usableMemBytes / GIB),
+    fits: e.fits,
+    time_breakdown_s: time,
+    memory_breakdown_gib: mem,
+  };
+}
+
+export function planToJson(rank: number, p: Plan, e: Estimate, launch: PlanJson['launch']): PlanJson {
+  return {
+    rank,
+    mapping: {
+      tp: p.tp, cp: p.cp, dp: p.dp, pp: p.pp, vpp: p.vpp, ep: p.ep, etp: p.etp, edp: p.edp,
+      first_stage_layers: p.firstStageLayers, last_stage_layers: p.lastStageLayers,
+    },
+    micro_batch_size: p.microBatchSize,
+    num_micro_batches: p.numMicroBatches,
+    recompute: p.recompute,
+    dispatcher: p.dispatcher,
+    sequence_parallel: p.sequenceParallel,
+    distributed_optimizer: p.distributedOptimizer,
+    precision: p.precision,
+    estimate: estimateToJson(e),
+    launch,
+  };
+}

@@ -1,0 +1,101 @@
+import fs from 'node:fs';
+import type { Job } from '../spec/types.js';
+import { inputError } from '../spec/errors.js';
+import { jobFromObject } from '../spec/load-job.js';
+import type { Plan } from '../enumerate/plan.js';
+import { newPlan } from '../enumerate/plan.js';
+import type { PlanJson } from "./plan-json.js";
+import type { ResultJson } from "./result-json.js";
+
+export interface PlansFile {
+  file: string;
+  result: ResultJson;
+  job: Job;
+}
+
+/** Reads a `plans.json` written by `moefold tune --out` or `--format json`. Bad files → InputError (exit 2). */
+export function readPlansFile(file: string): PlansFile {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw inputError(file, '', 'cannot read the file (does it exist?)');
+  }
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch (e) {
+    throw inputError(file, '', `not valid JSON (${(e as Error).message})`);
+  }
+  if (!isObject(obj)) throw inputError(file, '', 'must be a JSON object as written by `moefold tune --format json`');
+  for (const key of ['model', 'training', 'cluster', 'plans']) {
+    if (!(key in obj)) throw inputError(file, key, 'missing: this is not a moefold plans file (write one with `moefold tune … --out DIR`)');
+  }
+  if (!Array.isArray(obj.plans)) throw inputError(file, 'plans', 'must be a list of plans');
+  const job = jobFromObject({ model: obj.model, training: obj.training, cluster: obj.cluster }, file);
+  return { file, result: obj as unknown as ResultJson, job };
+}
+
+/** The plan with the given rank (1-based) in a plans file. */
+export function planAtRank(pf: PlansFile, rank: number): { plan: Plan; json: PlanJson } {
+  const plans = pf.result.plans;
+  if (plans.length === 0) throw inputError(pf.file, 'plans', 'the file holds no plans (the search found none that fit)');
+  const idx = plans.findIndex((p) => isObject(p) && p.rank === rank);
+  if (idx < 0) {
+    throw inputError(pf.file, 'plans', `no plan with rank ${rank} (ranks 1..${plans.length} are present)`);
+  }
+  return { plan: planFromJson(plans[idx], pf.file, `plans[${idx}]`, pf.job), json: plans[idx] };
+}
+
+const RECOMPUTE = ['none', 'selective', 'full'] as const;
+const DISPATCHER = ['alltoall', 'allgather', 'flex'] as const;
+const PRECISION = ['bf16', 'fp8'] as const;
+
+export function planFromJson(pj: unknown, file: string, field: string, job: Job): Plan {
+  if (!isObject(pj)) throw inputError(file, field, 'must be a plan object');
+  const m = pj.mapping;
+  if (!isObject(m)) throw inputError(file, `${field}.mapping`, 'missing or not an object');
+  const int = (obj: Record<string, unknown>, key: string, path: string, min = 1): number => {
+    const v = obj[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+      throw inputError(file, `${path}.${key}`, `must be an integer >= ${min} (got ${JSON.stringify(v)})`);
+    }
+    return v;
+  };
+  const oneOf = <T extends string>(key: string, allowed: readonly T[], dflt?: T): T => {
+    const v = pj[key] ?? dflt;
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+      throw inputError(file, `${field}.${key}`, `must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
+    }
+    return v as T;
+  };
+  const bool = (key: string, dflt: boolean): boolean => {
+    const v = pj[key] ?? dflt;
+    if (typeof v !== 'boolean') throw inputError(file, `${field}.${key}`, `must be true or false (got ${JSON.stringify(v)})`);
+    return v;
+  };
+  const p = newPlan();
+  const mp = `${field}.mapping`;
+  p.tp = int(m, 'tp', mp); p.cp = int(m, 'cp', mp); p.pp = int(m, 'pp', mp); p.vpp = int(m, 'vpp', mp);
+  p.ep = int(m, 'ep', mp); p.etp = int(m, 'etp', mp);
+  p.dp = int(m, 'dp', mp); p.edp = int(m, 'edp', mp);
+  p.firstStageLayers = int(m, 'first_stage_layers', mp);
+  p.lastStageLayers = int(m, 'last_stage_layers', mp);
+  p.microBatchSize = int(pj, 'micro_batch_size', field);
+  p.recompute = oneOf('recompute', RECOMPUTE);
+  p.dispatcher = oneOf('dispatcher', DISPATCHER);
+  p.sequenceParallel = bool('sequence_parallel', p.tp > 1);
+  p.distributedOptimizer = bool('distributed_optimizer', true);
+  p.precision = oneOf('precision', PRECISION, job.training.precision);
+  // Derived from the current job, so a changed world size or batch shows up as a rule violation, not a stale number.
+  const world = job.cluster.gpus;
+  p.dp = Math.floor(world / (p.tp * p.cp * p.pp)) || p.dp;
+  p.edp = Math.floor(world / (p.etp * p.ep * p.pp)) || p.edp;
+  const perStep = p.microBatchSize * p.dp;
+  p.numMicroBatches = Math.max(1, Math.floor(job.training.global_batch_size / perStep));
+  return p;
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}

@@ -1,0 +1,42 @@
+import Table from 'cli-table3';
+import type { Job } from '../spec/types.js';
+import type { RankedPlan } from '../search/ranked.js';
+import { GIB } from './numbers.js';
+import { mainCostShares } from './cost-shares.js';
+
+/** Column headers of the plans table; README.md explains each one. */
+export const PLAN_COLUMNS = [
+  '#', 'TP', 'CP', 'DP', 'PP', 'VPP', 'ETP', 'EP', 'EDP', 'MBS', 'recompute', 'dispatcher',
+  'step s', 'tok/s/GPU', 'MFU', 'peak GiB', 'main costs',
+];
+
+/** PP with the first/last stage layer counts when the split is uneven: `16 (4/1)`. */
+function ppCell(r: RankedPlan, numLayers: number): string {
+  const p = r.plan;
+  const even = p.pp > 1 && numLayers % p.pp === 0 && p.firstStageLayers === numLayers / p.pp && p.lastStageLayers === p.firstStageLayers;
+  return p.pp === 1 || even ? String(p.pp) : `${p.pp} (${p.firstStageLayers}/${p.lastStageLayers})`;
+}
+
+export function renderPlansTable(job: Job, plans: RankedPlan[], firstRank = 1): string {
+  const table = new Table({
+    head: PLAN_COLUMNS,
+    style: { head: [], border: [], compact: true },
+    colAligns: ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left',
+      'right', 'right', 'right', 'right', 'left'],
+  });
+  const isMoe = job.model.num_experts > 0;
+  plans.forEach((r, i) => {
+    const p = r.plan;
+    const e = r.estimate;
+    table.push([
+      String(firstRank + i), String(p.tp), String(p.cp), String(p.dp), ppCell(r, job.model.num_layers),
+      p.vpp > 1 ? String(p.vpp) : '-',
+      isMoe ? String(p.etp) : '-', isMoe ? String(p.ep) : '-', isMoe ? String(p.edp) : '-',
+      String(p.microBatchSize), p.recompute, isMoe ? p.dispatcher : '-',
+      e.stepTimeS.toFixed(2), Math.round(e.tokensPerSPerGpu).toLocaleString('en-US'),
+      `${(100 * e.mfu).toFixed(1)}%`, (e.peakMemBytes / GIB).toFixed(1),
+      mainCostShares(e.time, e.stepTimeS),
+    ]);
+  });
+  return table.toString();
+}

@@ -1,0 +1,43 @@
+import type { EnumStats } from '../enumerate/index.js';
+import { mergeEnumStats, newEnumStats } from '../enumerate/index.js';
+import type { RankOptions } from './objective.js';
+import type { RankedPlan } from './ranked.js';
+import { ranksBefore } from './ranked.js';
+import type { ShardResult } from './shard-search.js';
+import { TopK } from './top-k.js';
+import { ParetoFront } from './pareto.js';
+
+export interface SearchOutcome {
+  stats: EnumStats;
+  fitting: number;
+  prunedByStaticMemory: number;
+  top: RankedPlan[];
+  pareto: RankedPlan[];
+  smallestNotFitting: RankedPlan | null;
+  shardsDone: number;
+  shardCount: number;
+}
+
+/** Merges shard results; the outcome does not depend on the order the shards finished in. */
+export function mergeShardResults(results: ShardResult[], rank: RankOptions, shardCount: number): SearchOutcome {
+  const stats = newEnumStats();
+  const top = new TopK(rank.topK);
+  const pareto = new ParetoFront();
+  let fitting = 0;
+  let prunedByStaticMemory = 0;
+  let smallest: RankedPlan | null = null;
+  for (const r of results) {
+    mergeEnumStats(stats, r.stats);
+    fitting += r.fitting;
+    prunedByStaticMemory += r.prunedByStaticMemory;
+    for (const p of r.top) top.offerRanked(p);
+    for (const p of r.pareto) pareto.offerRanked(p);
+    const s = r.smallestNotFitting;
+    if (s && (smallest === null || ranksBefore(s.value, s.plan, smallest))) smallest = s;
+  }
+  return {
+    stats, fitting, prunedByStaticMemory,
+    top: top.sorted(), pareto: rank.pareto ? pareto.plans() : [],
+    smallestNotFitting: smallest, shardsDone: results.length, shardCount,
+  };
+}

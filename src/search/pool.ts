@@ -1,0 +1,106 @@
+import os from 'node:os';
+import { setMaxListeners } from 'node:events';
+import { Piscina } from 'piscina';
+import type { Job } from '../spec/types.js';
+import type { SearchSpace } from '../enumerate/index.js';
+import type { Calibration } from '../cost/calibration.js';
+import type { RankOptions } from './objective.js';
+import type { ShardResult, ShardTask } from './shard-search.js';
+import { searchShard } from './shard-search.js';
+import type { SearchOutcome } from './merge.js';
+import { mergeShardResults } from './merge.js';
+
+export interface SearchProgress {
+  shardsDone: number;
+  shardCount: number;
+  /** Candidates enumerated by the finished shards. */
+  enumerated: number;
+  elapsedS: number;
+}
+
+export interface SearchRequest {
+  job: Job;
+  space: SearchSpace;
+  calibration: Calibration;
+  rank: RankOptions;
+  /** Worker threads; 0 searches in this thread (no pool). */
+  workers: number;
+  /** Shards per worker: more gives finer progress and better balance, at a small messaging cost. */
+  shardsPerWorker?: number;
+  onProgress?: (p: SearchProgress) => void;
+  /** Aborting stops scheduling and returns what the finished shards found (interrupted = true). */
+  signal?: AbortSignal;
+}
+
+export interface SearchResult extends SearchOutcome {
+  interrupted: boolean;
+  wallS: number;
+}
+
+export function defaultWorkerCount(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+const WORKER_FILE = new URL('./worker.js', import.meta.url).href;
+
+/** A worker pool that several searches can share (`moefold check` on a folder of jobs). */
+export function createSearchPool(workers: number): Piscina | null {
+  return workers > 0 ? new Piscina({ filename: WORKER_FILE, minThreads: workers, maxThreads: workers }) : null;
+}
+
+/**
+ * Scores every valid plan of the space, in a worker pool, and merges the per-shard top-K lists.
+ * With `sharedPool` the search runs in that pool and leaves it open; otherwise it makes its own and closes it.
+ */
+export async function runSearch(req: SearchRequest, sharedPool?: Piscina | null): Promise<SearchResult> {
+  const started = process.hrtime.bigint();
+  const elapsedS = () => Number(process.hrtime.bigint() - started) / 1e9;
+  const makeTask = (shardIndex: number, shardCount: number): ShardTask => ({
+    job: req.job, space: req.space, calibration: req.calibration, rank: req.rank, shardIndex, shardCount,
+  });
+
+  const pool = sharedPool === undefined ? createSearchPool(req.workers) : sharedPool;
+  if (pool === null) {
+    const result = searchShard(makeTask(0, 1));
+    const outcome = mergeShardResults([result], req.rank, 1);
+    return { ...outcome, interrupted: false, wallS: elapsedS() };
+  }
+
+  const shardCount = Math.max(1, req.workers) * (req.shardsPerWorker ?? 8);
+  const results: ShardResult[] = [];
+  let enumerated = 0;
+  let interrupted = false;
+  const abort = new AbortController();
+  setMaxListeners(shardCount + 16, abort.signal); // one listener per queued shard is expected, not a leak
+  const onOuterAbort = () => { interrupted = true; abort.abort(); };
+  req.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  let failure: unknown = null;
+  try {
+    const runs: Promise<void>[] = [];
+    for (let i = 0; i < shardCount; i++) {
+      runs.push(pool.run(makeTask(i, shardCount), { signal: abort.signal }).then((r: ShardResult) => {
+        results.push(r);
+        enumerated += r.stats.enumerated;
+        req.onProgress?.({ shardsDone: results.length, shardCount, enumerated, elapsedS: elapsedS() });
+      }, (err: unknown) => {
+        if (abort.signal.aborted) return; // cancelled shard
+        if (failure === null) failure = err;
+        abort.abort(); // one worker failed: stop the rest, never hang
+      }));
+    }
+    await Promise.all(runs);
+  } finally {
+    req.signal?.removeEventListener('abort', onOuterAbort);
+    if (sharedPool === undefined) await pool.destroy();
+  }
+  if (failure !== null) {
+    const msg = failure instanceof Error ? failure.message : String(failure);
+    const err = new Error(`a scoring worker failed: ${msg}`);
+    (err as Error & { cause?: unknown }).cause = failure;
+    throw err;
+  }
+  // Merge in shard order, not completion order, so ties and stats never depend on timing.
+  results.sort((a, b) => a.shardIndex - b.shardIndex);
+  const outcome = mergeShardResults(results, req.rank, shardCount);
+  return { ...outcome, interrupted, wallS: elapsedS() };
+}

@@ -1,0 +1,28 @@
+import type { Plan } from '../enumerate/plan.js';
+import { clonePlan } from '../enumerate/plan.js';
+import type { Estimate } from '../cost/estimate.js';
+import { copyEstimate, newEstimate } from '../cost/estimate.js';
+import { comparePlans } from './order.js';
+
+/** A plan kept by the search, with its estimate and the value it is ranked by (higher is better). */
+export interface RankedPlan {
+  value: number;
+  plan: Plan;
+  estimate: Estimate;
+}
+
+export function keepRanked(value: number, plan: Plan, estimate: Estimate): RankedPlan {
+  return { value, plan: clonePlan(plan), estimate: copyEstimate(estimate, newEstimate()) };
+}
+
+/** Better first: higher value, then the stable plan order. */
+export function compareRanked(a: RankedPlan, b: RankedPlan): number {
+  if (a.value !== b.value) return b.value - a.value;
+  return comparePlans(a.plan, b.plan);
+}
+
+/** True when a candidate (value, plan) ranks strictly before `r`. Allocates nothing. */
+export function ranksBefore(value: number, plan: Plan, r: RankedPlan): boolean {
+  if (value !== r.value) return value > r.value;
+  return comparePlans(plan, r.plan) < 0;
+}

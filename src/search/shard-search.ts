@@ -1,0 +1,87 @@
+import type { Job } from '../spec/types.js';
+import { modelShape } from '../spec/shape.js';
+import type { SearchSpace, EnumStats } from '../enumerate/index.js';
+import { enumeratePlans, newEnumStats } from '../enumerate/index.js';
+import type { Calibration } from '../cost/calibration.js';
+import { makeScoreContext, scorePlan, staticMemoryBytes } from '../cost/score.js';
+import { newEstimate } from '../cost/estimate.js';
+import type { RankOptions } from './objective.js';
+import { objectiveValue } from './objective.js';
+import type { RankedPlan } from './ranked.js';
+import { keepRanked, ranksBefore } from './ranked.js';
+import { TopK } from './top-k.js';
+import { ParetoFront } from './pareto.js';
+
+/** One unit of work for a worker: a shard of the space that it enumerates and scores itself. */
+export interface ShardTask {
+  job: Job;
+  space: SearchSpace;
+  calibration: Calibration;
+  shardIndex: number;
+  shardCount: number;
+  rank: RankOptions;
+}
+
+export interface ShardResult {
+  shardIndex: number;
+  stats: EnumStats;
+  /** Valid plans that fit in memory. */
+  fitting: number;
+  /** Valid plans skipped before full scoring because weights + optimizer states alone exceed the GPU. */
+  prunedByStaticMemory: number;
+  top: RankedPlan[];
+  pareto: RankedPlan[];
+  /**
+   * Among valid plans that do not fit, the one with the smallest known memory need (its full peak, or for
+   * plans skipped early, their static lower bound): it explains an empty result.
+   */
+  smallestNotFitting: RankedPlan | null;
+}
+
+/**
+ * Enumerates and scores one shard. Per candidate it allocates nothing: the enumerator reuses one Plan, the
+ * scorer writes into one Estimate, and only plans that enter the top-K or the Pareto front are copied.
+ */
+export function searchShard(task: ShardTask): ShardResult {
+  const { job, space, calibration, rank } = task;
+  const shape = modelShape(job.model);
+  const ctx = makeScoreContext(job, shape, calibration);
+  const usableBytes = ctx.usableMemBytes;
+  const stats = newEnumStats();
+  const top = new TopK(rank.topK);
+  const pareto = rank.pareto ? new ParetoFront() : null;
+  const est = newEstimate();
+  let fitting = 0;
+  let prunedByStaticMemory = 0;
+  let smallest: RankedPlan | null = null;
+
+  const plans = enumeratePlans(job, shape, space, { shardIndex: task.shardIndex, shardCount: task.shardCount }, stats);
+  for (const plan of plans) {
+    const staticBytes = staticMemoryBytes(ctx, plan);
+    if (staticBytes > usableBytes) {
+      prunedByStaticMemory++;
+      if (smallest === null || ranksBefore(-staticBytes, plan, smallest)) {
+        scorePlan(ctx, plan, est); // rare: only to report this plan's full breakdown
+        smallest = keepRanked(-staticBytes, plan, est);
+      }
+      continue;
+    }
+    scorePlan(ctx, plan, est);
+    if (!est.fits) {
+      if (smallest === null || ranksBefore(-est.peakMemBytes, plan, smallest)) {
+        smallest = keepRanked(-est.peakMemBytes, plan, est);
+      }
+      continue;
+    }
+    fitting++;
+    const value = objectiveValue(est, rank);
+    if (top.admits(value, plan)) top.offer(value, plan, est);
+    if (pareto) pareto.offer(plan, est);
+  }
+  return {
+    shardIndex: task.shardIndex, stats, fitting, prunedByStaticMemory,
+    top: top.sorted(),
+    pareto: pareto ? pareto.plans() : [],
+    smallestNotFitting: smallest,
+  };
+}

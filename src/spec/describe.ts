@@ -1,0 +1,44 @@
+/** One-line summary of a job, for report headers. */
+import { countParams } from './params.js';
+import type { Job } from './types.js';
+
+/** 140.6e9 → "141B", 3.35e9 → "3.4B", 1.04e12 → "1.0T", 350e6 → "350M". */
+export function formatParamCount(n: number): string {
+  const units: [number, string][] = [
+    [1e12, 'T'],
+    [1e9, 'B'],
+    [1e6, 'M'],
+    [1e3, 'K'],
+  ];
+  for (const [size, unit] of units) {
+    if (n >= size) {
+      const x = n / size;
+      return `${x < 10 ? x.toFixed(1) : Math.round(x).toString()}${unit}`;
+    }
+  }
+  return String(n);
+}
+
+/**
+ * e.g. `Mixtral-8x22B (141B params, 39B active, 8 experts top-2) · seq 4096 · GBS 256 · bf16 · 128 × h100-sxm (16 nodes × 8)`.
+ * Parameter counts leave out MTP layers (published model sizes do), which are named instead.
+ */
+export function describeJob(job: Job): string {
+  const m = job.model;
+  const p = countParams(m);
+  const parts = [`${formatParamCount(p.total - p.mtpTotal)} params`];
+  if (m.num_experts > 0) {
+    parts.push(`${formatParamCount(p.active - p.mtpActive)} active`);
+    const shared = m.moe_shared_expert_intermediate_size > 0 ? ' + shared' : '';
+    parts.push(`${m.num_experts} experts top-${m.moe_router_topk}${shared}`);
+  } else parts.push('dense');
+  if (m.mtp_num_layers > 0) parts.push(`MTP ${m.mtp_num_layers}`);
+
+  const c = job.cluster;
+  const nodes =
+    c.gpus >= c.gpus_per_node
+      ? `${c.gpus / c.gpus_per_node} ${c.gpus === c.gpus_per_node ? 'node' : 'nodes'} × ${c.gpus_per_node}`
+      : `1 node, ${c.gpus} of ${c.gpus_per_node} GPUs`;
+  const t = job.training;
+  return `${m.name} (${parts.join(', ')}) · seq ${t.seq_length} · GBS ${t.global_batch_size} · ${t.precision} · ${c.gpus} × ${c.gpu} (${nodes})`;
+}

@@ -1,0 +1,152 @@
+/**
+ * Reads a job: a moefold YAML job file or a Hugging Face config.json (told apart by content), applies the
+ * command-line overrides, checks everything and fills every default, so downstream code sees a complete Job.
+ *
+ * A job file has one of two shapes:
+ *   1. nested — top-level keys `model:`, `training:`, `cluster:`; the model fields sit under `model:`.
+ *      `model:` may also be the path (relative to the job file) of a model file: a Hugging Face config.json,
+ *      a mapping of model fields, or another job file (whose model is taken, not its training or cluster).
+ *   2. flat — the model fields sit at top level (as copied from a launch script), next to optional
+ *      `training:` and `cluster:` mappings.
+ * A file with a top-level `model:` key is nested; then a model field at top level is an error (it would be
+ * ambiguous which value wins). `cluster:` may be a mapping or the path of a cluster file (see resolve-run.ts).
+ * Messages name fields by their place in the file: `model.num_layers` (nested), `num_layers` (flat),
+ * `num_hidden_layers` (HF config), `training.precision`, `cluster.gpus`, or the flag (`--gpus`) for an override.
+ * An HF config holds no training or cluster: the defaults and the overrides apply (so --gpus is required).
+ * The model name defaults to the file's base name (for `…/<dir>/config.json`, the directory's name).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { COST_MODELS_DIR } from '../paths.js';
+import { inputError } from './errors.js';
+import { CLUSTER_FIELDS, MODEL_FIELDS, SECTION_KEYS, TRAINING_FIELDS } from './fields.js';
+import { importHfConfig, isHfConfig } from './hf-config.js';
+import { isMapping, kindText, readMappingFile } from './read-file.js';
+import { finishModel, resolveModel, type ResolvedModel } from './resolve-model.js';
+import { resolveCluster, resolveTraining, type JobOverrides } from './resolve-run.js';
+import { closestName } from './suggest.js';
+import type { Job } from './types.js';
+
+export type { JobOverrides } from './resolve-run.js';
+
+export interface LoadOptions {
+  /** Where the GPU calibration files live (default: the repository's cost-models/); tests point it elsewhere. */
+  costModelsDir?: string;
+}
+
+/** Reads `file` (YAML job, HF config.json, or a directory holding a config.json). */
+export function loadJob(file: string, overrides: JobOverrides = {}, options: LoadOptions = {}): Job {
+  let f = file;
+  if (isDirectory(f)) {
+    const inner = path.join(f, 'config.json');
+    if (!fs.existsSync(inner)) throw inputError(file, '', 'is a directory without a config.json, not a job file');
+    f = inner;
+  }
+  return buildJob(readMappingFile(f), f, overrides, options);
+}
+
+/** The same checks for a job held as an object (a job embedded in a plans file, tests); `source` names it. */
+export function jobFromObject(obj: unknown, source: string, overrides: JobOverrides = {}, options: LoadOptions = {}): Job {
+  if (!isMapping(obj)) throw inputError(source, '', `must be a mapping of fields (got ${kindText(obj)})`);
+  return buildJob(obj, source, overrides, options);
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** `mixtral-8x22b.yaml` → `mixtral-8x22b`; `hf/Mixtral-8x7B/config.json` → `Mixtral-8x7B`. */
+export function defaultModelName(file: string): string {
+  const base = path.basename(file).replace(/\.(ya?ml|json)$/i, '');
+  if (base === 'config') {
+    const dir = path.basename(path.dirname(path.resolve(file)));
+    if (dir !== '') return dir;
+  }
+  return base;
+}
+
+/** Extra words for a model-section key that is really a training or cluster field. */
+function misplacedHint(key: string): string | undefined {
+  if (key in TRAINING_FIELDS) return 'a training field: put it under training:';
+  if (key in CLUSTER_FIELDS) return 'a cluster field: put it under cluster:';
+  return undefined;
+}
+
+interface ModelSource {
+  resolved: ResolvedModel;
+  file: string;
+  label: (field: string) => string;
+  /** True for an HF import: a max_position_embeddings below seq_length is raised (rope models extend). */
+  fromHf: boolean;
+}
+
+/** Model fields held by `doc` (an HF config or a mapping of model fields) read from `file`. */
+function modelFromMapping(doc: Record<string, unknown>, file: string, prefix: string, nameFile: string): ModelSource {
+  if (isHfConfig(doc)) {
+    const hf = importHfConfig(doc, file);
+    const label = (f: string): string => hf.labels[f] ?? `${f} (imported)`;
+    const resolved = resolveModel(hf.model, { file, label, defaultName: hf.nameHint ?? defaultModelName(nameFile) });
+    return { resolved, file, label, fromHf: true };
+  }
+  const label = (f: string): string => `${prefix}${f}`;
+  const resolved = resolveModel(doc, { file, label, unknownHint: misplacedHint, defaultName: defaultModelName(nameFile) });
+  return { resolved, file, label, fromHf: false };
+}
+
+function buildJob(doc: Record<string, unknown>, source: string, overrides: JobOverrides, options: LoadOptions): Job {
+  let ms: ModelSource;
+  let trainingSection: unknown;
+  let clusterSection: unknown;
+
+  if (isHfConfig(doc)) {
+    ms = modelFromMapping(doc, source, '', source);
+  } else if ('model' in doc) {
+    for (const key of Object.keys(doc)) {
+      if ((SECTION_KEYS as readonly string[]).includes(key)) continue;
+      if (key in MODEL_FIELDS) {
+        throw inputError(source, key, 'unknown top-level field (this file has a model: mapping, so model fields go under model:)');
+      }
+      const hint = misplacedHint(key);
+      const near = closestName(key, SECTION_KEYS);
+      const why = hint ?? (near !== undefined ? `did you mean ${near}?` : `allowed at top level: ${SECTION_KEYS.join(', ')}`);
+      throw inputError(source, key, `unknown top-level field (${why})`);
+    }
+    const m = doc.model;
+    if (typeof m === 'string') {
+      const modelFile = path.isAbsolute(m) ? m : path.normalize(path.join(path.dirname(source), m));
+      if (!fs.existsSync(modelFile)) throw inputError(source, 'model', `model file not found: ${modelFile}`);
+      const modelDoc = readMappingFile(modelFile);
+      // A nested job file also serves as a model file: its model: section is used, its training/cluster are not.
+      if (!isHfConfig(modelDoc) && isMapping(modelDoc.model)) {
+        ms = modelFromMapping(modelDoc.model, modelFile, 'model.', modelFile);
+      } else {
+        const { training: _t, cluster: _c, ...modelFields } = modelDoc; // a flat job file's run sections are not the model
+        ms = modelFromMapping(isHfConfig(modelDoc) ? modelDoc : modelFields, modelFile, '', modelFile);
+      }
+    } else if (isMapping(m)) {
+      ms = modelFromMapping(m, source, 'model.', source);
+    } else {
+      throw inputError(source, 'model', `must be a mapping of model fields or the path of a model file (got ${kindText(m)})`);
+    }
+    trainingSection = doc.training;
+    clusterSection = doc.cluster;
+  } else {
+    const modelFields: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(doc)) if (k !== 'training' && k !== 'cluster') modelFields[k] = v;
+    ms = modelFromMapping(modelFields, source, '', source);
+    trainingSection = doc.training;
+    clusterSection = doc.cluster;
+  }
+
+  const { training, seqLabel } = resolveTraining(trainingSection, source, overrides);
+  if (ms.fromHf && ms.resolved.maxPosGiven && ms.resolved.model.max_position_embeddings < training.seq_length) {
+    ms.resolved.model.max_position_embeddings = training.seq_length;
+  }
+  const model = finishModel(ms.resolved, training.seq_length, { file: ms.file, label: ms.label, seqLabel });
+  const cluster = resolveCluster(clusterSection, source, overrides, options.costModelsDir ?? COST_MODELS_DIR);
+  return { source, model, training, cluster };
+}

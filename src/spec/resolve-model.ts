@@ -1,0 +1,179 @@
+/**
+ * Model section → ModelSpec: schema check, Megatron's defaults, and the rules that tie model fields together.
+ *
+ * Defaults (Megatron-LM's, except where noted):
+ *   num_query_groups = num_attention_heads; kv_channels = hidden_size / num_attention_heads (an error when it
+ *   does not divide and kv_channels is absent); ffn_hidden_size = 4·hidden, or int(8·hidden/3/64)·64 with swiglu;
+ *   swiglu true, untie_embeddings_and_output_weights true, RMSNorm, rope (moefold's: the MoE models it plans
+ *   for all use them); num_experts 0 (dense); moe_router_topk 2; moe_ffn_hidden_size = ffn_hidden_size;
+ *   moe_layer_freq 1; router options as Megatron; moe_aux_loss_coeff 0.01 for MoE models (moefold's, the value
+ *   the MoE model zoo uses; Megatron's is 0), 0 for dense; MLA ranks q_lora 0 (none), kv_lora 512, qk 128,
+ *   rope 64, v 128 (DeepSeek's); make_vocab_size_divisible_by 128; max_position_embeddings =
+ *   max(seq_length, 4096), set in finishModel once seq_length is known. The MLA fields are filled in for every
+ *   model (the type has no "absent"); only multi_latent_attention says whether they are used.
+ *
+ * A field with a null value (`num_experts:` with nothing after it) counts as absent.
+ */
+import { inputError } from './errors.js';
+import { MLA_FIELDS } from './fields.js';
+import { checkLayerFreq } from './layer-freq.js';
+import { checkSection, type SectionContext } from './schema.js';
+import type { ModelSpec } from './types.js';
+
+export interface ModelContext extends SectionContext {
+  /** Used when the model has no `name`. */
+  defaultName: string;
+}
+
+export interface ResolvedModel {
+  model: ModelSpec;
+  /** Whether max_position_embeddings was written (then it is checked against seq_length), not defaulted. */
+  maxPosGiven: boolean;
+}
+
+const MLA_DEFAULTS: Readonly<Record<(typeof MLA_FIELDS)[number], number>> = {
+  q_lora_rank: 0,
+  kv_lora_rank: 512,
+  qk_head_dim: 128,
+  qk_pos_emb_head_dim: 64,
+  v_head_dim: 128,
+};
+
+/** Drops keys whose value is null/undefined, so they read as absent. */
+export function withoutNulls(obj: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) if (v !== null && v !== undefined) out[k] = v;
+  return out;
+}
+
+export function resolveModel(input: Record<string, unknown>, ctx: ModelContext): ResolvedModel {
+  const m = withoutNulls(input);
+  checkSection('model', m, ctx);
+  const fail = (field: string, problem: string): never => {
+    throw inputError(ctx.file, ctx.label(field), problem);
+  };
+  const has = (k: string): boolean => k in m;
+  const num = (k: string, dflt: number): number => (has(k) ? (m[k] as number) : dflt);
+  const flag = (k: string, dflt: boolean): boolean => (has(k) ? (m[k] as boolean) : dflt);
+  const get = <T>(k: string, dflt: T): T => (has(k) ? (m[k] as T) : dflt);
+
+  const numLayers = m.num_layers as number;
+  const hidden = m.hidden_size as number;
+  const heads = m.num_attention_heads as number;
+
+  if (!has('kv_channels') && hidden % heads !== 0) {
+    fail('kv_channels', `missing: required when hidden_size (${hidden}) is not divisible by num_attention_heads (${heads})`);
+  }
+  const kvChannels = num('kv_channels', hidden / heads);
+
+  const groups = num('num_query_groups', heads);
+  if (heads % groups !== 0) fail('num_query_groups', `must divide num_attention_heads (${heads}) (got ${groups})`);
+
+  const swiglu = flag('swiglu', true);
+  let ffn: number;
+  if (has('ffn_hidden_size')) ffn = m.ffn_hidden_size as number;
+  else {
+    ffn = swiglu ? Math.floor((4 * hidden * 2) / 3 / 64) * 64 : 4 * hidden;
+    if (ffn < 1) fail('ffn_hidden_size', `missing, and Megatron's default (8·hidden/3 rounded down to 64) is 0 for hidden_size ${hidden}`);
+  }
+
+  const mla = flag('multi_latent_attention', false);
+  for (const f of MLA_FIELDS) {
+    if (!mla && has(f) && m[f] !== MLA_DEFAULTS[f]) fail(f, 'only valid with multi_latent_attention: true');
+  }
+  if (mla && has('num_query_groups') && groups !== heads) {
+    fail('num_query_groups', `must equal num_attention_heads (${heads}) with multi_latent_attention, which has no query groups (got ${groups})`);
+  }
+
+  const numExperts = num('num_experts', 0);
+  const isMoe = numExperts > 0;
+  let layerFreq: number | number[] = 1;
+  if (has('moe_layer_freq')) {
+    const r = checkLayerFreq(m.moe_layer_freq, numLayers);
+    if ('problem' in r) return fail('moe_layer_freq', r.problem);
+    layerFreq = r.ok;
+  }
+
+  const topk = num('moe_router_topk', 2);
+  const scoreFunction = get<ModelSpec['moe_router_score_function']>('moe_router_score_function', 'softmax');
+  const preSoftmax = flag('moe_router_pre_softmax', false);
+  const numGroups = num('moe_router_num_groups', 0);
+  const groupTopk = num('moe_router_group_topk', 0);
+  const expertBias = flag('moe_router_enable_expert_bias', false);
+  const balancing = get<ModelSpec['moe_router_load_balancing_type']>('moe_router_load_balancing_type', 'aux_loss');
+  if (isMoe) {
+    if (topk > numExperts) fail('moe_router_topk', `must be <= num_experts (${numExperts}) (got ${topk})`);
+    if (groupTopk > 0 && numGroups === 0) fail('moe_router_num_groups', 'must be set (> 0) when moe_router_group_topk is set');
+    if (numGroups > 0 && numExperts % numGroups !== 0) {
+      fail('moe_router_num_groups', `must divide num_experts (${numExperts}) (got ${numGroups})`);
+    }
+    if (groupTopk > numGroups) fail('moe_router_group_topk', `must be <= moe_router_num_groups (${numGroups}) (got ${groupTopk})`);
+    if (expertBias && scoreFunction !== 'sigmoid') {
+      fail('moe_router_enable_expert_bias', `needs moe_router_score_function: sigmoid (got ${scoreFunction})`);
+    }
+    if (topk === 1 && scoreFunction === 'softmax' && !preSoftmax && balancing !== 'sinkhorn') {
+      fail('moe_router_topk', 'is 1 with softmax scoring: Megatron then requires moe_router_pre_softmax: true');
+    }
+  }
+
+  const model: ModelSpec = {
+    name: get('name', ctx.defaultName),
+    num_layers: numLayers,
+    hidden_size: hidden,
+    num_attention_heads: heads,
+    num_query_groups: groups,
+    kv_channels: kvChannels,
+    ffn_hidden_size: ffn,
+    vocab_size: m.vocab_size as number,
+    make_vocab_size_divisible_by: num('make_vocab_size_divisible_by', 128),
+    max_position_embeddings: num('max_position_embeddings', 0), // set by finishModel when absent
+    swiglu,
+    untie_embeddings_and_output_weights: flag('untie_embeddings_and_output_weights', true),
+    normalization: get<ModelSpec['normalization']>('normalization', 'RMSNorm'),
+    position_embedding_type: get<ModelSpec['position_embedding_type']>('position_embedding_type', 'rope'),
+    add_qkv_bias: flag('add_qkv_bias', false),
+    qk_layernorm: flag('qk_layernorm', false),
+    num_experts: numExperts,
+    moe_router_topk: topk,
+    moe_ffn_hidden_size: num('moe_ffn_hidden_size', ffn),
+    moe_shared_expert_intermediate_size: num('moe_shared_expert_intermediate_size', 0),
+    moe_layer_freq: layerFreq,
+    moe_router_score_function: scoreFunction,
+    moe_router_pre_softmax: preSoftmax,
+    moe_router_num_groups: numGroups,
+    moe_router_group_topk: groupTopk,
+    moe_router_topk_scaling_factor: num('moe_router_topk_scaling_factor', 0),
+    moe_router_enable_expert_bias: expertBias,
+    moe_router_load_balancing_type: balancing,
+    moe_aux_loss_coeff: num('moe_aux_loss_coeff', isMoe ? 0.01 : 0),
+    multi_latent_attention: mla,
+    q_lora_rank: num('q_lora_rank', MLA_DEFAULTS.q_lora_rank),
+    kv_lora_rank: num('kv_lora_rank', MLA_DEFAULTS.kv_lora_rank),
+    qk_head_dim: num('qk_head_dim', MLA_DEFAULTS.qk_head_dim),
+    qk_pos_emb_head_dim: num('qk_pos_emb_head_dim', MLA_DEFAULTS.qk_pos_emb_head_dim),
+    v_head_dim: num('v_head_dim', MLA_DEFAULTS.v_head_dim),
+    mtp_num_layers: num('mtp_num_layers', 0),
+  };
+  return { model, maxPosGiven: has('max_position_embeddings') };
+}
+
+/**
+ * Completes the model once seq_length is known: the max_position_embeddings default, or Megatron's rule
+ * max_position_embeddings >= seq_length for a written value ([VA] L1354).
+ */
+export function finishModel(
+  r: ResolvedModel,
+  seqLength: number,
+  ctx: { file: string; label: (field: string) => string; seqLabel: string },
+): ModelSpec {
+  const model = r.model;
+  if (!r.maxPosGiven) model.max_position_embeddings = Math.max(seqLength, 4096);
+  else if (model.max_position_embeddings < seqLength) {
+    throw inputError(
+      ctx.file,
+      ctx.label('max_position_embeddings'),
+      `must be >= ${ctx.seqLabel} (${seqLength}) (got ${model.max_position_embeddings})`,
+    );
+  }
+  return model;
+}

@@ -1,0 +1,186 @@
+/**
+ * The `training:` and `cluster:` sections, with the command-line overrides applied after reading and before
+ * the checks.
+ *
+ * training: seq_length (default 4096), global_batch_size (default 1024), precision bf16 | fp8 (default bf16).
+ * cluster: gpu = the name of a calibration file cost-models/<gpu>.yaml (default h100-sxm), gpus (required:
+ *   from the file or --gpus), gpus_per_node (default 8). `cluster:` may also be a string: the path of a
+ *   cluster file (relative to the job file) holding these three fields, at its top level or under `cluster:`.
+ *
+ * Whole nodes or one partial node: gpus must be a multiple of gpus_per_node, or smaller than it and a divisor
+ * of it (1, 2 or 4 GPUs of an 8-GPU node). A partial node is how small tests and single-GPU runs are
+ * described; Megatron's groups then never cross a node. Anything else (e.g. 12 GPUs on 8-GPU nodes) is
+ * refused because a partly used second node would make intra-node group sizes ambiguous.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { inputError } from './errors.js';
+import { gotText } from './fields.js';
+import { isMapping, kindText, readMappingFile } from './read-file.js';
+import { checkSection } from './schema.js';
+import { closestName } from './suggest.js';
+import { withoutNulls } from './resolve-model.js';
+import type { ClusterSpec, Precision, TrainingSpec } from './types.js';
+
+/** Command-line values that replace the job file's (then everything is checked as if the file held them). */
+export interface JobOverrides {
+  gpus?: number;
+  gpusPerNode?: number;
+  gpu?: string;
+  seqLength?: number;
+  globalBatchSize?: number;
+  precision?: string;
+}
+
+/** The flag each override comes from, as error messages name it. */
+export const OVERRIDE_FLAGS: Readonly<Record<keyof JobOverrides, string>> = {
+  gpus: '--gpus',
+  gpusPerNode: '--gpus-per-node',
+  gpu: '--gpu',
+  seqLength: '--seq-length',
+  globalBatchSize: '--global-batch-size',
+  precision: '--precision',
+};
+
+export const DEFAULT_GPU = 'h100-sxm';
+export const DEFAULT_GPUS_PER_NODE = 8;
+export const DEFAULT_TRAINING: Readonly<TrainingSpec> = { seq_length: 4096, global_batch_size: 1024, precision: 'bf16' };
+
+/** The calibration files present now in `dir` (names without .yaml), sorted; read at every call. */
+export function availableGpus(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.endsWith('.yaml') && !n.startsWith('.'))
+    .map((n) => n.slice(0, -'.yaml'.length))
+    .sort();
+}
+
+/** Where a value came from, for the message that rejects it. */
+interface Origin {
+  file: string;
+  field: string;
+}
+
+function overrideInt(overrides: JobOverrides, key: 'gpus' | 'gpusPerNode' | 'seqLength' | 'globalBatchSize', file: string): number | undefined {
+  const v = overrides[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw inputError(file, OVERRIDE_FLAGS[key], `must be an integer >= 1 (got ${gotText(v)})`);
+  }
+  return v;
+}
+
+export interface ResolvedTraining {
+  training: TrainingSpec;
+  /** How messages name seq_length: `training.seq_length` or `--seq-length`. */
+  seqLabel: string;
+}
+
+export function resolveTraining(section: unknown, file: string, overrides: JobOverrides): ResolvedTraining {
+  let t: Record<string, unknown> = {};
+  if (section !== undefined && section !== null) {
+    if (!isMapping(section)) {
+      throw inputError(file, 'training', `must be a mapping with seq_length, global_batch_size, precision (got ${kindText(section)})`);
+    }
+    t = withoutNulls(section);
+    checkSection('training', t, { file, label: (f) => `training.${f}` });
+  }
+  const training: TrainingSpec = {
+    seq_length: (t.seq_length as number | undefined) ?? DEFAULT_TRAINING.seq_length,
+    global_batch_size: (t.global_batch_size as number | undefined) ?? DEFAULT_TRAINING.global_batch_size,
+    precision: (t.precision as Precision | undefined) ?? DEFAULT_TRAINING.precision,
+  };
+  let seqLabel = 'training.seq_length';
+  const seq = overrideInt(overrides, 'seqLength', file);
+  if (seq !== undefined) {
+    training.seq_length = seq;
+    seqLabel = OVERRIDE_FLAGS.seqLength;
+  }
+  const gbs = overrideInt(overrides, 'globalBatchSize', file);
+  if (gbs !== undefined) training.global_batch_size = gbs;
+  if (overrides.precision !== undefined) {
+    if (overrides.precision !== 'bf16' && overrides.precision !== 'fp8') {
+      throw inputError(file, OVERRIDE_FLAGS.precision, `must be one of bf16, fp8 (got ${gotText(overrides.precision)})`);
+    }
+    training.precision = overrides.precision;
+  }
+  return { training, seqLabel };
+}
+
+export function resolveCluster(section: unknown, file: string, overrides: JobOverrides, costModelsDir: string): ClusterSpec {
+  let c: Record<string, unknown> = {};
+  let cFile = file;
+  let prefix = 'cluster.';
+  if (typeof section === 'string') {
+    cFile = path.isAbsolute(section) ? section : path.normalize(path.join(path.dirname(file), section));
+    if (!fs.existsSync(cFile)) throw inputError(file, 'cluster', `cluster file not found: ${cFile}`);
+    const doc = readMappingFile(cFile);
+    const keys = Object.keys(doc);
+    if (keys.length === 1 && keys[0] === 'cluster' && isMapping(doc.cluster)) c = doc.cluster;
+    else {
+      c = doc;
+      prefix = '';
+    }
+  } else if (section !== undefined && section !== null) {
+    if (!isMapping(section)) {
+      throw inputError(file, 'cluster', `must be a mapping with gpu, gpus, gpus_per_node, or the path of a cluster file (got ${kindText(section)})`);
+    }
+    c = section;
+  }
+  c = withoutNulls(c);
+  checkSection('cluster', c, { file: cFile, label: (f) => `${prefix}${f}` });
+
+  const origin = (f: string): Origin => ({ file: cFile, field: `${prefix}${f}` });
+  let gpus = c.gpus as number | undefined;
+  let gpusOrigin = origin('gpus');
+  let perNode = (c.gpus_per_node as number | undefined) ?? DEFAULT_GPUS_PER_NODE;
+  let perNodeOrigin = origin('gpus_per_node');
+  let gpu = (c.gpu as string | undefined) ?? DEFAULT_GPU;
+  let gpuOrigin = origin('gpu');
+
+  const oGpus = overrideInt(overrides, 'gpus', file);
+  if (oGpus !== undefined) {
+    gpus = oGpus;
+    gpusOrigin = { file, field: OVERRIDE_FLAGS.gpus };
+  }
+  const oPerNode = overrideInt(overrides, 'gpusPerNode', file);
+  if (oPerNode !== undefined) {
+    perNode = oPerNode;
+    perNodeOrigin = { file, field: OVERRIDE_FLAGS.gpusPerNode };
+  }
+  if (overrides.gpu !== undefined) {
+    if (typeof overrides.gpu !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(overrides.gpu)) {
+      throw inputError(file, OVERRIDE_FLAGS.gpu, `must be a name made of letters, digits, ., _ and - (got ${gotText(overrides.gpu)})`);
+    }
+    gpu = overrides.gpu;
+    gpuOrigin = { file, field: OVERRIDE_FLAGS.gpu };
+  }
+
+  if (gpus === undefined) {
+    throw inputError(file, 'cluster.gpus', 'missing: set cluster.gpus in the job file or pass --gpus');
+  }
+  const wholeNodes = gpus % perNode === 0;
+  const partialNode = gpus < perNode && perNode % gpus === 0;
+  if (!wholeNodes && !partialNode) {
+    const perNodeName = perNodeOrigin.field.startsWith('--') ? perNodeOrigin.field : 'gpus_per_node';
+    throw inputError(
+      gpusOrigin.file,
+      gpusOrigin.field,
+      `must be a multiple of ${perNodeName} (${perNode}), or a divisor of it for one partial node (got ${gpus})`,
+    );
+  }
+
+  const known = availableGpus(costModelsDir);
+  if (!known.includes(gpu)) {
+    const near = closestName(gpu, known);
+    const hint = near !== undefined ? `did you mean ${near}? ` : '';
+    const list = known.length > 0 ? `available: ${known.join(', ')}` : `no cost models found in ${costModelsDir}`;
+    throw inputError(gpuOrigin.file, gpuOrigin.field, `unknown GPU ${JSON.stringify(gpu)} (${hint}${list})`);
+  }
+  return { gpu, gpus, gpus_per_node: perNode };
+}

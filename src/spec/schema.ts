@@ -1,0 +1,128 @@
+/**
+ * JSON Schemas for the three sections of a job file (built from the tables in fields.ts) and the mapping of
+ * ajv's errors to moefold's one-line messages. Only types, ranges, allowed values, required and unknown fields
+ * are checked here; rules that tie fields together live in resolve-model.ts and resolve-run.ts.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { inputError, type InputError } from './errors.js';
+import {
+  CLUSTER_FIELDS,
+  MODEL_FIELDS,
+  MODEL_REQUIRED,
+  TRAINING_FIELDS,
+  allowedText,
+  gotText,
+  type FieldRule,
+} from './fields.js';
+import { closestName } from './suggest.js';
+
+export type Section = 'model' | 'training' | 'cluster';
+
+const SECTION_FIELDS: Readonly<Record<Section, Readonly<Record<string, FieldRule>>>> = {
+  model: MODEL_FIELDS,
+  training: TRAINING_FIELDS,
+  cluster: CLUSTER_FIELDS,
+};
+
+function ruleSchema(rule: FieldRule): Record<string, unknown> {
+  switch (rule.kind) {
+    case 'int':
+      return { type: 'integer', minimum: rule.min };
+    case 'number':
+      return { type: 'number', minimum: rule.min };
+    case 'bool':
+      return { type: 'boolean' };
+    case 'enum':
+      return { type: 'string', enum: [...rule.values] };
+    case 'text':
+      return { type: 'string', minLength: 1, pattern: '^[^\\r\\n]+$' };
+    case 'name':
+      return { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' };
+    case 'layerFreq':
+      // An int, a 0/1 list or a Megatron list expression; the content is checked in layer-freq.ts.
+      return { type: ['integer', 'array', 'string'] };
+  }
+}
+
+function sectionSchema(section: Section): Record<string, unknown> {
+  const fields = SECTION_FIELDS[section];
+  const properties: Record<string, unknown> = {};
+  for (const [name, rule] of Object.entries(fields)) properties[name] = ruleSchema(rule);
+  return {
+    type: 'object',
+    properties,
+    required: section === 'model' ? [...MODEL_REQUIRED] : [],
+    additionalProperties: false,
+  };
+}
+
+let validators: Record<Section, ValidateFunction> | undefined;
+
+function getValidators(): Record<Section, ValidateFunction> {
+  if (validators === undefined) {
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+    validators = {
+      model: ajv.compile(sectionSchema('model')),
+      training: ajv.compile(sectionSchema('training')),
+      cluster: ajv.compile(sectionSchema('cluster')),
+    };
+  }
+  return validators;
+}
+
+export interface SectionContext {
+  /** The file named in messages. */
+  file: string;
+  /** How a field is named in messages, e.g. `num_layers` → `model.num_layers`. */
+  label: (field: string) => string;
+  /** Extra words for an unknown field (e.g. "it belongs under training:"); undefined for the default text. */
+  unknownHint?: (field: string) => string | undefined;
+}
+
+/** Ranks ajv's errors: an unknown field explains a "missing" one (a typo), and bad values come before absences. */
+function rank(e: ErrorObject): number {
+  if (e.keyword === 'additionalProperties') return 0;
+  if (e.keyword === 'required') return 2;
+  return 1;
+}
+
+function fieldOf(e: ErrorObject): string {
+  const parts = e.instancePath.split('/').filter((p) => p !== '');
+  return (parts[0] ?? '').replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+function toInputError(section: Section, e: ErrorObject, data: Record<string, unknown>, ctx: SectionContext): InputError {
+  const fields = SECTION_FIELDS[section];
+  if (e.keyword === 'additionalProperties') {
+    const key = String((e.params as { additionalProperty: string }).additionalProperty);
+    const hint = ctx.unknownHint?.(key);
+    if (hint !== undefined) return inputError(ctx.file, ctx.label(key), `unknown field (${hint})`);
+    const near = closestName(key, Object.keys(fields));
+    if (near !== undefined) return inputError(ctx.file, ctx.label(key), `unknown field (did you mean ${near}?)`);
+    const known =
+      section === 'model'
+        ? 'model fields are Megatron-LM argument names such as num_layers, hidden_size, num_experts'
+        : `allowed: ${Object.keys(fields).join(', ')}`;
+    return inputError(ctx.file, ctx.label(key), `unknown field (${known})`);
+  }
+  if (e.keyword === 'required') {
+    const key = String((e.params as { missingProperty: string }).missingProperty);
+    return inputError(ctx.file, ctx.label(key), `missing (required; must be ${allowedText(fields[key])})`);
+  }
+  const key = fieldOf(e);
+  const rule = fields[key];
+  return inputError(ctx.file, ctx.label(key), `must be ${allowedText(rule)} (got ${gotText(data[key])})`);
+}
+
+/**
+ * Checks one section (a mapping already known to be an object) against its schema; throws the first error as
+ * a one-line InputError.
+ */
+export function checkSection(section: Section, data: Record<string, unknown>, ctx: SectionContext): void {
+  const validate = getValidators()[section];
+  if (validate(data)) return;
+  const errors = [...(validate.errors ?? [])].sort((a, b) => rank(a) - rank(b));
+  const first = errors[0];
+  if (first === undefined) throw inputError(ctx.file, ctx.label(''), 'is not valid');
+  throw toInputError(section, first, data, ctx);
+}

@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from '../../src/paths.js';
+import { moefold } from './run-cli.js';
+
+const MIXTRAL = 'fixtures/models/mixtral-8x22b.yaml';
+const SLICE = ['--fix', 'tp=2,recompute=none', '--workers', '2'];
+
+function tmp(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'moefold-check-'));
+}
+
+/** A baseline written by the current code for the Mixtral fixture on 128 GPUs. */
+function freshBaseline(dir: string): string {
+  const r = moefold('tune', MIXTRAL, '--gpus', '128', ...SLICE, '--top', '3', '--quiet', '--no-timing', '--out', dir);
+  assert.equal(r.status, 0, r.stderr);
+  return path.join(dir, 'plans.json');
+}
+
+function edit(file: string, f: (obj: any) => void): string {
+  const obj = JSON.parse(fs.readFileSync(file, 'utf8'));
+  f(obj);
+  const out = file.replace(/\.json$/, '.edited.json');
+  fs.writeFileSync(out, JSON.stringify(obj, null, 2));
+  return out;
+}
+
+test('check: an untouched baseline passes (exit 0) and the JUnit report says so', () => {
+  const dir = tmp();
+  const baseline = freshBaseline(dir);
+  const junit = path.join(dir, 'report.xml');
+  const r = moefold('check', MIXTRAL, '--gpus', '128', '--baseline', baseline, ...SLICE, '--junit', junit);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^PASS /m);
+  const xml = fs.readFileSync(junit, 'utf8');
+  assert.match(xml, /<testsuites name="moefold check" tests="4" failures="0" skipped="0">/);
+});
+
+test('check: a deliberately worsened baseline (full recompute) fails with "a better plan exists", side by side', () => {
+  const dir = tmp();
+  const baseline = freshBaseline(dir);
+  const worse = moefold('score', MIXTRAL, '--gpus', '128', '--plan', 'tp=2,pp=8,vpp=7,ep=8,etp=1,recompute=full', '--format', 'json');
+  assert.equal(worse.status, 0, worse.stderr);
+  const edited = edit(baseline, (o) => { o.plans[0] = JSON.parse(worse.stdout); });
+  const r = moefold('check', MIXTRAL, '--gpus', '128', '--baseline', edited, ...SLICE, '--format', 'json');
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  const rep = JSON.parse(r.stdout);
+  assert.equal(rep.passed, false);
+  const best = rep.jobs[0].checks.find((c: any) => c.name === 'best');
+  assert.equal(best.status, 'fail');
+  assert.match(best.message, /a better plan exists/);
+  assert.ok(best.details.some((d: string) => d.includes('baseline') && d.includes('best now')));
+});
+
+test('check: a baseline plan Megatron would refuse fails the validity check with the rule', () => {
+  const dir = tmp();
+  const edited = edit(freshBaseline(dir), (o) => { o.plans[0].mapping.ep = 16; });
+  const r = moefold('check', MIXTRAL, '--gpus', '128', '--baseline', edited, ...SLICE);
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /fail valid .*no longer valid/);
+  assert.match(r.stdout, /experts-divisible-by-ep/);
+});
+
+test('check: a recorded throughput the plan no longer reaches fails as a regression, with the terms that moved', () => {
+  const dir = tmp();
+  const edited = edit(freshBaseline(dir), (o) => {
+    o.plans[0].estimate.tokens_per_s_per_gpu *= 1.5;
+    o.plans[0].estimate.time_breakdown_s.experts /= 2;
+  });
+  const r = moefold('check', MIXTRAL, '--gpus', '128', '--baseline', edited, ...SLICE);
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /fail regression .*below the recorded/);
+  assert.match(r.stdout, /experts: /);
+});
+
+test('check: a plan that no longer fits (longer sequences) fails with the memory breakdown', () => {
+  const dir = tmp();
+  const baseline = freshBaseline(dir);
+  const r = moefold('check', MIXTRAL, '--gpus', '128', '--seq-length', '65536', '--global-batch-size', '256', '--baseline', baseline, ...SLICE);
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /fail fits .*no longer fits/);
+  assert.match(r.stdout, /memory breakdown \(GiB\): weights/);
+});
+
+test('check: folder mode with --update writes baselines, then passes', () => {
+  const dir = tmp();
+  fs.copyFileSync(path.join(REPO_ROOT, MIXTRAL), path.join(dir, 'mixtral.yaml'));
+  const missing = moefold('check', dir, '--gpus', '128', ...SLICE);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /no baseline mixtral\.baseline\.json/);
+  const u = moefold('check', dir, '--gpus', '128', ...SLICE, '--update');
+  assert.equal(u.status, 0, u.stdout + u.stderr);
+  assert.ok(fs.existsSync(path.join(dir, 'mixtral.baseline.json')));
+  const r = moefold('check', dir, '--gpus', '128', ...SLICE);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+});
+
+test('check: bad input exits 2', () => {
+  const r = moefold('check', MIXTRAL, '--gpus', '128');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--baseline: required/);
+});

@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { moefold } from './run-cli.js';
+
+const MIXTRAL = 'fixtures/models/mixtral-8x22b.yaml';
+
+function assertInputError(r: ReturnType<typeof moefold>, pattern: RegExp): void {
+  assert.equal(r.status, 2, `exit code (stderr: ${r.stderr})`);
+  assert.match(r.stderr, pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  assert.equal(r.stdout, '');
+}
+
+test('missing job file: exit 2, one line naming the file', () => {
+  const r = moefold('tune', 'no/such/job.yaml', '--gpus', '8');
+  assertInputError(r, /no\/such\/job\.yaml/);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+});
+
+test('gpus not a multiple of gpus per node: exit 2 naming the field', () => {
+  assertInputError(moefold('tune', MIXTRAL, '--gpus', '12'), /gpus/);
+});
+
+test('unknown GPU: exit 2 listing the calibrations', () => {
+  assertInputError(moefold('tune', MIXTRAL, '--gpus', '128', '--gpu', 'a100'), /h100-sxm/);
+});
+
+test('bad --fix: exit 2 naming the option', () => {
+  assertInputError(moefold('tune', MIXTRAL, '--gpus', '128', '--fix', 'tq=2'), /--fix/);
+});
+
+test('unknown option: exit 2', () => {
+  assertInputError(moefold('tune', MIXTRAL, '--gpus', '128', '--bogus'), /bogus/);
+});
+
+test('score refuses an invalid plan with the rules it breaks', () => {
+  assertInputError(moefold('score', MIXTRAL, '--gpus', '128', '--plan', 'tp=2,pp=8,ep=16,etp=1'), /experts-divisible-by-ep/);
+});
+
+test('score prints one plan; JSON has the plan object shape', () => {
+  const r = moefold('score', MIXTRAL, '--gpus', '128', '--plan', 'tp=2,pp=8,vpp=7,ep=8,etp=1', '--format', 'json');
+  assert.equal(r.status, 0, r.stderr);
+  const p = JSON.parse(r.stdout);
+  assert.deepEqual([p.mapping.tp, p.mapping.pp, p.mapping.vpp, p.mapping.ep, p.mapping.etp, p.mapping.dp, p.mapping.edp], [2, 8, 7, 8, 1, 8, 2]);
+  assert.equal(p.sequence_parallel, true);
+  assert.equal(p.estimate.fits, true);
+});
+
+test('a job no mapping can serve explains which rules removed everything, exit 2', () => {
+  const r = moefold('tune', MIXTRAL, '--gpus', '128', '--global-batch-size', '100', '--fix', 'tp=1,cp=1,pp=1,mbs=1');
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /0 valid/);
+  assert.match(r.stderr, /gbs-divisible-by-mbs-dp\s+288/);
+  assert.match(r.stderr, /multiple of 1×128 = 128/);
+});
+
+test('export of a missing plans file: exit 2', () => {
+  assertInputError(moefold('export', 'nope/plans.json', '--format', 'megatron'), /nope\/plans\.json/);
+});

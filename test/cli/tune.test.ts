@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { moefold } from './run-cli.js';
+
+const MIXTRAL = 'fixtures/models/mixtral-8x22b.yaml';
+// A pinned slice of the space keeps these end-to-end runs quick while still searching thousands of plans.
+const SLICE = ['--fix', 'tp=2,recompute=none'];
+
+test('tune: the same job gives byte-identical JSON whatever the worker count', () => {
+  const outs = [0, 1, 2, 3].map((w) => moefold('tune', MIXTRAL, '--gpus', '128', ...SLICE, '--format', 'json', '--no-timing', '--quiet', '--workers', String(w)));
+  for (const o of outs) assert.equal(o.status, 0, o.stderr);
+  for (const o of outs.slice(1)) assert.equal(o.stdout, outs[0].stdout);
+});
+
+test('tune: JSON result has the contract fields, plans ranked best first, all fitting', () => {
+  const r = moefold('tune', MIXTRAL, '--gpus', '128', ...SLICE, '--format', 'json', '--quiet', '--top', '5', '--workers', '2');
+  assert.equal(r.status, 0, r.stderr);
+  const res = JSON.parse(r.stdout);
+  assert.deepEqual(Object.keys(res.cluster).sort(), ['gpu', 'gpus', 'gpus_per_node']);
+  for (const k of ['enumerated', 'valid', 'fitting', 'pruned', 'wall_s']) assert.ok(k in res.search, k);
+  assert.ok(res.search.enumerated >= res.search.valid && res.search.valid >= res.search.fitting && res.search.fitting > 0);
+  const prunedSum = Object.values(res.search.pruned as Record<string, number>).reduce((a, b) => a + b, 0);
+  assert.equal(prunedSum, res.search.enumerated - res.search.valid);
+  assert.equal(res.plans.length, 5);
+  res.plans.forEach((p: any, i: number) => {
+    assert.equal(p.rank, i + 1);
+    for (const k of ['tp', 'cp', 'dp', 'pp', 'vpp', 'ep', 'etp', 'edp', 'first_stage_layers', 'last_stage_layers']) {
+      assert.equal(typeof p.mapping[k], 'number', k);
+    }
+    assert.equal(p.mapping.tp * p.mapping.cp * p.mapping.dp * p.mapping.pp, 128);
+    assert.equal(p.mapping.etp * p.mapping.ep * p.mapping.edp * p.mapping.pp, 128);
+    for (const k of ['step_time_s', 'tokens_per_s_per_gpu', 'tflops_per_gpu', 'mfu', 'peak_memory_gib']) {
+      assert.equal(typeof p.estimate[k], 'number', k);
+    }
+    assert.equal(p.estimate.fits, true);
+    assert.ok(p.estimate.peak_memory_gib <= p.estimate.usable_memory_gib);
+    assert.ok(Array.isArray(p.launch.megatron_args) && p.launch.megatron_args.includes('--tensor-model-parallel-size'));
+    if (i > 0) assert.ok(res.plans[i - 1].estimate.tokens_per_s_per_gpu >= p.estimate.tokens_per_s_per_gpu);
+  });
+});
+
+test('tune: table output names the job, the counts and the columns', () => {
+  const r = moefold('tune', MIXTRAL, '--gpus', '128', ...SLICE, '--top', '3', '--workers', '1', '--explain', '1');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /candidates enumerated · [\d,]+ valid \(Megatron accepts\) · [\d,]+ fit in memory/);
+  for (const col of ['TP', 'CP', 'DP', 'PP', 'VPP', 'ETP', 'EP', 'EDP', 'MBS', 'tok/s/GPU', 'MFU', 'peak GiB']) assert.ok(r.stdout.includes(col), col);
+  assert.match(r.stdout, /Plan 1:/);
+  assert.equal(r.stderr, '', 'no progress output when stderr is not a TTY');
+});
+
+test('tune --objective memory ranks by lowest peak above the throughput floor', () => {
+  const r = moefold('tune', MIXTRAL, '--gpus', '128', ...SLICE, '--objective', 'memory', '--min-throughput', '1', '--format', 'json', '--quiet', '--top', '4', '--workers', '1');
+  assert.equal(r.status, 0, r.stderr);
+  const mems = JSON.parse(r.stdout).plans.map((p: any) => p.estimate.peak_memory_gib);
+  assert.deepEqual(mems, [...mems].sort((a: number, b: number) => a - b));
+});
+
+test('tune --pareto: no plan on the front is dominated by another', () => {
+  const r = moefold('tune', MIXTRAL, '--gpus', '128', ...SLICE, '--pareto', '--format', 'json', '--quiet', '--workers', '2');
+  assert.equal(r.status, 0, r.stderr);
+  const front = JSON.parse(r.stdout).pareto.map((p: any) => [p.estimate.tokens_per_s_per_gpu, p.estimate.peak_memory_gib]);
+  assert.ok(front.length >= 1);
+  for (const [t, m] of front) {
+    assert.ok(!front.some(([t2, m2]: number[]) => t2 >= t && m2 <= m && (t2 > t || m2 < m)));
+  }
+});
+
+test('tune --out writes plans.json and one launch config per plan, which export reads back', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moefold-out-'));
+  const r = moefold('tune', MIXTRAL, '--gpus', '128', ...SLICE, '--top', '2', '--quiet', '--workers', '1', '--out', dir, '--export', 'torchrun,megatron');
+  assert.equal(r.status, 0, r.stderr);
+  const names = fs.readdirSync(dir).sort();
+  assert.ok(names.includes('plans.json'));
+  assert.equal(names.filter((n) => n !== 'plans.json').length, 4, names.join(' '));
+  const e = moefold('export', path.join(dir, 'plans.json'), '--rank', '2', '--format', 'megatron');
+  assert.equal(e.status, 0, e.stderr);
+  assert.match(e.stdout, /--expert-model-parallel-size/);
+  const j = moefold('export', path.join(dir, 'plans.json'), '--format', 'json');
+  assert.equal(JSON.parse(j.stdout).rank, 1);
+});
+
+test('tune --dry-run counts candidates and pruning rules without scoring', () => {
+  const r = moefold('tune', MIXTRAL, '--gpus', '128', '--dry-run');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /enumerated [\d,]+ candidates/);
+  assert.match(r.stdout, /attn-world-divisible\s+[\d,]+/);
+  assert.match(r.stdout, /valid \(Megatron accepts\) 320,604/);
+});

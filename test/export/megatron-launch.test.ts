@@ -1,0 +1,183 @@
+/** megatronLaunch: the argument list and environment it emits, rule by rule, on real plans. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkMegatronArgs, gpuArchMajor, megatronLaunch, MEGATRON_FLAGS } from '../../src/export/index.js';
+import type { Plan } from '../../src/enumerate/plan.js';
+import type { Job } from '../../src/spec/types.js';
+import { deepseekJob, deepseekPlan, denseJob, densePlan, mixtralJob, mixtralPlan, shapeOf } from './jobs.js';
+
+function launch(job: Job, plan: Plan, mockData = false): { args: string[]; env: Record<string, string> } {
+  return megatronLaunch(job, shapeOf(job), plan, { mockData });
+}
+
+/** The values after `flag`, undefined when the flag is absent. */
+function valuesOf(args: string[], flag: string): string[] | undefined {
+  const i = args.indexOf(flag);
+  if (i < 0) return undefined;
+  const out: string[] = [];
+  for (let j = i + 1; j < args.length && !args[j].startsWith('--'); j++) out.push(args[j]);
+  return out;
+}
+
+function withPlan(base: Plan, change: Partial<Plan>): Plan {
+  return { ...base, ...change };
+}
+
+test('launch: the Mixtral reference plan, flag by flag', () => {
+  const { args, env } = launch(mixtralJob(), mixtralPlan());
+  assert.deepEqual(valuesOf(args, '--tensor-model-parallel-size'), ['2']);
+  assert.deepEqual(valuesOf(args, '--pipeline-model-parallel-size'), ['8']);
+  assert.deepEqual(valuesOf(args, '--context-parallel-size'), ['1']);
+  assert.deepEqual(valuesOf(args, '--num-virtual-stages-per-pipeline-rank'), ['7']);
+  assert.deepEqual(valuesOf(args, '--expert-model-parallel-size'), ['8']);
+  assert.deepEqual(valuesOf(args, '--expert-tensor-parallel-size'), ['1']);
+  assert.deepEqual(valuesOf(args, '--group-query-attention'), []);
+  assert.deepEqual(valuesOf(args, '--num-query-groups'), ['8']);
+  assert.deepEqual(valuesOf(args, '--moe-token-dispatcher-type'), ['alltoall']);
+  assert.deepEqual(valuesOf(args, '--micro-batch-size'), ['1']);
+  assert.deepEqual(valuesOf(args, '--global-batch-size'), ['256']);
+  assert.equal(valuesOf(args, '--moe-flex-dispatcher-backend'), undefined);
+  // an even split needs no first/last flags; the VPP flag is the one that works with uneven stages too
+  assert.equal(valuesOf(args, '--decoder-first-pipeline-num-layers'), undefined);
+  assert.equal(valuesOf(args, '--num-layers-per-virtual-pipeline-stage'), undefined);
+  assert.deepEqual(env, { CUDA_DEVICE_MAX_CONNECTIONS: '1', PYTORCH_CUDA_ALLOC_CONF: 'expandable_segments:True', NCCL_NVLS_ENABLE: '0' });
+  for (const a of args) if (a.startsWith('--')) assert.ok(MEGATRON_FLAGS[a], `${a} is in the flag table`);
+});
+
+test('launch: the DeepSeek-V3 reference plan: uneven stages, flex, MLA, MTP, router, layer pattern', () => {
+  const { args, env } = launch(deepseekJob(), deepseekPlan());
+  assert.deepEqual(valuesOf(args, '--decoder-first-pipeline-num-layers'), ['4']);
+  assert.deepEqual(valuesOf(args, '--decoder-last-pipeline-num-layers'), ['1']);
+  assert.equal(valuesOf(args, '--num-virtual-stages-per-pipeline-rank'), undefined);
+  assert.deepEqual(valuesOf(args, '--moe-token-dispatcher-type'), ['flex']);
+  assert.deepEqual(valuesOf(args, '--moe-flex-dispatcher-backend'), ['deepep']);
+  assert.deepEqual(valuesOf(args, '--moe-layer-freq'), ['([0]*3+[1]*58)']);
+  assert.deepEqual(valuesOf(args, '--multi-latent-attention'), []);
+  assert.deepEqual(valuesOf(args, '--q-lora-rank'), ['1536']);
+  assert.deepEqual(valuesOf(args, '--kv-lora-rank'), ['512']);
+  assert.deepEqual(valuesOf(args, '--qk-pos-emb-head-dim'), ['64']);
+  assert.deepEqual(valuesOf(args, '--mtp-num-layers'), ['1']);
+  assert.deepEqual(valuesOf(args, '--moe-router-score-function'), ['sigmoid']);
+  assert.deepEqual(valuesOf(args, '--moe-router-enable-expert-bias'), []);
+  assert.deepEqual(valuesOf(args, '--moe-router-num-groups'), ['8']);
+  assert.deepEqual(valuesOf(args, '--moe-router-group-topk'), ['4']);
+  assert.deepEqual(valuesOf(args, '--moe-router-topk-scaling-factor'), ['2.5']);
+  assert.deepEqual(valuesOf(args, '--moe-aux-loss-coeff'), ['0.0001']);
+  assert.deepEqual(valuesOf(args, '--moe-shared-expert-intermediate-size'), ['2048']);
+  // MLA: no GQA flags even though the spec could hold groups
+  assert.equal(valuesOf(args, '--group-query-attention'), undefined);
+  // TP1 CP1: CUDA_DEVICE_MAX_CONNECTIONS is not required and not set
+  assert.equal(env.CUDA_DEVICE_MAX_CONNECTIONS, undefined);
+});
+
+test('launch: --sequence-parallel exactly when TP > 1', () => {
+  const job = mixtralJob();
+  for (const tp of [1, 2, 4, 8]) {
+    const plan = withPlan(mixtralPlan(), { tp, dp: 128 / (tp * 8), edp: 2, numMicroBatches: 256 / (128 / (tp * 8)), sequenceParallel: tp > 1 });
+    const { args } = launch(job, plan);
+    assert.equal(args.includes('--sequence-parallel'), tp > 1, `TP ${tp}`);
+    assert.deepEqual(valuesOf(args, '--tensor-model-parallel-size'), [String(tp)]);
+  }
+});
+
+test('launch: --disable-bias-linear for MoE (and for the bias-free dense models too)', () => {
+  assert.ok(launch(mixtralJob(), mixtralPlan()).args.includes('--disable-bias-linear'));
+  assert.ok(launch(deepseekJob(), deepseekPlan()).args.includes('--disable-bias-linear'));
+  const dense = launch(denseJob(), densePlan()).args;
+  assert.ok(dense.includes('--disable-bias-linear'));
+  // a dense model gets no MoE or expert flag at all
+  assert.deepEqual(dense.filter((a) => a.startsWith('--moe') || a.startsWith('--expert') || a === '--num-experts'), []);
+});
+
+test('launch: overlap flags go with the distributed optimizer', () => {
+  const on = launch(mixtralJob(), mixtralPlan()).args;
+  assert.ok(on.includes('--use-distributed-optimizer') && on.includes('--overlap-grad-reduce') && on.includes('--overlap-param-gather'));
+  const off = launch(mixtralJob(), withPlan(mixtralPlan(), { distributedOptimizer: false })).args;
+  assert.ok(!off.includes('--use-distributed-optimizer'));
+  assert.ok(!off.includes('--overlap-param-gather'), '--overlap-param-gather needs the distributed optimizer');
+  assert.ok(off.includes('--overlap-grad-reduce'), 'gradient all-reduce still overlaps with backward');
+});
+
+test('launch: recompute flags per mode', () => {
+  const job = mixtralJob();
+  const none = launch(job, withPlan(mixtralPlan(), { recompute: 'none' })).args;
+  assert.equal(none.some((a) => a.startsWith('--recompute')), false);
+  const sel = launch(job, withPlan(mixtralPlan(), { recompute: 'selective' })).args;
+  assert.deepEqual(valuesOf(sel, '--recompute-granularity'), ['selective']);
+  assert.equal(valuesOf(sel, '--recompute-method'), undefined);
+  assert.equal(valuesOf(sel, '--recompute-num-layers'), undefined);
+  assert.equal(valuesOf(sel, '--recompute-modules'), undefined, 'the default module (core_attn) needs no flag');
+  const full = launch(job, withPlan(mixtralPlan(), { recompute: 'full' })).args;
+  assert.deepEqual(valuesOf(full, '--recompute-granularity'), ['full']);
+  assert.deepEqual(valuesOf(full, '--recompute-method'), ['uniform']);
+  assert.deepEqual(valuesOf(full, '--recompute-num-layers'), ['1']);
+});
+
+test('launch: VPP with uneven stages uses --num-virtual-stages-per-pipeline-rank and first/last', () => {
+  // 61 layers on PP16 as 2 + 14 x 4 + 3: the last stage's 3 layers do not split over 2 virtual stages
+  const bad = withPlan(deepseekPlan(), { vpp: 2, firstStageLayers: 2, lastStageLayers: 3 });
+  assert.throws(() => launch(deepseekJob(), bad), /first\/last pipeline stage layers 2\/3 must be divisible by the virtual stages 2/);
+  // 60 layers as 2 + 14 x 4 + 2 do
+  const job60 = deepseekJob();
+  job60.model.num_layers = 60;
+  job60.model.moe_layer_freq = [0, 0, 0, ...new Array<number>(57).fill(1)];
+  const plan = withPlan(deepseekPlan(), { vpp: 2, firstStageLayers: 2, lastStageLayers: 2 });
+  const { args } = launch(job60, plan);
+  assert.deepEqual(valuesOf(args, '--num-virtual-stages-per-pipeline-rank'), ['2']);
+  assert.deepEqual(valuesOf(args, '--decoder-first-pipeline-num-layers'), ['2']);
+  assert.deepEqual(valuesOf(args, '--decoder-last-pipeline-num-layers'), ['2']);
+  assert.equal(args.includes('--num-layers-per-virtual-pipeline-stage'), false);
+});
+
+test('launch: fp8 flags (there is no --fp8): blockwise on Hopper, MXFP8 on Blackwell', () => {
+  const h100 = launch(deepseekJob(), deepseekPlan()).args;
+  assert.deepEqual(valuesOf(h100, '--fp8-format'), ['e4m3']);
+  assert.deepEqual(valuesOf(h100, '--fp8-recipe'), ['blockwise']);
+  assert.ok(h100.includes('--bf16'));
+  assert.equal(h100.includes('--fp8'), false);
+  const b200 = deepseekJob();
+  b200.cluster.gpu = 'b200';
+  assert.deepEqual(valuesOf(launch(b200, deepseekPlan()).args, '--fp8-recipe'), ['mxfp8']);
+  const bf16 = launch(mixtralJob(), mixtralPlan()).args;
+  assert.equal(bf16.some((a) => a.startsWith('--fp8')), false);
+  const a100 = deepseekJob();
+  a100.cluster.gpu = 'a100-sxm';
+  assert.throws(() => launch(a100, deepseekPlan()), /test\/deepseek-v3\.yaml: export: fp8 training needs Hopper or newer GPUs \(cluster gpu a100-sxm\)/);
+});
+
+test('launch: CUDA_DEVICE_MAX_CONNECTIONS=1 iff TP > 1 or CP > 1 before Blackwell', () => {
+  const dense = denseJob();
+  assert.equal(launch(dense, densePlan()).env.CUDA_DEVICE_MAX_CONNECTIONS, '1'); // TP2
+  const cp2 = withPlan(densePlan(), { tp: 1, cp: 2, sequenceParallel: false });
+  assert.equal(launch(dense, cp2).env.CUDA_DEVICE_MAX_CONNECTIONS, '1'); // CP2
+  const flat = withPlan(densePlan(), { tp: 1, cp: 1, dp: 8, numMicroBatches: 8, sequenceParallel: false });
+  assert.equal(launch(dense, flat).env.CUDA_DEVICE_MAX_CONNECTIONS, undefined);
+  const b200 = denseJob();
+  b200.cluster.gpu = 'b200';
+  assert.equal(launch(b200, densePlan()).env.CUDA_DEVICE_MAX_CONNECTIONS, undefined);
+  assert.equal(gpuArchMajor('h100-sxm'), 9);
+  assert.equal(gpuArchMajor('h200'), 9);
+  assert.equal(gpuArchMajor('gb200-nvl72'), 10);
+  assert.equal(gpuArchMajor('a100-80g'), 8);
+});
+
+test('launch: mockData makes the list complete: mock data, NullTokenizer, lr, iterations', () => {
+  const { args, env } = launch(mixtralJob(), mixtralPlan(), true);
+  assert.deepEqual(args.slice(-9), ['--mock-data', '--tokenizer-type', 'NullTokenizer', '--vocab-size', '32768', '--lr', '1.0e-4', '--train-iters', '10']);
+  assert.deepEqual(checkMegatronArgs(args, env, 128), []);
+  const plain = launch(mixtralJob(), mixtralPlan()).args;
+  assert.equal(plain.includes('--mock-data') || plain.includes('--tokenizer-type'), false);
+});
+
+test('launch: refuses a plan whose sizes do not multiply out, and a plan Megatron would refuse', () => {
+  assert.throws(() => launch(mixtralJob(), withPlan(mixtralPlan(), { dp: 4 })),
+    /^InputError: test\/mixtral-8x22b\.yaml: export: plan is inconsistent: TP\*CP\*DP\*PP = 64, not the world size 128; micro-batch 1 x 32 microbatches x DP 4 = 128, not the global batch 256$/);
+  // 32 microbatches with VPP are fine, 12 are not a multiple of PP 8 (GBS 96 = 1 x 12 x 8)
+  const job = mixtralJob();
+  job.training.global_batch_size = 96;
+  assert.throws(() => launch(job, withPlan(mixtralPlan(), { numMicroBatches: 12 })),
+    /export: Megatron-LM would refuse this plan: the interleaved schedule needs the number of microbatches \(12\) to be a multiple of PP 8$/);
+  // EP 16 does not divide 8 experts
+  assert.throws(() => launch(mixtralJob(), withPlan(mixtralPlan(), { ep: 16, edp: 1 })),
+    /--num-experts 8 is not divisible by EP 16/);
+});

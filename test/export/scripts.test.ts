@@ -1,0 +1,198 @@
+/**
+ * The shell exports as bash runs them: syntax (bash -n), shellcheck where it is installed, and a dry run with
+ * stand-ins for torchrun / srun / scontrol that record what they were given, so the argument list that would
+ * reach pretrain_gpt.py is checked against the Megatron rule set.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { checkMegatronArgs, exportPlan, megatronLaunch, type ExportFormat } from '../../src/export/index.js';
+import type { Job } from '../../src/spec/types.js';
+import type { Plan } from '../../src/enumerate/plan.js';
+import { deepseekJob, deepseekPlan, GOLDEN_CASES, mixtralJob, mixtralPlan, shapeOf } from './jobs.js';
+
+const HAS_BASH = spawnSync('bash', ['--version']).status === 0;
+const HAS_SHELLCHECK = spawnSync('shellcheck', ['--version']).status === 0;
+const SCRIPT_FORMATS: readonly ExportFormat[] = ['megatron', 'torchrun', 'slurm'];
+
+function tmpDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'moefold-export-'));
+}
+
+function writeScript(dir: string, format: ExportFormat, job: Job, plan: Plan): string {
+  const file = path.join(dir, `plan.${format === 'slurm' ? 'sbatch' : `${format}.sh`}`);
+  fs.writeFileSync(file, exportPlan(format, job, shapeOf(job), plan), { mode: 0o755 });
+  return file;
+}
+
+/** A sandbox: stand-in torchrun/srun/scontrol on PATH and a Megatron-LM dir holding pretrain_gpt.py. */
+function sandbox(): { dir: string; bin: string; megatron: string } {
+  const dir = tmpDir();
+  const bin = path.join(dir, 'bin');
+  const megatron = path.join(dir, 'Megatron-LM');
+  fs.mkdirSync(bin);
+  fs.mkdirSync(megatron);
+  fs.writeFileSync(path.join(megatron, 'pretrain_gpt.py'), '# stand-in\n');
+  fs.writeFileSync(path.join(bin, 'torchrun'), [
+    '#!/usr/bin/env bash',
+    'printf \'%s\\n\' "$@" > "$CAPTURE_DIR/torchrun.args"',
+    'printf \'CUDA_DEVICE_MAX_CONNECTIONS=%s\\nPYTORCH_CUDA_ALLOC_CONF=%s\\nNCCL_NVLS_ENABLE=%s\\n\' \\',
+    '  "${CUDA_DEVICE_MAX_CONNECTIONS-}" "${PYTORCH_CUDA_ALLOC_CONF-}" "${NCCL_NVLS_ENABLE-}" > "$CAPTURE_DIR/torchrun.env"',
+    '',
+  ].join('\n'), { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, 'srun'), [
+    '#!/usr/bin/env bash',
+    'printf \'%s\\n\' "$@" > "$CAPTURE_DIR/srun.args"',
+    'while [[ $# -gt 0 && "$1" == -* ]]; do shift; done',
+    'SLURM_NODEID=0 exec "$@"',
+    '',
+  ].join('\n'), { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, 'scontrol'), '#!/usr/bin/env bash\nprintf \'gpu-node-017\\ngpu-node-018\\n\'\n', { mode: 0o755 });
+  return { dir, bin, megatron };
+}
+
+function run(script: string, sb: { dir: string; bin: string }, env: Record<string, string>): ReturnType<typeof spawnSync> {
+  return spawnSync('bash', [script], {
+    encoding: 'utf8',
+    env: { PATH: `${sb.bin}:${process.env.PATH ?? ''}`, HOME: sb.dir, CAPTURE_DIR: sb.dir, ...env },
+  });
+}
+
+function readLines(file: string): string[] {
+  return fs.readFileSync(file, 'utf8').split('\n').slice(0, -1);
+}
+
+function readEnv(file: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of readLines(file)) {
+    const i = line.indexOf('=');
+    if (line.slice(i + 1) !== '') env[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return env;
+}
+
+/** Splits what torchrun got into its own flags and the pretrain_gpt.py arguments. */
+function splitTorchrun(args: string[]): { torchrun: string[]; script: string; train: string[] } {
+  const i = args.findIndex((a) => a.endsWith('/pretrain_gpt.py'));
+  assert.ok(i > 0, `pretrain_gpt.py not found in ${args.join(' ')}`);
+  return { torchrun: args.slice(0, i), script: args[i], train: args.slice(i + 1) };
+}
+
+test('scripts: bash -n accepts every shell export', { skip: !HAS_BASH && 'bash not installed' }, () => {
+  const dir = tmpDir();
+  for (const c of GOLDEN_CASES) {
+    for (const f of SCRIPT_FORMATS) {
+      const file = writeScript(dir, f, c.job, c.plan);
+      const r = spawnSync('bash', ['-n', file], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${c.name} ${f}: ${r.stderr}`);
+    }
+  }
+});
+
+test('scripts: shellcheck finds nothing', { skip: !HAS_SHELLCHECK && 'shellcheck not installed' }, () => {
+  const dir = tmpDir();
+  for (const c of GOLDEN_CASES) {
+    for (const f of SCRIPT_FORMATS) {
+      const file = writeScript(dir, f, c.job, c.plan);
+      const r = spawnSync('shellcheck', [file], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${c.name} ${f}:\n${r.stdout}${r.stderr}`);
+    }
+  }
+});
+
+test('scripts: the megatron fragment, sourced, holds exactly megatronLaunch\'s arguments and environment', { skip: !HAS_BASH && 'bash not installed' }, () => {
+  const dir = tmpDir();
+  for (const c of GOLDEN_CASES) {
+    const file = writeScript(dir, 'megatron', c.job, c.plan);
+    const r = spawnSync('bash', ['-c', 'source "$1"; printf "%s\\n" "${MEGATRON_ARGS[@]}"; env | grep -E "^(CUDA_DEVICE_MAX_CONNECTIONS|PYTORCH_CUDA_ALLOC_CONF|NCCL_NVLS_ENABLE)=" | sort', 'x', file],
+      { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    assert.equal(r.status, 0, r.stderr);
+    const launch = megatronLaunch(c.job, shapeOf(c.job), c.plan);
+    const envLines = Object.entries(launch.env).map(([k, v]) => `${k}=${v}`).sort();
+    assert.deepEqual(r.stdout.split('\n').slice(0, -1), [...launch.args, ...envLines]);
+  }
+});
+
+test('scripts: torchrun launcher with mock data passes the rule set and sets the rendezvous', { skip: !HAS_BASH && 'bash not installed' }, () => {
+  const sb = sandbox();
+  const file = writeScript(sb.dir, 'torchrun', mixtralJob(), mixtralPlan());
+  const r = run(file, sb, {
+    MEGATRON_LM_DIR: sb.megatron, DATA_PATH: 'mock', TOKENIZER_TYPE: 'NullTokenizer', CHECKPOINT_DIR: 'none',
+    NODE_RANK: '3', MASTER_ADDR: 'node-a', TRAIN_ITERS: '50', LR_WARMUP_ITERS: '5',
+  });
+  assert.equal(r.status, 0, String(r.stderr));
+  const got = splitTorchrun(readLines(path.join(sb.dir, 'torchrun.args')));
+  assert.deepEqual(got.torchrun, ['--nnodes', '16', '--nproc_per_node', '8', '--node_rank', '3',
+    '--master_addr', 'node-a', '--master_port', '6000']);
+  assert.equal(got.script, path.join(sb.megatron, 'pretrain_gpt.py'));
+  const env = readEnv(path.join(sb.dir, 'torchrun.env'));
+  assert.deepEqual(env, { CUDA_DEVICE_MAX_CONNECTIONS: '1', PYTORCH_CUDA_ALLOC_CONF: 'expandable_segments:True', NCCL_NVLS_ENABLE: '0' });
+  assert.deepEqual(checkMegatronArgs(got.train, env, 128), []);
+  const joined = got.train.join(' ');
+  assert.match(joined, /--mock-data --tokenizer-type NullTokenizer --vocab-size 32768 --train-iters 50 /);
+  assert.doesNotMatch(joined, /--save|--load|--data-path/);
+});
+
+test('scripts: torchrun launcher with a data blend, tokenizer, checkpoints and extra flags', { skip: !HAS_BASH && 'bash not installed' }, () => {
+  const sb = sandbox();
+  const file = writeScript(sb.dir, 'torchrun', deepseekJob(), deepseekPlan());
+  const r = run(file, sb, {
+    MEGATRON_LM_DIR: sb.megatron, DATA_PATH: '0.3 /data/a_text_document 0.7 /data/b_text_document',
+    TOKENIZER_MODEL: '/models/dsv3-tokenizer', CHECKPOINT_DIR: '/ckpt/dsv3', EXTRA_ARGS: '--seed 7',
+  });
+  assert.equal(r.status, 0, String(r.stderr));
+  const got = splitTorchrun(readLines(path.join(sb.dir, 'torchrun.args')));
+  assert.deepEqual(got.torchrun.slice(0, 6), ['--nnodes', '128', '--nproc_per_node', '8', '--node_rank', '0']);
+  assert.deepEqual(got.train.slice(-2), ['--seed', '7']);
+  const train = got.train.slice(0, -2);
+  const env = readEnv(path.join(sb.dir, 'torchrun.env'));
+  // TP1 CP1: no CUDA_DEVICE_MAX_CONNECTIONS requirement, and none is set
+  assert.equal(env.CUDA_DEVICE_MAX_CONNECTIONS, undefined);
+  assert.deepEqual(checkMegatronArgs(train, env, 1024), []);
+  const joined = train.join(' ');
+  assert.match(joined, /--data-path 0\.3 \/data\/a_text_document 0\.7 \/data\/b_text_document --split 99,1,0 /);
+  assert.match(joined, /--tokenizer-type HuggingFaceTokenizer --tokenizer-model \/models\/dsv3-tokenizer /);
+  assert.match(joined, /--save \/ckpt\/dsv3 --load \/ckpt\/dsv3 --save-interval 500$/);
+});
+
+test('scripts: the launchers stop on placeholders with a message', { skip: !HAS_BASH && 'bash not installed' }, () => {
+  const sb = sandbox();
+  const file = writeScript(sb.dir, 'torchrun', mixtralJob(), mixtralPlan());
+  let r = run(file, sb, {});
+  assert.equal(r.status, 1);
+  assert.match(String(r.stderr), /plan\.torchrun\.sh: MEGATRON_LM_DIR=\/path\/to\/Megatron-LM has no pretrain_gpt\.py/);
+  r = run(file, sb, { MEGATRON_LM_DIR: sb.megatron });
+  assert.equal(r.status, 1);
+  assert.match(String(r.stderr), /set DATA_PATH to your indexed dataset prefix \(or to mock\)/);
+  r = run(file, sb, { MEGATRON_LM_DIR: sb.megatron, DATA_PATH: '/data/x' });
+  assert.match(String(r.stderr), /set TOKENIZER_MODEL/);
+  r = run(file, sb, { MEGATRON_LM_DIR: sb.megatron, DATA_PATH: '/data/x', TOKENIZER_MODEL: '/tok' });
+  assert.match(String(r.stderr), /set CHECKPOINT_DIR \(or CHECKPOINT_DIR=none\)/);
+  assert.equal(fs.existsSync(path.join(sb.dir, 'torchrun.args')), false, 'torchrun must not have started');
+});
+
+test('scripts: slurm launcher runs torchrun per node with the allocation\'s rendezvous', { skip: !HAS_BASH && 'bash not installed' }, () => {
+  const sb = sandbox();
+  const file = writeScript(sb.dir, 'slurm', mixtralJob(), mixtralPlan());
+  const text = fs.readFileSync(file, 'utf8');
+  for (const directive of ['#SBATCH --nodes=16', '#SBATCH --ntasks-per-node=1', '#SBATCH --gpus-per-node=8', '#SBATCH --exclusive']) {
+    assert.ok(text.includes(`\n${directive}\n`), directive);
+  }
+  const slurmEnv = { SLURM_JOB_NUM_NODES: '16', SLURM_JOB_NODELIST: 'gpu-node-[017-032]', SLURM_CPUS_ON_NODE: '224' };
+  const r = run(file, sb, { ...slurmEnv, MEGATRON_LM_DIR: sb.megatron, DATA_PATH: 'mock', TOKENIZER_TYPE: 'NullTokenizer', CHECKPOINT_DIR: 'none' });
+  assert.equal(r.status, 0, String(r.stderr));
+  const srun = readLines(path.join(sb.dir, 'srun.args'));
+  assert.deepEqual(srun.slice(0, 4), ['--nodes=16', '--ntasks-per-node=1', '--cpus-per-task=224', '--kill-on-bad-exit=1']);
+  const got = splitTorchrun(readLines(path.join(sb.dir, 'torchrun.args')));
+  assert.deepEqual(got.torchrun, ['--nnodes', '16', '--nproc_per_node', '8', '--node_rank', '0',
+    '--master_addr', 'gpu-node-017', '--master_port', '6000']);
+  const env = readEnv(path.join(sb.dir, 'torchrun.env'));
+  assert.deepEqual(checkMegatronArgs(got.train, env, 128), []);
+
+  const wrong = run(file, sb, { ...slurmEnv, SLURM_JOB_NUM_NODES: '8', MEGATRON_LM_DIR: sb.megatron, DATA_PATH: 'mock', TOKENIZER_TYPE: 'NullTokenizer', CHECKPOINT_DIR: 'none' });
+  assert.equal(wrong.status, 1);
+  assert.match(String(wrong.stderr), /this plan needs 16 nodes \(allocation: 8\); submit it with sbatch/);
+});
