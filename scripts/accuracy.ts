@@ -2,9 +2,12 @@
  * Accuracy of the cost models against published, measured H100 runs.
  *   npx tsc -p tsconfig.json && node dist/scripts/accuracy.js [measured-runs.yaml] [--cal cost-models/x.yaml] [--verbose]
  * Default file: ../shared/reference/measured-runs.yaml relative to the repository root. Scores every H100-SXM5-80GB
- * run with config_complete: true (skipping FSDP runs and those a plan cannot express, with the reason), using the
- * run's own recompute, dispatcher, precision and routing balance, and prints predicted vs measured tokens/s/GPU,
- * the error, the predicted peak memory, and summaries (dense/MoE, BF16/FP8, median and max absolute error).
+ * run with config_complete: true (skipping FSDP runs, with the reason), using the run's own recompute, dispatcher,
+ * precision and routing balance, completed by the software facts of the recipe it came from (GROUP_FACTS /
+ * RUN_FACTS below, each with its source). Where a run publishes no recompute, it assumes the lightest mode that fits
+ * (none, then selective, then full) and says so in the 'assumed' column. Prints predicted vs measured tokens/s/GPU,
+ * the error, the predicted peak memory, and summaries (dense/MoE, BF16/FP8, median and max absolute error), with
+ * and without the runs marked as outliers (OUTLIERS, each with the reason the model cannot reach it).
  * Not part of `npm test` (it reads /work/shared).
  */
 import fs from 'node:fs';
@@ -12,8 +15,8 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { REPO_ROOT } from '../src/paths.js';
 import { loadCalibration } from '../src/cost/calibration.js';
-import { makeScoreContext, scorePlan } from '../src/cost/score.js';
-import { newEstimate } from '../src/cost/estimate.js';
+import { makeScoreContext, scorePlan, type ScoreOptions } from '../src/cost/score.js';
+import { newEstimate, type Estimate } from '../src/cost/estimate.js';
 import { modelShape } from '../src/spec/shape.js';
 import type { Dispatcher, Job, ModelSpec, Precision, Recompute } from '../src/spec/types.js';
 import type { Plan } from '../src/enumerate/plan.js';
@@ -94,25 +97,20 @@ function modelOf(r: Run): { model: ModelSpec; note: string } {
   return { model, note: notes.join('; ') };
 }
 
-/** The run's recompute (falling back to the recipe named in its notes) and Megatron's --recompute-modules. */
-function recomputeOf(r: Run): { recompute: Recompute; modules: string[]; from: string } {
-  let s = String(r.recompute ?? '').toLowerCase();
-  let from = '';
-  if (!s || s === 'null') {
-    const m = /recompute ((?:mla_up_proj|mlp|moe_act|moe|layernorm|core_attn)(?:\+[a-z_]+)*)/.exec(String(r.notes ?? ''));
-    if (!m) return { recompute: 'none', modules: ['core_attn'], from };
-    s = m[1].replace(/\+/g, ', ');
-    from = `recompute ${m[1]} from the run's notes`;
-  }
-  if (s.startsWith('full')) return { recompute: 'full', modules: ['core_attn'], from };
+/** The run's published recompute and Megatron's --recompute-modules; null when the run does not publish one. */
+function recomputeOf(r: Run): { recompute: Recompute; modules: string[] | undefined } | null {
+  const s = String(r.recompute ?? '').toLowerCase();
+  if (!s || s === 'null') return null;
+  if (s.startsWith('full')) return { recompute: 'full', modules: undefined };
+  if (s === 'none') return { recompute: 'none', modules: undefined };
   const mods = new Set<string>();
   for (const w of s.replace(/^selective:?/, '').split(/[,\s]+/).filter(Boolean)) {
     if (w === 'norm' || w === 'layernorm') mods.add('layernorm');
     else if (w === 'act' || w === 'moe_act') mods.add('moe_act');
     else if (w === 'moe' || w === 'mlp' || w === 'mla_up_proj' || w === 'core_attn') mods.add(w);
   }
-  if (mods.size === 0) mods.add('core_attn');
-  return { recompute: 'selective', modules: [...mods], from };
+  if (mods.size === 0) mods.add('core_attn'); // Megatron's default module list
+  return { recompute: 'selective', modules: [...mods] };
 }
 
 function dispatcherOf(x: unknown): Dispatcher {
@@ -141,7 +139,7 @@ function stageSplit(r: Run, layers: number, pp: number): [number, number] {
 
 /** Measured tokens/s/GPU, converting TFLOPS with the source's FLOP convention when only TFLOPS is published. */
 function measuredTokens(r: Run, model: ModelSpec, causalFlopsPerToken: number): { tok: number; how: string } {
-  if (typeof r.tokens_per_sec_per_gpu === 'number') return { tok: r.tokens_per_sec_per_gpu, how: 'published' };
+  if (typeof r.tokens_per_sec_per_gpu === 'number') return { tok: r.tokens_per_sec_per_gpu, how: 'tok/s published' };
   const d = r.derived ?? {};
   if (typeof d.tokens_per_sec_per_gpu_from_step_time === 'number') {
     return { tok: d.tokens_per_sec_per_gpu_from_step_time, how: 'from step time' };
@@ -165,6 +163,129 @@ function measuredTokens(r: Run, model: ModelSpec, causalFlopsPerToken: number): 
   return { tok: (tflops * 1e12) / causalFlopsPerToken, how: 'from TFLOPS (Megatron causal)' };
 }
 
+/**
+ * Software facts of a run that its measured-runs.yaml entry does not record, read from the recipe it was measured
+ * with. Every entry names its source; nothing here is fitted.
+ */
+interface RunFacts {
+  source: string;
+  mbs?: number;
+  dispatcher?: Dispatcher;
+  routing?: 'real' | 'forced';
+  recompute?: Recompute;
+  modules?: string[];
+  epA2aOverlap?: boolean;
+  gradBytesPerParam?: number;
+  optimizerStateBytesPerParam?: number;
+  logitsBytesPerElement?: number;
+}
+
+const NEMO1_APEX_ADAM: RunFacts = {
+  source: 'NeMo 1.x launcher configs (NVIDIA/NeMo-Framework-Launcher launcher_scripts/conf/training/*, e.g. ' +
+    'llama/llama2_70b.yaml @1a7171d7, 2024-07-31; mcore optimizer only from 3dd35614, 2024-12-05) use ' +
+    "optim.name distributed_fused_adam (Apex); NeMo's setup_optimization gives it fp32 Adam moments and, for bf16 " +
+    'models, store_param_remainders (16-bit remainder of the fp32 master): 4 + 4 + 2 B/param sharded; fp32 grads',
+  gradBytesPerParam: 4,
+  optimizerStateBytesPerParam: 10,
+};
+
+const BRIDGE_PERF: RunFacts = {
+  source: 'Megatron-Bridge performance configs (scripts/performance/configs/*, v0.1.0rc4 for 25.09, v0.2.0 for ' +
+    '25.11): mixed_precision/ddp grad_reduce_in_fp32 false (bf16 main grads), cross_entropy_fusion_impl te; ' +
+    'summary table: dropless MoE benchmarks force-balance the routing',
+  gradBytesPerParam: 2,
+  logitsBytesPerElement: 2,
+};
+
+const GROUP_FACTS: Record<string, RunFacts> = {
+  'nemo-24.07': NEMO1_APEX_ADAM,
+  'nemo-launcher-2024-06': NEMO1_APEX_ADAM,
+  'nemo-longseq-24.03': NEMO1_APEX_ADAM,
+  'megatron-bridge-25.09': BRIDGE_PERF,
+  'megatron-bridge-25.11': BRIDGE_PERF,
+};
+
+const RUN_FACTS: Record<string, RunFacts> = {
+  'nemo2407-nemotron4-340b-128': {
+    source: 'NeMo-Framework-Launcher launcher_scripts/conf/training/nemotron/nemotron_340b.yaml @1a7171d7: ' +
+      'distributed_fused_adam with dtype bf16 (bf16 Adam moments, no separate master copy) and grad_sync_dtype bf16',
+    gradBytesPerParam: 2,
+    optimizerStateBytesPerParam: 4,
+  },
+  'mb2509-dsv3-1024': {
+    source: 'Megatron-Bridge v0.1.0rc4 scripts/performance/run_script.py (H100): DeepEP flex dispatcher with ' +
+      'moe_router_force_load_balancing, overlap_moe_expert_parallel_comm + delay_wgrad_compute, recompute_modules ' +
+      '[mla_up_proj, mlp]; recipes/deepseek/deepseek_v3.py: precision-aware optimizer with fp32 main params and ' +
+      'bf16 Adam moments (8 B/param)',
+    dispatcher: 'flex',
+    routing: 'forced',
+    epA2aOverlap: true,
+    recompute: 'selective',
+    modules: ['mla_up_proj', 'mlp'],
+    optimizerStateBytesPerParam: 8,
+  },
+  'mb2511-gptoss-120b-64': {
+    source: 'Megatron-Bridge v0.2.0 scripts/performance/configs/gpt_oss: GPT_OSS_120B_H100_BF16_BASE_CONFIG has ' +
+      'micro_batch_size 1 (the table row\'s MBS 4 / GA 2 give 16 x 4 x 2 = 128, not GBS 512; they repeat the B200 ' +
+      'row) and sets recompute_modules without recompute_granularity, so nothing is recomputed; forced balance',
+    mbs: 1,
+    recompute: 'none',
+    routing: 'forced',
+  },
+  'mb2511-qwen3-30b-16': {
+    source: 'Megatron-Bridge v0.2.0 QWEN3_30B_A3B_H100_FP8_CS_BASE_CONFIG: moe_a2a_overlap True; recompute none',
+    epA2aOverlap: true,
+    recompute: 'none',
+  },
+  'mb2511-qwen3-235b-256': {
+    source: 'Megatron-Bridge v0.2.0 QWEN3_235B_A22B_H100_FP8_CS_BASE_CONFIG: moe_a2a_overlap True; recompute none',
+    epA2aOverlap: true,
+    recompute: 'none',
+  },
+  'mb2509-qwen3-30b-16': {
+    source: 'Megatron-Bridge v0.1.0rc4 configs/qwen3/qwen3_30b_a3b_llm_pretrain.yaml: recompute_granularity null',
+    recompute: 'none',
+  },
+  'mb2509-qwen3-235b-256': {
+    source: 'Megatron-Bridge v0.1.0rc4 configs/qwen3/qwen3_235b_a22b_llm_pretrain.yaml: recompute_granularity null',
+    recompute: 'none',
+  },
+  'zoo-qwen3-235b-256-xnode-ep32-1f1b-ovl': {
+    source: "the entry's notes: 1F1B EP-A2A overlap (--overlap-moe-expert-parallel-comm)",
+    epA2aOverlap: true,
+  },
+  'zoo-qwen3-235b-256-h100-best': {
+    source: "the entry's moe_dispatcher: DeepEP + EP A2A overlap",
+    dispatcher: 'flex',
+    epA2aOverlap: true,
+  },
+};
+
+/** Runs the model cannot reach, with the reason (kept in the table, reported separately in the summary). */
+const OUTLIERS: Record<string, string> = {
+  'nemo2407-llama2-70b-sft-16': 'TP4 PP4 with DP 1 leaves 4.34 B parameters per GPU: 69.5 GB of model state even ' +
+    "with NeMo's Apex Adam (16 B/param), so only full recompute fits the 19 GB of activations in 80 GB; but the " +
+    'published 756 TFLOPS/GPU (above the pretraining run of the same model) rules full recompute out. How the SFT ' +
+    'recipe fitted is not published',
+  'mb2511-gptoss-120b-64': 'GPT-OSS attention (learnable-softmax sinks, alternating 128-token sliding windows, head ' +
+    'dim 64) is modelled as standard causal flash attention; the measured 15.5 % MFU points at attention kernels the ' +
+    'model does not represent (NVIDIA lists a GPT-OSS pre-training regression in cuDNN attention, cudnn-frontend ' +
+    'issue 256, in the 26.06.01 notes)',
+  'zoo-qwen3-235b-256-ep8-pp32-a2a': 'the same source measures PP32 VPP3 EP8 (96 one-layer virtual stages) 23 % ' +
+    'slower than PP8 VPP4 EP32 on the same 256 GPUs (24.2 vs 19.7 s); the model predicts both at ~17 s: its bubble ' +
+    '(pp-1)/(m vpp) and per-chunk P2P terms do not capture what makes the 96-stage interleaved schedule slow',
+  'mb2511-qwen3-30b-16': 'same model, GPUs and layout as mb2509-qwen3-30b-16 at half its throughput (5275 vs ' +
+    '10494 tok/s); later containers recover (26.04: 8960 tok/s on 16 H100): a software regression the model cannot see',
+};
+
+function factsOf(r: Run): RunFacts {
+  const g = GROUP_FACTS[String(r.group)];
+  const f = RUN_FACTS[String(r.id)];
+  if (!g) return f ?? { source: '' };
+  if (!f) return g;
+  return { ...g, ...f, source: `${g.source}; ${f.source}` };
+}
+
 function median(xs: number[]): number {
   if (xs.length === 0) return NaN;
   const v = [...xs].sort((a, b) => a - b);
@@ -175,22 +296,23 @@ function median(xs: number[]): number {
 const doc = yaml.load(fs.readFileSync(file, 'utf8')) as { runs: Run[] };
 const cal = loadCalibration(calArg);
 const est = newEstimate();
-const rows: { id: string; moe: boolean; fp8: boolean; err: number }[] = [];
+const rows: { id: string; moe: boolean; fp8: boolean; err: number; outlier: boolean }[] = [];
 const skipped: string[] = [];
 const unfit: string[] = [];
+const fitStatus: string[] = [];
+const sources = new Map<string, string>();
 
 const pad = (s: string, n: number): string => (s.length >= n ? s.slice(0, n) : s + ' '.repeat(n - s.length));
 const lpad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
 console.log(`calibration: ${cal.file}   runs: ${file}`);
-console.log(`${pad('run', 44)} ${pad('kind', 9)} ${lpad('pred', 8)} ${lpad('meas', 8)} ${lpad('err%', 7)} ${lpad('memGB', 6)}  notes`);
+console.log(`${pad('run', 44)} ${pad('kind', 9)} ${lpad('pred', 8)} ${lpad('meas', 8)} ${lpad('err%', 7)} ` +
+  `${lpad('memGB', 6)}  ${pad('assumed', 14)} notes`);
 for (const r of doc.runs) {
   if (!String(r.gpu_type).startsWith('H100-SXM5-80GB')) continue;
   if (r.config_complete !== true) { skipped.push(`${r.id}: config_complete is false`); continue; }
   if (r.fsdp && r.fsdp !== 0) { skipped.push(`${r.id}: FSDP (${String(r.fsdp)}) is not a plan option`); continue; }
-  if (String(r.moe_dispatcher ?? '').toLowerCase().includes('overlap')) {
-    skipped.push(`${r.id}: EP all-to-all overlap (--overlap-moe-expert-parallel-comm) is not a plan option`);
-    continue;
-  }
+  const facts = factsOf(r);
+  if (facts.source) sources.set(r.id, facts.source);
   const { model, note } = modelOf(r);
   const shape = modelShape(model);
   const precision: Precision = String(r.precision).startsWith('fp8') ? 'fp8' : 'bf16';
@@ -202,16 +324,15 @@ for (const r of doc.runs) {
   const ep = num(r.ep, 1);
   const etp = num(r.etp, tp);
   const dp = gpus / (tp * cp * pp);
-  const mbs = num(r.mbs, 1);
+  const mbs = facts.mbs ?? num(r.mbs, 1);
   const gbs = r.gbs as number;
   const [first, last] = stageSplit(r, model.num_layers, pp);
-  const rc = recomputeOf(r);
   const plan: Plan = {
     tp, cp, dp, pp, vpp, ep: shape.isMoe ? ep : 1, etp: shape.isMoe ? etp : 1,
     edp: gpus / ((shape.isMoe ? etp * ep : 1) * pp),
     firstStageLayers: first, lastStageLayers: last,
     microBatchSize: mbs, numMicroBatches: Math.max(1, gbs / (mbs * dp)),
-    recompute: rc.recompute, dispatcher: dispatcherOf(r.moe_dispatcher),
+    recompute: 'none', dispatcher: facts.dispatcher ?? dispatcherOf(r.moe_dispatcher),
     sequenceParallel: tp > 1, distributedOptimizer: true, precision,
   };
   const job: Job = {
@@ -219,19 +340,45 @@ for (const r of doc.runs) {
     training: { seq_length: r.seq_len, global_batch_size: gbs, precision },
     cluster: { gpu: 'h100-sxm', gpus, gpus_per_node: 8 },
   };
-  const ctx = makeScoreContext(job, shape, cal, {
-    routing: routingOf(r.moe_load_balance), recomputeModules: rc.modules,
-  });
-  scorePlan(ctx, plan, est);
+  const baseOpts: ScoreOptions = {
+    routing: facts.routing ?? routingOf(r.moe_load_balance),
+    gradBytesPerParam: facts.gradBytesPerParam,
+    optimizerStateBytesPerParam: facts.optimizerStateBytesPerParam,
+    logitsBytesPerElement: facts.logitsBytesPerElement,
+    epA2aOverlap: facts.epA2aOverlap ?? false,
+  };
+  const score = (recompute: Recompute, modules: string[] | undefined): Estimate => {
+    plan.recompute = recompute;
+    const ctx = makeScoreContext(job, shape, cal, { ...baseOpts, recomputeModules: modules });
+    return scorePlan(ctx, plan, est);
+  };
+  // recompute: the entry's, else the recipe's, else the lightest mode that fits
+  const published = recomputeOf(r);
+  let assumed = '';
+  if (published) score(published.recompute, published.modules);
+  else if (facts.recompute) score(facts.recompute, facts.modules);
+  else {
+    for (const mode of ['none', 'selective', 'full'] as const) {
+      score(mode, undefined);
+      assumed = `recompute ${mode}`;
+      if (est.fits) break;
+    }
+  }
+  const ctx = makeScoreContext(job, shape, cal, baseOpts);
   const meas = measuredTokens(r, model, ctx.flopsPerToken);
   const err = est.tokensPerSPerGpu / meas.tok - 1;
   const kind = `${shape.isMoe ? 'moe' : 'dense'}/${precision}`;
-  rows.push({ id: r.id, moe: shape.isMoe, fp8: precision === 'fp8', err });
+  const outlier = OUTLIERS[r.id];
+  rows.push({ id: r.id, moe: shape.isMoe, fp8: precision === 'fp8', err, outlier: outlier !== undefined });
   const memGb = est.peakMemBytes / 1e9;
-  if (!est.fits) unfit.push(`${r.id}: predicted ${memGb.toFixed(1)} GB > usable ${(est.usableMemBytes / 1e9).toFixed(1)} GB`);
-  const notes = [meas.how, note, rc.from, est.fits ? '' : 'DOES NOT FIT'].filter(Boolean).join('; ');
+  const usableGb = est.usableMemBytes / 1e9;
+  fitStatus.push(`${pad(r.id, 44)} ${lpad(memGb.toFixed(1), 6)} GB ${est.fits ? 'fits' : 'DOES NOT FIT'}` +
+    `${assumed ? ` (${assumed} assumed)` : ''}`);
+  if (!est.fits) unfit.push(`${r.id}: predicted ${memGb.toFixed(1)} GB > usable ${usableGb.toFixed(1)} GB`);
+  const notes = [meas.how, note, facts.source ? 'recipe facts' : '', est.fits ? '' : 'DOES NOT FIT',
+    outlier ? 'OUTLIER' : ''].filter(Boolean).join('; ');
   console.log(`${pad(r.id, 44)} ${pad(kind, 9)} ${lpad(est.tokensPerSPerGpu.toFixed(0), 8)} ${lpad(meas.tok.toFixed(0), 8)} ` +
-    `${lpad((100 * err).toFixed(1), 7)} ${lpad(memGb.toFixed(1), 6)}  ${notes}`);
+    `${lpad((100 * err).toFixed(1), 7)} ${lpad(memGb.toFixed(1), 6)}  ${pad(assumed, 14)} ${notes}`);
   if (verbose) {
     const t = est.time;
     const parts = Object.entries(t).map(([k, v]) => `${k.replace(/S$/, '')}=${(100 * v / est.stepTimeS).toFixed(0)}%`);
@@ -245,16 +392,31 @@ function summary(label: string, sel: (x: (typeof rows)[number]) => boolean): voi
   const errs = rows.filter(sel).map((x) => Math.abs(x.err));
   if (errs.length === 0) return;
   const signed = rows.filter(sel).map((x) => x.err);
-  console.log(`${pad(label, 12)} n=${lpad(String(errs.length), 3)}  median |err| ${(100 * median(errs)).toFixed(1)}%  ` +
+  console.log(`${pad(label, 14)} n=${lpad(String(errs.length), 3)}  median |err| ${(100 * median(errs)).toFixed(1)}%  ` +
     `max |err| ${(100 * Math.max(...errs)).toFixed(1)}%  median signed ${(100 * median(signed)).toFixed(1)}%`);
 }
 console.log('');
-summary('all', () => true);
-summary('dense', (x) => !x.moe);
-summary('moe', (x) => x.moe);
-summary('bf16', (x) => !x.fp8);
-summary('fp8', (x) => x.fp8);
+console.log('all runs:');
+summary('  all', () => true);
+summary('  dense', (x) => !x.moe);
+summary('  moe', (x) => x.moe);
+summary('  bf16', (x) => !x.fp8);
+summary('  fp8', (x) => x.fp8);
+console.log('without outliers:');
+summary('  all', (x) => !x.outlier);
+summary('  dense', (x) => !x.moe && !x.outlier);
+summary('  moe', (x) => x.moe && !x.outlier);
+summary('  bf16', (x) => !x.fp8 && !x.outlier);
+summary('  fp8', (x) => x.fp8 && !x.outlier);
 const over30 = rows.filter((x) => Math.abs(x.err) > 0.3).map((x) => `${x.id} (${(100 * x.err).toFixed(1)}%)`);
 console.log(`beyond 30%: ${over30.length ? over30.join(', ') : 'none'}`);
+console.log(`outliers (${Object.keys(OUTLIERS).length}):`);
+for (const [id, why] of Object.entries(OUTLIERS)) console.log(`  ${id}: ${why}`);
 console.log(`not fitting: ${unfit.length ? '\n  ' + unfit.join('\n  ') : 'none'}`);
+if (verbose) {
+  console.log('memory fit of every published configuration:');
+  for (const line of fitStatus) console.log(`  ${line}`);
+  console.log('recipe facts used:');
+  for (const [id, src] of sources) console.log(`  ${id}: ${src}`);
+}
 console.log(`skipped (${skipped.length}):\n  ${skipped.join('\n  ')}`);

@@ -61,6 +61,7 @@ export interface Calibration {
   tpOverlapFraction: number;
   cpOverlapFraction: number;
   epOverlapFraction: number;
+  epA2aOverlapFraction: number;
   ppOverlapFraction: number;
   smStealFraction: number;
   // overhead
@@ -127,6 +128,7 @@ export const CALIBRATION_FIELDS: readonly FieldSpec[] = [
   ['overlap', 'tp_overlap_fraction', 'tpOverlapFraction', ...FRACTION, false],
   ['overlap', 'cp_overlap_fraction', 'cpOverlapFraction', ...FRACTION, false],
   ['overlap', 'ep_overlap_fraction', 'epOverlapFraction', ...FRACTION, false],
+  ['overlap', 'ep_a2a_overlap_fraction', 'epA2aOverlapFraction', ...FRACTION, false],
   ['overlap', 'pp_overlap_fraction', 'ppOverlapFraction', ...FRACTION, false],
   ['overlap', 'sm_steal_fraction', 'smStealFraction', ...FRACTION, false],
   ['overhead', 'dense_layer_overhead_s', 'denseLayerOverheadS', ...NONNEG, false],

@@ -52,3 +52,8 @@ export function activationFnBytes(rows: number, ffnLocal: number, glu: number): 
 export function permuteBytes(rows: number, hidden: number): number {
   return 2 * 4 * rows * hidden;
 }
+
+/** Forward HBM bytes of one RMSNorm/LayerNorm over `tokens` tokens of width `hidden` (read + write, bf16). */
+export function normForwardBytes(tokens: number, hidden: number): number {
+  return 2 * 2 * tokens * hidden;
+}

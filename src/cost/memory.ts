@@ -1,20 +1,33 @@
 /**
- * Memory terms per GPU. Model state: bf16 weights (2 B/param, + FP8 copies under FP8), fp32 main gradients
- * (4 B/param), fp32 master weights + Adam m, v (12 B/param) sharded by the distributed optimizer over DP×CP for
- * dense parameters and EDP for expert parameters (the real sharding; Megatron's report formula divides by DP only,
- * megatron.md §3.2). Activations: what backward needs per layer per micro-batch with flash attention (no s² term),
- * divided by what SP/TP/CP divide; MoE activations on the routed rows.
+ * Memory terms per GPU. Model state: bf16 weights (2 B/param, + FP8 copies under FP8), main gradients
+ * (fp32, 4 B/param, Megatron-LM's default with --bf16; 2 B when a run reduces in bf16), fp32 master weights + Adam
+ * m, v (12 B/param) sharded by the distributed optimizer over DP×CP for dense parameters and EDP for expert
+ * parameters (the real sharding; Megatron's report formula divides by DP only, megatron.md §3.2).
+ * Activations: what backward needs per layer per micro-batch with flash attention (no s² term), divided by what
+ * SP/TP/CP divide; MoE activations on the routed rows (top-k per token).
  */
+
+/** fp32 master weights + Adam first and second moments per parameter (sharded by the distributed optimizer). */
+export const ADAM_FP32_STATE_BYTES_PER_PARAM = 12;
+
+/**
+ * Peak bytes per logit element of Megatron's unfused vocab-parallel cross entropy (tensor_parallel/cross_entropy.py):
+ * the logits are cast to fp32 and the fp32 softmax is saved for backward (4 B); the bf16 logits are alive next to it
+ * in the forward, and the bf16 copy of the fp32 gradient in the backward (2 B).
+ */
+export const LOGITS_BYTES_PER_ELEMENT_UNFUSED = 6;
 
 /** Bytes of model state for `denseParams` (sharded over `dpcp` by the optimizer) and `expertParams` (over `edp`). */
 export interface ModelStateBytes { weights: number; gradients: number; optimizer: number }
 
 export function modelStateBytes(denseParams: number, expertParams: number, dpcp: number, edp: number,
-  distributedOptimizer: boolean, weightBytesPerParam: number, out: ModelStateBytes): ModelStateBytes {
+  distributedOptimizer: boolean, weightBytesPerParam: number, out: ModelStateBytes,
+  gradBytesPerParam = 4, optimizerStateBytesPerParam = ADAM_FP32_STATE_BYTES_PER_PARAM): ModelStateBytes {
   const params = denseParams + expertParams;
   out.weights = params * weightBytesPerParam;
-  out.gradients = params * 4;
-  out.optimizer = distributedOptimizer ? 12 * (denseParams / dpcp + expertParams / edp) : 12 * params;
+  out.gradients = params * gradBytesPerParam;
+  out.optimizer = optimizerStateBytesPerParam *
+    (distributedOptimizer ? denseParams / dpcp + expertParams / edp : params);
   return out;
 }
 
@@ -53,15 +66,17 @@ export function mlpActivationBytes(tokens: number, hidden: number, ffnLocal: num
 }
 
 /**
- * MoE-layer activation bytes: norm output and router probabilities (fp32) for the `tokensIn` tokens entering the
- * layer; per routed row (`rows` = tokens × top-k × ETP, balanced: a rank is hot in some layers and cold in others,
- * so the in-flight total follows the mean load) the permuted input (h) and activation output (F_e/ETP), both GEMM
- * inputs, the FC1 output (GLU·F_e/ETP) and the expert output (h).
+ * MoE-layer activation bytes: norm output (bf16, the router's and dispatcher's input) and router logits and
+ * probabilities (fp32) for the `tokensIn` tokens entering the layer; per routed row (`rows` = tokens × top-k × ETP,
+ * balanced: a rank is hot in some layers and cold in others, so the in-flight total follows the mean load) the
+ * permuted FC1 input (h) and the activation output (F_e/ETP), both GEMM inputs, and the FC1 output (GLU·F_e/ETP,
+ * bf16) that the probability-weighted activation needs. The expert output is not saved: Megatron-Core applies the
+ * router probabilities inside the activation since core v0.13 (experts.py), so unpermute keeps no per-row tensor.
  */
 export function moeActivationBytes(tokensIn: number, rows: number, hidden: number, numExperts: number,
   expertFfnLocal: number, glu: number, gemmInputBytes: number): number {
   return 2 * tokensIn * hidden + 8 * tokensIn * numExperts +
-    rows * (gemmInputBytes * (hidden + expertFfnLocal) + 2 * (hidden + glu * expertFfnLocal));
+    rows * (gemmInputBytes * (hidden + expertFfnLocal) + 2 * glu * expertFfnLocal);
 }
 
 /** Full recompute keeps only each layer's input (bf16, SP-split when SP is on). */
@@ -69,7 +84,12 @@ export function fullRecomputeBytesPerLayer(tokens: number, hidden: number, tp: n
   return 2 * (sp ? tokens / tp : tokens) * hidden;
 }
 
-/** fp32 logits and their gradient for `tokens` tokens over the local vocabulary shard. */
-export function logitsBytes(tokens: number, vocabLocal: number): number {
-  return tokens * vocabLocal * 4 * 2;
+/**
+ * Logits and loss buffers of one micro-batch for `tokens` tokens over the local vocabulary shard, at
+ * `bytesPerElement` (LOGITS_BYTES_PER_ELEMENT_UNFUSED for Megatron's default loss; 2 with Transformer Engine's fused
+ * cross entropy, which writes the gradient into the bf16 logits in place).
+ */
+export function logitsBytes(tokens: number, vocabLocal: number,
+  bytesPerElement = LOGITS_BYTES_PER_ELEMENT_UNFUSED): number {
+  return tokens * vocabLocal * bytesPerElement;
 }

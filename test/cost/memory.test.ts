@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  attentionActivationBytes, fullRecomputeBytesPerLayer, logitsBytes, megatronWeightOptimizerBytes, mlpActivationBytes,
-  modelStateBytes, moeActivationBytes,
+  ADAM_FP32_STATE_BYTES_PER_PARAM, LOGITS_BYTES_PER_ELEMENT_UNFUSED, attentionActivationBytes,
+  fullRecomputeBytesPerLayer, logitsBytes, megatronWeightOptimizerBytes, mlpActivationBytes, modelStateBytes,
+  moeActivationBytes,
 } from '../../src/cost/memory.js';
 
 test("Megatron's formula: (6 + 12/DP) for non-expert, (6 + 12/EDP) for expert params; 18 without dist-opt", () => {
@@ -42,9 +43,24 @@ test('attention activations (hand count, bf16, SP over TP 4)', () => {
 test('MLP, MoE, full-recompute and logits activations', () => {
   // SwiGLU F/TP = 7168: norm out (s/TP) + act out (F/TP) as GEMM inputs, FC1 output 2F/TP in bf16
   assert.equal(mlpActivationBytes(4096, 8192, 7168, 2, 4, true, 2), 2 * (1024 * 8192 + 4096 * 7168) + 2 * 4096 * 2 * 7168);
-  // MoE: 2048 tokens in, 4096 routed rows, h 6144, 8 experts, F_e 16384, SwiGLU
+  // MoE: 2048 tokens in, 4096 routed rows, h 6144, 8 experts, F_e 16384, SwiGLU. Per row: FC1 input (h) and
+  // activation output (F_e) as GEMM inputs, FC1 output 2·F_e (bf16); no expert output (probabilities are applied
+  // inside the activation since Megatron-Core v0.13, so unpermute saves nothing per row)
   const moe = moeActivationBytes(2048, 4096, 6144, 8, 16384, 2, 2);
-  assert.equal(moe, 2 * 2048 * 6144 + 8 * 2048 * 8 + 4096 * (2 * (6144 + 16384) + 2 * (6144 + 2 * 16384)));
+  assert.equal(moe, 2 * 2048 * 6144 + 8 * 2048 * 8 + 4096 * (2 * (6144 + 16384) + 2 * 2 * 16384));
   assert.equal(fullRecomputeBytesPerLayer(4096, 8192, 4, true), 2 * 1024 * 8192);
-  assert.equal(logitsBytes(4096, 32768), 4096 * 32768 * 8);
+  // logits: 6 B per element by default (fp32 softmax saved + bf16 logits / gradient), 2 B with TE's fused loss
+  assert.equal(LOGITS_BYTES_PER_ELEMENT_UNFUSED, 6);
+  assert.equal(logitsBytes(4096, 32768), 4096 * 32768 * 6);
+  assert.equal(logitsBytes(4096, 32768, 2), 4096 * 32768 * 2);
+});
+
+test('model state with a run\'s own gradient and optimizer widths (bf16 grads, bf16 Adam moments)', () => {
+  const out = { weights: 0, gradients: 0, optimizer: 0 };
+  // 1e9 dense over DP x CP 8, 2e9 expert over EDP 2; bf16 grads (2 B) and fp32 master + bf16 m, v (8 B)
+  modelStateBytes(1e9, 2e9, 8, 2, true, 2, out, 2, 8);
+  assert.equal(out.weights, 6e9);
+  assert.equal(out.gradients, 6e9);
+  assert.equal(out.optimizer, 8 * (1e9 / 8 + 2e9 / 2));
+  assert.equal(ADAM_FP32_STATE_BYTES_PER_PARAM, 12);
 });

@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { STAGE_FIRST, STAGE_LAST, StageLayoutCache, stageKinds } from '../../src/cost/stage-layout.js';
+import { modelShape } from '../../src/spec/shape.js';
+import { DEEPSEEK_V3 } from './fixtures.js';
+
+function prefixOf(mask: Uint8Array): Int32Array {
+  const p = new Int32Array(mask.length + 1);
+  for (let i = 0; i < mask.length; i++) p[i + 1] = p[i] + mask[i];
+  return p;
+}
+
+const DSV3_PREFIX = prefixOf(modelShape(DEEPSEEK_V3).moeLayerMask);
+
+test('DeepSeek-V3 PP16, first 4 / last 1 + 1 MTP layer: three kinds', () => {
+  const k = stageKinds(16, 4, 1, 61, DSV3_PREFIX, 0, 1);
+  assert.equal(k.n, 3);
+  // stage 0: layers 0-3 = 3 dense + 1 MoE
+  assert.deepEqual([k.nDense[0], k.nMoe[0], k.role[0], k.firstIndex[0], k.count[0]], [3, 1, STAGE_FIRST, 0, 1]);
+  // stages 1-14: 4 MoE layers each, one kind counted 14 times, peaking at stage 1
+  assert.deepEqual([k.nDense[1], k.nMoe[1], k.role[1], k.firstIndex[1], k.count[1]], [0, 4, 0, 1, 14]);
+  // stage 15: layer 60 plus the MTP layer (MoE, as the last decoder layer is)
+  assert.deepEqual([k.nDense[2], k.nMoe[2], k.role[2], k.firstIndex[2], k.count[2]], [0, 2, STAGE_LAST, 15, 1]);
+});
+
+test('one stage is both first and last; uneven middles give two kinds', () => {
+  const one = stageKinds(1, 61, 61, 61, DSV3_PREFIX, 0, 1);
+  assert.equal(one.n, 1);
+  assert.deepEqual([one.nDense[0], one.nMoe[0], one.role[0]], [3, 59, STAGE_FIRST | STAGE_LAST]);
+  // 11 dense layers, PP5, 2 + 2 on the edges: middles split 7 layers as floor(i*7/3) -> 2, 2, 3
+  const dense = new Int32Array(12);
+  const k = stageKinds(5, 2, 2, 11, dense, 0, 0);
+  assert.equal(k.n, 4);
+  assert.deepEqual([k.nDense[1], k.count[1], k.firstIndex[1]], [2, 2, 1]);
+  assert.deepEqual([k.nDense[2], k.count[2], k.firstIndex[2]], [3, 1, 3]);
+  let layers = 0;
+  for (let i = 0; i < k.n; i++) layers += k.count[i] * (k.nDense[i] + k.nMoe[i]);
+  assert.equal(layers, 11);
+});
+
+test('the cache returns the same kinds object for a split it has seen, and the right one for another', () => {
+  const cache = new StageLayoutCache(61, DSV3_PREFIX, 0, 1);
+  const a = cache.get(16, 4, 1);
+  assert.equal(cache.get(8, 8, 5).n, 3);
+  assert.equal(cache.get(16, 4, 1), a);
+  assert.equal(cache.get(4, 16, 13).nMoe[0], 13);
+});
