@@ -1,12 +1,13 @@
 import type { Argv } from 'yargs';
 import type { JobOverrides } from '../spec/load-job.js';
+import { listCalibrations } from '../cost/calibration.js';
 
 /** Options every command that reads a job accepts; they override the job file. */
 export function withJobOverrides<T>(y: Argv<T>) {
   return y
     .option('gpus', { type: 'number', describe: 'Total GPUs (overrides cluster.gpus)', group: 'Job overrides:' })
     .option('gpus-per-node', { type: 'number', describe: 'GPUs per node (default 8)', group: 'Job overrides:' })
-    .option('gpu', { type: 'string', describe: 'GPU calibration: a file name in cost-models/ (h100-sxm, h200, b200)', group: 'Job overrides:' })
+    .option('gpu', { type: 'string', describe: `GPU calibration: a file name in cost-models/ (${listCalibrations().join(', ')})`, group: 'Job overrides:' })
     .option('seq-length', { type: 'number', describe: 'Sequence length in tokens', group: 'Job overrides:' })
     .option('global-batch-size', { type: 'number', describe: 'Global batch in sequences', group: 'Job overrides:' })
     .option('precision', { type: 'string', choices: ['bf16', 'fp8'], describe: 'Training precision', group: 'Job overrides:' });

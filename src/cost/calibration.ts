@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { COST_MODELS_DIR } from '../paths.js';
 import { inputError } from '../spec/errors.js';
 
@@ -172,8 +172,13 @@ function buildSchema(): object {
   };
 }
 
-const ajv = new Ajv({ allErrors: false });
-const validateCalibrationDoc = ajv.compile(buildSchema());
+// Compiled on first use: worker threads import this module for its types and never validate a file.
+let validator: ValidateFunction | null = null;
+function validateCalibrationDoc(doc: unknown): ValidateFunction {
+  validator ??= new Ajv({ allErrors: false }).compile(buildSchema());
+  validator(doc);
+  return validator;
+}
 
 function ajvProblem(err: { instancePath: string; keyword: string; params: Record<string, unknown>; message?: string }):
   [string, string] {
@@ -197,8 +202,9 @@ function ajvProblem(err: { instancePath: string; keyword: string; params: Record
 
 /** Validates a parsed calibration document and flattens it. `file` is used in error messages. */
 export function calibrationFromDoc(doc: unknown, file: string): Calibration {
-  if (!validateCalibrationDoc(doc)) {
-    const err = validateCalibrationDoc.errors![0];
+  const validated = validateCalibrationDoc(doc);
+  if (validated.errors && validated.errors.length > 0) {
+    const err = validated.errors[0];
     const [field, problem] = ajvProblem(err as never);
     throw inputError(file, field, problem);
   }

@@ -21,6 +21,7 @@
  */
 import type { Plan } from '../enumerate/plan.js';
 import { isUnevenSplit } from '../enumerate/plan.js';
+import { selectiveRecomputeModules } from '../enumerate/recompute-modules.js';
 import { inputError } from '../spec/errors.js';
 import type { Job, ModelShape } from '../spec/types.js';
 import { gpuArchMajor } from './gpu-arch.js';
@@ -79,7 +80,7 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
     set('model.recompute_granularity', 'selective');
     set('model.recompute_method', null);
     set('model.recompute_num_layers', null);
-    set('model.recompute_modules', ['core_attn']);
+    set('model.recompute_modules', selectiveRecomputeModules(job.model));
   } else {
     set('model.recompute_granularity', 'full');
     set('model.recompute_method', 'uniform');

@@ -288,7 +288,7 @@ export function checkMegatronArgs(args: readonly string[], env: Readonly<Record<
 
   // context parallel ([VA] L1335; [RT] sequence-parallel scatter)
   if (cp > 1 && seq % (2 * cp) !== 0) out.push(`--seq-length ${seq} is not divisible by 2*CP = ${2 * cp}`);
-  if (cp > 1 && tp > 1 && (seq / cp) % tp !== 0) {
+  if (tp > 1 && has('--sequence-parallel') && Number.isInteger(seq / cp) && (seq / cp) % tp !== 0) {
     out.push(`--seq-length ${seq} / CP ${cp} is not divisible by TP ${tp} (sequence-parallel split)`);
   }
 
@@ -417,6 +417,7 @@ function checkMoe(a: ParsedArgs, out: string[], c: { isMoe: boolean; experts: nu
   if (shared !== undefined && shared % tp !== 0) {
     out.push(`--moe-shared-expert-intermediate-size ${shared} is not divisible by TP ${tp} (shared experts use attention TP)`);
   }
+  // a pattern of the wrong length passes validate_args and fails when the model is built [RT]
   const L = intOf(a, '--num-layers');
   const freq = a.get('--moe-layer-freq')?.[0];
   if (freq !== undefined && L !== undefined) {

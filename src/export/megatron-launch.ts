@@ -10,6 +10,7 @@
  */
 import type { Plan } from '../enumerate/plan.js';
 import { isUnevenSplit } from '../enumerate/plan.js';
+import { selectiveRecomputeModules } from '../enumerate/recompute-modules.js';
 import { inputError } from '../spec/errors.js';
 import { formatLayerFreq } from '../spec/layer-freq.js';
 import type { Job, ModelShape } from '../spec/types.js';
@@ -137,8 +138,11 @@ export function megatronLaunch(job: Job, shape: ModelShape, plan: Plan, opts: Me
   put('--overlap-grad-reduce');
   if (plan.distributedOptimizer) put('--overlap-param-gather');
 
-  // recompute (selective: Megatron's default module, core attention)
-  if (plan.recompute === 'selective') put('--recompute-granularity', 'selective');
+  // recompute (selective: moefold's module list, the same one the cost model prices)
+  if (plan.recompute === 'selective') {
+    put('--recompute-granularity', 'selective');
+    put('--recompute-modules', ...selectiveRecomputeModules(m));
+  }
   if (plan.recompute === 'full') {
     put('--recompute-granularity', 'full');
     put('--recompute-method', 'uniform');

@@ -58,7 +58,7 @@ test('bridge: uneven stages, flex, selective recompute and blockwise fp8', () =>
     'model.num_layers_in_first_pipeline_stage=4', 'model.num_layers_in_last_pipeline_stage=1',
     'model.virtual_pipeline_model_parallel_size=null', 'model.sequence_parallel=false',
     'model.moe_token_dispatcher_type=flex', 'model.moe_flex_dispatcher_backend=deepep',
-    'model.recompute_granularity=selective', 'model.recompute_modules=[core_attn]', 'model.recompute_method=null',
+    'model.recompute_granularity=selective', 'model.recompute_modules=[core_attn,layernorm,moe_act,mla_up_proj]', 'model.recompute_method=null',
     'mixed_precision=bf16_with_fp8_subchannel_scaling_mixed',
   ]) assert.ok(lines.includes(want), want);
   assert.equal(lines.some((l) => l.includes('CUDA_DEVICE_MAX_CONNECTIONS')), false);

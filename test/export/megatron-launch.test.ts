@@ -106,7 +106,8 @@ test('launch: recompute flags per mode', () => {
   assert.deepEqual(valuesOf(sel, '--recompute-granularity'), ['selective']);
   assert.equal(valuesOf(sel, '--recompute-method'), undefined);
   assert.equal(valuesOf(sel, '--recompute-num-layers'), undefined);
-  assert.equal(valuesOf(sel, '--recompute-modules'), undefined, 'the default module (core_attn) needs no flag');
+  assert.deepEqual(valuesOf(sel, '--recompute-modules'), ['core_attn', 'layernorm', 'moe_act'],
+    'selective names the modules the cost model prices (MoE, no MLA)');
   const full = launch(job, withPlan(mixtralPlan(), { recompute: 'full' })).args;
   assert.deepEqual(valuesOf(full, '--recompute-granularity'), ['full']);
   assert.deepEqual(valuesOf(full, '--recompute-method'), ['uniform']);

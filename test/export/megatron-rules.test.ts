@@ -173,6 +173,19 @@ test('rules: fp8 flags', () => {
   assert.deepEqual(checkMegatronArgs([...m.args, '--fp16'], m.env, 128), ['--bf16 and --fp16 are exclusive']);
 });
 
+test('rules: context parallel and sequence-parallel splits of the sequence', () => {
+  const d = dense();
+  const cp2 = setFlag(d.args, '--context-parallel-size', '2');
+  // 16 GPUs = TP2 x CP2 x PP2 x DP2; GBS 64 = 1 x 32 x 2
+  assert.deepEqual(checkMegatronArgs(cp2, d.env, 16), []);
+  assert.deepEqual(checkMegatronArgs(setFlag(cp2, '--seq-length', '4094'), d.env, 16), [
+    '--seq-length 4094 is not divisible by 2*CP = 4',
+    '--seq-length 4094 / CP 2 is not divisible by TP 2 (sequence-parallel split)',
+  ]);
+  assert.deepEqual(checkMegatronArgs(setFlag(d.args, '--seq-length', '4095'), d.env, 16),
+    ['--seq-length 4095 / CP 1 is not divisible by TP 2 (sequence-parallel split)']);
+});
+
 test('rules: CUDA_DEVICE_MAX_CONNECTIONS before Blackwell', () => {
   const { args } = mixtral();
   assert.deepEqual(checkMegatronArgs(args, {}, 128),

@@ -89,6 +89,7 @@ MEGATRON_ARGS=(
   --overlap-grad-reduce
   --overlap-param-gather
   --recompute-granularity selective
+  --recompute-modules core_attn layernorm moe_act mla_up_proj
   --bf16
   --fp8-format e4m3
   --fp8-recipe blockwise
