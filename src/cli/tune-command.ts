@@ -118,7 +118,7 @@ async function runTune(args: TuneArgs): Promise<number> {
     return search.interrupted ? 130 : 2;
   }
 
-  if (args.out) writeOutDir(args.out, job, shape, result, search.top, exportFormats);
+  const refusedExports = args.out ? writeOutDir(args.out, job, shape, result, search.top, exportFormats) : 0;
 
   if (args.format === 'table') {
     const lines: string[] = [];
@@ -136,7 +136,10 @@ async function runTune(args: TuneArgs): Promise<number> {
       const r = search.top[args.explain - 1];
       if (r) lines.push(renderExplain(job, r.plan, r.estimate, `Plan ${args.explain}:`, result.plans[args.explain - 1].launch));
     }
-    if (args.out) lines.push(`wrote ${args.out}/plans.json and launch configs (${exportFormats.join(', ')}) for ${search.top.length} plans`);
+    if (args.out) {
+      lines.push(`wrote ${args.out}/plans.json and launch configs (${exportFormats.join(', ')}) for ${search.top.length} plans`
+        + (refusedExports ? `; ${refusedExports} export(s) refused: see the *.refused.txt files` : ''));
+    }
     process.stdout.write(`${lines.join('\n')}\n`);
   } else {
     printStructured(result, args.format);

@@ -56,13 +56,25 @@ export function explainNoFit(job: Job, search: SearchResult, rank: RankOptions):
 }
 
 /**
- * Writes plans.json and the launch configs of every top plan into `dir`. Files are written to temporary names
- * and renamed, and every export is produced before anything is written, so a refused export leaves no partial output.
+ * Writes plans.json and the launch configs of every top plan into `dir`. Every file is produced before anything
+ * is written, then written to a temporary name and renamed. A format that cannot express a plan gets
+ * `<file>.refused.txt` with the reason instead. Returns how many exports were refused.
  */
-export function writeOutDir(dir: string, job: Job, shape: ModelShape, result: ResultJson, top: RankedPlan[], formats: ExportFormat[]): void {
+export function writeOutDir(dir: string, job: Job, shape: ModelShape, result: ResultJson, top: RankedPlan[], formats: ExportFormat[]): number {
   const files: [string, string][] = [['plans.json', `${JSON.stringify(result, null, 2)}\n`]];
+  let refused = 0;
   top.forEach((r, i) => {
-    for (const f of formats) files.push([exportFileName(f, i + 1), exportPlan(f, job, shape, r.plan, { rank: i + 1 })]);
+    for (const f of formats) {
+      const name = exportFileName(f, i + 1);
+      try {
+        files.push([name, exportPlan(f, job, shape, r.plan, { rank: i + 1 })]);
+      } catch (e) {
+        // A format that cannot express this plan (e.g. torchtitan and fp8): say why, keep the other files.
+        if (!(e instanceof InputError)) throw e;
+        files.push([`${name}.refused.txt`, `${e.message}\n`]);
+        refused++;
+      }
+    }
   });
   try {
     fs.mkdirSync(dir, { recursive: true });
@@ -82,4 +94,5 @@ export function writeOutDir(dir: string, job: Job, shape: ModelShape, result: Re
     for (const [tmp] of temps) fs.rmSync(tmp, { force: true });
     throw new InputError(`--out: cannot write into ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  return refused;
 }

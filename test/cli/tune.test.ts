@@ -89,3 +89,13 @@ test('tune --dry-run counts candidates and pruning rules without scoring', () =>
   assert.match(r.stdout, /attn-world-divisible\s+[\d,]+/);
   assert.match(r.stdout, /valid \(Megatron accepts\) 320,604/);
 });
+
+test('tune --out: a format that cannot express a plan leaves a .refused.txt with the reason, the rest is written', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moefold-refused-'));
+  const r = moefold('tune', 'fixtures/ci/deepseek-v3-1024.yaml', '--fix', 'tp=1,pp=16', '--top', '1', '--quiet', '--workers', '1',
+    '--out', dir, '--export', 'torchtitan,slurm');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /1 export\(s\) refused/);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['plan-1.sbatch', 'plan-1.torchtitan.toml.refused.txt', 'plans.json']);
+  assert.match(fs.readFileSync(path.join(dir, 'plan-1.torchtitan.toml.refused.txt'), 'utf8'), /torchtitan cannot express fp8/);
+});
