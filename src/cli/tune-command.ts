@@ -106,6 +106,10 @@ async function runTune(args: TuneArgs): Promise<number> {
   }
 
   const result = buildResult(job, shape, args, search);
+  if (search.interrupted && search.top.length === 0) {
+    process.stderr.write('moefold: interrupted before any plan that fits was scored: nothing to show\n');
+    return 130;
+  }
   if (search.interrupted && !args.quiet) {
     process.stderr.write(`moefold: interrupted: ${search.shardsDone} of ${search.shardCount} shards searched; showing the best so far\n`);
   }
