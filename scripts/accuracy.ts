@@ -272,8 +272,9 @@ const OUTLIERS: Record<string, string> = {
     'model does not represent (NVIDIA lists a GPT-OSS pre-training regression in cuDNN attention, cudnn-frontend ' +
     'issue 256, in the 26.06.01 notes)',
   'zoo-qwen3-235b-256-ep8-pp32-a2a': 'the same source measures PP32 VPP3 EP8 (96 one-layer virtual stages) 23 % ' +
-    'slower than PP8 VPP4 EP32 on the same 256 GPUs (24.2 vs 19.7 s); the model predicts both at ~17 s: its bubble ' +
-    '(pp-1)/(m vpp) and per-chunk P2P terms do not capture what makes the 96-stage interleaved schedule slow',
+    'slower than PP8 VPP4 EP32 on the same 256 GPUs (24.2 vs 19.7 s); the model predicts 18.8 vs 17.6 s. A per-virtual-' +
+    'stage schedule term is not supported by the other runs: dense runs with one-layer virtual stages and as many ' +
+    'chunk executions per step (MLPerf GPT-3 PP8 VPP12, 1536) are already predicted 5-11 % slow',
   'mb2511-qwen3-30b-16': 'same model, GPUs and layout as mb2509-qwen3-30b-16 at half its throughput (5275 vs ' +
     '10494 tok/s); later containers recover (26.04: 8960 tok/s on 16 H100): a software regression the model cannot see',
 };

@@ -67,6 +67,7 @@ export interface Calibration {
   // overhead
   denseLayerOverheadS: number;
   moeLayerOverheadS: number;
+  moeLocalExpertOverheadS: number;
   stepOverheadS: number;
   optimizerBytesPerParam: number;
   gradReduceBytesPerParam: number;
@@ -74,6 +75,7 @@ export interface Calibration {
   // moe
   routingImbalanceReal: number;
   routingImbalanceForced: number;
+  alltoallSortPasses: number;
 }
 
 type NumericField = Exclude<keyof Calibration, 'name' | 'description' | 'file'>;
@@ -133,12 +135,14 @@ export const CALIBRATION_FIELDS: readonly FieldSpec[] = [
   ['overlap', 'sm_steal_fraction', 'smStealFraction', ...FRACTION, false],
   ['overhead', 'dense_layer_overhead_s', 'denseLayerOverheadS', ...NONNEG, false],
   ['overhead', 'moe_layer_overhead_s', 'moeLayerOverheadS', ...NONNEG, false],
+  ['overhead', 'moe_local_expert_overhead_s', 'moeLocalExpertOverheadS', ...NONNEG, false],
   ['overhead', 'step_overhead_s', 'stepOverheadS', ...NONNEG, false],
   ['overhead', 'optimizer_bytes_per_param', 'optimizerBytesPerParam', ...NONNEG, false],
   ['overhead', 'grad_reduce_bytes_per_param', 'gradReduceBytesPerParam', ...POS, false],
   ['overhead', 'param_gather_bytes_per_param', 'paramGatherBytesPerParam', ...POS, false],
   ['moe', 'routing_imbalance_real', 'routingImbalanceReal', 0, 10, false],
   ['moe', 'routing_imbalance_forced', 'routingImbalanceForced', 0, 10, false],
+  ['moe', 'alltoall_sort_passes', 'alltoallSortPasses', 0, 8, true],
 ];
 
 const SECTIONS = [...new Set(CALIBRATION_FIELDS.map((f) => f[0]))];

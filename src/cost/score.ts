@@ -485,7 +485,9 @@ function fillLayerCosts(ctx: ScoreContext, plan: Plan): void {
     let moeF = gemmTimeS(tokMoe, E, h, false, cal) + memoryBoundTimeS(tokMoe * E * 4 * 4, cal);
     moeF += groupedGemmTimeS(localExperts, rowsPerExpert, glu * fe, h, fp8, cal) +
       groupedGemmTimeS(localExperts, rowsPerExpert, h, fe, fp8, cal);
-    moeF += memoryBoundTimeS(activationFnBytes(rows, fe, glu) + permuteBytes(rows, h), cal);
+    // permute + unpermute, plus the alltoall dispatcher's regrouping by local expert (sort_chunks) when it has > 1
+    const sortPasses = plan.dispatcher === 'alltoall' && ep > 1 && localExperts > 1 ? cal.alltoallSortPasses : 0;
+    moeF += memoryBoundTimeS(activationFnBytes(rows, fe, glu) + (1 + sortPasses) * permuteBytes(rows, h), cal);
     let sharedTp = 0;
     if (ctx.sharedFfn > 0) {
       const fs = ctx.sharedFfn / tp;
@@ -552,7 +554,7 @@ function fillLayerCosts(ctx: ScoreContext, plan: Plan): void {
     } else {
       s.recM = 0;
     }
-    s.ovM = cal.moeLayerOverheadS;
+    s.ovM = cal.moeLayerOverheadS + localExperts * cal.moeLocalExpertOverheadS;
     // the pre-MLP norm output (bf16) is the router's and dispatcher's input
     let moeIn = 2 * tokMoe * h;
     let moeInner = moeActivationBytes(tokMoe, tokMoe * k * etp, h, E, fe, glu, gemmIn) - moeIn;

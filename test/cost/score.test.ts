@@ -45,6 +45,10 @@ function golden(e: Estimate, want: Record<string, number>): void {
 // embedding output stopped being counted twice on the first stage, (4) the MTP layer's parameters stopped being
 // counted twice on the last stage (DeepSeek-V3's most loaded stage moved from the last to the first), and (5)
 // 'selective' came to mean selectiveRecomputeModules(model) (no golden uses it). Step times did not change.
+// Regenerated again when overhead.moe_local_expert_overhead_s (60 us per local expert per MoE layer per
+// micro-batch) was fitted: Mixtral +224 x 60 us (32 micro-batches x 7 MoE layers x 1 local expert) and DeepSeek-V3
+// +512 x 4 x 60 us of otherComputeS on the slowest stage, plus the matching bubble/DP-window shifts; memory unchanged.
+// (moe.alltoall_sort_passes does not touch them: Mixtral has one local expert, DeepSeek-V3 uses flex.)
 test('golden: Mixtral-8x22B TP2 PP8 VPP7 EP8 ETP1 on 128 H100 (bf16, real routing)', () => {
   golden(score(MIXTRAL), GOLDEN_MIXTRAL);
 });
@@ -230,20 +234,20 @@ test('memoised mapping terms follow DP: the same TP/PP/EP with another DP shards
 });
 
 const GOLDEN_MIXTRAL: Record<string, number> = {
-  'stepTimeS': 4.378521740644274,
-  'tokensPerSPerGpu': 1870.9510846906505,
+  'stepTimeS': 4.392024740644274,
+  'tokensPerSPerGpu': 1865.1989648852252,
   'peakMemBytes': 71529605283.84,
   'attentionS': 0.5693592639350803,
   'denseMlpS': 0,
   'expertsS': 3.000124924265838,
-  'otherComputeS': 0.26130667465575413,
+  'otherComputeS': 0.27474667465575414,
   'recomputeS': 0,
   'tpCommS': 0.06108729343999999,
   'cpCommS': 0,
   'epCommS': 0.181020672,
-  'dpCommS': 0.03743540840951881,
+  'dpCommS': 0.03707840840951884,
   'ppCommS': 0.1281466212173913,
-  'bubbleS': 0.12658493081212005,
+  'bubbleS': 0.12700493081212,
   'optimizerS': 0.013455951908571429,
   'mem.weightsBytes': 5046607872,
   'mem.gradientsBytes': 10093215744,
@@ -254,20 +258,20 @@ const GOLDEN_MIXTRAL: Record<string, number> = {
   'mem.overheadBytes': 3841978531.84,
 };
 const GOLDEN_DSV3: Record<string, number> = {
-  'stepTimeS': 49.60248982271613,
-  'tokensPerSPerGpu': 660.611999863633,
+  'stepTimeS': 49.73864482271613,
+  'tokensPerSPerGpu': 658.803634815449,
   'peakMemBytes': 31353809251.2,
   'attentionS': 6.69561482089407,
   'denseMlpS': 0,
   'expertsS': 9.518316828930828,
-  'otherComputeS': 0.2548,
+  'otherComputeS': 0.37768,
   'recomputeS': 12.798217140493108,
   'tpCommS': 0,
   'cpCommS': 0,
   'epCommS': 15.176980452173913,
   'dpCommS': 0.011349787358750299,
   'ppCommS': 0.16659549495652176,
-  'bubbleS': 4.971882089577508,
+  'bubbleS': 4.985157089577507,
   'optimizerS': 0.008733208331428571,
   'mem.weightsBytes': 6172574208,
   'mem.gradientsBytes': 12345148416,
@@ -301,3 +305,35 @@ const GOLDEN_LLAMA: Record<string, number> = {
   'mem.commBuffersBytes': 536870912,
   'mem.overheadBytes': 4009083535.3599997,
 };
+
+// ---- fine-grained MoE terms (hand computations on the Mixtral case) ----
+test('alltoall with > 1 local expert adds alltoall_sort_passes permute passes; one local expert or flex adds none', () => {
+  const est = (c: typeof cal, over: Partial<PlanArgs>): Estimate => {
+    const ctx = makeScoreContext(job(MIXTRAL.model, 128, 4096, 256, 'bf16'), modelShape(MIXTRAL.model), c, {});
+    return scorePlan(ctx, plan({ ...MIXTRAL.plan, ...over }, 128, 56, 256), newEstimate());
+  };
+  const cal0 = { ...cal, alltoallSortPasses: 0 };
+  // EP 2 (4 local experts): tokens 4096/TP2 = 2048 per rank, top-2, real-routing imbalance 1.25 -> 5120 rows of
+  // h 6144; one more permute + unpermute pass = 2·4·rows·h bytes forward, ×3 (fwd + bwd), per MoE layer per micro-batch
+  const over = { ep: 2, dispatcher: 'alltoall' as const };
+  const rows = 2048 * 2 * 1.25;
+  const perLayer = (3 * 2 * 4 * rows * 6144) / cal.hbmBytesPerS;
+  const a = est(cal, over);
+  const b = est(cal0, over);
+  const mbs = 256 / 8; // dp 8 (128 / TP2 / PP8), micro-batch 1
+  close(a.time.expertsS - b.time.expertsS, mbs * 7 * perLayer, 1e-6);
+  // one local expert (EP 8) and the flex dispatcher regroup nothing
+  assert.equal(est(cal, {}).time.expertsS, est(cal0, {}).time.expertsS);
+  assert.equal(est(cal, { ep: 2, dispatcher: 'flex' }).time.expertsS, est(cal0, { ep: 2, dispatcher: 'flex' }).time.expertsS);
+});
+
+test('moe_local_expert_overhead_s is charged per local expert per MoE layer per micro-batch', () => {
+  const est = (c: typeof cal, ep: number): Estimate => {
+    const ctx = makeScoreContext(job(MIXTRAL.model, 128, 4096, 256, 'bf16'), modelShape(MIXTRAL.model), c, {});
+    return scorePlan(ctx, plan({ ...MIXTRAL.plan, ep }, 128, 56, 256), newEstimate());
+  };
+  const calHi = { ...cal, moeLocalExpertOverheadS: cal.moeLocalExpertOverheadS + 1e-3 };
+  // 32 micro-batches × 7 MoE layers on the slowest stage × local experts (8 / EP) × 1 ms
+  close(est(calHi, 8).time.otherComputeS - est(cal, 8).time.otherComputeS, 32 * 7 * 1 * 1e-3, 1e-9);
+  close(est(calHi, 2).time.otherComputeS - est(cal, 2).time.otherComputeS, 32 * 7 * 4 * 1e-3, 1e-9);
+});
