@@ -15,26 +15,29 @@ export function baselineFor(jobFile: string): string {
 }
 
 /**
- * Folder mode: every job file (`*.yaml`, `*.yml`, or a Hugging Face `*.json` that is not a baseline) with its
- * `NAME.baseline.json` beside it, in name order. Without --update a job lacking its baseline is bad input.
+ * Folder mode: every job file that has its `NAME.baseline.json` beside it, in name order; other files (a
+ * workflow YAML, notes) are left alone. With --update, every `*.yaml` / `*.yml` file is taken as a job, and
+ * a missing baseline is created.
  */
-export function findJobBaselinePairs(dir: string, allowMissingBaseline: boolean): JobBaselinePair[] {
+export function findJobBaselinePairs(dir: string, update: boolean): JobBaselinePair[] {
   let names: string[];
   try {
     names = fs.readdirSync(dir).sort();
   } catch {
     throw new InputError(`${dir}: cannot read the folder`);
   }
-  const jobs = names.filter((n) => /\.(ya?ml)$/i.test(n) || (/\.json$/i.test(n) && !n.endsWith('.baseline.json')));
-  if (jobs.length === 0) throw new InputError(`${dir}: no job files (*.yaml, *.yml, config *.json) in the folder`);
+  const candidates = names.filter((n) => /\.(ya?ml)$/i.test(n) || (/\.json$/i.test(n) && !n.endsWith('.baseline.json')));
   const pairs: JobBaselinePair[] = [];
-  for (const n of jobs) {
+  for (const n of candidates) {
     const job = path.join(dir, n);
     const baseline = baselineFor(job);
-    if (!allowMissingBaseline && !fs.existsSync(baseline)) {
-      throw new InputError(`${job}: no baseline ${path.basename(baseline)} beside it (create one with \`moefold check ${dir} --update\`)`);
-    }
-    pairs.push({ job, baseline });
+    const hasBaseline = fs.existsSync(baseline);
+    if (hasBaseline || (update && /\.(ya?ml)$/i.test(n))) pairs.push({ job, baseline });
+  }
+  if (pairs.length === 0) {
+    throw new InputError(update
+      ? `${dir}: no job files (*.yaml) in the folder`
+      : `${dir}: no job file with a NAME.baseline.json beside it (create baselines with \`moefold check ${dir} --update\`)`);
   }
   return pairs;
 }

@@ -15,7 +15,7 @@ import { estimateToJson } from '../render/plan-json.js';
 import { planAtRank, readPlansFile } from '../render/plans-file.js';
 import { GIB } from '../render/numbers.js';
 import { TIME_TERM_LABELS } from '../render/cost-shares.js';
-import { buildResult } from '../cli/tune-result.js';
+import { buildResult } from '../render/result-json.js';
 import type { CheckOutcome, JobCheckReport } from './check-types.js';
 
 export interface CheckOptions {
@@ -49,15 +49,29 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
   const best = search.top[0] ?? null;
   report.best_tokens_per_s_per_gpu_now = best ? round(best.estimate.tokensPerSPerGpu) : null;
 
-  if (opts.update && !fs.existsSync(baselineFile)) {
+  if (opts.update && best === null) {
+    report.passed = false;
+    report.checks.push({ name: 'best', status: 'fail', message: 'no plan fits for the current job: the baseline was not written (see `moefold tune`)', details: [] });
+    return report;
+  }
+  let pf: ReturnType<typeof readPlansFile> | null = null;
+  if (fs.existsSync(baselineFile)) {
+    try {
+      pf = readPlansFile(baselineFile);
+      planAtRank(pf, opts.rank, job);
+    } catch (e) {
+      if (!opts.update) throw e;
+      pf = null; // --update repairs a baseline that cannot be read
+    }
+  }
+  if (pf === null) {
     writeBaseline(baselineFile, job, shape, opts, search);
     report.updated = true;
-    report.checks.push({ name: 'best', status: 'pass', message: `baseline created with the current best (${fmtTps(best?.estimate.tokensPerSPerGpu)} tokens/s/GPU)`, details: [] });
+    report.checks.push({ name: 'best', status: 'pass', message: `baseline written with the current best (${fmtTps(best?.estimate.tokensPerSPerGpu)} tokens/s/GPU)`, details: [] });
     return report;
   }
 
-  const pf = readPlansFile(baselineFile);
-  const { plan, json } = planAtRank(pf, opts.rank);
+  const { plan, json } = planAtRank(pf, opts.rank, job);
   const recorded = json.estimate?.tokens_per_s_per_gpu;
   report.baseline_tokens_per_s_per_gpu_recorded = typeof recorded === 'number' ? recorded : null;
 
@@ -89,7 +103,13 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
 
   // 3. No plan beats it by more than the tolerance.
   const nowTps = est && est.fits ? est.tokensPerSPerGpu : 0;
-  if (!best) {
+  if (est === null) {
+    report.checks.push({
+      name: 'best', status: 'skip',
+      message: `not compared: the baseline plan is invalid${best ? ` (best plan now: ${fmtTps(best.estimate.tokensPerSPerGpu)} tokens/s/GPU; \`moefold check --update\` adopts it)` : ''}`,
+      details: [],
+    });
+  } else if (!best) {
     report.checks.push({ name: 'best', status: 'fail', message: 'the current search finds no plan that fits (see `moefold tune`)', details: [] });
   } else if (best.estimate.tokensPerSPerGpu > nowTps * (1 + opts.tolerance)) {
     const gain = nowTps > 0 ? `${(100 * (best.estimate.tokensPerSPerGpu / nowTps - 1)).toFixed(1)}% faster` : 'the baseline cannot run';
@@ -117,7 +137,7 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
 
   report.passed = report.checks.every((c) => c.status !== 'fail');
   if (opts.update) {
-    writeBaseline(baselineFile, job, shape, opts, search);
+    writeBaseline(baselineFile, job, shape, opts, search); // best is not null here
     report.updated = true;
   }
   return report;

@@ -5,10 +5,12 @@ import { checkJob, type CheckOptions } from '../check/run-check.js';
 import { findJobBaselinePairs, type JobBaselinePair } from '../check/find-pairs.js';
 import { renderJunit } from '../check/junit.js';
 import type { JobCheckReport } from '../check/check-types.js';
-import { createSearchPool, defaultWorkerCount } from '../search/pool.js';
-import { withJobOverrides, overridesFrom, type JobOverrideArgs } from './job-options.js';
+import { createSearchPool } from '../search/pool.js';
+import { resolveWorkers } from './workers.js';
+import { withJobOverrides, overridesFrom } from './job-options.js';
+import type { JobOverrides } from '../spec/load-job.js';
 
-interface CheckArgs extends JobOverrideArgs {
+interface CheckArgs extends JobOverrides {
   target: string;
   baseline?: string;
   rank: number;
@@ -63,7 +65,7 @@ async function runCheck(args: CheckArgs): Promise<number> {
     if (!args.update && !fs.existsSync(args.baseline)) throw new InputError(`--baseline: ${args.baseline} does not exist (create it with --update)`);
     pairs = [{ job: args.target, baseline: args.baseline }];
   }
-  const workers = args.workers ?? defaultWorkerCount();
+  const workers = resolveWorkers(args.workers, args.format === 'json');
   const opts: CheckOptions = {
     rank: args.rank, tolerance: args.tolerance, update: args.update, space: args.space, fix: args.fix, workers, keepTop: 5,
   };
@@ -87,7 +89,8 @@ async function runCheck(args: CheckArgs): Promise<number> {
   } else {
     process.stdout.write(`${renderCheckText(reports)}\n`);
   }
-  return passed || args.update ? 0 : 1;
+  // --update accepts what changed, but a job for which no baseline could be written still fails.
+  return passed || (args.update && reports.every((r) => r.updated)) ? 0 : 1;
 }
 
 export function renderCheckText(reports: JobCheckReport[]): string {

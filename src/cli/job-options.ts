@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import type { JobOverrides } from '../spec/load-job.js';
 import { listCalibrations } from '../cost/calibration.js';
+import { InputError } from '../spec/errors.js';
 
 /** Options every command that reads a job accepts; they override the job file. */
 export function withJobOverrides<T>(y: Argv<T>) {
@@ -13,16 +14,13 @@ export function withJobOverrides<T>(y: Argv<T>) {
     .option('precision', { type: 'string', choices: ['bf16', 'fp8'], describe: 'Training precision', group: 'Job overrides:' });
 }
 
-export interface JobOverrideArgs {
-  gpus?: number;
-  gpusPerNode?: number;
-  gpu?: string;
-  seqLength?: number;
-  globalBatchSize?: number;
-  precision?: string;
-}
 
-export function overridesFrom(a: JobOverrideArgs): JobOverrides {
+/** Picks the job overrides out of a command's parsed arguments (yargs names them as JobOverrides does). */
+export function overridesFrom(a: JobOverrides): JobOverrides {
+  for (const [flag, v] of [['--gpus', a.gpus], ['--gpus-per-node', a.gpusPerNode], ['--seq-length', a.seqLength],
+    ['--global-batch-size', a.globalBatchSize]] as const) {
+    if (v !== undefined && Number.isNaN(v)) throw new InputError(`${flag}: must be a number`);
+  }
   const o: JobOverrides = {};
   if (a.gpus !== undefined) o.gpus = a.gpus;
   if (a.gpusPerNode !== undefined) o.gpusPerNode = a.gpusPerNode;

@@ -6,7 +6,7 @@ import { registerScore } from './score-command.js';
 import { registerExport } from './export-command.js';
 import { registerCheck } from './check-command.js';
 
-/** Exit codes: 0 ok, 1 a check failed / no result, 2 bad input, 130 interrupted. */
+/** Exit codes: 0 ok; 1 a check failed, or the scored plan does not fit; 2 bad input, or no plan can serve the job; 130 interrupted. */
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   let exitCode = 0;
@@ -25,9 +25,9 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
       if (err) throw err;
-      throw new InputError(`moefold: ${msg}`);
+      throw new InputError(`moefold: ${msg.replace(/\s*\n\s*/g, ' ')}`); // yargs messages can span lines
     })
-    .epilogue('Docs: README.md. Exit codes: 0 ok, 1 a check failed or no plan fits, 2 bad input, 130 interrupted.');
+    .epilogue('Docs: README.md. Exit codes: 0 ok; 1 a check failed, or the scored plan does not fit; 2 bad input, or no plan can serve the job; 130 interrupted.');
   registerTune(cli, setExit);
   registerScore(cli, setExit);
   registerExport(cli, setExit);

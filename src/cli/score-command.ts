@@ -10,10 +10,11 @@ import { checkPlan, parsePlanSpec } from '../enumerate/index.js';
 import { planToJson } from '../render/plan-json.js';
 import { renderExplain } from '../render/explain.js';
 import { megatronLaunch } from '../export/index.js';
-import { withJobOverrides, overridesFrom, type JobOverrideArgs } from './job-options.js';
+import { withJobOverrides, overridesFrom } from './job-options.js';
+import type { JobOverrides } from '../spec/load-job.js';
 import { printStructured } from './output.js';
 
-interface ScoreArgs extends JobOverrideArgs {
+interface ScoreArgs extends JobOverrides {
   job: string;
   plan: string;
   format: string;

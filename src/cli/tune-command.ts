@@ -5,18 +5,24 @@ import { describeJob } from '../spec/describe.js';
 import { InputError } from '../spec/errors.js';
 import { loadCalibration } from '../cost/calibration.js';
 import { applyFixes, loadSearchSpace, explainEmpty } from '../enumerate/index.js';
-import { defaultWorkerCount, runSearch } from '../search/pool.js';
+import { runSearch } from '../search/pool.js';
 import { OBJECTIVES, type Objective, type RankOptions } from '../search/objective.js';
 import { makeProgressPrinter } from '../render/progress.js';
 import { renderPlansTable } from '../render/plans-table.js';
 import { renderExplain } from '../render/explain.js';
-import { buildResult, explainNoFit, writeOutDir } from './tune-result.js';
-import { withJobOverrides, overridesFrom, type JobOverrideArgs } from './job-options.js';
+import { explainNoFit, writeOutDir } from './tune-result.js';
+import { buildResult } from '../render/result-json.js';
+import { withJobOverrides, overridesFrom } from './job-options.js';
+import type { JobOverrides } from '../spec/load-job.js';
 import { printStructured } from './output.js';
 import { dryRun } from './dry-run.js';
+import { resolveWorkers } from './workers.js';
 import { parseExportFormats } from './export-command.js';
 
-interface TuneArgs extends JobOverrideArgs {
+/** The most plans a result keeps: a bound on memory and output size however large the space. */
+const MAX_TOP = 1000;
+
+interface TuneArgs extends JobOverrides {
   job: string;
   space?: string;
   fix?: string;
@@ -71,9 +77,20 @@ async function runTune(args: TuneArgs): Promise<number> {
   let space = loadSearchSpace(args.space);
   if (args.fix) space = applyFixes(space, args.fix);
   const calibration = loadCalibration(job.cluster.gpu);
-  if (!Number.isInteger(args.top) || args.top < 1) throw new InputError(`--top: must be an integer >= 1 (got ${args.top})`);
+  if (!Number.isInteger(args.top) || args.top < 1 || args.top > MAX_TOP) {
+    throw new InputError(`--top: must be an integer from 1 to ${MAX_TOP} (got ${args.top})`);
+  }
   if (args.explain !== undefined && (!Number.isInteger(args.explain) || args.explain < 1 || args.explain > args.top)) {
     throw new InputError(`--explain: must be a rank between 1 and --top ${args.top} (got ${args.explain})`);
+  }
+  if (args.explain !== undefined && args.format !== 'table') {
+    throw new InputError('--explain: only with --format table (the JSON/YAML result already holds every breakdown)');
+  }
+  if (args.minThroughput !== undefined && args.objective !== 'memory') {
+    throw new InputError('--min-throughput: only with --objective memory (throughput ranking already puts the fastest first)');
+  }
+  if (args.dryRun && (args.out || args.explain !== undefined || args.format !== 'table' || args.pareto)) {
+    throw new InputError('--dry-run: only counts candidates; it takes no --out, --explain, --pareto or --format');
   }
   const exportFormats = args.out ? parseExportFormats(args.export ?? 'torchrun', '--export') : [];
   if (args.export && !args.out) throw new InputError('--export: needs --out DIR to write the launch configs into');
@@ -90,13 +107,13 @@ async function runTune(args: TuneArgs): Promise<number> {
     topK: args.top,
     pareto: args.pareto,
   };
-  const workers = args.workers ?? defaultWorkerCount();
-  if (!Number.isInteger(workers) || workers < 0) throw new InputError(`--workers: must be an integer >= 0 (got ${workers})`);
+  const workers = resolveWorkers(args.workers, args.quiet);
 
   const progress = makeProgressPrinter(process.stderr, !args.quiet);
   const abort = new AbortController();
   const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
+  // Without a pool the search runs in this thread and cannot be interrupted half-way: let Ctrl-C end the process.
+  if (workers > 0) process.once('SIGINT', onSigint);
   let search;
   try {
     search = await runSearch({ job, space, calibration, rank, workers, onProgress: progress.update, signal: abort.signal });
@@ -139,6 +156,7 @@ async function runTune(args: TuneArgs): Promise<number> {
     if (args.explain !== undefined) {
       const r = search.top[args.explain - 1];
       if (r) lines.push(renderExplain(job, r.plan, r.estimate, `Plan ${args.explain}:`, result.plans[args.explain - 1].launch));
+      else lines.push(`--explain ${args.explain}: only ${search.top.length} plan(s) were found`);
     }
     if (args.out) {
       lines.push(`wrote ${args.out}/plans.json and launch configs (${exportFormats.join(', ')}) for ${search.top.length} plans`

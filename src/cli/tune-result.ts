@@ -2,39 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Job, ModelShape } from '../spec/types.js';
 import { InputError } from '../spec/errors.js';
+import { listCalibrations } from '../cost/calibration.js';
 import type { RankedPlan } from '../search/ranked.js';
 import type { SearchResult } from '../search/pool.js';
 import type { RankOptions } from '../search/objective.js';
-import { megatronLaunch, exportPlan, exportFileName, type ExportFormat } from '../export/index.js';
-import { planToJson, type PlanJson } from '../render/plan-json.js';
-import { searchJson, type ResultJson } from '../render/result-json.js';
+import { exportPlan, exportFileName, type ExportFormat } from '../export/index.js';
+import type { ResultJson } from '../render/result-json.js';
 import { describeMapping } from '../render/explain.js';
 import { GIB } from '../render/numbers.js';
-import { VERSION } from './version.js';
-
-export function launchJson(job: Job, shape: ModelShape, r: RankedPlan): PlanJson['launch'] {
-  const { args, env } = megatronLaunch(job, shape, r.plan);
-  return { megatron_args: args, env };
-}
-
-export function rankedToJson(job: Job, shape: ModelShape, plans: RankedPlan[]): PlanJson[] {
-  return plans.map((r, i) => planToJson(i + 1, r.plan, r.estimate, launchJson(job, shape, r)));
-}
-
-export function buildResult(job: Job, shape: ModelShape, args: { objective: string; space?: string; timing: boolean; pareto: boolean },
-  search: SearchResult): ResultJson {
-  const result: ResultJson = {
-    moefold: { version: VERSION, objective: args.objective, space: args.space ?? 'search-spaces/default.yaml' },
-    job_file: job.source,
-    model: job.model,
-    training: job.training,
-    cluster: job.cluster,
-    search: searchJson(search.stats, search.fitting, search.prunedByStaticMemory, args.timing ? search.wallS : null, search.interrupted),
-    plans: rankedToJson(job, shape, search.top),
-  };
-  if (args.pareto) result.pareto = rankedToJson(job, shape, search.pareto);
-  return result;
-}
 
 /** Why valid plans exist but none can be recommended. */
 export function explainNoFit(job: Job, search: SearchResult, rank: RankOptions): string {
@@ -50,7 +25,8 @@ export function explainNoFit(job: Job, search: SearchResult, rank: RankOptions):
     lines.push(`  smallest footprint: ${(s.estimate.peakMemBytes / GIB).toFixed(1)} GiB of ${(s.estimate.usableMemBytes / GIB).toFixed(1)} GiB usable,`
       + ` with ${describeMapping(s.plan, isMoe)}`);
   }
-  lines.push('  try: more GPUs (--gpus), a larger-memory GPU (--gpu h200), a smaller --global-batch-size or --seq-length,'
+  const others = listCalibrations().filter((g) => g !== job.cluster.gpu);
+  lines.push(`  try: more GPUs (--gpus), another GPU (--gpu ${others.join(' | ')}), a smaller --global-batch-size or --seq-length,`
     + ' or a search space that allows full recompute and higher PP/EP');
   return lines.join('\n');
 }
@@ -88,6 +64,11 @@ export function writeOutDir(dir: string, job: Job, shape: ModelShape, result: Re
       const tmp = `${final}.tmp-${process.pid}`;
       fs.writeFileSync(tmp, text, { mode: name.endsWith('.sh') || name.endsWith('.sbatch') ? 0o755 : 0o644 });
       temps.push([tmp, final]);
+    }
+    // Launch configs of an earlier run into the same folder would no longer match plans.json: remove them.
+    const written = new Set(files.map(([name]) => name));
+    for (const name of fs.readdirSync(dir)) {
+      if (/^plan-\d+\./.test(name) && !written.has(name) && !name.includes('.tmp-')) fs.rmSync(path.join(dir, name), { force: true });
     }
     for (const [tmp, final] of temps) fs.renameSync(tmp, final);
   } catch (e) {

@@ -1,6 +1,6 @@
 /** The enumerator's public API: every folded mapping Megatron-Core accepts, and why the rest were pruned. */
 export type { Plan } from './plan.js';
-export { newPlan, copyPlan, clonePlan, isUnevenSplit, planKey } from './plan.js';
+export { newPlan, copyPlan, clonePlan, isUnevenSplit } from './plan.js';
 export type { SearchSpace, IntDimension } from './search-space.js';
 export { loadSearchSpace, applyFixes, searchSpaceFromDocument, SPACE_KEYS, RECOMPUTE_VALUES, DISPATCHER_VALUES } from './search-space.js';
 export type { ResolvedSpace } from './resolve-space.js';

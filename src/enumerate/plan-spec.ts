@@ -1,5 +1,6 @@
 import type { Dispatcher, Job, ModelShape, Recompute } from '../spec/types.js';
 import { inputError } from '../spec/errors.js';
+import { parseKeyValues } from './key-values.js';
 import type { Plan } from './plan.js';
 import { newPlan } from './plan.js';
 import { DISPATCHER_VALUES, RECOMPUTE_VALUES } from './search-space.js';
@@ -28,18 +29,7 @@ export function parsePlanSpec(spec: string, job: Job, _shape: ModelShape, source
   let recompute: Recompute = 'none';
   let dispatcher: Dispatcher = 'alltoall';
   let distopt = true;
-  const seen = new Set<string>();
-  const items = spec.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (items.length === 0) throw inputError(source, '', `expected key=value pairs separated by commas (keys: ${KEYS_TEXT})`);
-  for (const item of items) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) throw inputError(source, item, `expected key=value (keys: ${KEYS_TEXT})`);
-    const rawKey = item.slice(0, eq).trim();
-    const value = item.slice(eq + 1).trim();
-    const key = ALIASES[rawKey.toLowerCase()];
-    if (!key) throw inputError(source, rawKey, `unknown field (allowed: ${KEYS_TEXT})`);
-    if (seen.has(key)) throw inputError(source, rawKey, 'given more than once');
-    seen.add(key);
+  for (const { key, rawKey, value } of parseKeyValues(spec, source, ALIASES, KEYS_TEXT, 'unknown field')) {
     if (key === 'recompute') {
       if (!(RECOMPUTE_VALUES as readonly string[]).includes(value)) {
         throw inputError(source, rawKey, `must be one of ${RECOMPUTE_VALUES.join(', ')} (got ${JSON.stringify(value)})`);

@@ -60,9 +60,3 @@ export function isUnevenSplit(p: Plan, numLayers: number): boolean {
   const even = numLayers % p.pp === 0 ? numLayers / p.pp : -1;
   return p.firstStageLayers !== even || p.lastStageLayers !== even;
 }
-
-/** Stable total order used to break ties (determinism across worker counts). */
-export function planKey(p: Plan): string {
-  return [p.tp, p.cp, p.pp, p.vpp, p.ep, p.etp, p.firstStageLayers, p.lastStageLayers, p.microBatchSize,
-    p.recompute, p.dispatcher, p.distributedOptimizer ? 1 : 0].join(',');
-}

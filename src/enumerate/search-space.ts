@@ -4,6 +4,7 @@ import yaml from 'js-yaml';
 import AjvModule from 'ajv';
 import type { Dispatcher, Recompute } from '../spec/types.js';
 import { inputError } from '../spec/errors.js';
+import { parseKeyValues } from './key-values.js';
 import { SEARCH_SPACES_DIR } from '../paths.js';
 
 /**
@@ -210,18 +211,7 @@ function parseBool(v: string): boolean | null {
  */
 export function applyFixes(space: SearchSpace, fixes: string, source = '--fix'): SearchSpace {
   const out: SearchSpace = structuredClone(space);
-  const seen = new Set<SpaceKey>();
-  const items = fixes.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (items.length === 0) throw inputError(source, '', `expected key=value pairs separated by commas (keys: ${FIX_KEYS_TEXT})`);
-  for (const item of items) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) throw inputError(source, item, `expected key=value (keys: ${FIX_KEYS_TEXT})`);
-    const rawKey = item.slice(0, eq).trim();
-    const value = item.slice(eq + 1).trim();
-    const key = FIX_ALIASES[rawKey.toLowerCase()];
-    if (!key) throw inputError(source, rawKey, `unknown dimension (allowed: ${FIX_KEYS_TEXT})`);
-    if (seen.has(key)) throw inputError(source, rawKey, 'given more than once');
-    seen.add(key);
+  for (const { key, rawKey, value } of parseKeyValues(fixes, source, FIX_ALIASES, FIX_KEYS_TEXT, 'unknown dimension')) {
     const parts = value.split('/').map((s) => s.trim());
     switch (key) {
       case 'tp': case 'cp': case 'pp': case 'vpp': case 'ep': case 'etp': case 'micro_batch_size': {

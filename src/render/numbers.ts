@@ -11,7 +11,3 @@ export function snakeWithoutUnit(name: string, unit: string): string {
   const base = name.endsWith(unit) ? name.slice(0, -unit.length) : name;
   return base.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
-
-export function fmtPct(x: number): string {
-  return `${(100 * x).toFixed(1)}%`;
-}

@@ -18,8 +18,10 @@ export function readPlansFile(file: string): PlansFile {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw inputError(file, '', 'cannot read the file (does it exist?)');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a plans.json file' : `cannot read the file (${code ?? (e as Error).message})`;
+    throw inputError(file, '', why);
   }
   let obj: unknown;
   try {
@@ -36,15 +38,20 @@ export function readPlansFile(file: string): PlansFile {
   return { file, result: obj as unknown as ResultJson, job };
 }
 
-/** The plan with the given rank (1-based) in a plans file. */
-export function planAtRank(pf: PlansFile, rank: number): { plan: Plan; json: PlanJson } {
+/**
+ * The plan with the given rank (1-based) in a plans file. DP, EDP and the micro-batch count are derived for
+ * `forJob` (default: the job the file was written for), so a baseline read against a changed world size or
+ * batch is judged by the current job, not by stale numbers.
+ */
+export function planAtRank(pf: PlansFile, rank: number, forJob: Job = pf.job): { plan: Plan; json: PlanJson } {
   const plans = pf.result.plans;
   if (plans.length === 0) throw inputError(pf.file, 'plans', 'the file holds no plans (the search found none that fit)');
   const idx = plans.findIndex((p) => isObject(p) && p.rank === rank);
   if (idx < 0) {
-    throw inputError(pf.file, 'plans', `no plan with rank ${rank} (ranks 1..${plans.length} are present)`);
+    const ranks = plans.map((p) => (isObject(p) && typeof p.rank === 'number' ? p.rank : null)).filter((r) => r !== null);
+    throw inputError(pf.file, 'plans', `no plan with rank ${rank} (ranks present: ${ranks.length ? ranks.join(', ') : 'none: the plans have no rank field'})`);
   }
-  return { plan: planFromJson(plans[idx], pf.file, `plans[${idx}]`, pf.job), json: plans[idx] };
+  return { plan: planFromJson(plans[idx], pf.file, `plans[${idx}]`, forJob), json: plans[idx] };
 }
 
 const RECOMPUTE = ['none', 'selective', 'full'] as const;

@@ -6,7 +6,7 @@ import { mainCostShares } from './cost-shares.js';
 
 /** Column headers of the plans table; README.md explains each one. */
 export const PLAN_COLUMNS = [
-  '#', 'TP', 'CP', 'DP', 'PP', 'VPP', 'ETP', 'EP', 'EDP', 'MBS', 'recompute', 'dispatcher',
+  '#', 'TP', 'CP', 'DP', 'PP', 'VPP', 'ETP', 'EP', 'EDP', 'MBS', 'DO', 'recompute', 'dispatcher',
   'step s', 'tok/s/GPU', 'MFU', 'peak GiB', 'main costs',
 ];
 
@@ -21,7 +21,7 @@ export function renderPlansTable(job: Job, plans: RankedPlan[], firstRank = 1): 
   const table = new Table({
     head: PLAN_COLUMNS,
     style: { head: [], border: [], compact: true },
-    colAligns: ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left',
+    colAligns: ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left', 'left',
       'right', 'right', 'right', 'right', 'left'],
   });
   const isMoe = job.model.num_experts > 0;
@@ -32,7 +32,7 @@ export function renderPlansTable(job: Job, plans: RankedPlan[], firstRank = 1): 
       String(firstRank + i), String(p.tp), String(p.cp), String(p.dp), ppCell(r, job.model.num_layers),
       p.vpp > 1 ? String(p.vpp) : '-',
       isMoe ? String(p.etp) : '-', isMoe ? String(p.ep) : '-', isMoe ? String(p.edp) : '-',
-      String(p.microBatchSize), p.recompute, isMoe ? p.dispatcher : '-',
+      String(p.microBatchSize), p.distributedOptimizer ? 'yes' : 'no', p.recompute, isMoe ? p.dispatcher : '-',
       e.stepTimeS.toFixed(2), Math.round(e.tokensPerSPerGpu).toLocaleString('en-US'),
       `${(100 * e.mfu).toFixed(1)}%`, (e.peakMemBytes / GIB).toFixed(1),
       mainCostShares(e.time, e.stepTimeS),

@@ -1,8 +1,12 @@
-import type { Job } from '../spec/types.js';
+import type { Job, ModelShape } from '../spec/types.js';
+import { megatronLaunch } from '../export/index.js';
+import type { RankedPlan } from '../search/ranked.js';
+import type { SearchResult } from '../search/pool.js';
+import { VERSION } from '../version.js';
 import type { EnumStats } from '../enumerate/index.js';
 import { RULES } from '../enumerate/index.js';
 import { sig } from './numbers.js';
-import type { PlanJson } from './plan-json.js';
+import { planToJson, type PlanJson } from './plan-json.js';
 
 /** The whole result of `moefold tune --format json` (a contract; `plans.json` holds the same). */
 export interface ResultJson {
@@ -50,4 +54,28 @@ export function searchJson(stats: EnumStats, fitting: number, prunedByStaticMemo
     wall_s: wallS === null ? null : sig(wallS, 3),
     interrupted,
   };
+}
+
+export function launchJson(job: Job, shape: ModelShape, r: RankedPlan): PlanJson['launch'] {
+  const { args, env } = megatronLaunch(job, shape, r.plan);
+  return { megatron_args: args, env };
+}
+
+export function rankedToJson(job: Job, shape: ModelShape, plans: RankedPlan[]): PlanJson[] {
+  return plans.map((r, i) => planToJson(i + 1, r.plan, r.estimate, launchJson(job, shape, r)));
+}
+
+export function buildResult(job: Job, shape: ModelShape, args: { objective: string; space?: string; timing: boolean; pareto: boolean },
+  search: SearchResult): ResultJson {
+  const result: ResultJson = {
+    moefold: { version: VERSION, objective: args.objective, space: args.space ?? 'search-spaces/default.yaml' },
+    job_file: job.source,
+    model: job.model,
+    training: job.training,
+    cluster: job.cluster,
+    search: searchJson(search.stats, search.fitting, search.prunedByStaticMemory, args.timing ? search.wallS : null, search.interrupted),
+    plans: rankedToJson(job, shape, search.top),
+  };
+  if (args.pareto) result.pareto = rankedToJson(job, shape, search.pareto);
+  return result;
 }

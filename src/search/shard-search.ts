@@ -31,10 +31,7 @@ export interface ShardResult {
   prunedByStaticMemory: number;
   top: RankedPlan[];
   pareto: RankedPlan[];
-  /**
-   * Among valid plans that do not fit, the one with the smallest known memory need (its full peak, or for
-   * plans skipped early, their static lower bound): it explains an empty result.
-   */
+  /** Among valid plans that do not fit, the one with the smallest peak memory: it explains an empty result. */
   smallestNotFitting: RankedPlan | null;
 }
 
@@ -60,17 +57,16 @@ export function searchShard(task: ShardTask): ShardResult {
     const staticBytes = staticMemoryBytes(ctx, plan);
     if (staticBytes > usableBytes) {
       prunedByStaticMemory++;
-      if (smallest === null || ranksBefore(-staticBytes, plan, smallest)) {
-        scorePlan(ctx, plan, est); // rare: only to report this plan's full breakdown
-        smallest = keepRanked(-staticBytes, plan, est);
+      // Its full peak is at least the static part: score it only when it could still be the smallest footprint.
+      if (smallest === null || staticBytes <= -smallest.value) {
+        scorePlan(ctx, plan, est);
+        if (smallest === null || ranksBefore(-est.peakMemBytes, plan, smallest)) smallest = keepRanked(-est.peakMemBytes, plan, est);
       }
       continue;
     }
     scorePlan(ctx, plan, est);
     if (!est.fits) {
-      if (smallest === null || ranksBefore(-est.peakMemBytes, plan, smallest)) {
-        smallest = keepRanked(-est.peakMemBytes, plan, est);
-      }
+      if (smallest === null || ranksBefore(-est.peakMemBytes, plan, smallest)) smallest = keepRanked(-est.peakMemBytes, plan, est);
       continue;
     }
     fitting++;

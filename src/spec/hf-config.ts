@@ -221,8 +221,3 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
   }
   return { model, labels, nameHint };
 }
-
-/** Whether a parsed object looks like a Hugging Face config (for callers holding an object, not a file). */
-export function looksLikeHfConfig(obj: unknown): boolean {
-  return isMapping(obj) && isHfConfig(obj);
-}

@@ -90,7 +90,7 @@ test('check: folder mode with --update writes baselines, then passes', () => {
   fs.copyFileSync(path.join(REPO_ROOT, MIXTRAL), path.join(dir, 'mixtral.yaml'));
   const missing = moefold('check', dir, '--gpus', '128', ...SLICE);
   assert.equal(missing.status, 2);
-  assert.match(missing.stderr, /no baseline mixtral\.baseline\.json/);
+  assert.match(missing.stderr, /no job file with a NAME\.baseline\.json beside it/);
   const u = moefold('check', dir, '--gpus', '128', ...SLICE, '--update');
   assert.equal(u.status, 0, u.stdout + u.stderr);
   assert.ok(fs.existsSync(path.join(dir, 'mixtral.baseline.json')));

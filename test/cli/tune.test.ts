@@ -46,7 +46,7 @@ test('tune: table output names the job, the counts and the columns', () => {
   const r = moefold('tune', MIXTRAL, '--gpus', '128', ...SLICE, '--top', '3', '--workers', '1', '--explain', '1');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /candidates enumerated · [\d,]+ valid \(Megatron accepts\) · [\d,]+ fit in memory/);
-  for (const col of ['TP', 'CP', 'DP', 'PP', 'VPP', 'ETP', 'EP', 'EDP', 'MBS', 'tok/s/GPU', 'MFU', 'peak GiB']) assert.ok(r.stdout.includes(col), col);
+  for (const col of ['TP', 'CP', 'DP', 'PP', 'VPP', 'ETP', 'EP', 'EDP', 'MBS', 'DO', 'tok/s/GPU', 'MFU', 'peak GiB']) assert.ok(r.stdout.includes(col), col);
   assert.match(r.stdout, /Plan 1:/);
   assert.equal(r.stderr, '', 'no progress output when stderr is not a TTY');
 });
