@@ -45,7 +45,13 @@ const WORKER_FILE = new URL('./worker.js', import.meta.url).href;
 
 /** A worker pool that several searches can share (`moefold check` on a folder of jobs). */
 export function createSearchPool(workers: number): Piscina | null {
-  return workers > 0 ? new Piscina({ filename: WORKER_FILE, minThreads: workers, maxThreads: workers }) : null;
+  if (workers <= 0) return null;
+  const pool = new Piscina({ filename: WORKER_FILE, minThreads: workers, maxThreads: workers });
+  // Failures reach us through each task's promise. The pool itself emits 'error' only for a reply to a task
+  // that was already cancelled (after Ctrl-C or another shard's failure): nothing to do then, and an
+  // unhandled 'error' event would crash the process.
+  pool.on('error', () => {});
+  return pool;
 }
 
 /**
@@ -73,7 +79,8 @@ export async function runSearch(req: SearchRequest, sharedPool?: Piscina | null)
   const abort = new AbortController();
   setMaxListeners(shardCount + 16, abort.signal); // one listener per queued shard is expected, not a leak
   const onOuterAbort = () => { interrupted = true; abort.abort(); };
-  req.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (req.signal?.aborted) onOuterAbort();
+  else req.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let failure: unknown = null;
   try {
     const runs: Promise<void>[] = [];

@@ -103,3 +103,34 @@ test('check: bad input exits 2', () => {
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--baseline: required/);
 });
+
+test('check: a baseline read against a changed world size is judged for the current job, not flagged invalid', () => {
+  const dir = tmp();
+  const baseline = freshBaseline(dir);
+  const plan1 = JSON.parse(fs.readFileSync(baseline, 'utf8')).plans[0].mapping;
+  assert.equal(128 % (plan1.tp * plan1.cp * plan1.pp * 2), 0, 'the fixture plan also divides 64 GPUs');
+  const r = moefold('check', MIXTRAL, '--gpus', '64', '--baseline', baseline, ...SLICE, '--format', 'json');
+  const rep = JSON.parse(r.stdout);
+  const valid = rep.jobs[0].checks.find((c: any) => c.name === 'valid');
+  assert.equal(valid.status, 'pass', JSON.stringify(valid));
+});
+
+test('check --update writes nothing and fails when no plan fits', () => {
+  const dir = tmp();
+  const target = path.join(dir, 'new.json');
+  const r = moefold('check', MIXTRAL, '--gpus', '8', '--baseline', target, '--update', '--workers', '1');
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /no plan fits for the current job: the baseline was not written/);
+  assert.equal(fs.existsSync(target), false);
+});
+
+test('check DIR: files without a baseline (a workflow YAML, notes) are left alone', () => {
+  const dir = tmp();
+  fs.copyFileSync(path.join(REPO_ROOT, MIXTRAL), path.join(dir, 'mixtral.yaml'));
+  assert.equal(moefold('check', dir, '--gpus', '128', ...SLICE, '--update').status, 0);
+  fs.writeFileSync(path.join(dir, 'workflow.yml'), 'on: push\n');
+  fs.writeFileSync(path.join(dir, 'notes.json'), '{}\n');
+  const r = moefold('check', dir, '--gpus', '128', ...SLICE);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /moefold check: 1 of 1 job\(s\) passed/);
+});

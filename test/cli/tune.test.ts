@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { REPO_ROOT } from '../../src/paths.js';
 import { moefold } from './run-cli.js';
 
 const MIXTRAL = 'fixtures/models/mixtral-8x22b.yaml';
@@ -98,4 +99,33 @@ test('tune --out: a format that cannot express a plan leaves a .refused.txt with
   assert.match(r.stdout, /1 export\(s\) refused/);
   assert.deepEqual(fs.readdirSync(dir).sort(), ['plan-1.sbatch', 'plan-1.torchtitan.toml.refused.txt', 'plans.json']);
   assert.match(fs.readFileSync(path.join(dir, 'plan-1.torchtitan.toml.refused.txt'), 'utf8'), /torchtitan cannot express fp8/);
+});
+
+test('tune --out twice into one folder: configs of the first run that the second does not write are removed', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moefold-twice-'));
+  assert.equal(moefold('tune', MIXTRAL, '--gpus', '128', ...SLICE, '--top', '3', '--quiet', '--workers', '1', '--out', dir, '--export', 'megatron').status, 0);
+  assert.ok(fs.existsSync(path.join(dir, 'plan-3.megatron.sh')));
+  assert.equal(moefold('tune', MIXTRAL, '--gpus', '128', ...SLICE, '--top', '2', '--quiet', '--workers', '1', '--out', dir, '--export', 'torchrun').status, 0);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['plan-1.torchrun.sh', 'plan-2.torchrun.sh', 'plans.json']);
+});
+
+test('tune: options that would be ignored are refused (exit 2)', () => {
+  for (const args of [['--top', '0'], ['--top', '1001'], ['--explain', '1', '--format', 'json'], ['--min-throughput', '100'],
+    ['--dry-run', '--format', 'json']]) {
+    const r = moefold('tune', MIXTRAL, '--gpus', '128', ...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});
+
+test('tune: Ctrl-C (SIGINT) stops the pool and exits 130', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/moefold.js'), 'tune', 'fixtures/models/deepseek-v3.yaml', '--gpus', '16384', '--workers', '2'],
+    { cwd: REPO_ROOT });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += String(d); });
+  setTimeout(() => child.kill('SIGINT'), 700);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig === 'SIGINT' ? 130 : null))));
+  assert.equal(code, 130, stderr);
+  assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
 });
