@@ -1,4 +1,3 @@
-import type { EnumStats } from '../enumerate/index.js';
 import { mergeEnumStats, newEnumStats } from '../enumerate/index.js';
 import type { RankOptions } from './objective.js';
 import type { RankedPlan } from './ranked.js';
@@ -7,13 +6,8 @@ import type { ShardResult } from './shard-search.js';
 import { TopK } from './top-k.js';
 import { ParetoFront } from './pareto.js';
 
-export interface SearchOutcome {
-  stats: EnumStats;
-  fitting: number;
-  prunedByStaticMemory: number;
-  top: RankedPlan[];
-  pareto: RankedPlan[];
-  smallestNotFitting: RankedPlan | null;
+/** What the shards found together: a shard's result, merged, plus how many shards finished. */
+export interface SearchOutcome extends Omit<ShardResult, 'shardIndex'> {
   shardsDone: number;
   shardCount: number;
 }
