@@ -71,8 +71,18 @@ async function runCheck(args: CheckArgs): Promise<number> {
   };
   const pool = createSearchPool(workers);
   const reports: JobCheckReport[] = [];
+  const badInputs: string[] = [];
   try {
-    for (const pair of pairs) reports.push(await checkJob(pair.job, pair.baseline, overridesFrom(args), opts, pool));
+    for (const pair of pairs) {
+      try {
+        reports.push(await checkJob(pair.job, pair.baseline, overridesFrom(args), opts, pool));
+      } catch (e) {
+        // Folder mode: a broken job or baseline is reported (and fails the run with exit 2) without hiding the others.
+        if (!(e instanceof InputError) || !isDir) throw e;
+        badInputs.push(e.message);
+        reports.push(inputErrorReport(pair, opts, e.message));
+      }
+    }
   } finally {
     await pool?.destroy();
   }
@@ -84,13 +94,26 @@ async function runCheck(args: CheckArgs): Promise<number> {
     }
   }
   const passed = reports.every((r) => r.passed);
+  const finish = (code: number): number => {
+    for (const m of badInputs) process.stderr.write(`${m}\n`);
+    return badInputs.length > 0 ? 2 : code;
+  };
   if (args.format === 'json') {
     process.stdout.write(`${JSON.stringify({ passed, updated: args.update, jobs: reports }, null, 2)}\n`);
   } else {
     process.stdout.write(`${renderCheckText(reports)}\n`);
   }
   // --update accepts what changed, but a job for which no baseline could be written still fails.
-  return passed || (args.update && reports.every((r) => r.updated)) ? 0 : 1;
+  return finish(passed || (args.update && reports.every((r) => r.updated)) ? 0 : 1);
+}
+
+function inputErrorReport(pair: JobBaselinePair, opts: CheckOptions, message: string): JobCheckReport {
+  return {
+    job_file: pair.job, baseline_file: pair.baseline, rank: opts.rank, tolerance: opts.tolerance, passed: false,
+    baseline_tokens_per_s_per_gpu_recorded: null, baseline_tokens_per_s_per_gpu_now: null, best_tokens_per_s_per_gpu_now: null,
+    checks: [{ name: 'valid', status: 'fail', message: `bad input: ${message}`, details: [] }],
+    updated: false,
+  };
 }
 
 export function renderCheckText(reports: JobCheckReport[]): string {

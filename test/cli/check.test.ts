@@ -134,3 +134,18 @@ test('check DIR: files without a baseline (a workflow YAML, notes) are left alon
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /moefold check: 1 of 1 job\(s\) passed/);
 });
+
+test('check DIR: a broken job is reported as a failing case, the others are still checked, exit 2', () => {
+  const dir = tmp();
+  fs.copyFileSync(path.join(REPO_ROOT, MIXTRAL), path.join(dir, 'mixtral.yaml'));
+  assert.equal(moefold('check', dir, '--gpus', '128', ...SLICE, '--update').status, 0);
+  fs.writeFileSync(path.join(dir, 'broken.yaml'), 'model: {num_layers: -1}\n');
+  fs.writeFileSync(path.join(dir, 'broken.baseline.json'), '{}\n');
+  const junit = path.join(dir, 'report.xml');
+  const r = moefold('check', dir, '--gpus', '128', ...SLICE, '--junit', junit);
+  assert.equal(r.status, 2, r.stdout + r.stderr);
+  assert.match(r.stdout, /^PASS .*mixtral\.yaml/m);
+  assert.match(r.stdout, /^FAIL .*broken\.yaml/m);
+  assert.match(r.stderr, /broken\.yaml: model\.num_layers: must be an integer >= 1 \(got -1\)/);
+  assert.match(fs.readFileSync(junit, 'utf8'), /<testsuites name="moefold check" tests="5" failures="1" skipped="0">/);
+});
