@@ -32,7 +32,7 @@ interface ExportArgs {
 export function registerExport(cli: Argv, setExit: (code: number) => void): void {
   cli.command<ExportArgs>(
     'export <plans>',
-    'Write the launch config of one plan from a plans.json (Megatron args, torchrun, SLURM, Megatron-Bridge, torchtitan)',
+    'Write the launch config of a saved plan (Megatron args, torchrun, SLURM, Megatron-Bridge, torchtitan)',
     (y) => y
       .positional('plans', { type: 'string', describe: 'plans.json written by `moefold tune --out` or `--format json`', demandOption: true })
       .option('rank', { type: 'number', default: 1, describe: 'Which plan (1 = best)' })

@@ -13,8 +13,9 @@ export async function main(argv: string[]): Promise<number> {
   const setExit = (code: number) => { exitCode = code; };
   const cli = yargs(argv)
     .scriptName('moefold')
-    .usage('$0 <command> [options]\n\nPlans MoE Parallel Folding layouts for Megatron-Core training: enumerates every\n'
-      + 'mapping Megatron accepts, scores step time and memory, ranks them, exports launch configs.')
+    .usage('$0 <command> [options]')
+    .usage('Plans MoE Parallel Folding layouts for Megatron-Core training: enumerates every mapping Megatron accepts, '
+      + 'scores step time and memory, ranks them, exports launch configs.')
     .option('debug', { type: 'boolean', describe: 'Print stack traces on errors', global: true })
     .strict()
     .demandCommand(1, 'Give a command: tune, score, export or check (see --help).')
@@ -22,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .alias('h', 'help')
     .version()
-    .wrap(Math.min(110, process.stdout.columns || 110))
+    .wrap(Math.min(140, process.stdout.columns || 140))
     .fail((msg, err) => {
       if (err) throw err;
       throw new InputError(`moefold: ${msg.replace(/\s*\n\s*/g, ' ')}`); // yargs messages can span lines

@@ -61,10 +61,10 @@ export function registerTune(cli: Argv, setExit: (code: number) => void): void {
       .option('dry-run', { type: 'boolean', default: false, describe: 'Only enumerate: count candidates, valid plans and what each rule pruned' })
       .option('timing', { type: 'boolean', default: true, describe: 'Record wall time in the result (--no-timing: byte-identical JSON run to run)' })
       .example('$0 tune fixtures/models/mixtral-8x22b.yaml --gpus 128', 'Best plans for Mixtral 8x22B on 128 H100s')
-      .example('$0 tune deepseek-v3.yaml --gpus 1024 --fix tp=1,dispatcher=flex --top 5', 'Pin TP and the dispatcher')
+      .example('$0 tune deepseek-v3.yaml --gpus 1024 --fix tp=1', 'Pin TP (any dimension: --fix tp=2,ep=8,mbs=1)')
       .example('$0 tune job.yaml --objective memory --min-throughput 3000', 'Smallest footprint above a speed floor')
       .example('$0 tune job.yaml --out plans/ --export torchrun,slurm', 'Save plans.json and launch scripts')
-      .example('$0 tune job.yaml --dry-run', 'Show how many mappings Megatron would accept, and why the rest are refused'),
+      .example('$0 tune job.yaml --dry-run', 'How many mappings Megatron accepts, and why the rest are refused'),
     async (args) => {
       setExit(await runTune(args));
     },
