@@ -316,8 +316,11 @@ function fillParams(ctx: ScoreContext, plan: Plan): void {
   // The last stage holds the output layer (a copy of the tied embedding when pp > 1), the final norm and the MTP
   // extras (each MTP layer's transformer layer is counted as a layer of the last stage's kind).
   const needsOutput = ctx.model.untie_embeddings_and_output_weights || plan.pp > 1;
-  s.outParams = (needsOutput ? vocabLocal * ctx.hidden : 0) + p.mlpNormParams +
-    ctx.mtpLayers * (p.mtpProjTpParams / tp + p.mtpNormParams);
+  // With MTP, Megatron also builds the input embedding on the last stage (the MTP layers embed the shifted
+  // tokens); untied, that is a second vocab×hidden matrix beside the output layer.
+  const mtpEmbedding = ctx.mtpLayers > 0 && plan.pp > 1 && ctx.model.untie_embeddings_and_output_weights;
+  s.outParams = (needsOutput ? vocabLocal * ctx.hidden : 0) + (mtpEmbedding ? vocabLocal * ctx.hidden : 0) +
+    p.mlpNormParams + ctx.mtpLayers * (p.mtpProjTpParams / tp + p.mtpNormParams);
   s.weightBytesPerParam = 2 + (plan.precision === 'fp8' ? ctx.cal.fp8WeightCopyBytesPerParam : 0);
 }
 
@@ -511,7 +514,7 @@ function fillLayerCosts(ctx: ScoreContext, plan: Plan): void {
         const buf = tokMoe * h * 2 * n;
         a2a = ringAllGatherTimeS(buf, n, nodes, G, cal) + ringReduceScatterTimeS(buf, n, nodes, G, cal);
       }
-      s.epM = 2 * a2a;
+      s.epM = a2a; // one forward: gather the tokens of the ETP×EP group, reduce-scatter the expert outputs
     } else {
       if (ep > 1) {
         const alpha = cal.epA2aAlphaS + (epNodes > 1 ? collectiveAlphaS(epNodes, cal) : 0);
@@ -534,7 +537,7 @@ function fillLayerCosts(ctx: ScoreContext, plan: Plan): void {
       }
       s.epM = 2 * a2a;
     }
-    if (etp > 1) {
+    if (etp > 1 && plan.dispatcher !== 'allgather') { // allgather already gathers over ETP×EP
       const buf = rows * h * 2;
       s.epM += ringAllGatherTimeS(buf, etp, topo.etpNodes, G, cal) + ringReduceScatterTimeS(buf, etp, topo.etpNodes, G, cal);
     }
@@ -565,7 +568,9 @@ function fillLayerCosts(ctx: ScoreContext, plan: Plan): void {
       else if (sel.moeAct) moeInner -= tokMoe * k * etp * gemmIn * fe; // the activation output (FC2's input)
     }
     s.actM = attnAct - attnSave + moeIn + moeInner;
-    s.dispatchBuf = 2 * rows * h * 2; // send + receive buffers of the most loaded layer
+    // send + receive buffers of the most loaded layer; the allgather dispatcher holds the whole gathered group
+    const gatheredBytes = plan.dispatcher === 'allgather' ? tokMoe * h * 2 * ep * etp : 0;
+    s.dispatchBuf = 2 * rows * h * 2 > gatheredBytes ? 2 * rows * h * 2 : gatheredBytes;
   } else {
     s.moeC = 0; s.tpM = 0; s.epM = 0; s.recM = 0; s.ovM = 0; s.actM = 0; s.dispatchBuf = 0;
   }
@@ -721,8 +726,11 @@ function evalStageKind(ctx: ScoreContext, plan: Plan, kinds: StageKinds, k: numb
     const exAg = exposedOverlapS(ag, (1 / 3) * t, cal.dpOverlapMaxFraction);
     res.dpS = exRs + exAg + (rs + ag - exRs - exAg) * cal.smStealFraction;
   } else {
-    res.dpS = (dense > 0 ? mv[mb + M_DP_AR_ALPHA] + dense * gb * mv[mb + M_DP_AR_PER_BYTE] : 0) +
+    // plain DDP all-reduce; the export emits --overlap-grad-reduce here too, so it hides behind the last backward
+    const ar = (dense > 0 ? mv[mb + M_DP_AR_ALPHA] + dense * gb * mv[mb + M_DP_AR_PER_BYTE] : 0) +
       (expert > 0 ? mv[mb + M_EDP_AR_ALPHA] + expert * gb * mv[mb + M_EDP_AR_PER_BYTE] : 0);
+    const exAr = exposedOverlapS(ar, (2 / 3) * t, cal.dpOverlapMaxFraction);
+    res.dpS = exAr + (ar - exAr) * cal.smStealFraction;
   }
   res.optimizerS = (owned * cal.optimizerBytesPerParam) / cal.hbmBytesPerS;
 
