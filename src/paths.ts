@@ -5,4 +5,3 @@ import path from 'node:path';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const COST_MODELS_DIR = path.join(REPO_ROOT, 'cost-models');
 export const SEARCH_SPACES_DIR = path.join(REPO_ROOT, 'search-spaces');
-export const FIXTURES_DIR = path.join(REPO_ROOT, 'fixtures');

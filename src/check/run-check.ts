@@ -54,24 +54,22 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
     report.checks.push({ name: 'best', status: 'fail', message: 'no plan fits for the current job: the baseline was not written (see `moefold tune`)', details: [] });
     return report;
   }
-  let pf: ReturnType<typeof readPlansFile> | null = null;
+  let baseline: ReturnType<typeof planAtRank> | null = null;
   if (fs.existsSync(baselineFile)) {
     try {
-      pf = readPlansFile(baselineFile);
-      planAtRank(pf, opts.rank, job);
+      baseline = planAtRank(readPlansFile(baselineFile), opts.rank, job);
     } catch (e) {
-      if (!opts.update) throw e;
-      pf = null; // --update repairs a baseline that cannot be read
+      if (!opts.update) throw e; // --update repairs a baseline that cannot be read
     }
   }
-  if (pf === null) {
+  if (baseline === null) {
     writeBaseline(baselineFile, job, shape, opts, search);
     report.updated = true;
     report.checks.push({ name: 'best', status: 'pass', message: `baseline written with the current best (${fmtTps(best?.estimate.tokensPerSPerGpu)} tokens/s/GPU)`, details: [] });
     return report;
   }
 
-  const { plan, json } = planAtRank(pf, opts.rank, job);
+  const { plan, json } = baseline;
   const recorded = json.estimate?.tokens_per_s_per_gpu;
   report.baseline_tokens_per_s_per_gpu_recorded = typeof recorded === 'number' ? recorded : null;
 

@@ -71,7 +71,7 @@ export function searchShard(task: ShardTask): ShardResult {
     }
     fitting++;
     const value = objectiveValue(est, rank);
-    if (top.admits(value, plan)) top.offer(value, plan, est);
+    top.offer(value, plan, est); // copies only when the plan gets in
     if (pareto) pareto.offer(plan, est);
   }
   return {
