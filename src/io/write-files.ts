@@ -1,0 +1,94 @@
+/**
+ * Every file moefold writes goes through here: each file is written to a temporary name beside it and renamed
+ * into place only when all writes succeeded, so a full disk, a read-only folder or an interrupt never leaves a
+ * partial or empty file behind, nor a stray temporary one. Failures are InputErrors (exit 2) naming the file
+ * or folder and the reason in words.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { InputError } from '../spec/errors.js';
+
+/** Words for the errno codes a user can act on; others are shown by code. */
+const ERRNO_WORDS: Readonly<Record<string, string>> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOENT: 'no such folder',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EISDIR: 'is a folder',
+  EEXIST: 'already exists',
+  ENAMETOOLONG: 'name too long',
+  EIO: 'input/output error',
+  EINVAL: 'not a place files can be written',
+};
+
+/** The reason of a failed file operation in words, e.g. "no space left on the device (ENOSPC)". */
+export function ioReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === undefined) return e instanceof Error ? e.message.split('\n')[0] : String(e);
+  const words = ERRNO_WORDS[code];
+  return words === undefined ? code : `${words} (${code})`;
+}
+
+export interface FileToWrite {
+  /** Path of the final file. */
+  file: string;
+  text: string;
+  /** Unix mode of the new file; default 0o644. */
+  mode?: number;
+}
+
+let tempCounter = 0;
+
+function tempName(file: string): string {
+  tempCounter += 1;
+  return path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${tempCounter}`);
+}
+
+/**
+ * Writes all files or none: each goes to a temporary file first (the temporary name is recorded before the
+ * write, so a failed write is cleaned up too); `beforeRename` runs once every temporary file is complete (e.g. to
+ * remove stale files); then each is renamed into place. `label` starts the error message (e.g. "--out").
+ */
+export function writeFilesAtomic(files: readonly FileToWrite[], label: string, beforeRename?: () => void): void {
+  const temps: { tmp: string; file: string }[] = [];
+  let current = '';
+  try {
+    for (const f of files) {
+      current = f.file;
+      const tmp = tempName(f.file);
+      temps.push({ tmp, file: f.file });
+      const fd = fs.openSync(tmp, 'wx', f.mode ?? 0o644);
+      try {
+        fs.writeFileSync(fd, f.text);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    current = '';
+    beforeRename?.();
+    for (const t of temps) {
+      current = t.file;
+      fs.renameSync(t.tmp, t.file);
+    }
+  } catch (e) {
+    for (const t of temps) {
+      try {
+        fs.rmSync(t.tmp, { force: true });
+      } catch {
+        // the folder itself may be gone or read-only; nothing more can be done
+      }
+    }
+    if (e instanceof InputError) throw e;
+    const where = current === '' ? label : `${label}: ${current}`;
+    throw new InputError(`${where}: cannot write (${ioReason(e)})`);
+  }
+}
+
+/** One file, written atomically. */
+export function writeFileAtomic(file: string, text: string, label: string, mode?: number): void {
+  writeFilesAtomic([{ file, text, mode }], label);
+}
