@@ -1,14 +1,14 @@
 /**
  * Accuracy of the cost models against published, measured H100 runs.
  *   npx tsc -p tsconfig.json && node dist/scripts/accuracy.js [measured-runs.yaml] [--cal cost-models/x.yaml] [--verbose]
- * Default file: ../shared/reference/measured-runs.yaml relative to the repository root. Scores every H100-SXM5-80GB
+ * Default file: data/measured-runs.yaml (a copy of the development set, each run citing its source). Scores every H100-SXM5-80GB
  * run with config_complete: true (skipping FSDP runs, with the reason), using the run's own recompute, dispatcher,
  * precision and routing balance, completed by the software facts of the recipe it came from (GROUP_FACTS /
  * RUN_FACTS below, each with its source). Where a run publishes no recompute, it assumes the lightest mode that fits
  * (none, then selective, then full) and says so in the 'assumed' column. Prints predicted vs measured tokens/s/GPU,
  * the error, the predicted peak memory, and summaries (dense/MoE, BF16/FP8, median and max absolute error), with
  * and without the runs marked as outliers (OUTLIERS, each with the reason the model cannot reach it).
- * Not part of `npm test` (it reads /work/shared).
+ * Not part of `npm test` (it is a report, not a pass/fail check).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,7 +28,7 @@ const verbose = args.includes('--verbose');
 const calIdx = args.indexOf('--cal');
 const calArg = calIdx >= 0 ? args[calIdx + 1] : 'h100-sxm';
 const fileArg = args.find((a, i) => !a.startsWith('--') && (calIdx < 0 || i !== calIdx + 1));
-const file = fileArg ?? path.resolve(REPO_ROOT, '..', 'shared', 'reference', 'measured-runs.yaml');
+const file = fileArg ?? path.join(REPO_ROOT, 'data', 'measured-runs.yaml');
 
 /** NeMo's FLOP formulas use fixed vocabularies (measured-runs.yaml header, flop_counting_conventions). */
 const NEMO_VOCAB: Record<string, number> = { gpt3: 51200, llama2: 32000, llama3: 128256, nemotron: 256000, mixtral: 32000 };
@@ -294,7 +294,24 @@ function median(xs: number[]): number {
   return v.length % 2 ? v[k] : (v[k - 1] + v[k]) / 2;
 }
 
-const doc = yaml.load(fs.readFileSync(file, 'utf8')) as { runs: Run[] };
+function readRuns(f: string): Run[] {
+  let d: unknown;
+  try {
+    d = yaml.load(fs.readFileSync(f, 'utf8'), { filename: f });
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message.split('\n')[0];
+    process.stderr.write(`accuracy: ${f}: ${why}\n`);
+    process.exit(2);
+  }
+  const runs = (d as { runs?: unknown } | null)?.runs;
+  if (!Array.isArray(runs)) {
+    process.stderr.write(`accuracy: ${f}: runs: missing (expected a list of measured runs)\n`);
+    process.exit(2);
+  }
+  return runs as Run[];
+}
+
+const doc = { runs: readRuns(file) };
 const cal = loadCalibration(calArg);
 const est = newEstimate();
 const rows: { id: string; moe: boolean; fp8: boolean; err: number; outlier: boolean }[] = [];

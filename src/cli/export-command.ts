@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import yaml from 'js-yaml';
+import { writeFileAtomic } from '../io/write-files.js';
 import type { Argv } from 'yargs';
 import { InputError } from '../spec/errors.js';
 import { modelShape } from '../spec/shape.js';
@@ -48,14 +48,7 @@ export function registerExport(cli: Argv, setExit: (code: number) => void): void
       else if (args.format === 'yaml') text = yaml.dump(json, { lineWidth: -1, noRefs: true });
       else text = exportPlan(args.format as ExportFormat, pf.job, modelShape(pf.job.model), plan, { rank: args.rank });
       if (args.output) {
-        const tmp = `${args.output}.tmp-${process.pid}`;
-        try {
-          fs.writeFileSync(tmp, text, { mode: /\.(sh|sbatch)$/.test(args.output) ? 0o755 : 0o644 });
-          fs.renameSync(tmp, args.output);
-        } catch (e) {
-          fs.rmSync(tmp, { force: true });
-          throw new InputError(`--output: cannot write ${args.output} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-        }
+        writeFileAtomic(args.output, text, '--output', /\.(sh|sbatch)$/.test(args.output) ? 0o755 : 0o644);
       } else {
         process.stdout.write(text);
       }

@@ -1,13 +1,19 @@
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { createRequire } from 'node:module';
+import type yargsType from 'yargs';
 import { InputError } from '../spec/errors.js';
 import { registerTune } from './tune-command.js';
 import { registerScore } from './score-command.js';
 import { registerExport } from './export-command.js';
 import { registerCheck } from './check-command.js';
+import { guardOutputStreams, outputFailedCode } from './output.js';
+
+// yargs' CommonJS build: its help layout wraps on word boundaries (wrap-ansi), where the ES-module build of
+// cliui breaks words at the column edge ("h" / "100-sxm").
+const yargs = createRequire(import.meta.url)('yargs') as typeof yargsType;
 
 /** Exit codes: 0 ok; 1 a check failed, or the scored plan does not fit; 2 bad input, or no plan can serve the job; 130 interrupted. */
 export async function main(argv: string[]): Promise<number> {
+  guardOutputStreams();
   const debug = argv.includes('--debug');
   let exitCode = 0;
   const setExit = (code: number) => { exitCode = code; };
@@ -35,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   registerCheck(cli, setExit);
   try {
     await cli.parseAsync();
-    return exitCode;
+    return outputFailedCode(exitCode);
   } catch (err) {
     if (err instanceof InputError) {
       process.stderr.write(`${firstLine(err.message)}\n`);

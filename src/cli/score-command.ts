@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { loadJob } from '../spec/load-job.js';
 import { modelShape } from '../spec/shape.js';
+import { printJobWarnings } from '../spec/warnings.js';
 import { describeJob } from '../spec/describe.js';
 import { InputError } from '../spec/errors.js';
 import { loadCalibration } from '../cost/calibration.js';
@@ -34,6 +35,7 @@ export function registerScore(cli: Argv, setExit: (code: number) => void): void 
       .example('$0 score fixtures/models/mixtral-8x22b.yaml --plan tp=2,pp=8,vpp=7,ep=8,etp=1', 'The model-zoo plan for Mixtral 8x22B'),
     async (args) => {
       const job = loadJob(args.job, overridesFrom(args));
+      printJobWarnings(job);
       const shape = modelShape(job.model);
       const plan = parsePlanSpec(args.plan, job, shape);
       const broken = checkPlan(job, shape, plan);

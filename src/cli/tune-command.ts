@@ -1,10 +1,13 @@
 import type { Argv } from 'yargs';
 import { loadJob } from '../spec/load-job.js';
 import { modelShape } from '../spec/shape.js';
+import { printJobWarnings } from '../spec/warnings.js';
 import { describeJob } from '../spec/describe.js';
 import { InputError } from '../spec/errors.js';
-import { loadCalibration } from '../cost/calibration.js';
-import { applyFixes, loadSearchSpace, explainEmpty } from '../enumerate/index.js';
+import { loadCalibration, type Calibration } from '../cost/calibration.js';
+import { applyFixes, loadSearchSpace, explainEmpty, type SearchSpace } from '../enumerate/index.js';
+import type { ExportFormat } from '../export/index.js';
+import type { Job, ModelShape } from '../spec/types.js';
 import { runSearch } from '../search/pool.js';
 import { OBJECTIVES, type Objective, type RankOptions } from '../search/objective.js';
 import { makeProgressPrinter } from '../render/progress.js';
@@ -18,6 +21,7 @@ import { printStructured } from './output.js';
 import { dryRun } from './dry-run.js';
 import { resolveWorkers } from './workers.js';
 import { parseExportFormats } from './export-command.js';
+import { prepareOutDir, type OutDir } from '../io/out-dir.js';
 
 /** The most plans a result keeps: a bound on memory and output size however large the space. */
 const MAX_TOP = 1000;
@@ -73,6 +77,7 @@ export function registerTune(cli: Argv, setExit: (code: number) => void): void {
 
 async function runTune(args: TuneArgs): Promise<number> {
   const job = loadJob(args.job, overridesFrom(args));
+  printJobWarnings(job);
   const shape = modelShape(job.model);
   let space = loadSearchSpace(args.space);
   if (args.fix) space = applyFixes(space, args.fix);
@@ -100,6 +105,17 @@ async function runTune(args: TuneArgs): Promise<number> {
     process.stdout.write(`${text}\n`);
     return valid > 0 ? 0 : 2;
   }
+  // A bad --out is reported before the search, and the folder is ours until the files are written.
+  const outDir = args.out !== undefined ? prepareOutDir(args.out, '--out') : null;
+  try {
+    return await searchAndReport(args, job, shape, space, calibration, exportFormats, outDir);
+  } finally {
+    outDir?.release();
+  }
+}
+
+async function searchAndReport(args: TuneArgs, job: Job, shape: ModelShape, space: SearchSpace, calibration: Calibration,
+  exportFormats: ExportFormat[], outDir: OutDir | null): Promise<number> {
 
   const rank: RankOptions = {
     objective: args.objective as Objective,
@@ -139,7 +155,7 @@ async function runTune(args: TuneArgs): Promise<number> {
     return search.interrupted ? 130 : 2;
   }
 
-  const refusedExports = args.out ? writeOutDir(args.out, job, shape, result, search.top, exportFormats) : 0;
+  const refusedExports = outDir ? writeOutDir(outDir.dir, job, shape, result, search.top, exportFormats) : 0;
 
   if (args.format === 'table') {
     const lines: string[] = [];

@@ -10,6 +10,7 @@ import { exportPlan, exportFileName, type ExportFormat } from '../export/index.j
 import type { ResultJson } from '../render/result-json.js';
 import { describeMapping } from '../render/explain.js';
 import { GIB } from '../render/numbers.js';
+import { writeFilesAtomic } from '../io/write-files.js';
 
 /** Why valid plans exist but none can be recommended. */
 export function explainNoFit(job: Job, search: SearchResult, rank: RankOptions): string {
@@ -32,8 +33,8 @@ export function explainNoFit(job: Job, search: SearchResult, rank: RankOptions):
 }
 
 /**
- * Writes plans.json and the launch configs of every top plan into `dir`. Every file is produced before anything
- * is written, then written to a temporary name and renamed. A format that cannot express a plan gets
+ * Writes plans.json and the launch configs of every top plan into `dir` (made ready by prepareOutDir). Every file
+ * is produced before anything is written, then all are written atomically (io/write-files.ts). A format that cannot express a plan gets
  * `<file>.refused.txt` with the reason instead. Returns how many exports were refused.
  */
 export function writeOutDir(dir: string, job: Job, shape: ModelShape, result: ResultJson, top: RankedPlan[], formats: ExportFormat[]): number {
@@ -52,28 +53,16 @@ export function writeOutDir(dir: string, job: Job, shape: ModelShape, result: Re
       }
     }
   });
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw new InputError(`--out: cannot create folder ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  const temps: [string, string][] = [];
-  try {
-    for (const [name, text] of files) {
-      const final = path.join(dir, name);
-      const tmp = `${final}.tmp-${process.pid}`;
-      fs.writeFileSync(tmp, text, { mode: name.endsWith('.sh') || name.endsWith('.sbatch') ? 0o755 : 0o644 });
-      temps.push([tmp, final]);
-    }
-    // Launch configs of an earlier run into the same folder would no longer match plans.json: remove them.
-    const written = new Set(files.map(([name]) => name));
-    for (const name of fs.readdirSync(dir)) {
-      if (/^plan-\d+\./.test(name) && !written.has(name) && !name.includes('.tmp-')) fs.rmSync(path.join(dir, name), { force: true });
-    }
-    for (const [tmp, final] of temps) fs.renameSync(tmp, final);
-  } catch (e) {
-    for (const [tmp] of temps) fs.rmSync(tmp, { force: true });
-    throw new InputError(`--out: cannot write into ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const written = new Set(files.map(([name]) => name));
+  writeFilesAtomic(
+    files.map(([name, text]) => ({ file: path.join(dir, name), text, mode: name.endsWith('.sh') || name.endsWith('.sbatch') ? 0o755 : 0o644 })),
+    '--out',
+    () => {
+      // Launch configs of an earlier run into the same folder would no longer match plans.json: remove them.
+      for (const name of fs.readdirSync(dir)) {
+        if (/^plan-\d+\./.test(name) && !written.has(name)) fs.rmSync(path.join(dir, name), { force: true });
+      }
+    },
+  );
   return refused;
 }
