@@ -6,6 +6,7 @@ import { registerScore } from './score-command.js';
 import { registerExport } from './export-command.js';
 import { registerCheck } from './check-command.js';
 import { guardOutputStreams, outputFailedCode } from './output.js';
+import { ioReason } from '../io/write-files.js';
 
 // yargs' CommonJS build: its help layout wraps on word boundaries (wrap-ansi), where the ES-module build of
 // cliui breaks words at the column edge ("h" / "100-sxm").
@@ -46,6 +47,13 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof InputError) {
       process.stderr.write(`${firstLine(err.message)}\n`);
       if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+      return 2;
+    }
+    const io = err as NodeJS.ErrnoException;
+    if (typeof io?.code === 'string' && /^E[A-Z]+$/.test(io.code) && typeof io.path === 'string') {
+      // A file operation that failed outside the readers and writers that name their field: still bad input or I/O.
+      process.stderr.write(`${io.path}: cannot ${io.syscall ?? 'access'} (${ioReason(io)})\n`);
+      if (debug && io.stack) process.stderr.write(`${io.stack}\n`);
       return 2;
     }
     const msg = err instanceof Error ? err.message : String(err);

@@ -4,7 +4,7 @@ import { modelShape } from '../spec/shape.js';
 import { printJobWarnings } from '../spec/warnings.js';
 import { describeJob } from '../spec/describe.js';
 import { InputError } from '../spec/errors.js';
-import { loadCalibration } from '../cost/calibration.js';
+import { checkClusterFitsCalibration, loadCalibration } from '../cost/calibration.js';
 import { makeScoreContext, scorePlan } from '../cost/score.js';
 import { newEstimate } from '../cost/estimate.js';
 import { checkPlan, parsePlanSpec } from '../enumerate/index.js';
@@ -42,7 +42,9 @@ export function registerScore(cli: Argv, setExit: (code: number) => void): void 
       if (broken.length > 0) {
         throw new InputError(`--plan: Megatron-Core would refuse this plan: ${broken.map((v) => `${v.rule} (${v.reason})`).join('; ')}`);
       }
-      const ctx = makeScoreContext(job, shape, loadCalibration(job.cluster.gpu));
+      const calibration = loadCalibration(job.cluster.gpu);
+      checkClusterFitsCalibration(job, calibration);
+      const ctx = makeScoreContext(job, shape, calibration);
       const est = scorePlan(ctx, plan, newEstimate());
       const { args: megatronArgs, env } = megatronLaunch(job, shape, plan);
       const launch = { megatron_args: megatronArgs, env };

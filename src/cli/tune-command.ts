@@ -4,7 +4,7 @@ import { modelShape } from '../spec/shape.js';
 import { printJobWarnings } from '../spec/warnings.js';
 import { describeJob } from '../spec/describe.js';
 import { InputError } from '../spec/errors.js';
-import { loadCalibration, type Calibration } from '../cost/calibration.js';
+import { checkClusterFitsCalibration, loadCalibration, type Calibration } from '../cost/calibration.js';
 import { applyFixes, loadSearchSpace, explainEmpty, type SearchSpace } from '../enumerate/index.js';
 import type { ExportFormat } from '../export/index.js';
 import type { Job, ModelShape } from '../spec/types.js';
@@ -82,6 +82,7 @@ async function runTune(args: TuneArgs): Promise<number> {
   let space = loadSearchSpace(args.space);
   if (args.fix) space = applyFixes(space, args.fix);
   const calibration = loadCalibration(job.cluster.gpu);
+  checkClusterFitsCalibration(job, calibration);
   if (!Number.isInteger(args.top) || args.top < 1 || args.top > MAX_TOP) {
     throw new InputError(`--top: must be an integer from 1 to ${MAX_TOP} (got ${args.top})`);
   }

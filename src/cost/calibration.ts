@@ -9,6 +9,7 @@ import yaml from 'js-yaml';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { COST_MODELS_DIR } from '../paths.js';
 import { inputError } from '../spec/errors.js';
+import type { Job } from '../spec/types.js';
 
 export interface Calibration {
   /** File name without .yaml (e.g. 'h100-sxm'). */
@@ -48,6 +49,8 @@ export interface Calibration {
   nvlinkAlltoallBusbw: number;
   nvlinkP2pBytesPerS: number;
   nvlinkAlphaS: number;
+  /** GPUs that share one NVLink domain (a node): the most `gpus_per_node` this calibration can describe. */
+  nvlinkDomainGpus: number;
   nicBytesPerS: number;
   nicsPerNode: number;
   ibAlphaBaseS: number;
@@ -118,6 +121,7 @@ export const CALIBRATION_FIELDS: readonly FieldSpec[] = [
   ['network', 'nvlink_alltoall_busbw', 'nvlinkAlltoallBusbw', ...POS, false],
   ['network', 'nvlink_p2p_bytes_per_s', 'nvlinkP2pBytesPerS', ...POS, false],
   ['network', 'nvlink_alpha_s', 'nvlinkAlphaS', ...NONNEG, false],
+  ['network', 'nvlink_domain_gpus', 'nvlinkDomainGpus', 1, 1024, true],
   ['network', 'nic_bytes_per_s', 'nicBytesPerS', ...POS, false],
   ['network', 'nics_per_node', 'nicsPerNode', 1, 1024, true],
   ['network', 'ib_alpha_base_s', 'ibAlphaBaseS', ...NONNEG, false],
@@ -261,4 +265,16 @@ export function loadCalibration(gpu: string): Calibration {
     throw inputError(shown, '', `not valid YAML (${msg})`);
   }
   return calibrationFromDoc(doc, shown);
+}
+
+/**
+ * Refuses a cluster the calibration cannot describe: more GPUs per node than one NVLink domain of this GPU
+ * holds (the intra-node bandwidths would be applied to GPUs that are really reached over the network).
+ */
+export function checkClusterFitsCalibration(job: Job, cal: Calibration): void {
+  const n = job.cluster.gpus_per_node;
+  if (n > cal.nvlinkDomainGpus) {
+    throw inputError(job.source, 'cluster.gpus_per_node', `${n} GPUs per node, but the ${cal.name} calibration describes nodes of `
+      + `${cal.nvlinkDomainGpus} NVLink-connected GPUs (${cal.file} network.nvlink_domain_gpus): use at most ${cal.nvlinkDomainGpus}, or a calibration of your node`);
+  }
 }

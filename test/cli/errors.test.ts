@@ -57,3 +57,21 @@ test('a job no mapping can serve explains which rules removed everything, exit 2
 test('export of a missing plans file: exit 2', () => {
   assertInputError(moefold('export', 'nope/plans.json', '--format', 'megatron'), /nope\/plans\.json/);
 });
+
+test('more GPUs per node than the calibration\'s NVLink domain is refused (tune and score)', () => {
+  const msg = `${MIXTRAL}: cluster.gpus_per_node: 16 GPUs per node, but the h100-sxm calibration describes nodes of 8 `
+    + 'NVLink-connected GPUs (cost-models/h100-sxm.yaml network.nvlink_domain_gpus): use at most 8, or a calibration of your node\n';
+  for (const cmd of [['tune', MIXTRAL], ['score', MIXTRAL, '--plan', 'tp=2,pp=8,ep=8']]) {
+    const r = moefold(...cmd, '--gpus', '128', '--gpus-per-node', '16');
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr, msg);
+  }
+  assert.equal(moefold('tune', MIXTRAL, '--gpus', '128', '--gpus-per-node', '4', '--dry-run').status, 0, 'smaller nodes are fine');
+});
+
+test('an I/O failure that is not bad input still ends with one line and exit 2, not an internal error', () => {
+  const r = moefold('tune', '/proc/self/mem', '--gpus', '8');
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.doesNotMatch(r.stderr, /internal error/);
+});
