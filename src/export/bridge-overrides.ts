@@ -47,8 +47,9 @@ export function hydraValue(v: HydraValue, refuse: (why: string) => never): strin
   if (v === null) return 'null';
   if (Array.isArray(v)) return `[${v.map((x) => hydraValue(x, refuse)).join(',')}]`;
   if (typeof v !== 'string') return String(v);
-  if (hasUnsafeChar(v)) refuse(`the value ${oneLine(JSON.stringify(v))}: a control character, line break or lone surrogate cannot be written in a Hydra override line`);
-  if (v.includes('${')) refuse(`the value ${oneLine(JSON.stringify(v))}: it would be read as an OmegaConf interpolation`);
+  const shown = oneLine(JSON.stringify(v));
+  if (hasUnsafeChar(v)) refuse(`the value ${shown}: a control character, line break or lone surrogate cannot be in a Hydra override line`);
+  if (v.includes('${')) refuse(`the value ${shown}: it would be read as an OmegaConf interpolation`);
   if (/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(v) && !HYDRA_KEYWORD.test(v)) return v;
   return `"${v.replace(/(\\*)("|$)/g, (_m, bs: string, q: string) => `${bs}${bs}${q === '"' ? '\\"' : ''}`)}"`;
 }

@@ -3,8 +3,9 @@
  * (a) Names with control characters are refused when the job is read, with a one-line message naming the file and
  *     the field (`model.name`, `name`, `_name_or_path`); a default taken from the file name is sanitised instead.
  * (b) Printable but hostile names ($(...), backticks, quotes, #, backslashes, unicode) go through every export
- *     format: the scripts pass `bash -n` and, run by bash in a sandbox, create no PWNED file; the TOML parses to
- *     the same name; Bridge overrides stay one per line and unchanged; JSON/YAML parse back to the same name.
+ *     format: the scripts pass `bash -n` (and shellcheck, where installed) and, run by bash in a sandbox, create
+ *     no PWNED file; the TOML parses to the same name; Bridge overrides stay one per line and unchanged; JSON/YAML
+ *     parse back to the same name.
  * Models come from fixtures/ (copied into a temp dir with their name changed) or from the helpers in jobs.ts.
  */
 import { test } from 'node:test';
@@ -28,6 +29,7 @@ import { mixtralJob, mixtralPlan, shapeOf } from './jobs.js';
 
 const HAS_BASH = spawnSync('bash', ['--version']).status === 0;
 const NO_BASH = !HAS_BASH && 'bash not installed';
+const HAS_SHELLCHECK = spawnSync('shellcheck', ['--version']).status === 0;
 
 /** 128 H100, seq 4096, GBS 256: the job of mixtralPlan() (jobs.ts). */
 const YAML_FIXTURE = path.join(REPO_ROOT, 'fixtures/models/mixtral-8x22b.yaml');
@@ -315,13 +317,17 @@ function sandbox(): { dir: string; env: Record<string, string> } {
   return { dir, env };
 }
 
-/** Checks one shell export: bash -n, then bash runs it (sources the fragment) in a sandbox; nothing is created. */
+/** Checks one shell export: bash -n (and shellcheck where installed), then bash runs it (sources the fragment) in a sandbox; nothing is created. */
 function checkScript(format: ExportFormat, text: string, what: string): void {
   const sb = sandbox();
   const file = path.join(sb.dir, `plan.${format}`);
   fs.writeFileSync(file, text, { mode: 0o755 });
   const syntax = spawnSync('bash', ['-n', file], { encoding: 'utf8' });
   assert.equal(syntax.status, 0, `${what}: bash -n: ${syntax.stderr}`);
+  if (HAS_SHELLCHECK) {
+    const lint = spawnSync('shellcheck', [file], { encoding: 'utf8' });
+    assert.equal(lint.status, 0, `${what}: shellcheck:\n${lint.stdout}${lint.stderr}`);
+  }
   const r = format === 'megatron'
     ? spawnSync('bash', ['-c', 'source "$1" && printf "%s\\n" "${MEGATRON_ARGS[@]}" > "$CAPTURE_DIR/torchrun.args"', 'x', file], { cwd: sb.dir, encoding: 'utf8', env: sb.env })
     : spawnSync('bash', [file], { cwd: sb.dir, encoding: 'utf8', env: sb.env });
