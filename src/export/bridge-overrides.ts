@@ -27,20 +27,39 @@ import type { Job, ModelShape } from '../spec/types.js';
 import { gpuArchMajor } from './gpu-arch.js';
 import { megatronLaunch } from './megatron-launch.js';
 import { planSummaryLines } from './plan-summary.js';
-import { comment } from './shell.js';
+import { comment, hasUnsafeChar, oneLine } from './shell.js';
 
 type HydraValue = number | boolean | null | string | string[];
 
-function hydra(v: HydraValue): string {
+/** Hydra's unquoted words that are not strings (OverrideLexer.g4: BOOL, NULL, FLOAT's inf/nan), any case. */
+const HYDRA_KEYWORD = /^(true|false|null|inf|nan)$/i;
+
+/**
+ * A value in Hydra's override grammar (hydra/grammar/OverrideLexer.g4, as of facebookresearch/hydra 2c03d1b):
+ * numbers, booleans and null as they are; a string bare when it is a plain ID-like word (letters, digits, _ . -,
+ * not a keyword), otherwise double-quoted. Inside a quoted value only a quote and the backslashes before a quote
+ * (or before the closing quote) are special: the quote is written \" and each such run of backslashes doubled;
+ * other backslashes are literal. Hydra hands the string to OmegaConf, which would resolve a `${…}` interpolation
+ * in it, and a line break would split the one-override-per-line file: text holding either is refused
+ * (`refuse` throws), never written.
+ */
+export function hydraValue(v: HydraValue, refuse: (why: string) => never): string {
   if (v === null) return 'null';
-  if (Array.isArray(v)) return `[${v.map((x) => hydra(x)).join(',')}]`;
+  if (Array.isArray(v)) return `[${v.map((x) => hydraValue(x, refuse)).join(',')}]`;
   if (typeof v !== 'string') return String(v);
-  return /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(v) ? v : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  const shown = oneLine(JSON.stringify(v));
+  if (hasUnsafeChar(v)) refuse(`the value ${shown}: a control character, line break or lone surrogate cannot be in a Hydra override line`);
+  if (v.includes('${')) refuse(`the value ${shown}: it would be read as an OmegaConf interpolation`);
+  if (/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(v) && !HYDRA_KEYWORD.test(v)) return v;
+  return `"${v.replace(/(\\*)("|$)/g, (_m, bs: string, q: string) => `${bs}${bs}${q === '"' ? '\\"' : ''}`)}"`;
 }
 
 export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: number): string {
   // the same launch Megatron-LM would run: refuses what Megatron refuses, and gives the environment
   const { env } = megatronLaunch(job, shape, plan);
+  const refuse = (why: string): never => {
+    throw inputError(job.source, 'export', `megatron-bridge cannot express ${why}`);
+  };
   const arch = gpuArchMajor(job.cluster.gpu);
   const kv: [string, HydraValue][] = [];
   const set = (k: string, v: HydraValue): void => {
@@ -120,7 +139,7 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
       `on ${job.cluster.gpus} GPUs. The pipeline split assumes the recipe's model has ${job.model.num_layers} layers.`,
       'Keys checked against NVIDIA-NeMo/Megatron-Bridge 067f987 (2026-08-22), see src/export/bridge-overrides.ts.',
     ]),
-    ...kv.map(([k, v]) => `${k}=${hydra(v)}`),
+    ...kv.map(([k, v]) => `${k}=${hydraValue(v, refuse)}`),
     '',
   ];
   return lines.join('\n');

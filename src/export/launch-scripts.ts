@@ -13,7 +13,7 @@ import type { Plan } from '../enumerate/plan.js';
 import type { Job, ModelShape } from '../spec/types.js';
 import { ENV_REASONS, megatronLaunch } from './megatron-launch.js';
 import { planSummaryLines } from './plan-summary.js';
-import { bashArray, comment, shellWord } from './shell.js';
+import { bashArray, comment, oneLine, shellWord } from './shell.js';
 import { inputError } from '../spec/errors.js';
 
 /** Nodes and GPUs per node of the job's cluster; a world that does not fill whole nodes cannot be launched evenly. */
@@ -29,7 +29,7 @@ export function clusterShape(job: Job): { nodes: number; gpusPerNode: number } {
 function envExports(env: Readonly<Record<string, string>>): string[] {
   return Object.entries(env).map(([k, v]) => {
     const why = ENV_REASONS[k];
-    return `export ${k}=${shellWord(v)}${why ? `  # ${why}` : ''}`;
+    return `export ${k}=${shellWord(v)}${why ? `  # ${oneLine(why)}` : ''}`;
   });
 }
 

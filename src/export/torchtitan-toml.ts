@@ -20,15 +20,29 @@ import { inputError } from '../spec/errors.js';
 import type { Job, ModelShape } from '../spec/types.js';
 import { megatronLaunch } from './megatron-launch.js';
 import { planSummaryLines } from './plan-summary.js';
-import { comment } from './shell.js';
+import { comment, oneLine } from './shell.js';
 import { virtualStageLayers } from './stage-layers.js';
 
 function refuse(job: Job, what: string): never {
   throw inputError(job.source, 'export', `torchtitan cannot express ${what}`);
 }
 
-function tomlString(s: string): string {
-  return JSON.stringify(s); // a TOML basic string uses the same escapes for the characters we emit
+const TOML_SHORT_ESCAPES: Readonly<Record<string, string>> = {
+  '"': '\\"', '\\': '\\\\', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\f': '\\f', '\r': '\\r',
+};
+
+/**
+ * A TOML basic string (TOML 1.0 "Strings"): the quote and the backslash escaped, every control character (C0,
+ * DEL; C1 and U+2028/U+2029 too, to keep the line readable) as \b \t \n \f \r or \uXXXX. A lone UTF-16
+ * surrogate is no Unicode scalar value, which TOML cannot hold: `refuse` throws.
+ */
+export function tomlString(s: string, refuse: (why: string) => never): string {
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s)) {
+    refuse(`the text ${oneLine(JSON.stringify(s))}: it holds a lone UTF-16 surrogate, which a TOML file cannot hold`);
+  }
+  const body = s.replace(/["\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => TOML_SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+  return `"${body}"`;
 }
 
 /** Module names of each pipeline stage for torchtitan's decoder models (tok_embeddings, layers.N, norm, output). */
@@ -49,6 +63,7 @@ function stageModules(plan: Plan, numLayers: number): string[][] {
 export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: number): string {
   megatronLaunch(job, shape, plan); // refuses what Megatron itself would refuse
   const m = job.model;
+  const str = (s: string): string => tomlString(s, (why) => refuse(job, why));
   const seq = job.training.seq_length;
 
   if (plan.precision === 'fp8') {
@@ -90,7 +105,7 @@ export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: nu
     ]),
     '',
     '[job]',
-    `description = ${tomlString(`moefold plan ${rank} for ${m.name}`)}`,
+    `description = ${str(`moefold plan ${rank} for ${m.name}`)}`,
     '',
     '[model]',
     '# set to the torchtitan model and flavor of this architecture (e.g. name = "deepseek_v3", flavor = "671B")',
@@ -113,18 +128,18 @@ export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: nu
     `pipeline_parallel_degree = ${plan.pp}`,
   ];
   if (plan.pp > 1) {
-    lines.push(`pipeline_parallel_schedule = ${tomlString(plan.vpp > 1 ? 'Interleaved1F1B' : '1F1B')}`);
+    lines.push(`pipeline_parallel_schedule = ${str(plan.vpp > 1 ? 'Interleaved1F1B' : '1F1B')}`);
     lines.push(`pipeline_parallel_microbatch_size = ${plan.microBatchSize}`);
     lines.push(`# ${plan.pp * plan.vpp} stages; rank r runs stages r, r + ${plan.pp}, ... (Megatron's virtual-stage layer assignment)`);
     lines.push('module_fqns_per_model_part = [');
-    for (const mods of stageModules(plan, m.num_layers)) lines.push(`  [${mods.map(tomlString).join(', ')}],`);
+    for (const mods of stageModules(plan, m.num_layers)) lines.push(`  [${mods.map(str).join(', ')}],`);
     lines.push(']');
   }
   if (shape.isMoe) {
     lines.push(`expert_parallel_degree = ${plan.ep}`);
     lines.push(`expert_tensor_parallel_degree = ${plan.etp}`);
-    lines.push(`expert_parallel_comm_backend = ${tomlString(plan.dispatcher === 'flex' ? 'deepep' : 'standard')}`);
+    lines.push(`expert_parallel_comm_backend = ${str(plan.dispatcher === 'flex' ? 'deepep' : 'standard')}`);
   }
-  lines.push('', '[activation_checkpoint]', `mode = ${tomlString(plan.recompute === 'full' ? 'full' : 'none')}`, '');
+  lines.push('', '[activation_checkpoint]', `mode = ${str(plan.recompute === 'full' ? 'full' : 'none')}`, '');
   return lines.join('\n');
 }

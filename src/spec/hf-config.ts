@@ -29,6 +29,7 @@ import { inputError } from './errors.js';
 import { gotText } from './fields.js';
 import { layerFreqFromMask } from './layer-freq.js';
 import { isMapping } from './read-file.js';
+import { hasBadNameChar, MAX_MODEL_NAME_LENGTH, MODEL_NAME_ALLOWED, nameExcerpt } from './resolve-model.js';
 
 type Family = 'mixtral' | 'qwen2_moe' | 'qwen3_moe' | 'deepseek' | 'llama' | 'generic';
 
@@ -62,7 +63,7 @@ export interface HfImport {
   model: Record<string, unknown>;
   /** Megatron field → the HF field it came from, so later messages name what the file holds. */
   labels: Record<string, string>;
-  /** A model name from `_name_or_path`, when the config has one. */
+  /** A model name from `_name_or_path` (its last part, checked to be one line), when the config has one. */
   nameHint?: string;
 }
 
@@ -215,9 +216,22 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
   const mtp = int('num_nextn_predict_layers', 0);
   if (mtp !== undefined) set('mtp_num_layers', mtp, 'num_nextn_predict_layers');
 
-  let nameHint: string | undefined;
-  if (typeof cfg._name_or_path === 'string' && cfg._name_or_path.trim() !== '') {
-    nameHint = cfg._name_or_path.replace(/\/+$/, '').split('/').pop();
+  return { model, labels, nameHint: nameFromPath(cfg._name_or_path, file) };
+}
+
+/**
+ * The model name in `_name_or_path` (a hub id `org/name` or a local path): its last part. A value that is not
+ * one line is refused (it would end up in the comments of generated scripts), and so is a name over the limit;
+ * a value that names nothing (blank, `/`) gives no name.
+ */
+function nameFromPath(value: unknown, file: string): string | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  if (hasBadNameChar(value)) throw inputError(file, '_name_or_path', `${MODEL_NAME_ALLOWED} (got ${nameExcerpt(value)})`);
+  const name = value.replace(/\/+$/, '').split('/').pop() ?? '';
+  if (name.trim() === '') return undefined;
+  const length = Array.from(name).length;
+  if (length > MAX_MODEL_NAME_LENGTH) {
+    throw inputError(file, '_name_or_path', `${MODEL_NAME_ALLOWED} (got ${length} characters after the last /: ${nameExcerpt(name)})`);
   }
-  return { model, labels, nameHint };
+  return name;
 }

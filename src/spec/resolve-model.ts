@@ -13,6 +13,13 @@
  *   model (the type has no "absent"); only multi_latent_attention says whether they are used.
  *
  * A field with a null value (`num_experts:` with nothing after it) counts as absent.
+ *
+ * The model name reaches comments and strings of generated scripts and files, so it must be one line of at most
+ * MAX_MODEL_NAME_LENGTH characters with no control character (C0, DEL, C1, U+2028/U+2029) and no lone UTF-16
+ * surrogate. A `name:` field (and an HF `_name_or_path`, checked in hf-config.ts) that breaks the rule is refused;
+ * the default taken from the file name is not the user's words and is sanitised instead (each bad character
+ * becomes `_`, the name is cut to the limit, an empty one becomes `model`). Printable characters are kept: the
+ * exports quote or escape the name for each target.
  */
 import { inputError } from './errors.js';
 import { MLA_FIELDS } from './fields.js';
@@ -39,6 +46,43 @@ const MLA_DEFAULTS: Readonly<Record<(typeof MLA_FIELDS)[number], number>> = {
   v_head_dim: 128,
 };
 
+/** The longest model name accepted, in characters (code points). */
+export const MAX_MODEL_NAME_LENGTH = 200;
+
+/** What a model name may be, as messages say it. */
+export const MODEL_NAME_ALLOWED = `must be one line of at most ${MAX_MODEL_NAME_LENGTH} printable characters (no line break, tab, NUL or other control character)`;
+
+/** Characters a model name may not hold: C0 controls, DEL, C1 controls, line/paragraph separators, lone surrogates. */
+const BAD_NAME_CHAR = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const BAD_NAME_CHARS = new RegExp(BAD_NAME_CHAR.source, 'g');
+
+/** True when `s` holds a character a model name may not hold. */
+export function hasBadNameChar(s: string): boolean {
+  return BAD_NAME_CHAR.test(s);
+}
+
+/** A short, escaped, one-line excerpt of `s` for a message: JSON.stringify of its first 40 characters. */
+export function nameExcerpt(s: string): string {
+  const chars = Array.from(s);
+  const head = chars.slice(0, 40).join('');
+  const quoted = JSON.stringify(head).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return chars.length > 40 ? `${quoted}…` : quoted;
+}
+
+/** Why `name` is not a valid model name (the text after `<file>: <field>: `), or undefined when it is one. */
+export function modelNameProblem(name: string): string | undefined {
+  if (hasBadNameChar(name)) return `${MODEL_NAME_ALLOWED} (got ${nameExcerpt(name)})`;
+  const length = Array.from(name).length;
+  if (length > MAX_MODEL_NAME_LENGTH) return `${MODEL_NAME_ALLOWED} (got ${length} characters: ${nameExcerpt(name)})`;
+  return undefined;
+}
+
+/** A default name (from a file name) made valid: bad characters become `_`, cut to the limit, never empty. */
+export function sanitizeModelName(name: string): string {
+  const cut = Array.from(name.replace(BAD_NAME_CHARS, '_')).slice(0, MAX_MODEL_NAME_LENGTH).join('');
+  return cut === '' ? 'model' : cut;
+}
+
 /** Drops keys whose value is null/undefined, so they read as absent. */
 export function withoutNulls(obj: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -48,10 +92,15 @@ export function withoutNulls(obj: Record<string, unknown>): Record<string, unkno
 
 export function resolveModel(input: Record<string, unknown>, ctx: ModelContext): ResolvedModel {
   const m = withoutNulls(input);
-  checkSection('model', m, ctx);
   const fail = (field: string, problem: string): never => {
     throw inputError(ctx.file, ctx.label(field), problem);
   };
+  // before the schema, so every bad name string gets the same message (the schema only refuses CR/LF)
+  if (typeof m.name === 'string') {
+    const problem = modelNameProblem(m.name);
+    if (problem !== undefined) fail('name', problem);
+  }
+  checkSection('model', m, ctx);
   const has = (k: string): boolean => k in m;
   const num = (k: string, dflt: number): number => (has(k) ? (m[k] as number) : dflt);
   const flag = (k: string, dflt: boolean): boolean => (has(k) ? (m[k] as boolean) : dflt);
@@ -117,7 +166,7 @@ export function resolveModel(input: Record<string, unknown>, ctx: ModelContext):
   }
 
   const model: ModelSpec = {
-    name: get('name', ctx.defaultName),
+    name: has('name') ? (m.name as string) : sanitizeModelName(ctx.defaultName),
     num_layers: numLayers,
     hidden_size: hidden,
     num_attention_heads: heads,
