@@ -101,8 +101,8 @@ export function writeFilesAtomic(files: readonly FileToWrite[], label: string, b
 
 /**
  * Where the new file goes: the path itself, or for a symbolic link the file it points to (so the link stays a
- * link); null for an existing target that is neither a regular file nor a folder (a device, a pipe, a socket),
- * which is written in place.
+ * link); null for an existing target that is not a regular file (a device, a pipe, a socket), which is written in
+ * place. An existing folder is an error (EISDIR).
  */
 function placeOf(file: string): string | null {
   let st: fs.Stats;
@@ -111,7 +111,11 @@ function placeOf(file: string): string | null {
   } catch {
     return file; // nothing there yet (or a dangling link): the temporary file and the rename create it
   }
-  if (!st.isFile() && !st.isDirectory()) return null;
+  if (st.isDirectory()) {
+    // Found now, before any file is renamed into place: a rename failing half-way would break "all or none".
+    throw Object.assign(new Error('is a folder'), { code: 'EISDIR' });
+  }
+  if (!st.isFile()) return null;
   try {
     return fs.lstatSync(file).isSymbolicLink() ? fs.realpathSync(file) : file;
   } catch {

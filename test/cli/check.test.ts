@@ -137,7 +137,7 @@ test('check DIR: a broken job is reported as a failing case, the others are stil
 const QWEN_JOB = 'fixtures/ci/qwen3-30b-a3b-16.yaml';
 const QWEN_BASELINE = 'fixtures/ci/qwen3-30b-a3b-16.baseline.json';
 const QWEN_MODEL = 'fixtures/models/qwen3-30b-a3b.yaml';
-const QSLICE = ['--fix', 'tp=1', '--workers', '2'];
+const QSLICE = ['--fix', 'tp=1,pp=2,ep=8', '--workers', '0']; // a narrow search without a pool: each run about a second
 
 /** Copies the CI job (its model path made absolute, then `editJob` applied) and its baseline as NAME.yaml / NAME.baseline.json. */
 function qwenCopy(dir: string, name = 'qwen', editJob: (text: string) => string = (t) => t): { job: string; baseline: string } {
@@ -312,6 +312,20 @@ test('check --update onto a folder: exit 2, one line, and the temporary file wri
   assert.equal(r.status, 2, r.stdout + r.stderr);
   assertOneLine(r.stderr, target, /is a folder \(EISDIR\)/);
   assert.deepEqual(fs.readdirSync(out), ['plans.json']);
+});
+
+test('check DIR --update writes all baselines or none: one that cannot be written leaves the others untouched, exit 2', () => {
+  const dir = tmp();
+  const a = qwenCopy(dir, 'a');
+  const b = qwenCopy(dir, 'b', (t) => t.replace('gpus: 16', 'gpus: 32'));
+  fs.rmSync(b.baseline);
+  fs.mkdirSync(path.join(b.baseline, 'keep'), { recursive: true }); // b's baseline path is taken by a folder
+  const before = fs.readFileSync(a.baseline);
+  const r = moefold('check', dir, ...QSLICE, '--update');
+  assert.equal(r.status, 2, r.stdout + r.stderr);
+  assertOneLine(r.stderr, b.baseline, /is a folder \(EISDIR\)/);
+  assert.deepEqual(fs.readFileSync(a.baseline), before, 'a.baseline.json was not rewritten');
+  assert.deepEqual(temps(dir), []);
 });
 
 test('check --update where even root may not create files (sysfs): exit 2, one line', (t) => {
