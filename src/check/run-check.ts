@@ -78,7 +78,6 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
       baseline = planAtRank(pf, opts.rank, job);
     } catch (e) {
       if (!opts.update) throw e; // --update repairs a baseline that cannot be read
-      baseline = null;
     }
   }
   if (pf === null || baseline === null) {
@@ -98,7 +97,7 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
     report.checks.push({
       name: 'job', status: 'fail',
       message: `baseline was made for another job: ${what}: ${opts.update ? 'baseline rewritten for the current job (--update)' : 'rerun with --update if intended'}`,
-      details: changes.map((c) => `${describeChange(c)}`),
+      details: changes.map(describeChange),
     });
     const bestNow = best ? ` (best plan for the current job: ${fmtTps(best.estimate.tokensPerSPerGpu)} tokens/s/GPU)` : '';
     for (const name of ['valid', 'fits', 'best', 'regression'] as const) {
@@ -148,9 +147,9 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
   } else if (!best) {
     report.checks.push({ name: 'best', status: 'fail', message: 'the current search finds no plan that fits (see `moefold tune`)', details: [] });
   } else if (best.estimate.tokensPerSPerGpu > nowTps * (1 + opts.tolerance)) {
-    const why = est.fits
+    const why = est.fits && est.tokensPerSPerGpu > 0
       ? `${(100 * (best.estimate.tokensPerSPerGpu / est.tokensPerSPerGpu - 1)).toFixed(1)}% faster, tolerance ${(100 * opts.tolerance).toFixed(1)}%`
-      : `the baseline ${doesNotFit(est)}, so it cannot run`;
+      : est.fits ? 'the baseline predicts no throughput' : `the baseline ${doesNotFit(est)}, so it cannot run`;
     report.checks.push({
       name: 'best', status: 'fail',
       message: `a better plan exists: ${fmtTps(best.estimate.tokensPerSPerGpu)} vs ${fmtTps(est.tokensPerSPerGpu)} tokens/s/GPU (${why})`,

@@ -27,7 +27,7 @@ interface CheckArgs extends JobOverrides {
 export function registerCheck(cli: Argv, setExit: (code: number) => void): void {
   cli.command<CheckArgs>(
     'check <target>',
-    'CI check: is the committed plan still valid, does it fit, is it still (close to) the best, did it regress?',
+    'CI check: was the baseline made for this job, is the committed plan still valid, does it fit, is it still (close to) the best, did it regress?',
     (y) => withJobOverrides(y)
       .positional('target', { type: 'string', demandOption: true, describe: 'A job file (with --baseline), or a folder of NAME.yaml jobs with NAME.baseline.json beside each' })
       .option('baseline', { type: 'string', describe: 'plans.json of the committed plan (job-file mode)' })
