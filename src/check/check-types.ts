@@ -1,4 +1,5 @@
-export type CheckName = 'valid' | 'fits' | 'best' | 'regression';
+/** `job` comes first: a baseline made for another job makes the other four meaningless (they are skipped). */
+export type CheckName = 'job' | 'valid' | 'fits' | 'best' | 'regression';
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
 export interface CheckOutcome {
@@ -10,6 +11,14 @@ export interface CheckOutcome {
   details: string[];
 }
 
+/** One job field that differs between the baseline's recorded job and the current one. */
+export interface JobChange {
+  /** e.g. `cluster.gpus`, `model.num_layers`. */
+  field: string;
+  baseline: unknown;
+  current: unknown;
+}
+
 export interface JobCheckReport {
   job_file: string;
   baseline_file: string;
@@ -19,6 +28,10 @@ export interface JobCheckReport {
   baseline_tokens_per_s_per_gpu_recorded: number | null;
   baseline_tokens_per_s_per_gpu_now: number | null;
   best_tokens_per_s_per_gpu_now: number | null;
+  /** Whether the baseline plan fits in memory for the current job; null when it was not scored. */
+  baseline_fits_now: boolean | null;
+  /** Job fields that changed since the baseline was made (empty: the same job, or no baseline to compare). */
+  job_changes: JobChange[];
   checks: CheckOutcome[];
   /** Set with --update: the baseline was rewritten with the current best. */
   updated: boolean;

@@ -12,11 +12,13 @@ import type { Plan } from '../enumerate/plan.js';
 import { runSearch, type SearchResult } from '../search/pool.js';
 import type { RankOptions } from '../search/objective.js';
 import { estimateToJson } from '../render/plan-json.js';
-import { planAtRank, readPlansFile } from '../render/plans-file.js';
+import { planAtRank, readPlansFile, type PlansFile } from '../render/plans-file.js';
 import { GIB } from '../render/numbers.js';
 import { TIME_TERM_LABELS } from '../render/cost-shares.js';
 import { buildResult } from '../render/result-json.js';
-import type { CheckOutcome, JobCheckReport } from './check-types.js';
+import type { JobCheckReport } from './check-types.js';
+import { describeChange, jobChanges } from './job-diff.js';
+import type { FileToWrite } from '../io/write-files.js';
 
 export interface CheckOptions {
   rank: number;
@@ -30,9 +32,19 @@ export interface CheckOptions {
   keepTop: number;
 }
 
-/** Runs the four checks of one job against its baseline (and rewrites the baseline with --update). */
+/** What checkJob found, and the baseline it would write (--update); the caller writes all of them at once. */
+export interface CheckJobResult {
+  report: JobCheckReport;
+  write: FileToWrite | null;
+}
+
+/**
+ * Runs the checks of one job against its baseline: first that the baseline was made for this job (else the
+ * other four are skipped), then valid, fits, best and regression. With --update the new baseline is returned in
+ * `write` (nothing is written here), so the command can write every baseline in one atomic step.
+ */
 export async function checkJob(jobFile: string, baselineFile: string, overrides: JobOverrides, opts: CheckOptions,
-  pool: Piscina | null): Promise<JobCheckReport> {
+  pool: Piscina | null): Promise<CheckJobResult> {
   const job = loadJob(jobFile, overrides);
   const shape = modelShape(job.model);
   let space = loadSearchSpace(opts.space);
@@ -43,35 +55,58 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
   const report: JobCheckReport = {
     job_file: jobFile, baseline_file: baselineFile, rank: opts.rank, tolerance: opts.tolerance, passed: true,
     baseline_tokens_per_s_per_gpu_recorded: null, baseline_tokens_per_s_per_gpu_now: null, best_tokens_per_s_per_gpu_now: null,
-    checks: [], updated: false,
+    baseline_fits_now: null, job_changes: [], checks: [], updated: false,
   };
   const search = await runSearch({ job, space, calibration, rank: rankOpts, workers: opts.workers }, pool);
   const best = search.top[0] ?? null;
   report.best_tokens_per_s_per_gpu_now = best ? round(best.estimate.tokensPerSPerGpu) : null;
+  const newBaseline = (): FileToWrite => {
+    report.updated = true;
+    return { file: baselineFile, text: baselineText(job, shape, opts, search) };
+  };
 
   if (opts.update && best === null) {
     report.passed = false;
     report.checks.push({ name: 'best', status: 'fail', message: 'no plan fits for the current job: the baseline was not written (see `moefold tune`)', details: [] });
-    return report;
+    return { report, write: null };
   }
+  let pf: PlansFile | null = null;
   let baseline: ReturnType<typeof planAtRank> | null = null;
   if (fs.existsSync(baselineFile)) {
     try {
-      baseline = planAtRank(readPlansFile(baselineFile), opts.rank, job);
+      pf = readPlansFile(baselineFile);
+      baseline = planAtRank(pf, opts.rank, job);
     } catch (e) {
       if (!opts.update) throw e; // --update repairs a baseline that cannot be read
     }
   }
-  if (baseline === null) {
-    writeBaseline(baselineFile, job, shape, opts, search);
-    report.updated = true;
+  if (pf === null || baseline === null) {
     report.checks.push({ name: 'best', status: 'pass', message: `baseline written with the current best (${fmtTps(best?.estimate.tokensPerSPerGpu)} tokens/s/GPU)`, details: [] });
-    return report;
+    return { report, write: newBaseline() };
   }
 
   const { plan, json } = baseline;
   const recorded = json.estimate?.tokens_per_s_per_gpu;
   report.baseline_tokens_per_s_per_gpu_recorded = typeof recorded === 'number' ? recorded : null;
+
+  // 0. The baseline was made for this job: a changed model, run or cluster is its own failure, not a "regression".
+  const changes = jobChanges(pf.job, job);
+  report.job_changes = changes;
+  if (changes.length > 0) {
+    const what = changes.map(describeChange).join(', ');
+    report.checks.push({
+      name: 'job', status: 'fail',
+      message: `baseline was made for another job: ${what}: ${opts.update ? 'baseline rewritten for the current job (--update)' : 'rerun with --update if intended'}`,
+      details: changes.map(describeChange),
+    });
+    const bestNow = best ? ` (best plan for the current job: ${fmtTps(best.estimate.tokensPerSPerGpu)} tokens/s/GPU)` : '';
+    for (const name of ['valid', 'fits', 'best', 'regression'] as const) {
+      report.checks.push({ name, status: 'skip', message: `not checked: the job changed since the baseline was made${name === 'best' ? bestNow : ''}`, details: [] });
+    }
+    report.passed = false;
+    return { report, write: opts.update ? newBaseline() : null };
+  }
+  report.checks.push({ name: 'job', status: 'pass', message: `baseline was made for this job (${describeJob(job)})`, details: [] });
 
   // 1. Megatron would still accept the plan for the current job.
   const broken = checkPlan(job, shape, plan);
@@ -88,6 +123,7 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
     // 2. It still fits in memory.
     est = scorePlan(ctx, plan, newEstimate());
     report.baseline_tokens_per_s_per_gpu_now = round(est.tokensPerSPerGpu);
+    report.baseline_fits_now = est.fits;
     const mem = estimateToJson(est).memory_breakdown_gib;
     const memLine = Object.entries(mem).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
     report.checks.push(est.fits
@@ -99,7 +135,8 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
       });
   }
 
-  // 3. No plan beats it by more than the tolerance.
+  // 3. No plan beats it by more than the tolerance. A plan that does not fit cannot run: any plan that fits beats
+  // it, but the message shows the figure it would have, and why it cannot reach it.
   const nowTps = est && est.fits ? est.tokensPerSPerGpu : 0;
   if (est === null) {
     report.checks.push({
@@ -110,19 +147,31 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
   } else if (!best) {
     report.checks.push({ name: 'best', status: 'fail', message: 'the current search finds no plan that fits (see `moefold tune`)', details: [] });
   } else if (best.estimate.tokensPerSPerGpu > nowTps * (1 + opts.tolerance)) {
-    const gain = nowTps > 0 ? `${(100 * (best.estimate.tokensPerSPerGpu / nowTps - 1)).toFixed(1)}% faster` : 'the baseline cannot run';
+    const why = est.fits && est.tokensPerSPerGpu > 0
+      ? `${(100 * (best.estimate.tokensPerSPerGpu / est.tokensPerSPerGpu - 1)).toFixed(1)}% faster, tolerance ${(100 * opts.tolerance).toFixed(1)}%`
+      : est.fits ? 'the baseline predicts no throughput' : `the baseline ${doesNotFit(est)}, so it cannot run`;
     report.checks.push({
       name: 'best', status: 'fail',
-      message: `a better plan exists: ${fmtTps(best.estimate.tokensPerSPerGpu)} vs ${fmtTps(nowTps)} tokens/s/GPU (${gain}, tolerance ${(100 * opts.tolerance).toFixed(1)}%)`,
+      message: `a better plan exists: ${fmtTps(best.estimate.tokensPerSPerGpu)} vs ${fmtTps(est.tokensPerSPerGpu)} tokens/s/GPU (${why})`,
       details: sideBySide(job, plan, est, best.plan, best.estimate).split('\n'),
     });
   } else {
     report.checks.push({ name: 'best', status: 'pass', message: `still the best within ${(100 * opts.tolerance).toFixed(1)}% (best found ${fmtTps(best.estimate.tokensPerSPerGpu)} tokens/s/GPU)`, details: [] });
   }
 
-  // 4. Its own predicted throughput did not fall against what the baseline recorded.
-  if (est === null || typeof recorded !== 'number') {
-    report.checks.push({ name: 'regression', status: 'skip', message: est === null ? 'not scored: the plan is invalid' : 'the baseline records no throughput', details: [] });
+  // 4. Its own predicted throughput did not fall against what the baseline recorded; a plan that no longer fits
+  // has regressed whatever its step time says.
+  if (est === null) {
+    report.checks.push({ name: 'regression', status: 'skip', message: 'not scored: the plan is invalid', details: [] });
+  } else if (!est.fits) {
+    const was = typeof recorded === 'number' ? `cannot reach the recorded ${fmtTps(recorded)} tokens/s/GPU` : 'cannot run';
+    report.checks.push({
+      name: 'regression', status: 'fail',
+      message: `regression: the plan no longer fits (peak ${(est.peakMemBytes / GIB).toFixed(1)} GiB > ${(est.usableMemBytes / GIB).toFixed(1)} GiB usable), so it ${was} (it would predict ${fmtTps(est.tokensPerSPerGpu)} if it fit)`,
+      details: movedMemory(json.estimate?.memory_breakdown_gib, estimateToJson(est).memory_breakdown_gib),
+    });
+  } else if (typeof recorded !== 'number') {
+    report.checks.push({ name: 'regression', status: 'skip', message: 'the baseline records no throughput', details: [] });
   } else if (est.tokensPerSPerGpu < recorded * (1 - opts.tolerance)) {
     report.checks.push({
       name: 'regression', status: 'fail',
@@ -134,29 +183,43 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
   }
 
   report.passed = report.checks.every((c) => c.status !== 'fail');
-  if (opts.update) {
-    writeBaseline(baselineFile, job, shape, opts, search); // best is not null here
-    report.updated = true;
-  }
-  return report;
+  return { report, write: opts.update ? newBaseline() : null }; // best is not null here
 }
 
-function writeBaseline(file: string, job: Job, shape: ModelShape, opts: CheckOptions, search: SearchResult): void {
+function baselineText(job: Job, shape: ModelShape, opts: CheckOptions, search: SearchResult): string {
   const result = buildResult(job, shape, { objective: 'throughput', space: opts.space, timing: false, pareto: false }, search);
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, `${JSON.stringify(result, null, 2)}\n`);
-  fs.renameSync(tmp, file);
+  return `${JSON.stringify(result, null, 2)}\n`;
+}
+
+function describeJob(job: Job): string {
+  const c = job.cluster;
+  const t = job.training;
+  return `${job.model.name}, ${c.gpus} × ${c.gpu} (${c.gpus_per_node} per node), seq ${t.seq_length}, GBS ${t.global_batch_size}, ${t.precision}`;
+}
+
+function doesNotFit(est: Estimate): string {
+  return `does not fit (peak ${(est.peakMemBytes / GIB).toFixed(1)} GiB > ${(est.usableMemBytes / GIB).toFixed(1)} GiB usable)`;
+}
+
+/** Memory terms whose GiB changed against the baseline's record, largest change first. */
+export function movedMemory(before: Record<string, number> | undefined, after: Record<string, number>): string[] {
+  if (!before) return ['the baseline records no memory breakdown'];
+  return moved(before, after, 'GiB', 2, 'no memory term moved (the usable memory changed)');
 }
 
 /** Step-time terms whose seconds changed, largest change first. */
 export function movedTerms(before: Record<string, number> | undefined, after: Record<string, number>): string[] {
   if (!before) return ['the baseline records no time breakdown'];
+  return moved(before, after, 's', 4, 'no step-time term moved (the throughput change comes from elsewhere)');
+}
+
+function moved(before: Record<string, number>, after: Record<string, number>, unit: string, digits: number, none: string): string[] {
   const rows = Object.keys(after)
     .map((k) => ({ k, b: before[k] ?? 0, a: after[k] }))
     .filter((r) => Math.abs(r.a - r.b) > 1e-9)
     .sort((x, y) => Math.abs(y.a - y.b) - Math.abs(x.a - x.b) || x.k.localeCompare(y.k));
-  return rows.length === 0 ? ['no step-time term moved (the throughput change comes from elsewhere)']
-    : rows.map((r) => `${r.k}: ${r.b.toFixed(4)} s → ${r.a.toFixed(4)} s (${r.a > r.b ? '+' : ''}${(r.a - r.b).toFixed(4)} s)`);
+  return rows.length === 0 ? [none]
+    : rows.map((r) => `${r.k}: ${r.b.toFixed(digits)} ${unit} → ${r.a.toFixed(digits)} ${unit} (${r.a > r.b ? '+' : ''}${(r.a - r.b).toFixed(digits)} ${unit})`);
 }
 
 function sideBySide(job: Job, basePlan: Plan, baseEst: Estimate | null, bestPlan: Plan, bestEst: Estimate): string {

@@ -4,6 +4,7 @@ import { InputError } from '../spec/errors.js';
 import { checkJob, type CheckOptions } from '../check/run-check.js';
 import { findJobBaselinePairs, type JobBaselinePair } from '../check/find-pairs.js';
 import { renderJunit } from '../check/junit.js';
+import { writeFileAtomic, writeFilesAtomic, type FileToWrite } from '../io/write-files.js';
 import type { JobCheckReport } from '../check/check-types.js';
 import { createSearchPool } from '../search/pool.js';
 import { resolveWorkers } from './workers.js';
@@ -26,7 +27,7 @@ interface CheckArgs extends JobOverrides {
 export function registerCheck(cli: Argv, setExit: (code: number) => void): void {
   cli.command<CheckArgs>(
     'check <target>',
-    'CI check: is the committed plan still valid, does it fit, is it still (close to) the best, did it regress?',
+    'CI check: was the baseline made for this job, is the committed plan still valid, does it fit, is it still (close to) the best, did it regress?',
     (y) => withJobOverrides(y)
       .positional('target', { type: 'string', demandOption: true, describe: 'A job file (with --baseline), or a folder of NAME.yaml jobs with NAME.baseline.json beside each' })
       .option('baseline', { type: 'string', describe: 'plans.json of the committed plan (job-file mode)' })
@@ -71,11 +72,14 @@ async function runCheck(args: CheckArgs): Promise<number> {
   };
   const pool = createSearchPool(workers);
   const reports: JobCheckReport[] = [];
+  const writes: FileToWrite[] = [];
   const badInputs: string[] = [];
   try {
     for (const pair of pairs) {
       try {
-        reports.push(await checkJob(pair.job, pair.baseline, overridesFrom(args), opts, pool));
+        const { report, write } = await checkJob(pair.job, pair.baseline, overridesFrom(args), opts, pool);
+        reports.push(report);
+        if (write) writes.push(write);
       } catch (e) {
         // Folder mode: a broken job or baseline is reported (and fails the run with exit 2) without hiding the others.
         if (!(e instanceof InputError) || !isDir) throw e;
@@ -86,13 +90,10 @@ async function runCheck(args: CheckArgs): Promise<number> {
   } finally {
     await pool?.destroy();
   }
-  if (args.junit) {
-    try {
-      fs.writeFileSync(args.junit, renderJunit(reports));
-    } catch (e) {
-      throw new InputError(`--junit: cannot write ${args.junit} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-  }
+  // Every baseline of the run at once (all or none), then the report: a write that fails is exit 2 with one line
+  // naming the file and the reason, and leaves neither a partial file nor a temporary one.
+  if (writes.length > 0) writeFilesAtomic(writes, 'check --update');
+  if (args.junit) writeFileAtomic(args.junit, renderJunit(reports), '--junit');
   const passed = reports.every((r) => r.passed);
   const finish = (code: number): number => {
     for (const m of badInputs) process.stderr.write(`${m}\n`);
@@ -111,6 +112,7 @@ function inputErrorReport(pair: JobBaselinePair, opts: CheckOptions, message: st
   return {
     job_file: pair.job, baseline_file: pair.baseline, rank: opts.rank, tolerance: opts.tolerance, passed: false,
     baseline_tokens_per_s_per_gpu_recorded: null, baseline_tokens_per_s_per_gpu_now: null, best_tokens_per_s_per_gpu_now: null,
+    baseline_fits_now: null, job_changes: [],
     checks: [{ name: 'valid', status: 'fail', message: `bad input: ${message}`, details: [] }],
     updated: false,
   };

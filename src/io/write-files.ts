@@ -53,13 +53,19 @@ function tempName(file: string): string {
  * remove stale files); then each is renamed into place. `label` starts the error message (e.g. "--out").
  */
 export function writeFilesAtomic(files: readonly FileToWrite[], label: string, beforeRename?: () => void): void {
-  const temps: { tmp: string; file: string }[] = [];
+  const temps: { tmp: string; file: string; shown: string }[] = [];
+  const inPlace: FileToWrite[] = [];
   let current = '';
   try {
     for (const f of files) {
       current = f.file;
-      const tmp = tempName(f.file);
-      temps.push({ tmp, file: f.file });
+      const target = placeOf(f.file);
+      if (target === null) {
+        inPlace.push(f);
+        continue;
+      }
+      const tmp = tempName(target);
+      temps.push({ tmp, file: target, shown: f.file });
       const fd = fs.openSync(tmp, 'wx', f.mode ?? 0o644);
       try {
         fs.writeFileSync(fd, f.text);
@@ -68,10 +74,15 @@ export function writeFilesAtomic(files: readonly FileToWrite[], label: string, b
         fs.closeSync(fd);
       }
     }
+    // A device or pipe (/dev/stdout, /dev/full, a FIFO) cannot be replaced, and must not be: it is written as it is.
+    for (const f of inPlace) {
+      current = f.file;
+      fs.writeFileSync(f.file, f.text);
+    }
     current = '';
     beforeRename?.();
     for (const t of temps) {
-      current = t.file;
+      current = t.shown;
       fs.renameSync(t.tmp, t.file);
     }
   } catch (e) {
@@ -85,6 +96,30 @@ export function writeFilesAtomic(files: readonly FileToWrite[], label: string, b
     if (e instanceof InputError) throw e;
     const where = current === '' ? label : `${label}: ${current}`;
     throw new InputError(`${where}: cannot write (${ioReason(e)})`);
+  }
+}
+
+/**
+ * Where the new file goes: the path itself, or for a symbolic link the file it points to (so the link stays a
+ * link); null for an existing target that is not a regular file (a device, a pipe, a socket), which is written in
+ * place. An existing folder is an error (EISDIR).
+ */
+function placeOf(file: string): string | null {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    return file; // nothing there yet (or a dangling link): the temporary file and the rename create it
+  }
+  if (st.isDirectory()) {
+    // Found now, before any file is renamed into place: a rename failing half-way would break "all or none".
+    throw Object.assign(new Error('is a folder'), { code: 'EISDIR' });
+  }
+  if (!st.isFile()) return null;
+  try {
+    return fs.lstatSync(file).isSymbolicLink() ? fs.realpathSync(file) : file;
+  } catch {
+    return file;
   }
 }
 
