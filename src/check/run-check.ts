@@ -3,8 +3,9 @@ import Table from 'cli-table3';
 import type { Piscina } from 'piscina';
 import type { Job, ModelShape } from '../spec/types.js';
 import { loadJob, type JobOverrides } from '../spec/load-job.js';
+import { printJobWarnings } from '../spec/warnings.js';
 import { modelShape } from '../spec/shape.js';
-import { loadCalibration } from '../cost/calibration.js';
+import { checkClusterFitsCalibration, loadCalibration } from '../cost/calibration.js';
 import { makeScoreContext, scorePlan } from '../cost/score.js';
 import { newEstimate, type Estimate } from '../cost/estimate.js';
 import { applyFixes, checkPlan, loadSearchSpace } from '../enumerate/index.js';
@@ -46,10 +47,12 @@ export interface CheckJobResult {
 export async function checkJob(jobFile: string, baselineFile: string, overrides: JobOverrides, opts: CheckOptions,
   pool: Piscina | null): Promise<CheckJobResult> {
   const job = loadJob(jobFile, overrides);
+  printJobWarnings(job);
   const shape = modelShape(job.model);
   let space = loadSearchSpace(opts.space);
   if (opts.fix) space = applyFixes(space, opts.fix);
   const calibration = loadCalibration(job.cluster.gpu);
+  checkClusterFitsCalibration(job, calibration);
   const ctx = makeScoreContext(job, shape, calibration);
   const rankOpts: RankOptions = { objective: 'throughput', minTokensPerSPerGpu: 0, topK: Math.max(opts.keepTop, opts.rank), pareto: false };
   const report: JobCheckReport = {

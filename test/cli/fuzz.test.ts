@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fuzz } from './random-jobs.js';
+import { fuzz } from '../../scripts/fuzz.js';
 
 // The short, seeded form of `npm run fuzz`: a few random jobs through the whole tune path.
 test('fuzz: random valid jobs never crash, exit only 0 or 2, print only valid plans that fit', async () => {

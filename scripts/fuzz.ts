@@ -9,18 +9,18 @@
  *   - rule violations: a printed plan that Megatron's rules refuse (checkPlan), or whose launch arguments fail
  *     the Megatron flag checks (checkMegatronArgs);
  *   - unfit plans said to fit: a printed plan whose peak memory exceeds the usable memory.
- * `npm run fuzz [-- --jobs N --seed S]` runs the long form (default 1,000 jobs); test/fuzz/fuzz.test.ts runs a
+ * `npm run fuzz [-- --jobs N --seed S]` runs the long form (default 1,000 jobs); test/cli/fuzz.test.ts runs a
  * short seeded subset inside `npm test`.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { main } from '../../src/cli/main.js';
-import { readPlansFile, planFromJson } from '../../src/render/plans-file.js';
-import { modelShape } from '../../src/spec/shape.js';
-import { checkPlan } from '../../src/enumerate/index.js';
-import { checkMegatronArgs, gpuArchMajor } from '../../src/export/index.js';
+import { main } from '../src/cli/main.js';
+import { readPlansFile, planFromJson } from '../src/render/plans-file.js';
+import { modelShape } from '../src/spec/shape.js';
+import { checkPlan } from '../src/enumerate/index.js';
+import { checkMegatronArgs, gpuArchMajor } from '../src/export/index.js';
 
 /** Mulberry32: a small, seedable generator, so a failing job can be rebuilt from its seed. */
 export function rng(seed: number): () => number {
@@ -140,10 +140,12 @@ export async function fuzz(jobs: number, seed: number, extraArgs: string[] = [])
       }
       if (res.code === 2) {
         c.refused++;
-        c.refusals.push(`seed ${s}: ${res.stderr.split('\n')[0].slice(0, 200)}`);
-        const lines = res.stderr.trimEnd().split('\n');
-        // Input errors are one line; "nothing can serve the job" explanations may add indented detail lines.
-        if (res.stderr.trim() === '' || lines.slice(1).some((l) => !l.startsWith('  '))) {
+        // Warnings may come first; then an input error is one line, and "nothing can serve this job" is a
+        // headline (`No mapping of …` / `moefold: none of …`) that may carry detail lines.
+        const lines = res.stderr.trimEnd().split('\n').filter((l) => !l.startsWith('moefold: warning: '));
+        c.refusals.push(`seed ${s}: ${(lines[0] ?? '').slice(0, 200)}`);
+        const explained = lines.length > 0 && /^(No mapping of |moefold: none of )/.test(lines[0]);
+        if (lines.length === 0 || lines[0].trim() === '' || (!explained && lines.length !== 1)) {
           c.wrongExits++;
           fail('exit 2 without one clear line', JSON.stringify(res.stderr.slice(0, 300)));
         }
