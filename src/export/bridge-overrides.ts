@@ -81,7 +81,7 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
     set('model.expert_model_parallel_size', plan.ep);
     set('model.expert_tensor_parallel_size', plan.etp);
   }
-  set('model.sequence_parallel', plan.tp > 1);
+  set('model.sequence_parallel', plan.sequenceParallel);
   if (shape.isMoe) {
     set('model.moe_token_dispatcher_type', plan.dispatcher);
     if (plan.dispatcher === 'flex') set('model.moe_flex_dispatcher_backend', 'deepep');

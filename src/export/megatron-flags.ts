@@ -282,8 +282,9 @@ export function checkMegatronArgs(args: readonly string[], env: Readonly<Record<
     out.push(`--ffn-hidden-size ${num('--ffn-hidden-size', 0)} is not divisible by TP ${tp}`);
   }
 
-  // sequence parallel iff TP > 1 ([MPC] L502; MoE with TP > 1 needs it, [RT] moe_layer.py; ours for dense)
-  if (tp > 1 && !has('--sequence-parallel')) out.push(`--sequence-parallel must be set when TP > 1 (TP=${tp})`);
+  // sequence parallel needs TP > 1 ([MPC] L502); an MoE model with TP > 1 needs it ([RT] moe_layer.py); a dense
+  // model may run TP without it
+  if (tp > 1 && isMoe && !has('--sequence-parallel')) out.push(`--sequence-parallel must be set for an MoE model with TP > 1 (TP=${tp})`);
   if (tp === 1 && has('--sequence-parallel')) out.push('--sequence-parallel must not be set when TP = 1');
 
   // context parallel ([VA] L1335; [RT] sequence-parallel scatter)

@@ -130,7 +130,7 @@ export function megatronLaunch(job: Job, shape: ModelShape, plan: Plan, opts: Me
     put('--expert-model-parallel-size', plan.ep);
     put('--expert-tensor-parallel-size', plan.etp);
   }
-  if (plan.tp > 1) put('--sequence-parallel');
+  if (plan.sequenceParallel) put('--sequence-parallel');
 
   // data parallel: gradient reduce overlapped with backward; the distributed optimizer shards optimizer
   // state over DP and gathers parameters overlapped with the forward pass

@@ -144,6 +144,6 @@ test('torchtitan: each refusal names what cannot be expressed', () => {
   job.model.max_position_embeddings = 8192;
   assert.throws(() => titan(job, densePlan()), /torchtitan cannot express seq_length 4098 with TP 2 and CP 1 \(torchtitan needs seq_len divisible by TP x 2 x CP = 4\)$/);
   // a pure data-parallel plan without the distributed optimizer is DDP
-  const ddp = titan(denseJob(), plan(densePlan(), { tp: 1, pp: 1, dp: 16, numMicroBatches: 4, firstStageLayers: 8, lastStageLayers: 8, distributedOptimizer: false }));
+  const ddp = titan(denseJob(), plan(densePlan(), { tp: 1, etp: 1, sequenceParallel: false, pp: 1, dp: 16, numMicroBatches: 4, firstStageLayers: 8, lastStageLayers: 8, distributedOptimizer: false }));
   assert.ok(ddp.includes('\ndata_parallel_replicate_degree = 16\ndata_parallel_shard_degree = 1\n'));
 });

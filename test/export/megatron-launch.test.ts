@@ -80,6 +80,16 @@ test('launch: --sequence-parallel exactly when TP > 1', () => {
   }
 });
 
+test('launch: a dense TP plan without sequence parallel is exported without it, and Megatron\'s rules accept it', () => {
+  // The bug: the export emitted --sequence-parallel for every TP > 1 plan while the scorer honoured the plan's flag.
+  const plan = withPlan(densePlan(), { sequenceParallel: false }); // TP 2
+  const { args } = launch(denseJob(), plan);
+  assert.equal(args.includes('--sequence-parallel'), false);
+  assert.deepEqual(checkMegatronArgs(args, launch(denseJob(), plan).env, denseJob().cluster.gpus), []);
+  const withSp = launch(denseJob(), withPlan(plan, { sequenceParallel: true })).args;
+  assert.equal(withSp.includes('--sequence-parallel'), true);
+});
+
 test('launch: --disable-bias-linear for MoE (and for the bias-free dense models too)', () => {
   assert.ok(launch(mixtralJob(), mixtralPlan()).args.includes('--disable-bias-linear'));
   assert.ok(launch(deepseekJob(), deepseekPlan()).args.includes('--disable-bias-linear'));

@@ -54,7 +54,7 @@ test('rules: unknown, abbreviated and misspelled flags', () => {
     ['unknown flag --fp8 (Megatron-LM rejects unknown and abbreviated flags)']);
   assert.deepEqual(checkMegatronArgs([...without(args, '--sequence-parallel'), '--sequence-paral'], env, 128), [
     'unknown flag --sequence-paral (Megatron-LM rejects unknown and abbreviated flags)',
-    '--sequence-parallel must be set when TP > 1 (TP=2)',
+    '--sequence-parallel must be set for an MoE model with TP > 1 (TP=2)',
   ]);
 });
 
@@ -79,7 +79,7 @@ test('rules: required flags', () => {
 
 test('rules: sequence parallel iff TP > 1', () => {
   const m = mixtral();
-  assert.deepEqual(checkMegatronArgs(without(m.args, '--sequence-parallel'), m.env, 128), ['--sequence-parallel must be set when TP > 1 (TP=2)']);
+  assert.deepEqual(checkMegatronArgs(without(m.args, '--sequence-parallel'), m.env, 128), ['--sequence-parallel must be set for an MoE model with TP > 1 (TP=2)']);
   const d = deepseek();
   assert.deepEqual(checkMegatronArgs([...d.args, '--sequence-parallel'], d.env, 1024), ['--sequence-parallel must not be set when TP = 1']);
 });
