@@ -92,3 +92,27 @@ export function overridesFrom(a: JobOverrideArgs): JobOverrides {
   if (precision !== undefined) o.precision = String(precision);
   return o;
 }
+
+/**
+ * A numeric command-line option read from its raw text, for the options of other commands (`--top`,
+ * `--workers`, `--rank`, `--tolerance`, `--explain`). Declare the option as `{ type: 'string' }` without a
+ * yargs default (a number option given no value silently becomes its default), then call this with the parsed
+ * argument: absent → `dflt`; given without a value, repeated, not a decimal number, not an integer (when
+ * `integer`), or outside [min, max] → one-line InputError naming the flag.
+ */
+export function numberOption(
+  name: string,
+  raw: unknown,
+  o: { min: number; max: number; integer?: boolean; dflt?: number },
+): number | undefined {
+  const integer = o.integer ?? true;
+  const allowed = integer ? `an integer from ${o.min} to ${o.max}` : `a number from ${o.min} to ${o.max}`;
+  const v = requireValue(name, raw, allowed);
+  if (v === undefined) return o.dflt;
+  const s = String(v).trim();
+  const n = (integer ? /^[0-9]{1,16}$/ : /^[0-9]{1,16}(\.[0-9]{1,16})?$/).test(s) ? Number(s) : Number.NaN;
+  if (!Number.isFinite(n) || (integer && !Number.isSafeInteger(n)) || n < o.min || n > o.max) {
+    throw new InputError(`${name}: must be ${allowed} (got ${excerpt(String(v))})`);
+  }
+  return n;
+}

@@ -26,7 +26,7 @@
  * Training choices an HF config does not hold (load-balancing loss, vocab padding) keep the job defaults.
  */
 import { inputError } from './errors.js';
-import { LIMITS, gotText } from './fields.js';
+import { LIMITS, excerpt, gotText } from './fields.js';
 import { layerFreqFromMask } from './layer-freq.js';
 import { isMapping } from './read-file.js';
 
@@ -72,7 +72,7 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
   const family = familyOf(modelType, arch);
   const purpose =
     family === 'generic'
-      ? `needed to import ${modelType ? `model_type ${JSON.stringify(modelType)}` : 'this config'} as a Llama-like model`
+      ? `needed to import ${modelType ? `model_type ${excerpt(modelType)}` : 'this config'} as a Llama-like model`
       : `needed to import a ${FAMILY_TITLE[family]} config`;
 
   const present = (k: string): boolean => cfg[k] !== undefined && cfg[k] !== null;

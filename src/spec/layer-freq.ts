@@ -50,10 +50,9 @@ export function evalLayerFreqExpression(text: string, maxEntries: number): Value
   const fail = (): never => {
     throw new SyntaxError('bad layer expression');
   };
-  const list = (len: number, build: () => number[]): LazyList => {
-    if (!(len <= maxEntries)) throw new LayerFreqTooLong(len);
-    return { len, build };
-  };
+  // Lengths are plain numbers (possibly huge or Infinity); a list is built only at the end, when the whole
+  // expression's length is within the bound (every part built is then at most as long).
+  const list = (len: number, build: () => number[]): LazyList => ({ len, build });
 
   const factor = (): LazyValue => {
     const t = tokens[pos++];
@@ -75,7 +74,6 @@ export function evalLayerFreqExpression(text: string, maxEntries: number): Value
         const v = expr();
         if (typeof v !== 'number') fail();
         items.push(v as number);
-        if (items.length > maxEntries) throw new LayerFreqTooLong(items.length);
         const sep = tokens[pos++];
         if (sep === ']') return done();
         if (sep !== ',') fail();
@@ -132,7 +130,9 @@ export function evalLayerFreqExpression(text: string, maxEntries: number): Value
     if (e instanceof LayerFreqTooLong) throw e;
     return undefined; // a syntax error, or nesting too deep for the stack
   }
-  return typeof v === 'number' ? v : v.build();
+  if (typeof v === 'number') return v;
+  if (!(v.len <= maxEntries)) throw new LayerFreqTooLong(v.len);
+  return v.build();
 }
 
 /**

@@ -14,7 +14,7 @@
  */
 import fs from 'node:fs';
 import { inputError } from './errors.js';
-import { CLUSTER_FIELDS, TRAINING_FIELDS, gotText, numberAllowed, numberProblem, type FieldRule } from './fields.js';
+import { CLUSTER_FIELDS, TRAINING_FIELDS, excerpt, gotText, numberAllowed, numberProblem, type FieldRule } from './fields.js';
 import { isMapping, kindText, pathText, readMappingFile, resolveInputPath } from './read-file.js';
 import { checkSection } from './schema.js';
 import { closestName } from './suggest.js';
@@ -187,10 +187,10 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
 
   const known = availableGpus(costModelsDir);
   if (!known.includes(gpu)) {
-    const near = closestName(gpu, known);
+    const near = gpu.length <= 64 ? closestName(gpu, known) : undefined;
     const hint = near !== undefined ? `did you mean ${near}? ` : '';
     const list = known.length > 0 ? `available: ${known.join(', ')}` : `no cost models found in ${costModelsDir}`;
-    throw inputError(gpuOrigin.file, gpuOrigin.field, `unknown GPU ${JSON.stringify(gpu)} (${hint}${list})`);
+    throw inputError(gpuOrigin.file, gpuOrigin.field, `unknown GPU ${excerpt(gpu)} (${hint}${list})`);
   }
   return { gpu, gpus, gpus_per_node: perNode };
 }
