@@ -57,7 +57,9 @@ function intFlag(name: string, raw: unknown, rule: FieldRule, file: string | und
   const n = Number(s);
   if (!Number.isSafeInteger(n) || n < rule.min || n > rule.max) {
     const where = file !== undefined ? `${file}: ` : '';
-    throw new InputError(`${where}${name}: ${numberProblem(rule, n)}`);
+    // The digits as given: 9007199254740993 would print as ...992 once read as a number.
+    const problem = n < rule.min ? numberProblem(rule, n) : `must be ${allowed} (got ${s.replace(/^0+(?=\d)/, '')})`;
+    throw new InputError(`${where}${name}: ${problem}`);
   }
   return n;
 }

@@ -181,6 +181,7 @@ export function parseJson(text: string, file: string): unknown {
     const at = /at position (\d+)/.exec(msg);
     if (at !== null) {
       const pos = Number(at[1]);
+      if (pos >= text.trimEnd().length) throw inputError(file, '', 'not valid JSON (it ends too early: truncated?)');
       const before = text.slice(0, pos);
       const line = (before.match(/\n/g)?.length ?? 0) + 1;
       const column = pos - before.lastIndexOf('\n');
