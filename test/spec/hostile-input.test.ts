@@ -86,7 +86,7 @@ const etcSecrets = [hostname, passwdLine, 'root:x:0:0'].filter((s) => s.length >
 const baseline = (name: string, change: Record<string, unknown>): string =>
   write(name, JSON.stringify({ ...CI_BASELINE, ...change }, null, 2));
 
-describe('hostile input: one line, exit 2, bounded time and memory', { concurrency: 4 }, () => {
+describe('hostile input: one line, exit 2, bounded time and memory', { concurrency: Math.max(2, Math.min(8, os.availableParallelism())) }, () => {
   // YAML alias bombs and deep nesting.
   test('alias bomb in an integer field', async () => {
     assertOneLine(await run('tune', 'fixtures/bad/alias-bomb-int.yaml', '--dry-run'), /model\.num_layers: must be an integer/);
