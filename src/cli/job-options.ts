@@ -2,31 +2,119 @@ import type { Argv } from 'yargs';
 import type { JobOverrides } from '../spec/load-job.js';
 import { listCalibrations } from '../cost/calibration.js';
 import { InputError } from '../spec/errors.js';
+import { CLUSTER_FIELDS, TRAINING_FIELDS, excerpt, numberProblem, type FieldRule } from '../spec/fields.js';
 
-/** Options every command that reads a job accepts; they override the job file. */
+/**
+ * Options every command that reads a job accepts; they override the job file.
+ *
+ * The numeric ones are declared as strings and read by overridesFrom(): yargs turns `--gpus ''` into 0 and drops
+ * a `--gpus` given no value (at the end, or before another flag), so the job file's value would be planned
+ * silently. As strings, every one of those arrives as '' and is refused.
+ */
 export function withJobOverrides<T>(y: Argv<T>) {
   return y
-    .option('gpus', { type: 'number', describe: 'Total GPUs (overrides cluster.gpus)', group: 'Job overrides:' })
-    .option('gpus-per-node', { type: 'number', describe: 'GPUs per node (default 8)', group: 'Job overrides:' })
+    .option('gpus', { type: 'string', describe: 'Total GPUs (overrides cluster.gpus)', group: 'Job overrides:' })
+    .option('gpus-per-node', { type: 'string', describe: 'GPUs per node (default 8)', group: 'Job overrides:' })
     .option('gpu', { type: 'string', describe: `GPU calibration: a file name in cost-models/ (${listCalibrations().join(', ')})`, group: 'Job overrides:' })
-    .option('seq-length', { type: 'number', describe: 'Sequence length in tokens', group: 'Job overrides:' })
-    .option('global-batch-size', { type: 'number', describe: 'Global batch in sequences', group: 'Job overrides:' })
-    .option('precision', { type: 'string', choices: ['bf16', 'fp8'], describe: 'Training precision', group: 'Job overrides:' });
+    .option('seq-length', { type: 'string', describe: 'Sequence length in tokens', group: 'Job overrides:' })
+    .option('global-batch-size', { type: 'string', describe: 'Global batch in sequences', group: 'Job overrides:' })
+    .option('precision', { type: 'string', describe: 'Training precision: bf16 or fp8', group: 'Job overrides:' });
 }
 
+/**
+ * Refuses a flag given without a value: yargs gives '' for a string option written last, before another flag or
+ * as `--flag ''`, `undefined`/NaN for a number option written so, `true`/`false` for `--flag`/`--no-flag` of an
+ * untyped one, and a list when the flag is repeated. `name` is the flag as written (`--top`), `allowed` what it
+ * takes ("an integer from 1 to 1000"). Returns the value unchanged otherwise; `undefined` (flag absent) passes.
+ *
+ * For a numeric option with a default (`--top`, `--workers`, `--rank`, `--tolerance`, `--explain`), yargs hands
+ * over the default when the flag is absent, so call this with the raw value (declare the option as a string, or
+ * check `process.argv`-level presence) before reading it as a number.
+ */
+export function requireValue<V>(name: string, value: V, allowed?: string): V {
+  if (value === undefined) return value;
+  const what = allowed !== undefined ? ` (${allowed})` : '';
+  if (Array.isArray(value)) throw new InputError(`${name}: given more than once; give it once${what}`);
+  if (value === '' || value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isNaN(value))) {
+    throw new InputError(`${name}: needs a value${what}`);
+  }
+  if (typeof value === 'string' && value.trim() === '') throw new InputError(`${name}: needs a value${what}`);
+  return value;
+}
+
+/** A flag's text read as a decimal integer within its field's rule; anything else is one line naming the flag. */
+function intFlag(name: string, raw: unknown, rule: FieldRule, file: string | undefined): number | undefined {
+  if (rule.kind !== 'int') throw new Error(`${name}: not an integer field`);
+  const allowed = `an integer from ${rule.min} to ${rule.max}`;
+  const v = requireValue(name, raw, allowed);
+  if (v === undefined) return undefined;
+  if (typeof v === 'number') return v; // a caller that parsed it already; the loader checks it against the rule
+  const s = String(v).trim();
+  if (!/^[0-9]{1,16}$/.test(s)) {
+    const where = file !== undefined ? `${file}: ` : '';
+    throw new InputError(`${where}${name}: must be ${allowed} (got ${excerpt(String(v))})`);
+  }
+  const n = Number(s);
+  if (!Number.isSafeInteger(n) || n < rule.min || n > rule.max) {
+    const where = file !== undefined ? `${file}: ` : '';
+    // The digits as given: 9007199254740993 would print as ...992 once read as a number.
+    const problem = n < rule.min ? numberProblem(rule, n) : `must be ${allowed} (got ${s.replace(/^0+(?=\d)/, '')})`;
+    throw new InputError(`${where}${name}: ${problem}`);
+  }
+  return n;
+}
+
+/** The raw job-override arguments as yargs parsed them (strings; numbers when a caller passes them so). */
+export interface JobOverrideArgs {
+  gpus?: unknown;
+  gpusPerNode?: unknown;
+  gpu?: unknown;
+  seqLength?: unknown;
+  globalBatchSize?: unknown;
+  precision?: unknown;
+  /** The job file, when the caller knows it: then messages name it as the loader's do. */
+  job?: unknown;
+}
 
 /** Picks the job overrides out of a command's parsed arguments (yargs names them as JobOverrides does). */
-export function overridesFrom(a: JobOverrides): JobOverrides {
-  for (const [flag, v] of [['--gpus', a.gpus], ['--gpus-per-node', a.gpusPerNode], ['--seq-length', a.seqLength],
-    ['--global-batch-size', a.globalBatchSize]] as const) {
-    if (v !== undefined && Number.isNaN(v)) throw new InputError(`${flag}: must be a number`);
-  }
+export function overridesFrom(a: JobOverrideArgs): JobOverrides {
+  const file = typeof a.job === 'string' ? a.job : undefined;
   const o: JobOverrides = {};
-  if (a.gpus !== undefined) o.gpus = a.gpus;
-  if (a.gpusPerNode !== undefined) o.gpusPerNode = a.gpusPerNode;
-  if (a.gpu !== undefined) o.gpu = a.gpu;
-  if (a.seqLength !== undefined) o.seqLength = a.seqLength;
-  if (a.globalBatchSize !== undefined) o.globalBatchSize = a.globalBatchSize;
-  if (a.precision !== undefined) o.precision = a.precision;
+  const gpus = intFlag('--gpus', a.gpus, CLUSTER_FIELDS.gpus, file);
+  if (gpus !== undefined) o.gpus = gpus;
+  const perNode = intFlag('--gpus-per-node', a.gpusPerNode, CLUSTER_FIELDS.gpus_per_node, file);
+  if (perNode !== undefined) o.gpusPerNode = perNode;
+  const gpu = requireValue('--gpu', a.gpu, 'a calibration name such as h100-sxm');
+  if (gpu !== undefined) o.gpu = String(gpu);
+  const seq = intFlag('--seq-length', a.seqLength, TRAINING_FIELDS.seq_length, file);
+  if (seq !== undefined) o.seqLength = seq;
+  const gbs = intFlag('--global-batch-size', a.globalBatchSize, TRAINING_FIELDS.global_batch_size, file);
+  if (gbs !== undefined) o.globalBatchSize = gbs;
+  const precision = requireValue('--precision', a.precision, 'bf16 or fp8');
+  if (precision !== undefined) o.precision = String(precision);
   return o;
+}
+
+/**
+ * A numeric command-line option read from its raw text, for the options of other commands (`--top`,
+ * `--workers`, `--rank`, `--tolerance`, `--explain`). Declare the option as `{ type: 'string' }` without a
+ * yargs default (a number option given no value silently becomes its default), then call this with the parsed
+ * argument: absent → `dflt`; given without a value, repeated, not a decimal number, not an integer (when
+ * `integer`), or outside [min, max] → one-line InputError naming the flag.
+ */
+export function numberOption(
+  name: string,
+  raw: unknown,
+  o: { min: number; max: number; integer?: boolean; dflt?: number },
+): number | undefined {
+  const integer = o.integer ?? true;
+  const allowed = integer ? `an integer from ${o.min} to ${o.max}` : `a number from ${o.min} to ${o.max}`;
+  const v = requireValue(name, raw, allowed);
+  if (v === undefined) return o.dflt;
+  const s = String(v).trim();
+  const n = (integer ? /^[0-9]{1,16}$/ : /^[0-9]{1,16}(\.[0-9]{1,16})?$/).test(s) ? Number(s) : Number.NaN;
+  if (!Number.isFinite(n) || (integer && !Number.isSafeInteger(n)) || n < o.min || n > o.max) {
+    throw new InputError(`${name}: must be ${allowed} (got ${excerpt(String(v))})`);
+  }
+  return n;
 }

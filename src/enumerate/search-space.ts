@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import yaml from 'js-yaml';
 import AjvModule from 'ajv';
 import type { Dispatcher, Recompute } from '../spec/types.js';
-import { inputError } from '../spec/errors.js';
+import { InputError, inputError } from '../spec/errors.js';
+import { LIMITS, gotText } from '../spec/fields.js';
+import { parseYaml, readInputText } from '../spec/read-file.js';
 import { parseKeyValues } from './key-values.js';
 import { SEARCH_SPACES_DIR } from '../paths.js';
 
@@ -41,6 +42,26 @@ export const DISPATCHER_VALUES: readonly Dispatcher[] = ['alltoall', 'allgather'
 export const SPACE_KEYS = ['tp', 'cp', 'pp', 'vpp', 'uneven_stages', 'ep', 'etp', 'micro_batch_size', 'recompute',
   'dispatcher', 'distributed_optimizer'] as const;
 type SpaceKey = typeof SPACE_KEYS[number];
+
+/**
+ * Bounds of a space file, checked when it is read (and after --fix): an enumerator worker allocates tables of
+ * the product of the vpp, micro-batch and pipeline-split counts, and auto vpp with a max loops up to it.
+ *   values    tp, cp, pp, ep, etp <= 1,048,576 (the largest world size); vpp <= 1024 (the most layers);
+ *             micro_batch_size <= 1,048,576 (the largest global batch); the same for `max` of an auto list
+ *   lists     at most 64 values each (a world size <= 1,048,576 has at most 240 divisors, but no one lists more
+ *             than a few), and the product of the explicit lists' lengths at most 65,536
+ *   uneven    max_first_last_reduction <= 32 (the model zoo uses <= 4; the number of uneven splits grows with
+ *             its square)
+ */
+export const SPACE_LIMITS = {
+  listValues: 64,
+  listProduct: 65_536,
+  maxFirstLastReduction: 32,
+} as const;
+const DIM_MAX: Readonly<Record<'tp' | 'cp' | 'pp' | 'vpp' | 'ep' | 'etp' | 'micro_batch_size', number>> = {
+  tp: LIMITS.gpus, cp: LIMITS.gpus, pp: LIMITS.gpus, ep: LIMITS.gpus, etp: LIMITS.gpus,
+  vpp: LIMITS.layers, micro_batch_size: LIMITS.globalBatch,
+};
 
 const INT_DIM_ALLOWED = 'must be an integer >= 1, a list of integers >= 1, "auto", or {auto: true, max: N} with N >= 1';
 const ALLOWED: Record<SpaceKey, string> = {
@@ -96,9 +117,20 @@ function validate(doc: unknown) {
   return { ok: validator(doc) as boolean, errors: validator.errors ?? [] };
 }
 
+/** A value for a message: the short JSON the messages always showed, else a bounded excerpt (never a walk). */
 function show(v: unknown): string {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  if (typeof v === 'string') return gotText(v);
+  if (Array.isArray(v) && v.length <= 16 && v.every((x) => typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean')) {
+    const s = JSON.stringify(v);
+    if (s.length <= 60 && /^[\x20-\x7e]*$/.test(s)) return s;
+  }
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    const entries = Object.entries(v as Record<string, unknown>);
+    if (entries.length <= 4 && entries.every(([k, x]) => /^[a-z_]{1,32}$/.test(k) && (typeof x === 'number' || typeof x === 'boolean'))) {
+      return JSON.stringify(v);
+    }
+  }
+  return gotText(v);
 }
 
 function intDim(v: unknown): IntDimension {
@@ -158,7 +190,46 @@ export function searchSpaceFromDocument(doc: unknown, file: string): SearchSpace
     const value = (doc as Record<string, unknown>)[key];
     throw inputError(file, key, `${ALLOWED[key]} (got ${show(value)})`);
   }
-  return fromDocument(doc as Record<SpaceKey, unknown>, file);
+  const d = doc as Record<SpaceKey, unknown>;
+  for (const key of ['tp', 'cp', 'pp', 'vpp', 'ep', 'etp', 'micro_batch_size'] as const) {
+    const v = d[key];
+    const max = DIM_MAX[key];
+    if (Array.isArray(v) && v.length > SPACE_LIMITS.listValues) {
+      throw inputError(file, key, `a list of at most ${SPACE_LIMITS.listValues} values (got a list of ${v.length})`);
+    }
+    const values: unknown[] = Array.isArray(v) ? v : typeof v === 'number' ? [v] : isAutoMax(v) ? [v.max] : [];
+    const big = values.find((x) => typeof x === 'number' && x > max);
+    if (big !== undefined) throw inputError(file, key, `values must be at most ${max} (got ${gotText(big)})`);
+  }
+  const uneven = d.uneven_stages as { max_first_last_reduction: number };
+  if (uneven.max_first_last_reduction > SPACE_LIMITS.maxFirstLastReduction) {
+    throw inputError(file, 'uneven_stages', `max_first_last_reduction must be at most ${SPACE_LIMITS.maxFirstLastReduction} (got ${gotText(uneven.max_first_last_reduction)})`);
+  }
+  const space = fromDocument(d, file);
+  checkSpaceSize(space, file);
+  return space;
+}
+
+function isAutoMax(v: unknown): v is { max: number } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { max?: unknown }).max === 'number';
+}
+
+/** The product of the explicit lists' lengths is bounded (an auto list resolves per job to a few divisors). */
+function checkSpaceSize(space: SearchSpace, source: string): void {
+  const dims: [string, IntDimension][] = [['tp', space.tp], ['cp', space.cp], ['pp', space.pp], ['vpp', space.vpp],
+    ['ep', space.ep], ['etp', space.etp], ['micro_batch_size', space.microBatchSize]];
+  let product = 1;
+  for (const [, dim] of dims) if (dim.kind === 'list') product *= dim.values.length;
+  if (product > SPACE_LIMITS.listProduct) {
+    const sizes = dims.filter(([, dim]) => dim.kind === 'list' && dim.values.length > 1)
+      .map(([k, dim]) => `${k} ${(dim as { values: number[] }).values.length}`).join(' × ');
+    const largest = dims.reduce((a, b) => (listLength(b[1]) > listLength(a[1]) ? b : a));
+    throw inputError(source, largest[0], `the lists are too long together: ${sizes} = ${product} combinations, more than ${SPACE_LIMITS.listProduct} (shorten ${largest[0]} or use auto)`);
+  }
+}
+
+function listLength(d: IntDimension): number {
+  return d.kind === 'list' ? d.values.length : 0;
 }
 
 /** Shows a path relative to the working directory when that is shorter (for messages). */
@@ -171,20 +242,38 @@ function displayPath(file: string): string {
 export function loadSearchSpace(file?: string): SearchSpace {
   const full = file ?? path.join(SEARCH_SPACES_DIR, 'default.yaml');
   const shown = displayPath(full);
-  let text: string;
   try {
-    text = fs.readFileSync(full, 'utf8');
+    fs.statSync(shown);
   } catch (err) {
-    throw inputError(shown, '', `cannot read the search-space file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw inputError(shown, '', 'cannot read the search-space file (ENOENT)');
   }
+  // The bounded reader of every input file: regular files only, 16 MiB, UTF-8, no __proto__ keys.
+  const text = readInputText(shown, 'search-space file');
   let doc: unknown;
   try {
-    doc = yaml.load(text);
+    doc = parseYaml(text, shown);
   } catch (err) {
-    const first = String((err as Error).message).split('\n')[0];
-    throw inputError(shown, '', `not valid YAML: ${first}`);
+    const m = err instanceof InputError ? /: YAML syntax error:? ?(.*)$/.exec(err.message) : null;
+    if (m === null) throw err;
+    throw inputError(shown, '', `not valid YAML: ${m[1]}`);
   }
   return searchSpaceFromDocument(doc, shown);
+}
+
+/** The bounds of a space file, for a space narrowed by --fix. */
+function checkFixBounds(space: SearchSpace, source: string): void {
+  const dims: ['tp' | 'cp' | 'pp' | 'vpp' | 'ep' | 'etp' | 'micro_batch_size', IntDimension][] = [['tp', space.tp], ['cp', space.cp],
+    ['pp', space.pp], ['vpp', space.vpp], ['ep', space.ep], ['etp', space.etp], ['micro_batch_size', space.microBatchSize]];
+  for (const [key, dim] of dims) {
+    if (dim.kind !== 'list') continue;
+    if (dim.values.length > SPACE_LIMITS.listValues) throw inputError(source, key, `at most ${SPACE_LIMITS.listValues} values (got ${dim.values.length})`);
+    const big = dim.values.find((v) => v > DIM_MAX[key]);
+    if (big !== undefined) throw inputError(source, key, `values must be at most ${DIM_MAX[key]} (got ${big})`);
+  }
+  if (space.uneven.maxFirstLastReduction > SPACE_LIMITS.maxFirstLastReduction) {
+    throw inputError(source, 'uneven', `the largest first/last reduction is ${SPACE_LIMITS.maxFirstLastReduction} (got ${space.uneven.maxFirstLastReduction})`);
+  }
+  checkSpaceSize(space, source);
 }
 
 const FIX_ALIASES: Record<string, SpaceKey> = {
@@ -251,5 +340,6 @@ export function applyFixes(space: SearchSpace, fixes: string, source = '--fix'):
       }
     }
   }
+  checkFixBounds(out, source);
   return out;
 }

@@ -1,7 +1,9 @@
-import fs from 'node:fs';
+import path from 'node:path';
 import type { Job } from '../spec/types.js';
 import { inputError } from '../spec/errors.js';
+import { LIMITS, gotText } from '../spec/fields.js';
 import { jobFromObject } from '../spec/load-job.js';
+import { parseJson, readInputText } from '../spec/read-file.js';
 import type { Plan } from '../enumerate/plan.js';
 import { newPlan } from '../enumerate/plan.js';
 import type { PlanJson } from "./plan-json.js";
@@ -15,26 +17,16 @@ export interface PlansFile {
 
 /** Reads a `plans.json` written by `moefold tune --out` or `--format json`. Bad files → InputError (exit 2). */
 export function readPlansFile(file: string): PlansFile {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a plans.json file' : `cannot read the file (${code ?? (e as Error).message})`;
-    throw inputError(file, '', why);
-  }
-  let obj: unknown;
-  try {
-    obj = JSON.parse(text);
-  } catch (e) {
-    throw inputError(file, '', `not valid JSON (${(e as Error).message})`);
-  }
+  // The same bounded reader as job files (regular files only, 16 MiB, UTF-8, no __proto__ keys); errors never
+  // quote the file. A plans file may come from a pull request (`check --baseline`), so the model and cluster it
+  // holds may not name other files except relative ones inside its own folder.
+  const obj = parseJson(readInputText(file, 'plans.json file'), file);
   if (!isObject(obj)) throw inputError(file, '', 'must be a JSON object as written by `moefold tune --format json`');
   for (const key of ['model', 'training', 'cluster', 'plans']) {
     if (!(key in obj)) throw inputError(file, key, 'missing: this is not a moefold plans file (write one with `moefold tune … --out DIR`)');
   }
   if (!Array.isArray(obj.plans)) throw inputError(file, 'plans', 'must be a list of plans');
-  const job = jobFromObject({ model: obj.model, training: obj.training, cluster: obj.cluster }, file);
+  const job = jobFromObject({ model: obj.model, training: obj.training, cluster: obj.cluster }, file, {}, { pathsInside: path.dirname(file) });
   return { file, result: obj as unknown as ResultJson, job };
 }
 
@@ -49,7 +41,8 @@ export function planAtRank(pf: PlansFile, rank: number, forJob: Job = pf.job): {
   const idx = plans.findIndex((p) => isObject(p) && p.rank === rank);
   if (idx < 0) {
     const ranks = plans.map((p) => (isObject(p) && typeof p.rank === 'number' ? p.rank : null)).filter((r) => r !== null);
-    throw inputError(pf.file, 'plans', `no plan with rank ${rank} (ranks present: ${ranks.length ? ranks.join(', ') : 'none: the plans have no rank field'})`);
+    const shown = ranks.length > 10 ? `${ranks.slice(0, 10).map((r) => gotText(r)).join(', ')}, … (${ranks.length} plans)` : ranks.map((r) => gotText(r)).join(', ');
+    throw inputError(pf.file, 'plans', `no plan with rank ${rank} (ranks present: ${ranks.length ? shown : 'none: the plans have no rank field'})`);
   }
   return { plan: planFromJson(plans[idx], pf.file, `plans[${idx}]`, forJob), json: plans[idx] };
 }
@@ -62,23 +55,25 @@ export function planFromJson(pj: unknown, file: string, field: string, job: Job)
   if (!isObject(pj)) throw inputError(file, field, 'must be a plan object');
   const m = pj.mapping;
   if (!isObject(m)) throw inputError(file, `${field}.mapping`, 'missing or not an object');
-  const int = (obj: Record<string, unknown>, key: string, path: string, min = 1): number => {
+  // Sizes of a mapping are at most the largest world size, layer counts at most the largest model's, the
+  // micro-batch at most the largest global batch: a larger number would size arrays when the plan is scored.
+  const int = (obj: Record<string, unknown>, key: string, at: string, max: number = LIMITS.gpus): number => {
     const v = obj[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-      throw inputError(file, `${path}.${key}`, `must be an integer >= ${min} (got ${JSON.stringify(v)})`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
+      throw inputError(file, `${at}.${key}`, `must be an integer from 1 to ${max} (got ${gotText(v)})`);
     }
     return v;
   };
   const oneOf = <T extends string>(key: string, allowed: readonly T[], dflt?: T): T => {
     const v = pj[key] ?? dflt;
     if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-      throw inputError(file, `${field}.${key}`, `must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
+      throw inputError(file, `${field}.${key}`, `must be one of ${allowed.join(', ')} (got ${gotText(v)})`);
     }
     return v as T;
   };
   const bool = (key: string, dflt: boolean): boolean => {
     const v = pj[key] ?? dflt;
-    if (typeof v !== 'boolean') throw inputError(file, `${field}.${key}`, `must be true or false (got ${JSON.stringify(v)})`);
+    if (typeof v !== 'boolean') throw inputError(file, `${field}.${key}`, `must be true or false (got ${gotText(v)})`);
     return v;
   };
   const p = newPlan();
@@ -86,9 +81,9 @@ export function planFromJson(pj: unknown, file: string, field: string, job: Job)
   p.tp = int(m, 'tp', mp); p.cp = int(m, 'cp', mp); p.pp = int(m, 'pp', mp); p.vpp = int(m, 'vpp', mp);
   p.ep = int(m, 'ep', mp); p.etp = int(m, 'etp', mp);
   p.dp = int(m, 'dp', mp); p.edp = int(m, 'edp', mp);
-  p.firstStageLayers = int(m, 'first_stage_layers', mp);
-  p.lastStageLayers = int(m, 'last_stage_layers', mp);
-  p.microBatchSize = int(pj, 'micro_batch_size', field);
+  p.firstStageLayers = int(m, 'first_stage_layers', mp, LIMITS.layers);
+  p.lastStageLayers = int(m, 'last_stage_layers', mp, LIMITS.layers);
+  p.microBatchSize = int(pj, 'micro_batch_size', field, LIMITS.globalBatch);
   p.recompute = oneOf('recompute', RECOMPUTE);
   p.dispatcher = oneOf('dispatcher', DISPATCHER);
   p.sequenceParallel = bool('sequence_parallel', p.tp > 1);

@@ -2,60 +2,101 @@
  * The fields a job file may hold, one table per section, with the values each accepts. The JSON Schemas
  * (schema.ts) and the "what is allowed" part of every error message are both built from these tables, so
  * the two never disagree.
+ *
+ * Every number has an upper bound, checked when the file is read: a value past it is refused with one line
+ * instead of reaching the enumerator (which sizes arrays and divisor searches by these numbers). The bounds
+ * are far above any model or cluster built so far, and all are below 2^53, so a number JavaScript cannot
+ * hold exactly (9007199254740993 reads as ...992) is refused too.
  */
 
 export type FieldRule =
-  | { kind: 'int'; min: number }
-  | { kind: 'number'; min: number }
+  | { kind: 'int'; min: number; max: number }
+  | { kind: 'number'; min: number; max: number }
   | { kind: 'bool' }
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'text' }
   | { kind: 'name' }
   | { kind: 'layerFreq' };
 
-const int = (min: number): FieldRule => ({ kind: 'int', min });
-const num = (min: number): FieldRule => ({ kind: 'number', min });
+const int = (min: number, max: number): FieldRule => ({ kind: 'int', min, max });
+const num = (min: number, max: number): FieldRule => ({ kind: 'number', min, max });
 const bool: FieldRule = { kind: 'bool' };
 const oneOf = (...values: string[]): FieldRule => ({ kind: 'enum', values });
+
+/** Largest values, each with the reason it is enough. */
+export const LIMITS = {
+  /** DeepNet trained 1,000 layers; public LLMs have <= 128. */
+  layers: 1024,
+  /** 8x the widest public model (hidden 16,384). */
+  hidden: 131_072,
+  /** Heads and query groups: 64x Llama-3-405B's 128. */
+  heads: 8192,
+  /** Head dimensions: public models use 64..256. */
+  headDim: 16_384,
+  /** FFN widths: 4 x the largest hidden size with margin (public: <= 73,728). */
+  ffn: 1_048_576,
+  /** Shared-expert width: several shared experts of the largest FFN width. */
+  sharedFfn: 4_194_304,
+  /** 16x Gemma's 262,144-token vocabulary. */
+  vocab: 4_194_304,
+  /** A padding multiple, not a size. */
+  vocabDivisor: 65_536,
+  /** Positions (2^30): long-context HF configs state up to ~10M. */
+  positions: 1_073_741_824,
+  /** 40x Kimi-K2's 384 routed experts. */
+  experts: 16_384,
+  /** DeepSeek-V3 predicts 1 extra token. */
+  mtpLayers: 64,
+  /** Router scaling and loss coefficients: DeepSeek uses 2.5; loss coefficients are ~0.01. */
+  coefficient: 1000,
+  /** 16M tokens per sequence: the longest-context training runs use ~1M. */
+  seqLength: 16_777_216,
+  /** 1M sequences per step: large runs use ~1K–16K. */
+  globalBatch: 1_048_576,
+  /** 2^20 GPUs: 10x the largest clusters (~100K). */
+  gpus: 1_048_576,
+  /** NVL72: the largest NVLink domain shipping today. */
+  gpusPerNode: 72,
+} as const;
 
 /** Model fields: Megatron-LM's argument names (the `--kebab-case` flag with `_` for `-`). */
 export const MODEL_FIELDS: Readonly<Record<string, FieldRule>> = {
   name: { kind: 'text' },
-  num_layers: int(1),
-  hidden_size: int(1),
-  num_attention_heads: int(1),
-  num_query_groups: int(1),
-  kv_channels: int(1),
-  ffn_hidden_size: int(1),
-  vocab_size: int(1),
-  make_vocab_size_divisible_by: int(1),
-  max_position_embeddings: int(1),
+  num_layers: int(1, LIMITS.layers),
+  hidden_size: int(1, LIMITS.hidden),
+  num_attention_heads: int(1, LIMITS.heads),
+  num_query_groups: int(1, LIMITS.heads),
+  kv_channels: int(1, LIMITS.headDim),
+  ffn_hidden_size: int(1, LIMITS.ffn),
+  vocab_size: int(1, LIMITS.vocab),
+  make_vocab_size_divisible_by: int(1, LIMITS.vocabDivisor),
+  max_position_embeddings: int(1, LIMITS.positions),
   swiglu: bool,
   untie_embeddings_and_output_weights: bool,
   normalization: oneOf('RMSNorm', 'LayerNorm'),
   position_embedding_type: oneOf('rope', 'learned_absolute', 'none'),
   add_qkv_bias: bool,
   qk_layernorm: bool,
-  num_experts: int(0),
-  moe_router_topk: int(1),
-  moe_ffn_hidden_size: int(1),
-  moe_shared_expert_intermediate_size: int(0),
+  num_experts: int(0, LIMITS.experts),
+  moe_router_topk: int(1, LIMITS.experts),
+  moe_ffn_hidden_size: int(1, LIMITS.ffn),
+  moe_shared_expert_intermediate_size: int(0, LIMITS.sharedFfn),
   moe_layer_freq: { kind: 'layerFreq' },
   moe_router_score_function: oneOf('softmax', 'sigmoid'),
   moe_router_pre_softmax: bool,
-  moe_router_num_groups: int(0),
-  moe_router_group_topk: int(0),
-  moe_router_topk_scaling_factor: num(0),
+  moe_router_num_groups: int(0, LIMITS.experts),
+  moe_router_group_topk: int(0, LIMITS.experts),
+  moe_router_topk_scaling_factor: num(0, LIMITS.coefficient),
   moe_router_enable_expert_bias: bool,
   moe_router_load_balancing_type: oneOf('aux_loss', 'seq_aux_loss', 'global_aux_loss', 'sinkhorn', 'none'),
-  moe_aux_loss_coeff: num(0),
+  moe_aux_loss_coeff: num(0, LIMITS.coefficient),
   multi_latent_attention: bool,
-  q_lora_rank: int(0),
-  kv_lora_rank: int(1),
-  qk_head_dim: int(1),
-  qk_pos_emb_head_dim: int(0),
-  v_head_dim: int(1),
-  mtp_num_layers: int(0),
+  q_lora_rank: int(0, LIMITS.hidden),
+  kv_lora_rank: int(1, LIMITS.hidden),
+  qk_head_dim: int(1, LIMITS.headDim),
+  qk_pos_emb_head_dim: int(0, LIMITS.headDim),
+  v_head_dim: int(1, LIMITS.headDim),
+  mtp_num_layers: int(0, LIMITS.mtpLayers),
 };
 
 /** Megatron requires these (the tokenizer gives vocab_size in Megatron; here it must be written). */
@@ -65,15 +106,15 @@ export const MODEL_REQUIRED = ['num_layers', 'hidden_size', 'num_attention_heads
 export const MLA_FIELDS = ['q_lora_rank', 'kv_lora_rank', 'qk_head_dim', 'qk_pos_emb_head_dim', 'v_head_dim'] as const;
 
 export const TRAINING_FIELDS: Readonly<Record<string, FieldRule>> = {
-  seq_length: int(1),
-  global_batch_size: int(1),
+  seq_length: int(1, LIMITS.seqLength),
+  global_batch_size: int(1, LIMITS.globalBatch),
   precision: oneOf('bf16', 'fp8'),
 };
 
 export const CLUSTER_FIELDS: Readonly<Record<string, FieldRule>> = {
   gpu: { kind: 'name' },
-  gpus: int(1),
-  gpus_per_node: int(1),
+  gpus: int(1, LIMITS.gpus),
+  gpus_per_node: int(1, LIMITS.gpusPerNode),
 };
 
 /** Keys a job file may hold at top level besides (flat form) the model fields. */
@@ -83,9 +124,9 @@ export const SECTION_KEYS = ['model', 'training', 'cluster'] as const;
 export function allowedText(rule: FieldRule): string {
   switch (rule.kind) {
     case 'int':
-      return `an integer >= ${rule.min}`;
+      return `an integer from ${rule.min} to ${rule.max}`;
     case 'number':
-      return `a number >= ${rule.min}`;
+      return `a number from ${rule.min} to ${rule.max}`;
     case 'bool':
       return 'true or false';
     case 'enum':
@@ -99,11 +140,76 @@ export function allowedText(rule: FieldRule): string {
   }
 }
 
-/** A value as the user wrote it, for the `(got …)` part of a message. */
+/** True when `v` is allowed by a numeric rule (finite, not -0, an integer for `int`, within the bounds). */
+export function numberAllowed(rule: { kind: 'int' | 'number'; min: number; max: number }, v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0) && (rule.kind === 'number' || Number.isInteger(v))
+    && v >= rule.min && v <= rule.max;
+}
+
+/**
+ * "must be …" for a numeric value that broke its rule: the bound it broke when it is a number on the wrong side
+ * of one ("an integer >= 1 (got -3)"), else the whole range ("an integer from 1 to 1024 (got "32")").
+ */
+export function numberProblem(rule: { kind: 'int' | 'number'; min: number; max: number }, v: unknown): string {
+  const what = rule.kind === 'int' ? 'an integer' : 'a number';
+  if (typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0) && (rule.kind === 'number' || Number.isInteger(v))) {
+    if (v < rule.min) return `must be ${what} >= ${rule.min} (got ${gotText(v)})`;
+  }
+  return `must be ${what} from ${rule.min} to ${rule.max} (got ${gotText(v)})`;
+}
+
+/** Longest excerpt of a text quoted in a message (characters of the source, before escaping). */
+const EXCERPT_CHARS = 40;
+/** Budget for a whole `(got …)` text; a list stops being shown once it is spent. */
+const GOT_BUDGET = 80;
+
+/**
+ * A string as a short, escaped excerpt for a message: JSON-quoted, every character outside printable ASCII
+ * written as \uXXXX (so no control, bidi or terminal escape reaches the terminal), cut after `max` characters
+ * with "…" and the length.
+ */
+export function excerpt(s: string, max = EXCERPT_CHARS): string {
+  const cut = s.length > max;
+  const head = cut ? s.slice(0, max) : s;
+  const quoted = JSON.stringify(head).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return cut ? `${quoted}… (${s.length} characters)` : quoted;
+}
+
+/** A key or name from a file, as shown in a field path: as is when it is a plain short name, else an excerpt. */
+export function keyText(key: string): string {
+  return /^[A-Za-z0-9_.\-]{1,64}$/.test(key) ? key : excerpt(key, 24);
+}
+
+/**
+ * A value as the user wrote it, for the `(got …)` part of a message. Bounded in length and in work: at most
+ * 8 entries of a list and two levels of nesting are looked at, so a huge or alias-shared structure (a YAML
+ * alias bomb) costs nothing to describe.
+ */
 export function gotText(value: unknown): string {
-  if (value === null || value === undefined) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return value.length <= 8 ? `[${value.map(gotText).join(', ')}]` : `a list of ${value.length}`;
-  return 'a mapping';
+  return gotAt(value, 0, { left: GOT_BUDGET });
+}
+
+function gotAt(value: unknown, depth: number, budget: { left: number }): string {
+  let s: string;
+  if (value === null || value === undefined) s = 'nothing';
+  else if (typeof value === 'string') s = excerpt(value);
+  else if (typeof value === 'number') s = Object.is(value, -0) ? '-0' : String(value);
+  else if (typeof value === 'boolean') s = String(value);
+  else if (Array.isArray(value)) {
+    if (value.length > 8 || depth >= 2) s = `a list of ${value.length}`;
+    else {
+      const parts: string[] = [];
+      for (const x of value) {
+        if (budget.left <= 0) {
+          parts.push('…');
+          break;
+        }
+        parts.push(gotAt(x, depth + 1, budget));
+      }
+      s = `[${parts.join(', ')}]`;
+    }
+  } else if (typeof value === 'object') s = 'a mapping';
+  else s = `a ${typeof value}`;
+  budget.left -= s.length;
+  return s;
 }

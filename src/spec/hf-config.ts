@@ -26,7 +26,7 @@
  * Training choices an HF config does not hold (load-balancing loss, vocab padding) keep the job defaults.
  */
 import { inputError } from './errors.js';
-import { gotText } from './fields.js';
+import { LIMITS, excerpt, gotText } from './fields.js';
 import { layerFreqFromMask } from './layer-freq.js';
 import { isMapping } from './read-file.js';
 import { hasBadNameChar, MAX_MODEL_NAME_LENGTH, MODEL_NAME_ALLOWED, nameExcerpt } from './resolve-model.js';
@@ -73,21 +73,25 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
   const family = familyOf(modelType, arch);
   const purpose =
     family === 'generic'
-      ? `needed to import ${modelType ? `model_type ${JSON.stringify(modelType)}` : 'this config'} as a Llama-like model`
+      ? `needed to import ${modelType ? `model_type ${excerpt(modelType)}` : 'this config'} as a Llama-like model`
       : `needed to import a ${FAMILY_TITLE[family]} config`;
 
   const present = (k: string): boolean => cfg[k] !== undefined && cfg[k] !== null;
   const bad = (k: string, allowed: string): never => {
     throw inputError(file, k, `must be ${allowed} (got ${gotText(cfg[k])})`);
   };
-  const int = (k: string, min: number): number | undefined => {
+  // Every count is bounded before it sizes anything here (the layer mask); the model fields it becomes are then
+  // checked against their own bounds (fields.ts), with messages naming the HF key.
+  const int = (k: string, min: number, max: number = Number.MAX_SAFE_INTEGER): number | undefined => {
     if (!present(k)) return undefined;
     const v = cfg[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) bad(k, `an integer >= ${min}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+      bad(k, max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`);
+    }
     return v as number;
   };
-  const reqInt = (k: string, min: number): number => {
-    const v = int(k, min);
+  const reqInt = (k: string, min: number, max?: number): number => {
+    const v = int(k, min, max);
     if (v === undefined) throw inputError(file, k, `missing (${purpose})`);
     return v;
   };
@@ -104,7 +108,7 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
     if (hfKey !== undefined) labels[field] = hfKey;
   };
 
-  const numLayers = reqInt('num_hidden_layers', 1);
+  const numLayers = reqInt('num_hidden_layers', 1, LIMITS.layers);
   const hidden = reqInt('hidden_size', 1);
   const heads = reqInt('num_attention_heads', 1);
   set('num_layers', numLayers, 'num_hidden_layers');
@@ -177,7 +181,9 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
       if (!Array.isArray(only) || !only.every((x) => Number.isInteger(x) && x >= 0 && x < numLayers)) {
         bad('mlp_only_layers', `a list of layer indices 0..${numLayers - 1}`);
       }
-      for (let i = 0; i < numLayers; i++) mask[i] = !(only as number[]).includes(i) && (i + 1) % step === 0 ? 1 : 0;
+      const dense = new Uint8Array(numLayers);
+      for (const i of only as number[]) dense[i] = 1;
+      for (let i = 0; i < numLayers; i++) mask[i] = dense[i] === 0 && (i + 1) % step === 0 ? 1 : 0;
       maskKey = present('decoder_sparse_step') ? 'decoder_sparse_step' : 'mlp_only_layers';
     } else if (present('first_k_dense_replace') || family === 'deepseek') {
       const firstDense = int('first_k_dense_replace', 0) ?? 0;

@@ -19,9 +19,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { COST_MODELS_DIR } from '../paths.js';
 import { inputError } from './errors.js';
-import { CLUSTER_FIELDS, MODEL_FIELDS, SECTION_KEYS, TRAINING_FIELDS } from './fields.js';
+import { CLUSTER_FIELDS, MODEL_FIELDS, SECTION_KEYS, TRAINING_FIELDS, keyText } from './fields.js';
 import { importHfConfig, isHfConfig } from './hf-config.js';
-import { isMapping, kindText, readMappingFile } from './read-file.js';
+import { checkKeys, isMapping, kindText, pathText, readMappingFile, resolveInputPath } from './read-file.js';
 import { finishModel, resolveModel, type ResolvedModel } from './resolve-model.js';
 import { resolveCluster, resolveTraining, type JobOverrides } from './resolve-run.js';
 import { closestName } from './suggest.js';
@@ -32,6 +32,11 @@ export type { JobOverrides } from './resolve-run.js';
 export interface LoadOptions {
   /** Where the GPU calibration files live (default: the repository's cost-models/); tests point it elsewhere. */
   costModelsDir?: string;
+  /**
+   * A folder the model and cluster paths of the job must stay inside (relative paths only). Set for a job held
+   * in a plans file, which may come from a pull request: it cannot make moefold read other files.
+   */
+  pathsInside?: string;
 }
 
 /** Reads `file` (YAML job, HF config.json, or a directory holding a config.json). */
@@ -48,6 +53,7 @@ export function loadJob(file: string, overrides: JobOverrides = {}, options: Loa
 /** The same checks for a job held as an object (a job embedded in a plans file, tests); `source` names it. */
 export function jobFromObject(obj: unknown, source: string, overrides: JobOverrides = {}, options: LoadOptions = {}): Job {
   if (!isMapping(obj)) throw inputError(source, '', `must be a mapping of fields (got ${kindText(obj)})`);
+  checkKeys(obj, source);
   return buildJob(obj, source, overrides, options);
 }
 
@@ -111,15 +117,15 @@ function buildJob(doc: Record<string, unknown>, source: string, overrides: JobOv
         throw inputError(source, key, 'unknown top-level field (this file has a model: mapping, so model fields go under model:)');
       }
       const hint = misplacedHint(key);
-      const near = closestName(key, SECTION_KEYS);
+      const near = key.length <= 64 ? closestName(key, SECTION_KEYS) : undefined;
       const why = hint ?? (near !== undefined ? `did you mean ${near}?` : `allowed at top level: ${SECTION_KEYS.join(', ')}`);
-      throw inputError(source, key, `unknown top-level field (${why})`);
+      throw inputError(source, keyText(key), `unknown top-level field (${why})`);
     }
     const m = doc.model;
     if (typeof m === 'string') {
-      const modelFile = path.isAbsolute(m) ? m : path.normalize(path.join(path.dirname(source), m));
-      if (!fs.existsSync(modelFile)) throw inputError(source, 'model', `model file not found: ${modelFile}`);
-      const modelDoc = readMappingFile(modelFile);
+      const modelFile = resolveInputPath(m, source, 'model', 'model file', options.pathsInside);
+      if (!fs.existsSync(modelFile)) throw inputError(source, 'model', `model file not found: ${pathText(modelFile)}`);
+      const modelDoc = readMappingFile(modelFile, 'model file');
       // A nested job file also serves as a model file: its model: section is used, its training/cluster are not.
       if (!isHfConfig(modelDoc) && isMapping(modelDoc.model)) {
         ms = modelFromMapping(modelDoc.model, modelFile, 'model.', modelFile);
@@ -147,6 +153,6 @@ function buildJob(doc: Record<string, unknown>, source: string, overrides: JobOv
     ms.resolved.model.max_position_embeddings = training.seq_length;
   }
   const model = finishModel(ms.resolved, training.seq_length, { file: ms.file, label: ms.label, seqLabel });
-  const cluster = resolveCluster(clusterSection, source, overrides, options.costModelsDir ?? COST_MODELS_DIR);
+  const cluster = resolveCluster(clusterSection, source, overrides, options.costModelsDir ?? COST_MODELS_DIR, options.pathsInside);
   return { source, model, training, cluster };
 }

@@ -13,10 +13,9 @@
  * refused because a partly used second node would make intra-node group sizes ambiguous.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { inputError } from './errors.js';
-import { gotText } from './fields.js';
-import { isMapping, kindText, readMappingFile } from './read-file.js';
+import { CLUSTER_FIELDS, TRAINING_FIELDS, excerpt, gotText, numberAllowed, numberProblem, type FieldRule } from './fields.js';
+import { isMapping, kindText, pathText, readMappingFile, resolveInputPath } from './read-file.js';
 import { checkSection } from './schema.js';
 import { closestName } from './suggest.js';
 import { withoutNulls } from './resolve-model.js';
@@ -66,12 +65,20 @@ interface Origin {
   field: string;
 }
 
+/** The field rule each numeric override is checked against: the same bounds as the file's field. */
+const OVERRIDE_RULES: Readonly<Record<'gpus' | 'gpusPerNode' | 'seqLength' | 'globalBatchSize', FieldRule>> = {
+  gpus: CLUSTER_FIELDS.gpus,
+  gpusPerNode: CLUSTER_FIELDS.gpus_per_node,
+  seqLength: TRAINING_FIELDS.seq_length,
+  globalBatchSize: TRAINING_FIELDS.global_batch_size,
+};
+
 function overrideInt(overrides: JobOverrides, key: 'gpus' | 'gpusPerNode' | 'seqLength' | 'globalBatchSize', file: string): number | undefined {
   const v = overrides[key];
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw inputError(file, OVERRIDE_FLAGS[key], `must be an integer >= 1 (got ${gotText(v)})`);
-  }
+  const rule = OVERRIDE_RULES[key];
+  if (rule.kind !== 'int') throw new Error(`${key}: not an integer field`);
+  if (!numberAllowed(rule, v)) throw inputError(file, OVERRIDE_FLAGS[key], numberProblem(rule, v));
   return v;
 }
 
@@ -112,14 +119,17 @@ export function resolveTraining(section: unknown, file: string, overrides: JobOv
   return { training, seqLabel };
 }
 
-export function resolveCluster(section: unknown, file: string, overrides: JobOverrides, costModelsDir: string): ClusterSpec {
+/**
+ * `pathsInside`: the folder a cluster path must stay in (for a job read from a plans file), see resolveInputPath.
+ */
+export function resolveCluster(section: unknown, file: string, overrides: JobOverrides, costModelsDir: string, pathsInside?: string): ClusterSpec {
   let c: Record<string, unknown> = {};
   let cFile = file;
   let prefix = 'cluster.';
   if (typeof section === 'string') {
-    cFile = path.isAbsolute(section) ? section : path.normalize(path.join(path.dirname(file), section));
-    if (!fs.existsSync(cFile)) throw inputError(file, 'cluster', `cluster file not found: ${cFile}`);
-    const doc = readMappingFile(cFile);
+    cFile = resolveInputPath(section, file, 'cluster', 'cluster file', pathsInside);
+    if (!fs.existsSync(cFile)) throw inputError(file, 'cluster', `cluster file not found: ${pathText(cFile)}`);
+    const doc = readMappingFile(cFile, 'cluster file');
     const keys = Object.keys(doc);
     if (keys.length === 1 && keys[0] === 'cluster' && isMapping(doc.cluster)) c = doc.cluster;
     else {
@@ -177,10 +187,10 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
 
   const known = availableGpus(costModelsDir);
   if (!known.includes(gpu)) {
-    const near = closestName(gpu, known);
+    const near = gpu.length <= 64 ? closestName(gpu, known) : undefined;
     const hint = near !== undefined ? `did you mean ${near}? ` : '';
     const list = known.length > 0 ? `available: ${known.join(', ')}` : `no cost models found in ${costModelsDir}`;
-    throw inputError(gpuOrigin.file, gpuOrigin.field, `unknown GPU ${JSON.stringify(gpu)} (${hint}${list})`);
+    throw inputError(gpuOrigin.file, gpuOrigin.field, `unknown GPU ${excerpt(gpu)} (${hint}${list})`);
   }
   return { gpu, gpus, gpus_per_node: perNode };
 }

@@ -12,6 +12,9 @@ import {
   TRAINING_FIELDS,
   allowedText,
   gotText,
+  keyText,
+  numberAllowed,
+  numberProblem,
   type FieldRule,
 } from './fields.js';
 import { closestName } from './suggest.js';
@@ -27,9 +30,9 @@ const SECTION_FIELDS: Readonly<Record<Section, Readonly<Record<string, FieldRule
 function ruleSchema(rule: FieldRule): Record<string, unknown> {
   switch (rule.kind) {
     case 'int':
-      return { type: 'integer', minimum: rule.min };
+      return { type: 'integer', minimum: rule.min, maximum: rule.max };
     case 'number':
-      return { type: 'number', minimum: rule.min };
+      return { type: 'number', minimum: rule.min, maximum: rule.max };
     case 'bool':
       return { type: 'boolean' };
     case 'enum':
@@ -95,15 +98,16 @@ function toInputError(section: Section, e: ErrorObject, data: Record<string, unk
   const fields = SECTION_FIELDS[section];
   if (e.keyword === 'additionalProperties') {
     const key = String((e.params as { additionalProperty: string }).additionalProperty);
+    const shown = keyText(key);
     const hint = ctx.unknownHint?.(key);
-    if (hint !== undefined) return inputError(ctx.file, ctx.label(key), `unknown field (${hint})`);
-    const near = closestName(key, Object.keys(fields));
-    if (near !== undefined) return inputError(ctx.file, ctx.label(key), `unknown field (did you mean ${near}?)`);
+    if (hint !== undefined) return inputError(ctx.file, ctx.label(shown), `unknown field (${hint})`);
+    const near = key.length <= 64 ? closestName(key, Object.keys(fields)) : undefined;
+    if (near !== undefined) return inputError(ctx.file, ctx.label(shown), `unknown field (did you mean ${near}?)`);
     const known =
       section === 'model'
         ? 'model fields are Megatron-LM argument names such as num_layers, hidden_size, num_experts'
         : `allowed: ${Object.keys(fields).join(', ')}`;
-    return inputError(ctx.file, ctx.label(key), `unknown field (${known})`);
+    return inputError(ctx.file, ctx.label(shown), `unknown field (${known})`);
   }
   if (e.keyword === 'required') {
     const key = String((e.params as { missingProperty: string }).missingProperty);
@@ -111,6 +115,7 @@ function toInputError(section: Section, e: ErrorObject, data: Record<string, unk
   }
   const key = fieldOf(e);
   const rule = fields[key];
+  if (rule.kind === 'int' || rule.kind === 'number') return inputError(ctx.file, ctx.label(key), numberProblem(rule, data[key]));
   return inputError(ctx.file, ctx.label(key), `must be ${allowedText(rule)} (got ${gotText(data[key])})`);
 }
 
@@ -120,7 +125,15 @@ function toInputError(section: Section, e: ErrorObject, data: Record<string, unk
  */
 export function checkSection(section: Section, data: Record<string, unknown>, ctx: SectionContext): void {
   const validate = getValidators()[section];
-  if (validate(data)) return;
+  if (validate(data)) {
+    // JSON Schema cannot tell -0 from 0; a written -0 is refused like any other value out of range.
+    for (const [key, rule] of Object.entries(SECTION_FIELDS[section])) {
+      if ((rule.kind === 'int' || rule.kind === 'number') && key in data && !numberAllowed(rule, data[key])) {
+        throw inputError(ctx.file, ctx.label(key), numberProblem(rule, data[key]));
+      }
+    }
+    return;
+  }
   const errors = [...(validate.errors ?? [])].sort((a, b) => rank(a) - rank(b));
   const first = errors[0];
   if (first === undefined) throw inputError(ctx.file, ctx.label(''), 'is not valid');

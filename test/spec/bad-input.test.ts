@@ -30,7 +30,7 @@ const cases: [file: string, message: string][] = [
   [`${B}/not-a-mapping.yaml`, `${B}/not-a-mapping.yaml: must be a mapping of fields (got a list)`],
   [`${B}/empty.yaml`, `${B}/empty.yaml: is empty (expected a mapping of fields)`],
   [`${B}/clusters`, `${B}/clusters: is a directory without a config.json, not a job file`],
-  [`${B}/wrong-type.yaml`, `${B}/wrong-type.yaml: model.num_layers: must be an integer >= 1 (got "32")`],
+  [`${B}/wrong-type.yaml`, `${B}/wrong-type.yaml: model.num_layers: must be an integer from 1 to 1024 (got "32")`],
   [`${B}/out-of-range.yaml`, `${B}/out-of-range.yaml: model.num_layers: must be an integer >= 1 (got -3)`],
   [`${B}/bad-precision.yaml`, `${B}/bad-precision.yaml: training.precision: must be one of bf16, fp8 (got "fp16")`],
   [`${B}/unknown-field.yaml`, `${B}/unknown-field.yaml: model.num_layer: unknown field (did you mean num_layers?)`],
@@ -39,7 +39,7 @@ const cases: [file: string, message: string][] = [
     `${B}/model-field-beside-model.yaml`,
     `${B}/model-field-beside-model.yaml: num_experts: unknown top-level field (this file has a model: mapping, so model fields go under model:)`,
   ],
-  [`${B}/missing-required.yaml`, `${B}/missing-required.yaml: model.vocab_size: missing (required; must be an integer >= 1)`],
+  [`${B}/missing-required.yaml`, `${B}/missing-required.yaml: model.vocab_size: missing (required; must be an integer from 1 to 4194304)`],
   [
     `${B}/unknown-gpu.yaml`,
     `${B}/unknown-gpu.yaml: cluster.gpu: unknown GPU "h300" (did you mean h200? available: b200, h100-sxm, h200)`,
@@ -95,6 +95,36 @@ const cases: [file: string, message: string][] = [
     `${B}/hf-head-dim/config.json`,
     `${B}/hf-head-dim/config.json: head_dim: missing: required when hidden_size (2000) is not divisible by num_attention_heads (24)`,
   ],
+  // Hostile input (see also hostile-input.test.ts, which runs these through the CLI with a time limit).
+  [
+    `${B}/alias-bomb-int.yaml`,
+    `${B}/alias-bomb-int.yaml: model.num_layers: must be an integer from 1 to 1024 (got [[a list of 8, a list of 8, a list of 8, a list of 8, a list of 8, a list of 8, a list of 8, a list of 8], …])`,
+  ],
+  [
+    `${B}/alias-bomb-layer-freq.yaml`,
+    `${B}/alias-bomb-layer-freq.yaml: model.moe_layer_freq: list entries must be 0 (dense layer) or 1 (MoE layer) (got [[a list of 8, a list of 8, a list of 8, a list of 8, a list of 8, a list of 8, a list of 8, a list of 8], …] at index 0)`,
+  ],
+  [
+    `${B}/layer-freq-huge.yaml`,
+    `${B}/layer-freq-huge.yaml: model.moe_layer_freq: list must have one entry per layer: 4 for num_layers 4 (the expression gives 1000000000)`,
+  ],
+  [`${B}/proto-key.yaml`, `${B}/proto-key.yaml: model.__proto__: key not allowed (__proto__, constructor, prototype are refused in every input file)`],
+  [
+    `${B}/constructor-key.yaml`,
+    `${B}/constructor-key.yaml: cluster.constructor: key not allowed (__proto__, constructor, prototype are refused in every input file)`,
+  ],
+  [`${B}/too-many-layers.yaml`, `${B}/too-many-layers.yaml: model.num_layers: must be an integer from 1 to 1024 (got 1e+308)`],
+  [`${B}/too-many-experts.yaml`, `${B}/too-many-experts.yaml: model.num_experts: must be an integer from 0 to 16384 (got 1000000)`],
+  [`${B}/too-many-gpus.yaml`, `${B}/too-many-gpus.yaml: cluster.gpus: must be an integer from 1 to 1048576 (got 2147483648)`],
+  [`${B}/seq-too-long.yaml`, `${B}/seq-too-long.yaml: training.seq_length: must be an integer from 1 to 16777216 (got 1000000000)`],
+  // 2^53 + 1 reads as 2^53 in JavaScript: refused by the bound, never rounded silently.
+  [`${B}/unsafe-integer.yaml`, `${B}/unsafe-integer.yaml: model.ffn_hidden_size: must be an integer from 1 to 1048576 (got 9007199254740992)`],
+  [`${B}/nan.yaml`, `${B}/nan.yaml: model.num_layers: must be an integer from 1 to 1024 (got NaN)`],
+  [`${B}/float-for-int.yaml`, `${B}/float-for-int.yaml: model.ffn_hidden_size: must be an integer from 1 to 1048576 (got 4096.5)`],
+  [`${B}/number-too-large.yaml`, `${B}/number-too-large.yaml: model.moe_aux_loss_coeff: must be a number from 0 to 1000 (got 1000000000)`],
+  // The named file is a token, not YAML: the message says what it is, never what it holds.
+  [`${B}/model-is-text.yaml`, `${B}/clusters/token.txt: must be a mapping of fields (got a text of 78 characters)`],
+  [`${B}/not-utf8.yaml`, `${B}/not-utf8.yaml: is not UTF-8 text (save it as UTF-8)`],
 ];
 
 for (const [file, message] of cases) {

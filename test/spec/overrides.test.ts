@@ -50,8 +50,15 @@ test('an override is checked like a file value, and the message names the flag',
     `${MIX}: cluster.gpus: must be a multiple of --gpus-per-node (3), or a divisor of it for one partial node (got 128)`,
   );
   assert.equal(messageOf(MIX, { gpus: 0 }), `${MIX}: --gpus: must be an integer >= 1 (got 0)`);
-  assert.equal(messageOf(MIX, { seqLength: 1.5 }), `${MIX}: --seq-length: must be an integer >= 1 (got 1.5)`);
-  assert.equal(messageOf(MIX, { globalBatchSize: Number.NaN }), `${MIX}: --global-batch-size: must be an integer >= 1 (got NaN)`);
+  assert.equal(messageOf(MIX, { seqLength: 1.5 }), `${MIX}: --seq-length: must be an integer from 1 to 16777216 (got 1.5)`);
+  assert.equal(messageOf(MIX, { globalBatchSize: Number.NaN }), `${MIX}: --global-batch-size: must be an integer from 1 to 1048576 (got NaN)`);
+  // Every override has the field's upper bound (a number past it would reach the enumerator).
+  assert.equal(messageOf(MIX, { gpus: 2 ** 31 }), `${MIX}: --gpus: must be an integer from 1 to 1048576 (got 2147483648)`);
+  assert.equal(messageOf(MIX, { gpus: 1e308 }), `${MIX}: --gpus: must be an integer from 1 to 1048576 (got 1e+308)`);
+  assert.equal(messageOf(MIX, { gpus: 2 ** 53 + 1 }), `${MIX}: --gpus: must be an integer from 1 to 1048576 (got 9007199254740992)`);
+  assert.equal(messageOf(MIX, { gpusPerNode: 128 }), `${MIX}: --gpus-per-node: must be an integer from 1 to 72 (got 128)`);
+  assert.equal(messageOf(MIX, { seqLength: 1e9 }), `${MIX}: --seq-length: must be an integer from 1 to 16777216 (got 1000000000)`);
+  assert.equal(messageOf(MIX, { gpus: -0 }), `${MIX}: --gpus: must be an integer from 1 to 1048576 (got -0)`);
   assert.equal(messageOf(MIX, { precision: 'fp16' }), `${MIX}: --precision: must be one of bf16, fp8 (got "fp16")`);
   assert.equal(messageOf(MIX, { gpu: 'a100' }), `${MIX}: --gpu: unknown GPU "a100" (available: b200, h100-sxm, h200)`);
   assert.equal(messageOf(MIX, { gpu: 'h100' }), `${MIX}: --gpu: unknown GPU "h100" (did you mean h100-sxm? available: b200, h100-sxm, h200)`);
@@ -92,7 +99,7 @@ test('cluster files: flat and under cluster:', () => {
   const job = path.join(dir, 'job.yaml');
   fs.writeFileSync(job, `${JSON.stringify({ ...base, cluster: path.join(REPO_ROOT, 'fixtures/clusters/h200-64.yaml') })}\n`);
   // An absolute path works as well as a relative one.
-  assert.deepEqual(loadJob(job, {}, opts).cluster, { gpu: 'h200', gpus: 64, gpus_per_node: 8 });
+  assert.deepEqual(loadJob(job, {}, { costModelsDir: makeCostModelsDir(['h200-sxm']) }).cluster, { gpu: 'h200-sxm', gpus: 64, gpus_per_node: 8 });
   assert.deepEqual(loadJob('fixtures/models/deepseek-v3.yaml', { gpus: 512 }, opts).cluster, {
     gpu: 'h100-sxm',
     gpus: 512,
