@@ -7,21 +7,22 @@ import { renderJunit } from '../check/junit.js';
 import { writeFileAtomic, writeFilesAtomic, type FileToWrite } from '../io/write-files.js';
 import type { JobCheckReport } from '../check/check-types.js';
 import { createSearchPool } from '../search/pool.js';
-import { resolveWorkers } from './workers.js';
-import { withJobOverrides, overridesFrom } from './job-options.js';
+import { MAX_WORKERS, resolveWorkers } from './workers.js';
+import { MAX_TOP } from './tune-command.js';
+import { withJobOverrides, overridesFrom, numberOption } from './job-options.js';
 import type { JobOverrides } from '../spec/load-job.js';
 
 interface CheckArgs extends JobOverrides {
   target: string;
   baseline?: string;
-  rank: number;
-  tolerance: number;
+  rank?: string;
+  tolerance?: string;
   format: string;
   junit?: string;
   update: boolean;
   space?: string;
   fix?: string;
-  workers?: number;
+  workers?: string;
 }
 
 export function registerCheck(cli: Argv, setExit: (code: number) => void): void {
@@ -31,14 +32,14 @@ export function registerCheck(cli: Argv, setExit: (code: number) => void): void 
     (y) => withJobOverrides(y)
       .positional('target', { type: 'string', demandOption: true, describe: 'A job file (with --baseline), or a folder of NAME.yaml jobs with NAME.baseline.json beside each' })
       .option('baseline', { type: 'string', describe: 'plans.json of the committed plan (job-file mode)' })
-      .option('rank', { type: 'number', default: 1, describe: 'Which plan of the baseline is the committed one' })
-      .option('tolerance', { type: 'number', default: 0.03, describe: 'Relative throughput slack before "a better plan exists" or "regression" fails' })
+      .option('rank', { type: 'string', describe: 'Which plan of the baseline is the committed one (default 1)' })
+      .option('tolerance', { type: 'string', describe: 'Relative throughput slack before "a better plan exists" or "regression" fails (default 0.03)' })
       .option('format', { type: 'string', choices: ['text', 'json'], default: 'text' })
       .option('junit', { type: 'string', describe: 'Also write a JUnit XML report to this file' })
       .option('update', { type: 'boolean', default: false, describe: 'Rewrite the baseline(s) with the current best (for a deliberate change)' })
       .option('space', { type: 'string', describe: 'Search-space file (default search-spaces/default.yaml)' })
       .option('fix', { type: 'string', describe: 'Pin dimensions of the search, e.g. tp=2,ep=8' })
-      .option('workers', { type: 'number', describe: 'Worker threads (default: the machine\'s cores; 0 = no pool)' })
+      .option('workers', { type: 'string', describe: 'Worker threads (default: the machine\'s cores; 0 = no pool)' })
       .example('$0 check model.yaml --baseline plans/plans.json', 'Exit 1 when the committed plan went stale')
       .example('$0 check jobs/ --junit report.xml', 'Every NAME.yaml in jobs/ against NAME.baseline.json')
       .example('$0 check jobs/ --update', 'Accept the current best plans as the new baselines'),
@@ -49,8 +50,9 @@ export function registerCheck(cli: Argv, setExit: (code: number) => void): void 
 }
 
 async function runCheck(args: CheckArgs): Promise<number> {
-  if (!(args.tolerance >= 0 && args.tolerance < 1)) throw new InputError(`--tolerance: must be a fraction in [0, 1) (got ${args.tolerance})`);
-  if (!Number.isInteger(args.rank) || args.rank < 1) throw new InputError(`--rank: must be an integer >= 1 (got ${args.rank})`);
+  const tolerance = numberOption('--tolerance', args.tolerance, { min: 0, max: 0.99, integer: false, dflt: 0.03 }) as number;
+  const rank = numberOption('--rank', args.rank, { min: 1, max: MAX_TOP, dflt: 1 }) as number;
+  const requestedWorkers = numberOption('--workers', args.workers, { min: 0, max: MAX_WORKERS });
   let isDir = false;
   try {
     isDir = fs.statSync(args.target).isDirectory();
@@ -66,9 +68,9 @@ async function runCheck(args: CheckArgs): Promise<number> {
     if (!args.update && !fs.existsSync(args.baseline)) throw new InputError(`--baseline: ${args.baseline} does not exist (create it with --update)`);
     pairs = [{ job: args.target, baseline: args.baseline }];
   }
-  const workers = resolveWorkers(args.workers, args.format === 'json');
+  const workers = resolveWorkers(requestedWorkers, args.format === 'json');
   const opts: CheckOptions = {
-    rank: args.rank, tolerance: args.tolerance, update: args.update, space: args.space, fix: args.fix, workers, keepTop: 5,
+    rank, tolerance, update: args.update, space: args.space, fix: args.fix, workers, keepTop: 5,
   };
   const pool = createSearchPool(workers);
   const reports: JobCheckReport[] = [];

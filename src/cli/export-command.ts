@@ -5,6 +5,8 @@ import { InputError } from '../spec/errors.js';
 import { modelShape } from '../spec/shape.js';
 import { EXPORT_FORMATS, exportPlan, type ExportFormat } from '../export/index.js';
 import { planAtRank, readPlansFile } from '../render/plans-file.js';
+import { numberOption } from './job-options.js';
+import { MAX_TOP } from './tune-command.js';
 
 const STRUCTURED = ['json', 'yaml'] as const;
 export const ALL_EXPORT_FORMATS: readonly string[] = [...EXPORT_FORMATS, ...STRUCTURED];
@@ -24,7 +26,7 @@ export function parseExportFormats(list: string, flag: string): ExportFormat[] {
 
 interface ExportArgs {
   plans: string;
-  rank: number;
+  rank?: string;
   format: string;
   output?: string;
 }
@@ -35,18 +37,19 @@ export function registerExport(cli: Argv, setExit: (code: number) => void): void
     'Write the launch config of a saved plan (Megatron args, torchrun, SLURM, Megatron-Bridge, torchtitan)',
     (y) => y
       .positional('plans', { type: 'string', describe: 'plans.json written by `moefold tune --out` or `--format json`', demandOption: true })
-      .option('rank', { type: 'number', default: 1, describe: 'Which plan (1 = best)' })
+      .option('rank', { type: 'string', describe: 'Which plan (1 = best; default 1)' })
       .option('format', { type: 'string', choices: ALL_EXPORT_FORMATS as string[], demandOption: true, describe: 'Output format' })
       .option('output', { alias: 'o', type: 'string', describe: 'Write to this file instead of stdout' })
       .example('$0 export out/plans.json --format slurm -o train.sbatch', 'SLURM script for the best plan')
       .example('$0 export out/plans.json --rank 2 --format megatron', 'Megatron-LM flags and environment of plan 2'),
     (args) => {
+      const rank = numberOption('--rank', args.rank, { min: 1, max: MAX_TOP, dflt: 1 }) as number;
       const pf = readPlansFile(args.plans);
-      const { plan, json } = planAtRank(pf, args.rank);
+      const { plan, json } = planAtRank(pf, rank);
       let text: string;
       if (args.format === 'json') text = `${JSON.stringify(json, null, 2)}\n`;
       else if (args.format === 'yaml') text = yaml.dump(json, { lineWidth: -1, noRefs: true });
-      else text = exportPlan(args.format as ExportFormat, pf.job, modelShape(pf.job.model), plan, { rank: args.rank });
+      else text = exportPlan(args.format as ExportFormat, pf.job, modelShape(pf.job.model), plan, { rank });
       if (args.output) {
         writeFileAtomic(args.output, text, '--output', /\.(sh|sbatch)$/.test(args.output) ? 0o755 : 0o644);
       } else {

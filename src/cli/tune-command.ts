@@ -15,33 +15,53 @@ import { renderPlansTable } from '../render/plans-table.js';
 import { renderExplain } from '../render/explain.js';
 import { explainNoFit, writeOutDir } from './tune-result.js';
 import { buildResult } from '../render/result-json.js';
-import { withJobOverrides, overridesFrom } from './job-options.js';
+import { withJobOverrides, overridesFrom, numberOption } from './job-options.js';
 import type { JobOverrides } from '../spec/load-job.js';
 import { printStructured } from './output.js';
 import { dryRun } from './dry-run.js';
-import { resolveWorkers } from './workers.js';
+import { MAX_WORKERS, resolveWorkers } from './workers.js';
 import { parseExportFormats } from './export-command.js';
 import { prepareOutDir, type OutDir } from '../io/out-dir.js';
 
 /** The most plans a result keeps: a bound on memory and output size however large the space. */
-const MAX_TOP = 1000;
+export const MAX_TOP = 1000;
 
+/** The command line as yargs hands it over: numeric options arrive as text and are read by parseTuneArgs. */
 interface TuneArgs extends JobOverrides {
   job: string;
   space?: string;
   fix?: string;
   objective: string;
-  minThroughput?: number;
-  top: number;
+  minThroughput?: string;
+  top?: string;
   pareto: boolean;
-  workers?: number;
+  workers?: string;
   format: string;
   out?: string;
   export?: string;
-  explain?: number;
+  explain?: string;
   quiet: boolean;
   dryRun: boolean;
   timing: boolean;
+}
+
+/** TuneArgs with its numeric options read and checked. */
+interface Tune extends Omit<TuneArgs, 'minThroughput' | 'top' | 'workers' | 'explain'> {
+  minThroughput?: number;
+  top: number;
+  workers?: number;
+  explain?: number;
+}
+
+function parseTuneArgs(a: TuneArgs): Tune {
+  const top = numberOption('--top', a.top, { min: 1, max: MAX_TOP, dflt: 10 }) as number;
+  return {
+    ...a,
+    top,
+    minThroughput: numberOption('--min-throughput', a.minThroughput, { min: 0, max: 1e9, integer: false }),
+    workers: numberOption('--workers', a.workers, { min: 0, max: MAX_WORKERS }),
+    explain: numberOption('--explain', a.explain, { min: 1, max: top }),
+  };
 }
 
 export function registerTune(cli: Argv, setExit: (code: number) => void): void {
@@ -53,14 +73,14 @@ export function registerTune(cli: Argv, setExit: (code: number) => void): void {
       .option('space', { type: 'string', describe: 'Search-space file (default search-spaces/default.yaml)' })
       .option('fix', { type: 'string', describe: 'Pin dimensions, e.g. tp=2,ep=8,recompute=none' })
       .option('objective', { type: 'string', choices: OBJECTIVES as unknown as string[], default: 'throughput', describe: 'Rank by tokens/s/GPU, or by lowest peak memory' })
-      .option('min-throughput', { type: 'number', describe: 'With --objective memory: minimum tokens/s/GPU a plan must reach' })
-      .option('top', { type: 'number', default: 10, describe: 'How many plans to show and keep' })
+      .option('min-throughput', { type: 'string', describe: 'With --objective memory: minimum tokens/s/GPU a plan must reach' })
+      .option('top', { type: 'string', describe: 'How many plans to show and keep (default 10)' })
       .option('pareto', { type: 'boolean', default: false, describe: 'Also show the Pareto front of throughput vs peak memory' })
-      .option('workers', { type: 'number', describe: 'Worker threads (default: the machine\'s cores; 0 = no pool)' })
+      .option('workers', { type: 'string', describe: 'Worker threads (default: the machine\'s cores; 0 = no pool)' })
       .option('format', { type: 'string', choices: ['table', 'json', 'yaml'], default: 'table', describe: 'Output format' })
       .option('out', { type: 'string', describe: 'Write plans.json and launch configs for the top plans into this folder' })
       .option('export', { type: 'string', describe: 'With --out: launch formats to write, e.g. torchrun,slurm,megatron (default torchrun)' })
-      .option('explain', { type: 'number', describe: 'Also print the full breakdown of plan N' })
+      .option('explain', { type: 'string', describe: 'Also print the full breakdown of plan N' })
       .option('quiet', { type: 'boolean', default: false, describe: 'No progress on stderr' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Only enumerate: count candidates, valid plans and what each rule pruned' })
       .option('timing', { type: 'boolean', default: true, describe: 'Record wall time in the result (--no-timing: byte-identical JSON run to run)' })
@@ -75,7 +95,8 @@ export function registerTune(cli: Argv, setExit: (code: number) => void): void {
   );
 }
 
-async function runTune(args: TuneArgs): Promise<number> {
+async function runTune(raw: TuneArgs): Promise<number> {
+  const args = parseTuneArgs(raw);
   const job = loadJob(args.job, overridesFrom(args));
   printJobWarnings(job);
   const shape = modelShape(job.model);
@@ -83,12 +104,6 @@ async function runTune(args: TuneArgs): Promise<number> {
   if (args.fix) space = applyFixes(space, args.fix);
   const calibration = loadCalibration(job.cluster.gpu);
   checkClusterFitsCalibration(job, calibration);
-  if (!Number.isInteger(args.top) || args.top < 1 || args.top > MAX_TOP) {
-    throw new InputError(`--top: must be an integer from 1 to ${MAX_TOP} (got ${args.top})`);
-  }
-  if (args.explain !== undefined && (!Number.isInteger(args.explain) || args.explain < 1 || args.explain > args.top)) {
-    throw new InputError(`--explain: must be a rank between 1 and --top ${args.top} (got ${args.explain})`);
-  }
   if (args.explain !== undefined && args.format !== 'table') {
     throw new InputError('--explain: only with --format table (the JSON/YAML result already holds every breakdown)');
   }
@@ -115,7 +130,7 @@ async function runTune(args: TuneArgs): Promise<number> {
   }
 }
 
-async function searchAndReport(args: TuneArgs, job: Job, shape: ModelShape, space: SearchSpace, calibration: Calibration,
+async function searchAndReport(args: Tune, job: Job, shape: ModelShape, space: SearchSpace, calibration: Calibration,
   exportFormats: ExportFormat[], outDir: OutDir | null): Promise<number> {
 
   const rank: RankOptions = {

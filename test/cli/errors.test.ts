@@ -75,3 +75,21 @@ test('an I/O failure that is not bad input still ends with one line and exit 2, 
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.doesNotMatch(r.stderr, /internal error/);
 });
+
+test('a command option given no value, an empty value or a bad number is one line and exit 2 (not its default)', () => {
+  const cases: [string[], string][] = [
+    [['tune', MIXTRAL, '--gpus', '128', '--top'], '--top: needs a value (an integer from 1 to 1000)\n'],
+    [['tune', MIXTRAL, '--gpus', '128', '--top', '', '--dry-run'], '--top: needs a value (an integer from 1 to 1000)\n'],
+    [['tune', MIXTRAL, '--gpus', '128', '--workers', '--quiet'], '--workers: needs a value (an integer from 0 to 1024)\n'],
+    [['tune', MIXTRAL, '--gpus', '128', '--top', '3', '--explain', '4'], '--explain: must be an integer from 1 to 3 (got "4")\n'],
+    [['tune', MIXTRAL, '--gpus', '128', '--top', '2.5'], '--top: must be an integer from 1 to 1000 (got "2.5")\n'],
+    [['check', 'fixtures/ci', '--tolerance'], '--tolerance: needs a value (a number from 0 to 0.99)\n'],
+    [['check', 'fixtures/ci', '--rank', 'x'], '--rank: must be an integer from 1 to 1000 (got "x")\n'],
+    [['export', 'no-such-plans.json', '--format', 'json', '--rank'], '--rank: needs a value (an integer from 1 to 1000)\n'],
+  ];
+  for (const [args, msg] of cases) {
+    const r = moefold(...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr, msg, args.join(' '));
+  }
+});
