@@ -36,13 +36,13 @@ export const enum M {
 }
 
 /** Direct-mapped memo size (entries) for per-layer costs. */
-export const LAYER_CACHE_SIZE = 4096;
+const LAYER_CACHE_SIZE = 4096;
 /** Ints per layer-memo key. */
-export const LAYER_KEY_INTS = 6;
+const LAYER_KEY_INTS = 6;
 /** Direct-mapped memo size (entries) for the mapping-dependent terms. */
-export const MAPPING_CACHE_SIZE = 1024;
+const MAPPING_CACHE_SIZE = 1024;
 /** Ints per mapping-memo key. */
-export const MAPPING_KEY_INTS = 7;
+const MAPPING_KEY_INTS = 7;
 
 const RECOMPUTE_CODE = { none: 0, selective: 1, full: 2 } as const;
 const DISPATCHER_CODE = { alltoall: 0, allgather: 1, flex: 2 } as const;

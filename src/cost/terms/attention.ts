@@ -4,8 +4,9 @@
  * RoPE; memory-bound).
  *   forward  t_f = t_proj + t_flash,f + t_elem
  *   fwd+bwd  t   = 3·(t_proj + t_elem) + t_flash,f + t_flash,b
- * (a GEMM's backward is its dgrad + wgrad, 2× its forward; elementwise backward likewise 2× its forward; flash
- * attention has its own backward rate, h100.md §3 / cost-models/*.yaml compute.flash_attn_*).
+ * (a GEMM's backward is its dgrad + wgrad, 2× its forward, Megatron's FLOPs convention, megatron.md §3.4;
+ * elementwise backward likewise 2× its forward; flash attention has its own fitted forward/backward rates,
+ * cost-models/*.yaml compute.flash_attn_*, whose sources say h100.md has no flash-attention figure).
  * MLA's projections follow Megatron's MLASelfAttention (megatron.md §3.1): q down (q-LoRA) or full q, kv down + rope,
  * q/kv up-projections, output projection; the up-projections are what --recompute-modules mla_up_proj recomputes.
  */
