@@ -19,21 +19,18 @@ export function optimizerOwnedParams(denseParams: number, expertParams: number, 
   return distributedOptimizer ? denseParams / dpcp + expertParams / edp : denseParams + expertParams;
 }
 
-/** Bytes of model state for `denseParams` (sharded over `dpcp` by the optimizer) and `expertParams` (over `edp`). */
+/** Bytes of model state of one rank. */
 export interface ModelStateBytes { weights: number; gradients: number; optimizer: number }
 
 /**
- * weights = P·w, gradients = P·g, optimizer = o·owned (optimizerOwnedParams), P = dense + expert parameters held.
- * Writes `out` (no allocation).
+ * weights = P·w, gradients = P·g, optimizer = o·owned, for `params` = P parameters held (dense + expert) of which
+ * the rank owns the optimizer state of `ownedParams` (optimizerOwnedParams). Writes `out` (no allocation).
  */
-export function modelStateBytes(denseParams: number, expertParams: number, dpcp: number, edp: number,
-  distributedOptimizer: boolean, weightBytesPerParam: number, out: ModelStateBytes,
-  gradBytesPerParam = 4, optimizerStateBytesPerParam = ADAM_FP32_STATE_BYTES_PER_PARAM): ModelStateBytes {
-  const params = denseParams + expertParams;
+export function modelStateBytes(params: number, ownedParams: number, weightBytesPerParam: number,
+  gradBytesPerParam: number, optimizerStateBytesPerParam: number, out: ModelStateBytes): ModelStateBytes {
   out.weights = params * weightBytesPerParam;
   out.gradients = params * gradBytesPerParam;
-  out.optimizer = optimizerStateBytesPerParam *
-    optimizerOwnedParams(denseParams, expertParams, dpcp, edp, distributedOptimizer);
+  out.optimizer = optimizerStateBytesPerParam * ownedParams;
   return out;
 }
 

@@ -24,7 +24,7 @@ import { fillMappingCosts } from './mapping-costs.js';
 import { evalStageKind, stageDenseParams, stageExpertParams } from './stage.js';
 import { STAGE_FIRST, STAGE_LAST } from './stage-layout.js';
 import { pipelineBubbleTimeS } from './pipeline.js';
-import { modelStateBytes } from './memory.js';
+import { modelStateBytes, optimizerOwnedParams } from './memory.js';
 import { ppSendRecvExposedTimeS } from './terms/pp-comm.js';
 
 export {
@@ -62,9 +62,12 @@ export function staticMemoryBytes(ctx: ScoreContext, plan: Plan): number {
   const dpcp = plan.dp * plan.cp;
   let worst = 0;
   for (let k = 0; k < kinds.n; k++) {
-    const s = modelStateBytes(stageDenseParams(kinds, k, mv, mb), stageExpertParams(kinds, k, mv, mb), dpcp,
-      plan.edp, plan.distributedOptimizer, mv[mb + M.WeightBytesPerParam], ctx.state, ctx.gradBytesPerParam,
-      ctx.optimizerStateBytesPerParam);
+    const nMoe = kinds.nMoe[k];
+    const dense = stageDenseParams(kinds.nDense[k], nMoe, kinds.role[k], mv, mb);
+    const expert = stageExpertParams(nMoe, mv, mb);
+    const s = modelStateBytes(dense + expert, optimizerOwnedParams(dense, expert, dpcp, plan.edp,
+      plan.distributedOptimizer), mv[mb + M.WeightBytesPerParam], ctx.gradBytesPerParam,
+    ctx.optimizerStateBytesPerParam, ctx.state);
     const bytes = s.weights + s.gradients + s.optimizer;
     if (bytes > worst) worst = bytes;
   }
@@ -81,9 +84,12 @@ export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimat
   const m = plan.numMicroBatches;
   const cal = ctx.cal;
   // exposed pipeline send/recv per micro-batch (tokens stored per rank × h × 2 B)
-  const tokStored = ((ctx.seq / plan.cp) * plan.microBatchSize) / (plan.tp > 1 && plan.sequenceParallel ? plan.tp : 1);
-  const ppS = ppSendRecvExposedTimeS(tokStored * ctx.hidden * 2, pp, plan.vpp, mv[mb + M.PpInterNode] === 1,
-    ctx.gpusPerNode, cal);
+  let ppS = 0;
+  if (pp > 1) {
+    const tokStored = ((ctx.seq / plan.cp) * plan.microBatchSize) / (plan.tp > 1 && plan.sequenceParallel ? plan.tp : 1);
+    ppS = ppSendRecvExposedTimeS(tokStored * ctx.hidden * 2, pp, plan.vpp, mv[mb + M.PpInterNode] === 1,
+      ctx.gpusPerNode, cal);
+  }
   const kinds = ctx.stages.get(pp, plan.firstStageLayers, plan.lastStageLayers);
   const res = ctx.kindResult;
 
@@ -104,9 +110,9 @@ export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimat
     if (res.memBytes > memMax) {
       // the most loaded stage so far: keep its breakdown
       memMax = res.memBytes;
-      mem.weightsBytes = res.memWeights;
-      mem.gradientsBytes = res.memGrads;
-      mem.optimizerStatesBytes = res.memOpt;
+      mem.weightsBytes = res.weights;
+      mem.gradientsBytes = res.gradients;
+      mem.optimizerStatesBytes = res.optimizer;
       mem.activationsBytes = res.memAct;
       mem.logitsBytes = res.memLogits;
       mem.commBuffersBytes = res.memComm;

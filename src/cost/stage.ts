@@ -14,37 +14,43 @@ import type { ScoreContext } from './context.js';
 import { L, M } from './memo.js';
 import { STAGE_FIRST, STAGE_LAST, type StageKinds } from './stage-layout.js';
 import { inflightMicrobatches } from './pipeline.js';
-import { commBufferBytes, frameworkOverheadBytes, modelStateBytes, optimizerOwnedParams } from './memory.js';
+import {
+  commBufferBytes, frameworkOverheadBytes, modelStateBytes, optimizerOwnedParams, type ModelStateBytes,
+} from './memory.js';
 import { stageActivationBytes } from './terms/activations.js';
 import { dpAllReduceExposedTimeS, dpCollectiveTimeS, dpDistributedOptimizerExposedTimeS } from './terms/dp-comm.js';
 import { optimizerStepTimeS } from './terms/optimizer.js';
 
-/** Per-stage results of the kind last evaluated by evalStageKind (scratch; mem* = MemoryBreakdown terms). */
-export interface KindResult {
+/**
+ * Per-stage results of the kind last evaluated by evalStageKind (scratch): times, peak memory and its breakdown
+ * (model state as memory.ts writes it, then mem* = the other MemoryBreakdown terms).
+ */
+export interface KindResult extends ModelStateBytes {
   timeS: number; dpS: number; optimizerS: number; memBytes: number;
-  memWeights: number; memGrads: number; memOpt: number; memAct: number; memLogits: number; memComm: number;
-  memOverhead: number;
+  memAct: number; memLogits: number; memComm: number; memOverhead: number;
 }
 
 export function newKindResult(): KindResult {
   return {
-    timeS: 0, dpS: 0, optimizerS: 0, memBytes: 0, memWeights: 0, memGrads: 0, memOpt: 0, memAct: 0, memLogits: 0,
+    timeS: 0, dpS: 0, optimizerS: 0, memBytes: 0, weights: 0, gradients: 0, optimizer: 0, memAct: 0, memLogits: 0,
     memComm: 0, memOverhead: 0,
   };
 }
 
-/** Dense (DP×CP-sharded) parameters a stage kind holds: its layers' plus the embedding / output extras. */
-export function stageDenseParams(kinds: StageKinds, k: number, mv: Float64Array, mb: number): number {
-  const role = kinds.role[k];
-  let dense = kinds.nDense[k] * mv[mb + M.DenseLayerParams] + kinds.nMoe[k] * mv[mb + M.MoeLayerDenseParams];
+/**
+ * Dense (DP×CP-sharded) parameters a stage of `nDense` dense and `nMoe` MoE layers with edge `role` holds: its
+ * layers' plus the embedding / output extras (mapping terms at mv[mb + M.*]).
+ */
+export function stageDenseParams(nDense: number, nMoe: number, role: number, mv: Float64Array, mb: number): number {
+  let dense = nDense * mv[mb + M.DenseLayerParams] + nMoe * mv[mb + M.MoeLayerDenseParams];
   if ((role & STAGE_FIRST) !== 0) dense += mv[mb + M.EmbeddingParams];
   if ((role & STAGE_LAST) !== 0) dense += mv[mb + M.OutputParams];
   return dense;
 }
 
-/** Expert (EDP-sharded) parameters a stage kind holds. */
-export function stageExpertParams(kinds: StageKinds, k: number, mv: Float64Array, mb: number): number {
-  return kinds.nMoe[k] * mv[mb + M.MoeLayerExpertParams];
+/** Expert (EDP-sharded) parameters a stage of `nMoe` MoE layers holds. */
+export function stageExpertParams(nMoe: number, mv: Float64Array, mb: number): number {
+  return nMoe * mv[mb + M.MoeLayerExpertParams];
 }
 
 /**
@@ -64,41 +70,42 @@ export function evalStageKind(ctx: ScoreContext, plan: Plan, kinds: StageKinds, 
   let t = nDense * lv[lb + L.DenseLayerS] + nMoe * lv[lb + L.MoeLayerS] + ppS;
   if (first) t += lv[lb + L.EmbeddingS];
   if (last) t += lv[lb + L.OutputS] + lv[lb + L.OutputTpS] + lv[lb + L.MtpExtraS];
-  res.timeS = t;
 
   // parameters held, DP and optimizer time
-  const dense = stageDenseParams(kinds, k, mv, mb);
-  const expert = stageExpertParams(kinds, k, mv, mb);
+  const dense = stageDenseParams(nDense, nMoe, role, mv, mb);
+  const expert = stageExpertParams(nMoe, mv, mb);
   const dOpt = plan.distributedOptimizer;
   const dpcp = plan.dp * plan.cp;
   const gb = ctx.gradBytesPerParam;
+  let dpS: number;
   if (dOpt) {
     const pb = cal.paramGatherBytesPerParam;
     const rs = dpCollectiveTimeS(mv[mb + M.DpRsAlpha], mv[mb + M.DpRsPerByte], dense, gb) +
       dpCollectiveTimeS(mv[mb + M.EdpRsAlpha], mv[mb + M.EdpRsPerByte], expert, gb);
     const ag = dpCollectiveTimeS(mv[mb + M.DpAgAlpha], mv[mb + M.DpAgPerByte], dense, pb) +
       dpCollectiveTimeS(mv[mb + M.EdpAgAlpha], mv[mb + M.EdpAgPerByte], expert, pb);
-    res.dpS = dpDistributedOptimizerExposedTimeS(rs, ag, t, cal);
+    dpS = dpDistributedOptimizerExposedTimeS(rs, ag, t, cal);
   } else {
     const ar = dpCollectiveTimeS(mv[mb + M.DpArAlpha], mv[mb + M.DpArPerByte], dense, gb) +
       dpCollectiveTimeS(mv[mb + M.EdpArAlpha], mv[mb + M.EdpArPerByte], expert, gb);
-    res.dpS = dpAllReduceExposedTimeS(ar, t, cal);
+    dpS = dpAllReduceExposedTimeS(ar, t, cal);
   }
-  res.optimizerS = optimizerStepTimeS(optimizerOwnedParams(dense, expert, dpcp, plan.edp, dOpt), cal);
+  const owned = optimizerOwnedParams(dense, expert, dpcp, plan.edp, dOpt);
+  const optimizerS = optimizerStepTimeS(owned, cal);
 
   // memory
-  const state = modelStateBytes(dense, expert, dpcp, plan.edp, dOpt, mv[mb + M.WeightBytesPerParam], ctx.state, gb,
-    ctx.optimizerStateBytesPerParam);
   const inflight = inflightMicrobatches(kinds.firstIndex[k], plan.pp, plan.vpp, plan.numMicroBatches);
   const act = stageActivationBytes(inflight, nDense, nMoe, lv[lb + L.ActDenseBytes], lv[lb + L.ActMoeBytes],
     lv[lb + L.ActLayerInputBytes], plan.recompute === 'full');
   const logits = last ? lv[lb + L.LogitsBytes] * (1 + ctx.mtpLayers) : 0;
   const comm = commBufferBytes(nMoe > 0 ? lv[lb + L.DispatchBufferBytes] : 0, cal);
   const overhead = frameworkOverheadBytes(act, logits, cal);
-  res.memBytes = state.weights + state.gradients + state.optimizer + act + logits + comm + overhead;
-  res.memWeights = state.weights;
-  res.memGrads = state.gradients;
-  res.memOpt = state.optimizer;
+
+  res.timeS = t;
+  res.dpS = dpS;
+  res.optimizerS = optimizerS;
+  modelStateBytes(dense + expert, owned, mv[mb + M.WeightBytesPerParam], gb, ctx.optimizerStateBytesPerParam, res);
+  res.memBytes = res.weights + res.gradients + res.optimizer + act + logits + comm + overhead;
   res.memAct = act;
   res.memLogits = logits;
   res.memComm = comm;

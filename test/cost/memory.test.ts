@@ -28,23 +28,23 @@ test('model state equals Megatron\'s formula when CP = 1, and shards dense state
   // Mixtral-8x22B TP2 PP8 EP8 first stage: 7 layers x (44.0M attention/TP + norms) + embedding/TP; experts 7 x 302M
   const dense = 7 * (88_080_384 / 2 + 2 * 6144) + (32768 * 6144) / 2;
   const expert = 7 * ((8 * 3 * 6144 * 16384) / 8);
-  modelStateBytes(dense, expert, 8, 2, true, 2, out);
+  modelStateBytes(dense + expert, optimizerOwnedParams(dense, expert, 8, 2, true), 2, 4, 12, out);
   const ours = out.weights + out.gradients + out.optimizer;
   assert.equal(ours, megatronWeightOptimizerBytes(dense, expert, 8, 2, true));
   assert.equal(out.weights, 2 * (dense + expert));
   assert.equal(out.gradients, 4 * (dense + expert));
   // CP 2 with DP 4: the real optimizer shards dense states over 8 ranks; Megatron's formula divides by DP = 4 only
-  modelStateBytes(dense, expert, 4 * 2, 2, true, 2, out);
+  modelStateBytes(dense + expert, optimizerOwnedParams(dense, expert, 4 * 2, 2, true), 2, 4, 12, out);
   const megatronCp = megatronWeightOptimizerBytes(dense, expert, 4, 2, true);
   assert.equal(megatronCp - (out.weights + out.gradients + out.optimizer), dense * (12 / 4 - 12 / 8));
-  modelStateBytes(dense, expert, 8, 2, false, 2, out);
+  modelStateBytes(dense + expert, optimizerOwnedParams(dense, expert, 8, 2, false), 2, 4, 12, out);
   assert.equal(out.optimizer, 12 * (dense + expert));
 });
 
 test('model state with a run\'s own gradient and optimizer widths (bf16 grads, bf16 Adam moments)', () => {
   const out = { weights: 0, gradients: 0, optimizer: 0 };
   // 1e9 dense over DP x CP 8, 2e9 expert over EDP 2; bf16 grads (2 B) and fp32 master + bf16 m, v (8 B)
-  modelStateBytes(1e9, 2e9, 8, 2, true, 2, out, 2, 8);
+  modelStateBytes(1e9 + 2e9, optimizerOwnedParams(1e9, 2e9, 8, 2, true), 2, 2, 8, out);
   assert.equal(out.weights, 6e9);
   assert.equal(out.gradients, 6e9);
   assert.equal(out.optimizer, 8 * (1e9 / 8 + 2e9 / 2));
