@@ -2,15 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadCalibration } from '../../../src/cost/calibration.js';
 import { denseLayerOverheadTimeS, moeLayerOverheadTimeS } from '../../../src/cost/terms/overhead.js';
-import { optimizerStepTimeS } from '../../../src/cost/terms/optimizer.js';
 
 const cal = loadCalibration('h100-sxm');
 
 test('per-layer overheads: dense fixed; MoE fixed + per local expert', () => {
   assert.equal(denseLayerOverheadTimeS(cal), cal.denseLayerOverheadS);
   assert.equal(moeLayerOverheadTimeS(4, cal), cal.moeLayerOverheadS + 4 * cal.moeLocalExpertOverheadS);
-});
-
-test('optimizer step: owned parameters x optimizer_bytes_per_param over HBM bandwidth', () => {
-  assert.equal(optimizerStepTimeS(1e9, cal), (1e9 * cal.optimizerBytesPerParam) / cal.hbmBytesPerS);
 });
