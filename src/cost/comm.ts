@@ -82,3 +82,10 @@ export function p2pTimeS(bytes: number, interNode: boolean, gpusPerNode: number,
   return interNode ? cal.ibAlphaBaseS + bytes / nicBytesPerSPerGpu(gpusPerNode, cal)
     : cal.nvlinkAlphaS + bytes / cal.nvlinkP2pBytesPerS;
 }
+
+/** Exposed part of an overlappable collective of `t` seconds with `window` seconds of compute to hide behind. */
+export function exposedOverlapS(t: number, window: number, maxFraction: number): number {
+  const floor = t * (1 - maxFraction);
+  const rest = t - window;
+  return rest > floor ? rest : floor;
+}

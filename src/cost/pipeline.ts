@@ -4,10 +4,13 @@
  * `firstStageLayers`, the last `lastStageLayers`, middle stages (L − first − last)/(pp − 2) each.
  */
 
-/** Idle fraction of the ideal step: (pp − 1)/(m · vpp) for 1F1B (vpp = 1) and the interleaved schedule. */
-export function pipelineBubbleFraction(pp: number, numMicroBatches: number, vpp: number): number {
-  if (pp <= 1) return 0;
-  return (pp - 1) / (numMicroBatches * vpp);
+/**
+ * Pipeline fill/drain per step: (pp − 1)/vpp × the mean stage time per micro-batch t̄, i.e. the idle fraction
+ * (pp − 1)/(m · vpp) of the ideal step m · t̄, for 1F1B (vpp = 1) and the interleaved schedule (Narayanan et al.
+ * 2021, §2.2; megatron.md §3.3 uses the same (pp − 1)/(pp · vpp) warm-up factor for activations). 0 without PP.
+ */
+export function pipelineBubbleTimeS(pp: number, vpp: number, meanStageTimeS: number): number {
+  return pp > 1 ? ((pp - 1) / vpp) * meanStageTimeS : 0;
 }
 
 /**

@@ -1,15 +1,21 @@
 /**
- * Which parallel groups stay inside a node. Megatron's default rank order 'tp-cp-ep-dp-pp' (megatron.md §1.1/§1.3)
- * puts the leftmost axis innermost:
- *   attention: TP stride 1, CP stride TP, DP stride TP·CP, PP stride world/PP (a TP·CP block is contiguous);
- *   experts:   ETP stride 1, EP stride ETP, EDP stride ETP·EP, PP stride world/PP (an ETP·EP block is contiguous).
- * The distributed optimizer shards dense parameters over the DP×CP group: CP and DP axes together, i.e. ranks at
- * stride TP, DP·CP of them. A group is described by (stride, size); with nodes of G GPUs it has
- * membersPerNode = min(size, G/stride) members in each node it touches (1 when stride ≥ G) and spans
+ * Which parallel groups stay inside a node, derived from Megatron's rank generator (enumerate/rank-groups.ts:
+ * mixed-radix strides over the order string, megatron.md §1.1). Two grids share the order (§1.2):
+ *   attention: TP × CP × DP × PP (EP = 1);  experts: ETP × EP × EDP × PP (CP = 1, 'tp' = ETP, 'dp' = EDP).
+ * With the default 'tp-cp-ep-dp-pp' (§1.3) that gives TP stride 1, CP stride TP, DP×CP a block at stride TP, PP
+ * stride world/PP; ETP stride 1, EP stride ETP, EDP stride ETP·EP.
+ * Every group the scorer prices is a strided block (rank-groups.ts groupBlockStride): (stride, size). With nodes of
+ * G GPUs it has membersPerNode = min(size, G/stride) members in each node it touches (1 when stride ≥ G) and spans
  * size/membersPerNode nodes. Sizes and G are assumed to be such that blocks do not straddle node boundaries
  * unevenly (powers of two, or blocks dividing G); otherwise the count is rounded up (conservative).
+ * Computed once per mapping (on a memo miss), written in place.
  */
 import type { Plan } from '../enumerate/plan.js';
+import {
+  AXIS_CP, AXIS_DP, AXIS_EP, AXIS_PP, AXIS_TP, DEFAULT_ORDER, groupBlockStride, parseRankOrder, type RankOrder,
+} from '../enumerate/rank-groups.js';
+
+export { DEFAULT_ORDER, parseRankOrder, type RankOrder } from '../enumerate/rank-groups.js';
 
 /** Members of a (stride, size) rank group that share one node of `gpusPerNode` GPUs. */
 export function membersPerNode(stride: number, size: number, gpusPerNode: number): number {
@@ -39,30 +45,57 @@ export interface GroupTopology {
   dpcpNodes: number; dpcpPerNode: number;
   epNodes: number; epPerNode: number;
   etpNodes: number; etpPerNode: number;
+  /** ETP×EP (the allgather dispatcher's group). */
+  etpEpNodes: number;
   edpNodes: number; edpPerNode: number;
   /** Whether a pipeline P2P neighbour is on another node. */
   ppInterNode: boolean;
+  /** Grid sizes by AXES index (scratch). */
+  sizes: Int32Array;
 }
 
 export function newGroupTopology(): GroupTopology {
   return {
     tpNodes: 1, tpPerNode: 1, cpNodes: 1, cpPerNode: 1, dpcpNodes: 1, dpcpPerNode: 1,
-    epNodes: 1, epPerNode: 1, etpNodes: 1, etpPerNode: 1, edpNodes: 1, edpPerNode: 1, ppInterNode: false,
+    epNodes: 1, epPerNode: 1, etpNodes: 1, etpPerNode: 1, etpEpNodes: 1, edpNodes: 1, edpPerNode: 1,
+    ppInterNode: false, sizes: new Int32Array(5),
   };
 }
 
-/** Fills `out` for `plan` on a cluster with `gpusPerNode` GPUs per node, rank order tp-cp-ep-dp-pp. */
-export function groupTopology(plan: Plan, gpusPerNode: number, out: GroupTopology): GroupTopology {
+const DEFAULT_RANK_ORDER = parseRankOrder(DEFAULT_ORDER);
+
+/** Stride of the (block) groups over `mask` on the grid in out.sizes. */
+function blockStride(order: RankOrder, sizes: Int32Array, mask: number): number {
+  const stride = groupBlockStride(order, sizes, mask);
+  if (stride < 0) throw new Error('topology: a priced group is not a strided block under this rank order');
+  return stride;
+}
+
+/** Fills `out` for `plan` on a cluster with `gpusPerNode` GPUs per node, ranks laid out in `order`. */
+export function groupTopology(plan: Plan, gpusPerNode: number, out: GroupTopology,
+  order: RankOrder = DEFAULT_RANK_ORDER): GroupTopology {
   const G = gpusPerNode;
-  const world = plan.tp * plan.cp * plan.dp * plan.pp;
-  out.tpNodes = nodesSpanned(1, plan.tp, G); out.tpPerNode = membersPerNode(1, plan.tp, G);
-  out.cpNodes = nodesSpanned(plan.tp, plan.cp, G); out.cpPerNode = membersPerNode(plan.tp, plan.cp, G);
+  const z = out.sizes;
+  // attention grid
+  z[AXIS_TP] = plan.tp; z[AXIS_CP] = plan.cp; z[AXIS_EP] = 1; z[AXIS_DP] = plan.dp; z[AXIS_PP] = plan.pp;
+  const tpS = blockStride(order, z, 1 << AXIS_TP);
+  out.tpNodes = nodesSpanned(tpS, plan.tp, G); out.tpPerNode = membersPerNode(tpS, plan.tp, G);
+  const cpS = blockStride(order, z, 1 << AXIS_CP);
+  out.cpNodes = nodesSpanned(cpS, plan.cp, G); out.cpPerNode = membersPerNode(cpS, plan.cp, G);
   const dpcp = plan.dp * plan.cp;
-  out.dpcpNodes = nodesSpanned(plan.tp, dpcp, G); out.dpcpPerNode = membersPerNode(plan.tp, dpcp, G);
-  out.etpNodes = nodesSpanned(1, plan.etp, G); out.etpPerNode = membersPerNode(1, plan.etp, G);
-  out.epNodes = nodesSpanned(plan.etp, plan.ep, G); out.epPerNode = membersPerNode(plan.etp, plan.ep, G);
-  out.edpNodes = nodesSpanned(plan.etp * plan.ep, plan.edp, G);
-  out.edpPerNode = membersPerNode(plan.etp * plan.ep, plan.edp, G);
-  out.ppInterNode = plan.pp > 1 && world / plan.pp >= G ? true : plan.pp > 1 && nodesSpanned(world / plan.pp, plan.pp, G) > 1;
+  const dpcpS = blockStride(order, z, (1 << AXIS_DP) | (1 << AXIS_CP));
+  out.dpcpNodes = nodesSpanned(dpcpS, dpcp, G); out.dpcpPerNode = membersPerNode(dpcpS, dpcp, G);
+  const ppS = blockStride(order, z, 1 << AXIS_PP);
+  out.ppInterNode = plan.pp > 1 && (ppS >= G || nodesSpanned(ppS, plan.pp, G) > 1);
+  // expert grid
+  z[AXIS_TP] = plan.etp; z[AXIS_CP] = 1; z[AXIS_EP] = plan.ep; z[AXIS_DP] = plan.edp;
+  const etpS = blockStride(order, z, 1 << AXIS_TP);
+  out.etpNodes = nodesSpanned(etpS, plan.etp, G); out.etpPerNode = membersPerNode(etpS, plan.etp, G);
+  const epS = blockStride(order, z, 1 << AXIS_EP);
+  out.epNodes = nodesSpanned(epS, plan.ep, G); out.epPerNode = membersPerNode(epS, plan.ep, G);
+  const etpEpS = blockStride(order, z, (1 << AXIS_TP) | (1 << AXIS_EP));
+  out.etpEpNodes = nodesSpanned(etpEpS, plan.etp * plan.ep, G);
+  const edpS = blockStride(order, z, 1 << AXIS_DP);
+  out.edpNodes = nodesSpanned(edpS, plan.edp, G); out.edpPerNode = membersPerNode(edpS, plan.edp, G);
   return out;
 }

@@ -6,8 +6,9 @@
  * along the axes in S. Groups are listed with the first non-group axis varying fastest; inside a group the
  * first group axis varies fastest (the same order Megatron returns).
  *
- * Not on a hot path: it builds arrays. The scorer asks "does this group stay inside a node?" through
- * contiguousBlockInNode(), which needs no arrays.
+ * One rule for both uses: axisStride() is the mixed-radix stride every group is built from. rankGroups() lists the
+ * groups (arrays; tests, inspection); groupBlockStride() describes a group as a strided block without building it,
+ * which is what the scorer's topology (cost/topology.ts) reads, once per mapping.
  */
 
 export type Axis = 'tp' | 'cp' | 'ep' | 'dp' | 'pp';
@@ -17,7 +18,57 @@ export const DEFAULT_ORDER = 'tp-cp-ep-dp-pp';
 /** The order `--use-tp-pp-dp-mapping` selects. */
 export const TP_PP_DP_ORDER = 'tp-cp-ep-pp-dp';
 
-const AXES: readonly Axis[] = ['tp', 'cp', 'ep', 'dp', 'pp'];
+/** The axes, in the index order used by axis masks and size arrays (AXIS_TP … AXIS_PP). */
+export const AXES: readonly Axis[] = ['tp', 'cp', 'ep', 'dp', 'pp'];
+export const AXIS_TP = 0;
+export const AXIS_CP = 1;
+export const AXIS_EP = 2;
+export const AXIS_DP = 3;
+export const AXIS_PP = 4;
+
+/** An order string parsed once: the AXES indices of its tokens, leftmost (innermost) first. */
+export type RankOrder = Int8Array;
+
+export function parseRankOrder(order: string): RankOrder {
+  return Int8Array.from(parseTokens(order, 'order').map((a) => AXES.indexOf(a)));
+}
+
+/**
+ * Mixed-radix stride of axis `axis` (an AXES index) on the grid `sizes` (indexed by AXES) laid out in `order`:
+ * the product of the sizes of the axes left of it (global_rank = Σ idx_i · stride_i, megatron.md §1.1).
+ * An axis the order omits must have size 1; its stride is then immaterial (returned as the grid size).
+ */
+export function axisStride(order: RankOrder, sizes: ArrayLike<number>, axis: number): number {
+  let stride = 1;
+  for (let i = 0; i < order.length; i++) {
+    if (order[i] === axis) return stride;
+    stride *= sizes[order[i]];
+  }
+  return stride;
+}
+
+/**
+ * The groups over the axes in `mask` (bit 1 << AXES index) as strided blocks: when their axes of size > 1 are
+ * adjacent on the grid (each stride = the previous stride × size), every group is the ranks base + stride·j,
+ * j < Π sizes, and this returns that stride (1 for a group of one rank). Returns −1 when they are not (a group with
+ * holes, e.g. dp-cp under 'tp-cp-ep-pp-dp' with PP > 1).
+ */
+export function groupBlockStride(order: RankOrder, sizes: ArrayLike<number>, mask: number): number {
+  let first = -1;
+  let next = -1;
+  let stride = 1;
+  for (let i = 0; i < order.length; i++) {
+    const a = order[i];
+    const n = sizes[a];
+    if ((mask & (1 << a)) !== 0 && n > 1) {
+      if (first < 0) first = stride;
+      else if (stride !== next) return -1;
+      next = stride * n;
+    }
+    stride *= n;
+  }
+  return first < 0 ? 1 : first;
+}
 
 function parseTokens(text: string, what: string): Axis[] {
   const tokens = text.toLowerCase().split('-');
@@ -49,9 +100,9 @@ export function rankGroups(world: number, sizes: Partial<Record<Axis, number>>, 
     if (!orderAxes.includes(t)) throw new Error(`rankGroups: group token '${t}' is not in the order '${order}'`);
   }
 
-  const stride: number[] = [];
-  let acc = 1;
-  for (const s of shape) { stride.push(acc); acc *= s; }
+  const parsed = parseRankOrder(order);
+  const sizeByAxis = AXES.map((a) => sizes[a] ?? 1);
+  const stride = orderAxes.map((a) => axisStride(parsed, sizeByAxis, AXES.indexOf(a)));
   const maskedShape: number[] = []; const maskedStride: number[] = [];
   const freeShape: number[] = []; const freeStride: number[] = [];
   orderAxes.forEach((a, i) => {
@@ -103,7 +154,7 @@ export function ppGroupsMatch(world: number, tp: number, cp: number, etp: number
 /**
  * Whether every block of `blockSize` consecutive ranks, starting at multiples of blockSize, lies inside one node
  * of `gpusPerNode` GPUs. With the default order the attention TP and TP·CP groups and the expert ETP and ETP·EP
- * groups are such blocks (megatron.md §1.3), so this is the "stays on NVLink" test for them.
+ * groups are such blocks (megatron.md §1.3). (The scorer uses the general strided-block rule of cost/topology.ts.)
  */
 export function contiguousBlockInNode(blockSize: number, gpusPerNode: number): boolean {
   return blockSize <= gpusPerNode && gpusPerNode % blockSize === 0;

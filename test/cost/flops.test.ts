@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { attentionFlopsPerToken, modelFlopsPerToken } from '../../src/cost/flops.js';
 import { layerParamCounts } from '../../src/cost/params.js';
 import { loadCalibration } from '../../src/cost/calibration.js';
-import { makeScoreContext, modelFlopsPerStep } from '../../src/cost/score.js';
+import { makeScoreContext } from '../../src/cost/score.js';
 import { modelShape } from '../../src/spec/shape.js';
 import { baseModel, DEEPSEEK_V3, job, MIXTRAL_8X22B } from './fixtures.js';
 
@@ -19,8 +19,8 @@ test('FLOPs per step of a tiny GQA SwiGLU model by hand (Megatron §3.4, causal)
   const perToken = 2 * (attn + mlp) + logits; // 1228800
   assert.equal(attentionFlopsPerToken(m, s), attn);
   const ctx = makeScoreContext(job(m, 8, s, gbs), modelShape(m), loadCalibration('h100-sxm'));
-  assert.equal(modelFlopsPerStep(ctx), perToken * s * gbs);
-  assert.equal(modelFlopsPerStep(ctx), 314_572_800);
+  assert.equal(ctx.flopsPerStep, perToken * s * gbs);
+  assert.equal(ctx.flopsPerStep, 314_572_800);
 });
 
 test('MoE and MLA FLOPs: Mixtral-8x22B and DeepSeek-V3 per token', () => {

@@ -1,11 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { inflightMicrobatches, pipelineBubbleFraction, stageLayerStart } from '../../src/cost/pipeline.js';
+import { inflightMicrobatches, pipelineBubbleTimeS, stageLayerStart } from '../../src/cost/pipeline.js';
 
-test('bubble fraction (pp-1)/(m*vpp)', () => {
-  assert.equal(pipelineBubbleFraction(8, 32, 1), 7 / 32);
-  assert.equal(pipelineBubbleFraction(8, 32, 7), 7 / 224);
-  assert.equal(pipelineBubbleFraction(1, 32, 1), 0);
+test('bubble: (pp-1)/vpp mean stage times, i.e. the fraction (pp-1)/(m*vpp) of the ideal step m*t', () => {
+  assert.equal(pipelineBubbleTimeS(8, 1, 0.5), 7 * 0.5);
+  assert.equal(pipelineBubbleTimeS(8, 7, 0.5), 0.5);
+  assert.equal(pipelineBubbleTimeS(1, 1, 0.5), 0);
+  // as a fraction of m = 32 micro-batches of the ideal step
+  const m = 32;
+  assert.ok(Math.abs(pipelineBubbleTimeS(8, 7, 0.5) / (m * 0.5) - 7 / (m * 7)) < 1e-15);
 });
 
 test('in-flight micro-batches: 1F1B pp - r; interleaved first stage = pp(1 + (pp-1)/(pp vpp))', () => {

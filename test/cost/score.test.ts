@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadCalibration } from '../../src/cost/calibration.js';
-import { makeScoreContext, modelFlopsPerStep, scorePlan, staticMemoryBytes, type ScoreOptions } from '../../src/cost/score.js';
+import { makeScoreContext, scorePlan, staticMemoryBytes, type ScoreOptions } from '../../src/cost/score.js';
 import { newEstimate, type Estimate } from '../../src/cost/estimate.js';
 import { modelShape } from '../../src/spec/shape.js';
 import type { ModelSpec, Precision } from '../../src/spec/types.js';
@@ -84,7 +84,7 @@ test('Estimate identities: throughput, TFLOPS, MFU and breakdown sums', () => {
     t.epCommS + t.dpCommS + t.ppCommS + t.bubbleS + t.optimizerS;
   assert.ok(Math.abs(sum - e.stepTimeS) < 1e-12 * e.stepTimeS);
   assert.equal(e.tokensPerSPerGpu, (256 * 4096) / e.stepTimeS / 128);
-  assert.equal(e.tflopsPerGpu, modelFlopsPerStep(ctx) / e.stepTimeS / 128 / 1e12);
+  assert.equal(e.tflopsPerGpu, ctx.flopsPerStep / e.stepTimeS / 128 / 1e12);
   assert.equal(e.mfu, (e.tflopsPerGpu * 1e12) / 989.4e12);
   const m = e.mem;
   assert.equal(e.peakMemBytes, m.weightsBytes + m.gradientsBytes + m.optimizerStatesBytes + m.activationsBytes +

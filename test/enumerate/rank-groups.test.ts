@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  AXES, AXIS_CP, AXIS_DP, AXIS_EP, AXIS_PP, AXIS_TP, axisStride, groupBlockStride, parseRankOrder,
   attentionGroups, contiguousBlockInNode, expertGroups, groupsWithinNodes, ppGroupsMatch, rankGroups, TP_PP_DP_ORDER,
 } from '../../src/enumerate/rank-groups.js';
 import { enumeratePlans } from '../../src/enumerate/enumerate.js';
@@ -70,4 +71,22 @@ test('node locality: contiguous blocks and explicit groups', () => {
   assert.equal(groupsWithinNodes(expertGroups(16, 1, 4, 2, 'ep'), 8), true);
   assert.equal(groupsWithinNodes(attentionGroups(16, 2, 2, 2, 'pp'), 8), false);
   assert.equal(groupsWithinNodes(attentionGroups(16, 2, 2, 2, 'dp-cp'), 8), true);
+});
+
+test('mixed-radix strides and strided-block groups (the rule the scorer\'s topology reads)', () => {
+  const order = parseRankOrder('tp-cp-ep-dp-pp');
+  // attention grid TP2 CP2 DP2 PP2 (sizes by AXES index: tp, cp, ep, dp, pp)
+  const attn = [2, 2, 1, 2, 2];
+  assert.deepEqual([AXIS_TP, AXIS_CP, AXIS_EP, AXIS_DP, AXIS_PP].map((a) => axisStride(order, attn, a)), [1, 2, 4, 4, 8]);
+  assert.equal(groupBlockStride(order, attn, 1 << AXIS_CP), 2);
+  assert.equal(groupBlockStride(order, attn, (1 << AXIS_DP) | (1 << AXIS_CP)), 2); // dp-cp [0,2,4,6]
+  assert.equal(groupBlockStride(order, attn, (1 << AXIS_TP) | (1 << AXIS_PP)), -1); // tp-pp [0,1,8,9] has holes
+  assert.equal(groupBlockStride(order, [1, 1, 1, 1, 1], 1 << AXIS_TP), 1);
+  // the stride rule is the one rankGroups lists groups with
+  assert.deepEqual(attentionGroups(16, 2, 2, 2, 'dp-cp')[0], [0, 2, 4, 6].map((j) => j));
+  const alt = parseRankOrder(TP_PP_DP_ORDER);
+  assert.equal(axisStride(alt, attn, AXIS_PP), 4);
+  assert.equal(axisStride(alt, attn, AXIS_DP), 8);
+  assert.equal(groupBlockStride(alt, attn, (1 << AXIS_DP) | (1 << AXIS_CP)), -1);
+  assert.deepEqual(AXES, ['tp', 'cp', 'ep', 'dp', 'pp']);
 });

@@ -1,0 +1,165 @@
+/**
+ * The per-layer, per-micro-batch costs of one plan (memo.ts L slot), composed from the cost terms in terms/, one
+ * line per term. Depends on (tp, cp, ep, etp, mbs, recompute, dispatcher, precision, SP) only; runs on a layer-memo
+ * miss.
+ *   dense layer: attention + dense MLP + recompute + exposed TP + exposed CP + overhead + SM steal
+ *   MoE layer:   attention + MoE MLP + recompute + exposed TP + exposed CP + exposed EP + overhead + SM steal
+ */
+import type { Plan } from '../enumerate/plan.js';
+import type { ScoreContext } from './context.js';
+import { L } from './memo.js';
+import { paddedVocabSize } from './params.js';
+import { groupTopology } from './topology.js';
+import {
+  attentionElementwiseFwdTimeS, attentionFwdTimeS, attentionTimeS, flashAttentionLayerBwdTimeS,
+  flashAttentionLayerFwdTimeS, gqaProjectionFwdTimeS, mlaProjectionFwdTimeS, mlaUpProjectionFwdTimeS,
+} from './terms/attention.js';
+import { denseMlpFwdTimeS, denseMlpTimeS } from './terms/dense-mlp.js';
+import {
+  alltoallSortPasses, moeActivationFnFwdTimeS, moeExpertGemmsFwdTimeS, moeMlpFwdTimeS, moeMlpTimeS,
+  moePermuteActivationFwdTimeS, moeRouterFwdTimeS,
+} from './terms/moe-compute.js';
+import {
+  epAllgatherDispatchFwdTimeS, epAlltoallTimeS, epDispatchBufferBytes, epDispatchFwdTimeS, epExposedFwdTimeS,
+  epExposedTimeS, epFlexAlltoallTimeS, epStealTimeS, etpGatherScatterTimeS,
+} from './terms/ep-dispatch.js';
+import { tpCollectivePairTimeS, tpExposedTimeS, tpStealTimeS } from './terms/tp-comm.js';
+import { cpExposedTimeS, cpKvBytes, cpRingExchangeTimeS, cpStealTimeS } from './terms/cp-comm.js';
+import {
+  attentionSelectiveRecomputeTimeS, denseLayerRecomputeTimeS, mlaUpProjectionRecomputeTimeS, moeLayerRecomputeTimeS,
+  normRecomputeTimeS,
+} from './terms/recompute.js';
+import {
+  attentionActivationBytes, attentionSelectiveSavedBytes, denseLayerActivationBytes, fullRecomputeBytesPerLayer,
+  mlpActivationBytes, moeLayerActivationBytes,
+} from './terms/activations.js';
+import { embeddingTimeS, logitsBytes, mtpExtraTimeS, outputLayerTimeS } from './terms/edge-stages.js';
+import { denseLayerOverheadTimeS, moeLayerOverheadTimeS } from './terms/overhead.js';
+
+/** Fills the layer slot at `b` in `v` for `plan`. */
+export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b: number): void {
+  const cal = ctx.cal;
+  const topo = groupTopology(plan, ctx.gpusPerNode, ctx.topo, ctx.rankOrder);
+  const G = ctx.gpusPerNode;
+  const model = ctx.model;
+  const tp = plan.tp;
+  const cp = plan.cp;
+  const ep = plan.ep;
+  const etp = plan.etp;
+  const mbs = plan.microBatchSize;
+  const fp8 = plan.precision === 'fp8';
+  const sp = tp > 1 && plan.sequenceParallel;
+  const h = ctx.hidden;
+  const glu = ctx.glu;
+  const tokA = (ctx.seq / cp) * mbs; // GEMM rows on the attention side (SP gathers the sequence over TP)
+  const tokStored = sp ? tokA / tp : tokA;
+  const heads = ctx.heads / tp;
+  const kvHeads = ctx.kvHeads / tp;
+  const dqk = ctx.dqk;
+  const dv = ctx.dv;
+  const mode = plan.recompute;
+  const selective = mode === 'selective';
+  const sel = ctx.selective;
+
+  // ---- attention ----
+  const upProjF = ctx.mla ? mlaUpProjectionFwdTimeS(tokA, ctx.heads, tp, model.q_lora_rank, model.kv_lora_rank,
+    model.qk_head_dim, model.qk_pos_emb_head_dim, model.v_head_dim, fp8, cal) : 0;
+  const projF = ctx.mla ? mlaProjectionFwdTimeS(tokA, h, ctx.heads, tp, model.q_lora_rank, model.kv_lora_rank,
+    model.qk_head_dim, model.qk_pos_emb_head_dim, model.v_head_dim, upProjF, fp8, cal)
+    : gqaProjectionFwdTimeS(tokA, h, heads, kvHeads, dqk, dv, fp8, cal);
+  const flashF = flashAttentionLayerFwdTimeS(mbs, ctx.seq, heads, dqk, dv, cp, cal);
+  const flashB = flashAttentionLayerBwdTimeS(mbs, ctx.seq, heads, dqk, dv, cp, cal);
+  const elemF = attentionElementwiseFwdTimeS(tokStored, tokA, h, (heads + kvHeads) * dqk, cal);
+  const attnF = attentionFwdTimeS(projF, flashF, elemF);
+  v[b + L.AttnS] = attentionTimeS(projF, elemF, flashF, flashB);
+
+  // ---- dense MLP ----
+  const denseF = denseMlpFwdTimeS(tokA, h, ctx.ffn / tp, glu, fp8, cal);
+  v[b + L.DenseMlpS] = denseMlpTimeS(denseF);
+
+  // ---- TP (one forward pair of the full gathered activation), CP ring ----
+  const tpPair = tpCollectivePairTimeS(tokA * h * 2, tp, topo.tpNodes, sp, G, cal);
+  const cpRing = cpRingExchangeTimeS(cpKvBytes(tokA, kvHeads, dqk, dv), cp, topo.cpNodes > 1, G, cal);
+  const cpExposed = cpExposedTimeS(cpRing, flashF + flashB, cal);
+  v[b + L.TpDenseS] = tpExposedTimeS(4, tpPair, cal);
+  v[b + L.CpS] = cpExposed;
+  const stealD = tpStealTimeS(4, tpPair, cal) + cpStealTimeS(cpRing, cpExposed, cal);
+  v[b + L.StealDenseS] = stealD;
+
+  // ---- recompute (dense) ----
+  const qkvWidth = heads * dqk + kvHeads * dqk + kvHeads * dv;
+  const attnNormRecS = ctx.mla ? normRecomputeTimeS(tokStored, h, cal) : 0;
+  const upProjRecS = ctx.mla ? mlaUpProjectionRecomputeTimeS(upProjF, tokA, qkvWidth, cal) : 0;
+  const recAttnSel = attentionSelectiveRecomputeTimeS(sel, flashF, attnNormRecS, upProjRecS);
+  v[b + L.RecomputeDenseS] = denseLayerRecomputeTimeS(mode, sel, recAttnSel, attnF, denseF,
+    tpExposedTimeS(1, tpPair, cal), tpExposedTimeS(2, tpPair, cal));
+  v[b + L.OverheadDenseS] = denseLayerOverheadTimeS(cal);
+
+  // ---- activations (dense) ----
+  const gemmIn = fp8 ? 1 : 2;
+  const attnAct = attentionActivationBytes(tokA, h, qkvWidth + heads * dv, ctx.latentWidth, tp, sp, gemmIn);
+  const attnSave = selective && ctx.mla
+    ? attentionSelectiveSavedBytes(sel.layernorm, sel.mlaUpProj, tokA, tokStored, h, qkvWidth, gemmIn) : 0;
+  v[b + L.ActDenseBytes] = denseLayerActivationBytes(attnAct, attnSave,
+    mlpActivationBytes(tokA, h, ctx.ffn / tp, glu, tp, sp, gemmIn), selective && sel.mlp === 1);
+  v[b + L.ActLayerInputBytes] = fullRecomputeBytesPerLayer(tokA, h, tp, sp);
+
+  // ---- MoE layer ----
+  if (ctx.isMoe) {
+    const E = ctx.numExperts;
+    const k = ctx.topk;
+    const loadFactor = 1 + ctx.imbalance;
+    const tokMoe = tp > 1 ? tokA / tp : tokA;
+    const rows = tokMoe * k * etp * loadFactor; // routed rows on the most loaded rank after dispatch + ETP gather
+    const localExperts = E / ep;
+    const fe = ctx.expertFfn / etp;
+    const fs = ctx.sharedFfn / tp;
+    const sharedF = ctx.sharedFfn > 0 ? denseMlpFwdTimeS(tokA, h, fs, glu, fp8, cal) : 0;
+    const moeF = moeMlpFwdTimeS(moeRouterFwdTimeS(tokMoe, E, h, cal),
+      moeExpertGemmsFwdTimeS(localExperts, rows, h, fe, glu, fp8, cal),
+      moePermuteActivationFwdTimeS(rows, h, fe, glu, alltoallSortPasses(plan.dispatcher, ep, localExperts, cal), cal),
+      sharedF);
+    v[b + L.MoeMlpS] = moeMlpTimeS(moeF);
+    const sharedTp = ctx.sharedFfn > 0 ? tpPair : 0; // the shared expert's own SP gather / scatter
+    v[b + L.TpMoeS] = tpExposedTimeS(2, tpPair + sharedTp, cal);
+
+    // EP dispatch + combine (forward), then exposed fwd + bwd
+    const sendBytes = tokMoe * k * h * 2 * loadFactor;
+    const a2a = plan.dispatcher === 'flex'
+      ? epFlexAlltoallTimeS(sendBytes, tokMoe, h, loadFactor, k, ep, topo.epNodes, topo.epPerNode, G, cal)
+      : epAlltoallTimeS(sendBytes, ep, topo.epNodes, topo.epPerNode, G, cal);
+    const epFwd = epDispatchFwdTimeS(plan.dispatcher, a2a,
+      epAllgatherDispatchFwdTimeS(tokMoe, h, ep * etp, topo.etpEpNodes, G, cal),
+      etpGatherScatterTimeS(rows * h * 2, etp, topo.etpNodes, G, cal), etp);
+    const epHide = ctx.epHiddenFraction;
+    v[b + L.EpMoeS] = epExposedTimeS(epFwd, epHide);
+    v[b + L.StealMoeS] = stealD + tpStealTimeS(2, tpPair + sharedTp, cal) + epStealTimeS(epFwd, epHide, cal);
+
+    v[b + L.RecomputeMoeS] = moeLayerRecomputeTimeS(mode, sel, recAttnSel, attnF, normRecomputeTimeS(tokMoe, h, cal),
+      moeF, moeActivationFnFwdTimeS(rows, fe, glu, cal), tpExposedTimeS(1, tpPair + sharedTp, cal),
+      tpExposedTimeS(1, sharedTp, cal), epExposedFwdTimeS(epFwd, epHide));
+    v[b + L.OverheadMoeS] = moeLayerOverheadTimeS(localExperts, cal);
+    v[b + L.ActMoeBytes] = moeLayerActivationBytes(attnAct, attnSave, tokMoe, tokA, tokStored, h, E, k, etp, fe, glu,
+      ctx.sharedFfn > 0 ? fs : 0, tp, sp, gemmIn, selective && sel.layernorm === 1, selective && sel.moe === 1,
+      selective && sel.moeAct === 1);
+    v[b + L.DispatchBufferBytes] = epDispatchBufferBytes(plan.dispatcher, rows, tokMoe, h, ep, etp);
+  } else {
+    v[b + L.MoeMlpS] = 0; v[b + L.TpMoeS] = 0; v[b + L.EpMoeS] = 0; v[b + L.StealMoeS] = stealD;
+    v[b + L.RecomputeMoeS] = 0; v[b + L.OverheadMoeS] = 0; v[b + L.ActMoeBytes] = 0; v[b + L.DispatchBufferBytes] = 0;
+  }
+
+  // ---- first / last stage extras (the embedding output is the first layer's input, counted there) ----
+  const vocabLocal = paddedVocabSize(model, tp) / tp;
+  const outS = outputLayerTimeS(tokA, tokStored, vocabLocal, h, fp8, cal);
+  const outTp = sp ? tpExposedTimeS(1, tpPair, cal) : 0; // SP gathers before the output GEMM
+  v[b + L.EmbeddingS] = embeddingTimeS(tokStored, h, cal);
+  v[b + L.OutputS] = outS;
+  v[b + L.OutputTpS] = outTp;
+  v[b + L.MtpExtraS] = mtpExtraTimeS(ctx.mtpLayers, tokA, h, outS, outTp, fp8, cal);
+  v[b + L.LogitsBytes] = logitsBytes(tokA, vocabLocal, ctx.logitsBytesPerElement);
+
+  v[b + L.DenseLayerS] = v[b + L.AttnS] + v[b + L.DenseMlpS] + v[b + L.RecomputeDenseS] + v[b + L.TpDenseS] +
+    v[b + L.CpS] + v[b + L.OverheadDenseS] + v[b + L.StealDenseS];
+  v[b + L.MoeLayerS] = v[b + L.AttnS] + v[b + L.MoeMlpS] + v[b + L.RecomputeMoeS] + v[b + L.TpMoeS] + v[b + L.CpS] +
+    v[b + L.EpMoeS] + v[b + L.OverheadMoeS] + v[b + L.StealMoeS];
+}

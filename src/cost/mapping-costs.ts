@@ -1,0 +1,54 @@
+/**
+ * The mapping-dependent terms of one plan (memo.ts M slot): parameters a rank holds per layer kind and per edge
+ * stage (params.ts counts, sharded by TP / EP / ETP), the pipeline neighbour placement and the DP collective
+ * coefficients (terms/dp-comm.ts). Depends on (tp, cp, dp, pp, ep, etp, optimizer, precision) only.
+ */
+import type { Plan } from '../enumerate/plan.js';
+import type { ScoreContext } from './context.js';
+import { M } from './memo.js';
+import { paddedVocabSize } from './params.js';
+import { groupTopology } from './topology.js';
+import { DpCollective, dpCollectiveAlphaS, dpCollectivePerByteS } from './terms/dp-comm.js';
+
+/** Fills the mapping slot at `b` in `v` for `plan`. */
+export function fillMappingCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b: number): void {
+  const topo = groupTopology(plan, ctx.gpusPerNode, ctx.topo, ctx.rankOrder);
+  const p = ctx.params;
+  const cal = ctx.cal;
+  const G = ctx.gpusPerNode;
+  const tp = plan.tp;
+
+  // ---- parameters on this rank ----
+  const attn = p.attnTpParams / tp + p.attnReplicatedParams;
+  v[b + M.DenseLayerParams] = attn + p.denseMlpTpParams / tp + p.mlpNormParams;
+  v[b + M.MoeLayerDenseParams] = ctx.isMoe ? attn + p.sharedExpertTpParams / tp + p.mlpNormParams + p.routerParams : 0;
+  v[b + M.MoeLayerExpertParams] = ctx.isMoe ? (p.expertParams * (ctx.numExperts / plan.ep)) / plan.etp : 0;
+  const vocabLocal = paddedVocabSize(ctx.model, tp) / tp;
+  v[b + M.EmbeddingParams] = vocabLocal * ctx.hidden + ctx.posEmbParams;
+  // The last stage holds the output layer (a copy of the tied embedding when pp > 1), the final norm and the MTP
+  // extras (each MTP layer's transformer layer is counted as a layer of the last stage's kind).
+  const needsOutput = ctx.model.untie_embeddings_and_output_weights || plan.pp > 1;
+  // With MTP, Megatron also builds the input embedding on the last stage (the MTP layers embed the shifted
+  // tokens); untied, that is a second vocab×hidden matrix beside the output layer.
+  const mtpEmbedding = ctx.mtpLayers > 0 && plan.pp > 1 && ctx.model.untie_embeddings_and_output_weights;
+  v[b + M.OutputParams] = (needsOutput ? vocabLocal * ctx.hidden : 0) + (mtpEmbedding ? vocabLocal * ctx.hidden : 0) +
+    p.mlpNormParams + ctx.mtpLayers * (p.mtpProjTpParams / tp + p.mtpNormParams);
+  v[b + M.WeightBytesPerParam] = 2 + (plan.precision === 'fp8' ? cal.fp8WeightCopyBytesPerParam : 0);
+
+  v[b + M.PpInterNode] = topo.ppInterNode ? 1 : 0;
+
+  // ---- DP collectives: only those the optimizer mode uses (RS + AG with the distributed optimizer, AR without) ----
+  const dOpt = plan.distributedOptimizer;
+  const dpcp = plan.dp * plan.cp;
+  const a = dpCollectiveAlphaS(dpcp, topo.dpcpNodes, cal);
+  v[b + M.DpRsAlpha] = a; v[b + M.DpAgAlpha] = a; v[b + M.DpArAlpha] = a;
+  v[b + M.DpRsPerByte] = dOpt ? dpCollectivePerByteS(DpCollective.ReduceScatter, dpcp, topo.dpcpNodes, G, cal) : 0;
+  v[b + M.DpAgPerByte] = dOpt ? dpCollectivePerByteS(DpCollective.AllGather, dpcp, topo.dpcpNodes, G, cal) : 0;
+  v[b + M.DpArPerByte] = dOpt ? 0 : dpCollectivePerByteS(DpCollective.AllReduce, dpcp, topo.dpcpNodes, G, cal);
+  const edp = plan.edp;
+  const e = dpCollectiveAlphaS(edp, topo.edpNodes, cal);
+  v[b + M.EdpRsAlpha] = e; v[b + M.EdpAgAlpha] = e; v[b + M.EdpArAlpha] = e;
+  v[b + M.EdpRsPerByte] = dOpt ? dpCollectivePerByteS(DpCollective.ReduceScatter, edp, topo.edpNodes, G, cal) : 0;
+  v[b + M.EdpAgPerByte] = dOpt ? dpCollectivePerByteS(DpCollective.AllGather, edp, topo.edpNodes, G, cal) : 0;
+  v[b + M.EdpArPerByte] = dOpt ? 0 : dpCollectivePerByteS(DpCollective.AllReduce, edp, topo.edpNodes, G, cal);
+}

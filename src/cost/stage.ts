@@ -1,0 +1,113 @@
+/**
+ * One pipeline stage kind (stage-layout.ts): its time per micro-batch, exposed DP time, optimizer time and peak
+ * memory, from the layer costs (memo.ts L slot) and mapping terms (M slot):
+ *   t     = n_dense·t_dense + n_moe·t_moe + PP send/recv (+ embedding on the first stage, + output, loss and MTP
+ *           heads on the last)
+ *   DP    = terms/dp-comm.ts over the stage's dense (DP×CP) and expert (EDP) parameters, hidden behind t
+ *   opt   = terms/optimizer.ts over the parameters the rank owns
+ *   mem   = model state (memory.ts) + activations of the in-flight micro-batches (terms/activations.ts,
+ *           pipeline.ts) + logits (terms/edge-stages.ts) + buffers + overhead (memory.ts)
+ * The memory is the kind's earliest stage's (in-flight micro-batches only decrease with the stage index).
+ */
+import type { Plan } from '../enumerate/plan.js';
+import type { ScoreContext } from './context.js';
+import { L, M } from './memo.js';
+import { STAGE_FIRST, STAGE_LAST, type StageKinds } from './stage-layout.js';
+import { inflightMicrobatches } from './pipeline.js';
+import {
+  commBufferBytes, frameworkOverheadBytes, modelStateBytes, optimizerOwnedParams, type ModelStateBytes,
+} from './memory.js';
+import { stageActivationBytes } from './terms/activations.js';
+import { dpAllReduceExposedTimeS, dpCollectiveTimeS, dpDistributedOptimizerExposedTimeS } from './terms/dp-comm.js';
+import { optimizerStepTimeS } from './terms/optimizer.js';
+
+/**
+ * Per-stage results of the kind last evaluated by evalStageKind (scratch): times, peak memory and its breakdown
+ * (model state as memory.ts writes it, then mem* = the other MemoryBreakdown terms).
+ */
+export interface KindResult extends ModelStateBytes {
+  timeS: number; dpS: number; optimizerS: number; memBytes: number;
+  memAct: number; memLogits: number; memComm: number; memOverhead: number;
+}
+
+export function newKindResult(): KindResult {
+  return {
+    timeS: 0, dpS: 0, optimizerS: 0, memBytes: 0, weights: 0, gradients: 0, optimizer: 0, memAct: 0, memLogits: 0,
+    memComm: 0, memOverhead: 0,
+  };
+}
+
+/**
+ * Dense (DP×CP-sharded) parameters a stage of `nDense` dense and `nMoe` MoE layers with edge `role` holds: its
+ * layers' plus the embedding / output extras (mapping terms at mv[mb + M.*]).
+ */
+export function stageDenseParams(nDense: number, nMoe: number, role: number, mv: Float64Array, mb: number): number {
+  let dense = nDense * mv[mb + M.DenseLayerParams] + nMoe * mv[mb + M.MoeLayerDenseParams];
+  if ((role & STAGE_FIRST) !== 0) dense += mv[mb + M.EmbeddingParams];
+  if ((role & STAGE_LAST) !== 0) dense += mv[mb + M.OutputParams];
+  return dense;
+}
+
+/** Expert (EDP-sharded) parameters a stage of `nMoe` MoE layers holds. */
+export function stageExpertParams(nMoe: number, mv: Float64Array, mb: number): number {
+  return nMoe * mv[mb + M.MoeLayerExpertParams];
+}
+
+/**
+ * Evaluates stage kind `k` into `res`: layer costs at lv[lb + L.*], mapping terms at mv[mb + M.*]; `ppS` is the
+ * exposed pipeline send/recv time per micro-batch.
+ */
+export function evalStageKind(ctx: ScoreContext, plan: Plan, kinds: StageKinds, k: number, lv: Float64Array,
+  lb: number, mv: Float64Array, mb: number, ppS: number, res: KindResult): void {
+  const cal = ctx.cal;
+  const nDense = kinds.nDense[k];
+  const nMoe = kinds.nMoe[k];
+  const role = kinds.role[k];
+  const first = (role & STAGE_FIRST) !== 0;
+  const last = (role & STAGE_LAST) !== 0;
+
+  // time per micro-batch
+  let t = nDense * lv[lb + L.DenseLayerS] + nMoe * lv[lb + L.MoeLayerS] + ppS;
+  if (first) t += lv[lb + L.EmbeddingS];
+  if (last) t += lv[lb + L.OutputS] + lv[lb + L.OutputTpS] + lv[lb + L.MtpExtraS];
+
+  // parameters held, DP and optimizer time
+  const dense = stageDenseParams(nDense, nMoe, role, mv, mb);
+  const expert = stageExpertParams(nMoe, mv, mb);
+  const dOpt = plan.distributedOptimizer;
+  const dpcp = plan.dp * plan.cp;
+  const gb = ctx.gradBytesPerParam;
+  let dpS: number;
+  if (dOpt) {
+    const pb = cal.paramGatherBytesPerParam;
+    const rs = dpCollectiveTimeS(mv[mb + M.DpRsAlpha], mv[mb + M.DpRsPerByte], dense, gb) +
+      dpCollectiveTimeS(mv[mb + M.EdpRsAlpha], mv[mb + M.EdpRsPerByte], expert, gb);
+    const ag = dpCollectiveTimeS(mv[mb + M.DpAgAlpha], mv[mb + M.DpAgPerByte], dense, pb) +
+      dpCollectiveTimeS(mv[mb + M.EdpAgAlpha], mv[mb + M.EdpAgPerByte], expert, pb);
+    dpS = dpDistributedOptimizerExposedTimeS(rs, ag, t, cal);
+  } else {
+    const ar = dpCollectiveTimeS(mv[mb + M.DpArAlpha], mv[mb + M.DpArPerByte], dense, gb) +
+      dpCollectiveTimeS(mv[mb + M.EdpArAlpha], mv[mb + M.EdpArPerByte], expert, gb);
+    dpS = dpAllReduceExposedTimeS(ar, t, cal);
+  }
+  const owned = optimizerOwnedParams(dense, expert, dpcp, plan.edp, dOpt);
+  const optimizerS = optimizerStepTimeS(owned, cal);
+
+  // memory
+  const inflight = inflightMicrobatches(kinds.firstIndex[k], plan.pp, plan.vpp, plan.numMicroBatches);
+  const act = stageActivationBytes(inflight, nDense, nMoe, lv[lb + L.ActDenseBytes], lv[lb + L.ActMoeBytes],
+    lv[lb + L.ActLayerInputBytes], plan.recompute === 'full');
+  const logits = last ? lv[lb + L.LogitsBytes] * (1 + ctx.mtpLayers) : 0;
+  const comm = commBufferBytes(nMoe > 0 ? lv[lb + L.DispatchBufferBytes] : 0, cal);
+  const overhead = frameworkOverheadBytes(act, logits, cal);
+
+  res.timeS = t;
+  res.dpS = dpS;
+  res.optimizerS = optimizerS;
+  modelStateBytes(dense + expert, owned, mv[mb + M.WeightBytesPerParam], gb, ctx.optimizerStateBytesPerParam, res);
+  res.memBytes = res.weights + res.gradients + res.optimizer + act + logits + comm + overhead;
+  res.memAct = act;
+  res.memLogits = logits;
+  res.memComm = comm;
+  res.memOverhead = overhead;
+}

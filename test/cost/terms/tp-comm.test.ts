@@ -1,0 +1,21 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadCalibration } from '../../../src/cost/calibration.js';
+import { ringAllGatherTimeS, ringAllReduceTimeS, ringReduceScatterTimeS } from '../../../src/cost/comm.js';
+import { tpCollectivePairTimeS, tpExposedTimeS, tpStealTimeS } from '../../../src/cost/terms/tp-comm.js';
+
+const cal = loadCalibration('h100-sxm');
+const close = (a: number, b: number, rel = 1e-12): void => assert.ok(Math.abs(a - b) <= rel * Math.abs(b), `${a} vs ${b}`);
+
+test('TP pair: all-gather + reduce-scatter with SP, one all-reduce without; 0 at TP 1', () => {
+  const bytes = 8192 * 8192 * 2;
+  close(tpCollectivePairTimeS(bytes, 4, 1, true, 8, cal),
+    ringAllGatherTimeS(bytes, 4, 1, 8, cal) + ringReduceScatterTimeS(bytes, 4, 1, 8, cal));
+  close(tpCollectivePairTimeS(bytes, 4, 1, false, 8, cal), ringAllReduceTimeS(bytes, 4, 1, 8, cal));
+  assert.equal(tpCollectivePairTimeS(bytes, 1, 1, true, 8, cal), 0);
+});
+
+test('exposed and stolen parts split by tp_overlap_fraction', () => {
+  close(tpExposedTimeS(4, 1, cal) + tpStealTimeS(4, 1, cal) / cal.smStealFraction, 4);
+  close(tpExposedTimeS(4, 1, cal), 4 * (1 - cal.tpOverlapFraction));
+});
