@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { main } from '../src/cli/main.js';
-import { readPlansFile, planFromJson } from '../src/render/plans-file.js';
+import { readPlansFile, planFromJson } from '../src/plans/plans-file.js';
 import { modelShape } from '../src/spec/shape.js';
 import { checkPlan } from '../src/enumerate/index.js';
 import { checkMegatronArgs, gpuArchMajor } from '../src/export/index.js';

@@ -2,21 +2,19 @@ import fs from 'node:fs';
 import Table from 'cli-table3';
 import type { Piscina } from 'piscina';
 import type { Job, ModelShape } from '../spec/types.js';
-import { loadJob, type JobOverrides } from '../spec/load-job.js';
-import { printJobWarnings } from '../spec/warnings.js';
-import { modelShape } from '../spec/shape.js';
-import { checkClusterFitsCalibration, loadCalibration } from '../cost/calibration.js';
-import { makeScoreContext, scorePlan } from '../cost/score.js';
+import type { JobOverrides } from '../spec/load-job.js';
+import { loadJobContext } from '../job-context.js';
+import { scorePlan } from '../cost/score.js';
 import { newEstimate, type Estimate } from '../cost/estimate.js';
-import { applyFixes, checkPlan, loadSearchSpace } from '../enumerate/index.js';
+import { checkPlan } from '../enumerate/index.js';
 import type { Plan } from '../enumerate/plan.js';
 import { runSearch, type SearchResult } from '../search/pool.js';
 import type { RankOptions } from '../search/objective.js';
 import { estimateToJson } from '../render/plan-json.js';
-import { planAtRank, readPlansFile, type PlansFile } from '../render/plans-file.js';
+import { planAtRank, plansFileText, readPlansFile, type PlansFile } from '../plans/plans-file.js';
 import { GIB } from '../render/numbers.js';
 import { TIME_TERM_LABELS } from '../render/cost-shares.js';
-import { buildResult } from '../render/result-json.js';
+import { buildResult } from '../plans/result.js';
 import type { JobCheckReport } from './check-types.js';
 import { describeChange, jobChanges } from './job-diff.js';
 import type { FileToWrite } from '../io/write-files.js';
@@ -46,14 +44,7 @@ export interface CheckJobResult {
  */
 export async function checkJob(jobFile: string, baselineFile: string, overrides: JobOverrides, opts: CheckOptions,
   pool: Piscina | null): Promise<CheckJobResult> {
-  const job = loadJob(jobFile, overrides);
-  printJobWarnings(job);
-  const shape = modelShape(job.model);
-  let space = loadSearchSpace(opts.space);
-  if (opts.fix) space = applyFixes(space, opts.fix);
-  const calibration = loadCalibration(job.cluster.gpu);
-  checkClusterFitsCalibration(job, calibration);
-  const ctx = makeScoreContext(job, shape, calibration);
+  const { job, shape, space, calibration, scoreContext } = loadJobContext(jobFile, overrides, { space: opts.space, fix: opts.fix });
   const rankOpts: RankOptions = { objective: 'throughput', minTokensPerSPerGpu: 0, topK: Math.max(opts.keepTop, opts.rank), pareto: false };
   const report: JobCheckReport = {
     job_file: jobFile, baseline_file: baselineFile, rank: opts.rank, tolerance: opts.tolerance, passed: true,
@@ -124,7 +115,7 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
   } else {
     report.checks.push({ name: 'valid', status: 'pass', message: `baseline plan ${opts.rank} is still valid`, details: [] });
     // 2. It still fits in memory.
-    est = scorePlan(ctx, plan, newEstimate());
+    est = scorePlan(scoreContext(), plan, newEstimate());
     report.baseline_tokens_per_s_per_gpu_now = round(est.tokensPerSPerGpu);
     report.baseline_fits_now = est.fits;
     const mem = estimateToJson(est).memory_breakdown_gib;
@@ -191,7 +182,7 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
 
 function baselineText(job: Job, shape: ModelShape, opts: CheckOptions, search: SearchResult): string {
   const result = buildResult(job, shape, { objective: 'throughput', space: opts.space, timing: false, pareto: false }, search);
-  return `${JSON.stringify(result, null, 2)}\n`;
+  return plansFileText(result);
 }
 
 function describeJob(job: Job): string {

@@ -2,7 +2,7 @@ import type { Job, ModelShape } from '../spec/types.js';
 import { describeJob } from '../spec/describe.js';
 import type { SearchSpace } from '../enumerate/index.js';
 import { enumeratePlans, newEnumStats, explainEmpty } from '../enumerate/index.js';
-import { orderedPruned } from '../render/result-json.js';
+import { orderedPruned } from '../plans/result.js';
 
 /** Enumerates without scoring: how many candidates, how many Megatron accepts, and what each rule pruned. */
 export function dryRun(job: Job, shape: ModelShape, space: SearchSpace): { text: string; valid: number } {

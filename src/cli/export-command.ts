@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { InputError } from '../spec/errors.js';
 import { modelShape } from '../spec/shape.js';
 import { EXPORT_FORMATS, exportPlan, type ExportFormat } from '../export/index.js';
-import { planAtRank, readPlansFile } from '../render/plans-file.js';
+import { planAtRank, readPlansFile } from '../plans/plans-file.js';
 import { numberOption } from './job-options.js';
 import { MAX_TOP } from './tune-command.js';
 

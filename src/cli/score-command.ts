@@ -1,11 +1,8 @@
 import type { Argv } from 'yargs';
-import { loadJob } from '../spec/load-job.js';
-import { modelShape } from '../spec/shape.js';
-import { printJobWarnings } from '../spec/warnings.js';
 import { describeJob } from '../spec/describe.js';
 import { InputError } from '../spec/errors.js';
-import { checkClusterFitsCalibration, loadCalibration } from '../cost/calibration.js';
-import { makeScoreContext, scorePlan } from '../cost/score.js';
+import { loadJobContext } from '../job-context.js';
+import { scorePlan } from '../cost/score.js';
 import { newEstimate } from '../cost/estimate.js';
 import { checkPlan, parsePlanSpec } from '../enumerate/index.js';
 import { planToJson } from '../render/plan-json.js';
@@ -34,18 +31,14 @@ export function registerScore(cli: Argv, setExit: (code: number) => void): void 
       .option('format', { type: 'string', choices: ['table', 'json', 'yaml'], default: 'table' })
       .example('$0 score fixtures/models/mixtral-8x22b.yaml --plan tp=2,pp=8,vpp=7,ep=8,etp=1', 'The model-zoo plan for Mixtral 8x22B'),
     async (args) => {
-      const job = loadJob(args.job, overridesFrom(args));
-      printJobWarnings(job);
-      const shape = modelShape(job.model);
+      const jc = loadJobContext(args.job, overridesFrom(args));
+      const { job, shape } = jc;
       const plan = parsePlanSpec(args.plan, job, shape);
       const broken = checkPlan(job, shape, plan);
       if (broken.length > 0) {
         throw new InputError(`--plan: Megatron-Core would refuse this plan: ${broken.map((v) => `${v.rule} (${v.reason})`).join('; ')}`);
       }
-      const calibration = loadCalibration(job.cluster.gpu);
-      checkClusterFitsCalibration(job, calibration);
-      const ctx = makeScoreContext(job, shape, calibration);
-      const est = scorePlan(ctx, plan, newEstimate());
+      const est = scorePlan(jc.scoreContext(), plan, newEstimate());
       const { args: megatronArgs, env } = megatronLaunch(job, shape, plan);
       const launch = { megatron_args: megatronArgs, env };
       if (args.format === 'table') {

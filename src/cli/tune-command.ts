@@ -1,11 +1,9 @@
 import type { Argv } from 'yargs';
-import { loadJob } from '../spec/load-job.js';
-import { modelShape } from '../spec/shape.js';
-import { printJobWarnings } from '../spec/warnings.js';
 import { describeJob } from '../spec/describe.js';
 import { InputError } from '../spec/errors.js';
-import { checkClusterFitsCalibration, loadCalibration, type Calibration } from '../cost/calibration.js';
-import { applyFixes, loadSearchSpace, explainEmpty, type SearchSpace } from '../enumerate/index.js';
+import type { Calibration } from '../cost/calibration.js';
+import { loadJobContext } from '../job-context.js';
+import { explainEmpty, type SearchSpace } from '../enumerate/index.js';
 import type { ExportFormat } from '../export/index.js';
 import type { Job, ModelShape } from '../spec/types.js';
 import { runSearch } from '../search/pool.js';
@@ -14,7 +12,7 @@ import { makeProgressPrinter } from '../render/progress.js';
 import { renderPlansTable } from '../render/plans-table.js';
 import { renderExplain } from '../render/explain.js';
 import { explainNoFit, writeOutDir } from './tune-result.js';
-import { buildResult } from '../render/result-json.js';
+import { buildResult } from '../plans/result.js';
 import { withJobOverrides, overridesFrom, numberOption } from './job-options.js';
 import type { JobOverrides } from '../spec/load-job.js';
 import { printStructured } from './output.js';
@@ -97,13 +95,7 @@ export function registerTune(cli: Argv, setExit: (code: number) => void): void {
 
 async function runTune(raw: TuneArgs): Promise<number> {
   const args = parseTuneArgs(raw);
-  const job = loadJob(args.job, overridesFrom(args));
-  printJobWarnings(job);
-  const shape = modelShape(job.model);
-  let space = loadSearchSpace(args.space);
-  if (args.fix) space = applyFixes(space, args.fix);
-  const calibration = loadCalibration(job.cluster.gpu);
-  checkClusterFitsCalibration(job, calibration);
+  const { job, shape, space, calibration } = loadJobContext(args.job, overridesFrom(args), { space: args.space, fix: args.fix });
   if (args.explain !== undefined && args.format !== 'table') {
     throw new InputError('--explain: only with --format table (the JSON/YAML result already holds every breakdown)');
   }

@@ -7,7 +7,8 @@ import type { RankedPlan } from '../search/ranked.js';
 import type { SearchResult } from '../search/pool.js';
 import type { RankOptions } from '../search/objective.js';
 import { exportPlan, exportFileName, type ExportFormat } from '../export/index.js';
-import type { ResultJson } from '../render/result-json.js';
+import type { ResultJson } from '../plans/result.js';
+import { plansFileText } from '../plans/plans-file.js';
 import { describeMapping } from '../render/explain.js';
 import { GIB } from '../render/numbers.js';
 import { writeFilesAtomic } from '../io/write-files.js';
@@ -38,7 +39,7 @@ export function explainNoFit(job: Job, search: SearchResult, rank: RankOptions):
  * `<file>.refused.txt` with the reason instead. Returns how many exports were refused.
  */
 export function writeOutDir(dir: string, job: Job, shape: ModelShape, result: ResultJson, top: RankedPlan[], formats: ExportFormat[]): number {
-  const files: [string, string][] = [['plans.json', `${JSON.stringify(result, null, 2)}\n`]];
+  const files: [string, string][] = [['plans.json', plansFileText(result)]];
   let refused = 0;
   top.forEach((r, i) => {
     for (const f of formats) {

@@ -16,7 +16,7 @@ import { checkLayerFreq, evalLayerFreqExpression, parseLayerFreqExpression } fro
 import { jobFromObject, loadJob } from '../../src/spec/load-job.js';
 import { MAX_INPUT_BYTES, checkKeys, readInputText } from '../../src/spec/read-file.js';
 import { loadSearchSpace, applyFixes } from '../../src/enumerate/search-space.js';
-import { readPlansFile } from '../../src/render/plans-file.js';
+import { readPlansFile } from '../../src/plans/plans-file.js';
 import { numberOption, overridesFrom, requireValue } from '../../src/cli/job-options.js';
 
 process.chdir(REPO_ROOT);

@@ -6,8 +6,13 @@ import { jobFromObject } from '../spec/load-job.js';
 import { parseJson, readInputText } from '../spec/read-file.js';
 import type { Plan } from '../enumerate/plan.js';
 import { newPlan } from '../enumerate/plan.js';
-import type { PlanJson } from "./plan-json.js";
-import type { ResultJson } from "./result-json.js";
+import type { PlanJson } from '../render/plan-json.js';
+import type { ResultJson } from './result.js';
+
+/** A plans.json's text exactly as every writer writes it (tune --out, --format json, check --update). */
+export function plansFileText(result: ResultJson): string {
+  return `${JSON.stringify(result, null, 2)}\n`;
+}
 
 export interface PlansFile {
   file: string;

@@ -5,8 +5,8 @@ import type { SearchResult } from '../search/pool.js';
 import { VERSION } from '../version.js';
 import type { EnumStats } from '../enumerate/index.js';
 import { RULES } from '../enumerate/index.js';
-import { sig } from './numbers.js';
-import { planToJson, type PlanJson } from './plan-json.js';
+import { sig } from '../render/numbers.js';
+import { planToJson, type PlanJson } from '../render/plan-json.js';
 
 /** The whole result of `moefold tune --format json` (a contract; `plans.json` holds the same). */
 export interface ResultJson {
