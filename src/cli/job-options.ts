@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import type { JobOverrides } from '../spec/load-job.js';
-import { listCalibrations } from '../cost/calibration.js';
+import { calibrationNames } from '../paths.js';
 import { InputError } from '../spec/errors.js';
 import { CLUSTER_FIELDS, TRAINING_FIELDS, excerpt, numberProblem, type FieldRule } from '../spec/fields.js';
 
@@ -15,7 +15,7 @@ export function withJobOverrides<T>(y: Argv<T>) {
   return y
     .option('gpus', { type: 'string', describe: 'Total GPUs (overrides cluster.gpus)', group: 'Job overrides:' })
     .option('gpus-per-node', { type: 'string', describe: 'GPUs per node (default 8)', group: 'Job overrides:' })
-    .option('gpu', { type: 'string', describe: `GPU calibration: a file name in cost-models/ (${listCalibrations().join(', ')})`, group: 'Job overrides:' })
+    .option('gpu', { type: 'string', describe: `GPU calibration: a file name in cost-models/ (${calibrationNames().join(', ')})`, group: 'Job overrides:' })
     .option('seq-length', { type: 'string', describe: 'Sequence length in tokens', group: 'Job overrides:' })
     .option('global-batch-size', { type: 'string', describe: 'Global batch in sequences', group: 'Job overrides:' })
     .option('precision', { type: 'string', describe: 'Training precision: bf16 or fp8', group: 'Job overrides:' });

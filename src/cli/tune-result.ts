@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Job, ModelShape } from '../spec/types.js';
 import { InputError } from '../spec/errors.js';
-import { listCalibrations } from '../cost/calibration.js';
+import { calibrationNames } from '../paths.js';
 import type { RankedPlan } from '../search/ranked.js';
 import type { SearchResult } from '../search/pool.js';
 import type { RankOptions } from '../search/objective.js';
@@ -27,7 +27,7 @@ export function explainNoFit(job: Job, search: SearchResult, rank: RankOptions):
     lines.push(`  smallest footprint: ${(s.estimate.peakMemBytes / GIB).toFixed(1)} GiB of ${(s.estimate.usableMemBytes / GIB).toFixed(1)} GiB usable,`
       + ` with ${describeMapping(s.plan, isMoe)}`);
   }
-  const others = listCalibrations().filter((g) => g !== job.cluster.gpu);
+  const others = calibrationNames().filter((g) => g !== job.cluster.gpu);
   lines.push(`  try: more GPUs (--gpus), another GPU (--gpu ${others.join(' | ')}), a smaller --global-batch-size or --seq-length,`
     + ' or a search space that allows full recompute and higher PP/EP');
   return lines.join('\n');

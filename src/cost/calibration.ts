@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { COST_MODELS_DIR } from '../paths.js';
+import { COST_MODELS_DIR, calibrationNames } from '../paths.js';
 import { inputError } from '../spec/errors.js';
 import type { Job } from '../spec/types.js';
 
@@ -240,21 +240,12 @@ export function calibrationFromDoc(doc: unknown, file: string): Calibration {
   return cal;
 }
 
-/** Names of the calibration files shipped in cost-models/ (without .yaml), sorted. */
-export function listCalibrations(): string[] {
-  if (!fs.existsSync(COST_MODELS_DIR)) return [];
-  return fs.readdirSync(COST_MODELS_DIR)
-    .filter((f) => f.endsWith('.yaml'))
-    .map((f) => f.slice(0, -'.yaml'.length))
-    .sort();
-}
-
 /** Reads, validates and flattens COST_MODELS_DIR/<gpu>.yaml (or a path ending in .yaml). */
 export function loadCalibration(gpu: string): Calibration {
   const file = gpu.endsWith('.yaml') ? gpu : path.join(COST_MODELS_DIR, `${gpu}.yaml`);
   const shown = gpu.endsWith('.yaml') ? gpu : `cost-models/${gpu}.yaml`;
   if (!fs.existsSync(file)) {
-    const known = listCalibrations();
+    const known = calibrationNames();
     throw inputError(shown, '', `no such calibration file (known GPUs: ${known.join(', ') || 'none'})`);
   }
   let doc: unknown;

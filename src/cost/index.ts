@@ -14,7 +14,7 @@
  *   rank layout   topology.ts (node spans, from enumerate/rank-groups.ts, Megatron's RankGenerator rule)
  *   primitives    gemm.ts, comm.ts, compute.ts, params.ts, flops.ts (MFU), calibration.ts
  */
-export { loadCalibration, listCalibrations, calibrationFromDoc, CALIBRATION_FIELDS, type Calibration } from './calibration.js';
+export { loadCalibration, calibrationFromDoc, CALIBRATION_FIELDS, type Calibration } from './calibration.js';
 export {
   makeScoreContext, scorePlan, staticMemoryBytes, RECOMPUTE_MODULES,
   type ScoreContext, type ScoreOptions, type RoutingBalance,

@@ -70,9 +70,3 @@ export function layerParamCounts(m: ModelSpec): LayerParamCounts {
     mtpNormParams: 3 * normParams(h, m),
   };
 }
-
-/** Megatron pads the vocabulary to a multiple of make_vocab_size_divisible_by × TP. */
-export function paddedVocabSize(m: ModelSpec, tp: number): number {
-  const mult = m.make_vocab_size_divisible_by * tp;
-  return Math.ceil(m.vocab_size / mult) * mult;
-}

@@ -25,7 +25,7 @@ export interface ParamCounts {
   mtpActive: number;
 }
 
-/** Vocabulary padded as Megatron pads it for TP = 1 (a multiple of make_vocab_size_divisible_by). */
+/** Vocabulary padded as Megatron pads it: a multiple of make_vocab_size_divisible_by × TP (TP = 1 for counts). */
 export function paddedVocabSize(model: ModelSpec, tp = 1): number {
   const multiple = model.make_vocab_size_divisible_by * tp;
   return Math.ceil(model.vocab_size / multiple) * multiple;

@@ -13,6 +13,7 @@
  * refused because a partly used second node would make intra-node group sizes ambiguous.
  */
 import fs from 'node:fs';
+import { calibrationNames } from '../paths.js';
 import { inputError } from './errors.js';
 import { CLUSTER_FIELDS, TRAINING_FIELDS, excerpt, gotText, numberAllowed, numberProblem, type FieldRule } from './fields.js';
 import { isMapping, kindText, pathText, readMappingFile, resolveInputPath } from './read-file.js';
@@ -44,20 +45,6 @@ export const OVERRIDE_FLAGS: Readonly<Record<keyof JobOverrides, string>> = {
 export const DEFAULT_GPU = 'h100-sxm';
 export const DEFAULT_GPUS_PER_NODE = 8;
 export const DEFAULT_TRAINING: Readonly<TrainingSpec> = { seq_length: 4096, global_batch_size: 1024, precision: 'bf16' };
-
-/** The calibration files present now in `dir` (names without .yaml), sorted; read at every call. */
-export function availableGpus(dir: string): string[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return names
-    .filter((n) => n.endsWith('.yaml') && !n.startsWith('.'))
-    .map((n) => n.slice(0, -'.yaml'.length))
-    .sort();
-}
 
 /** Where a value came from, for the message that rejects it. */
 interface Origin {
@@ -185,7 +172,7 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
     );
   }
 
-  const known = availableGpus(costModelsDir);
+  const known = calibrationNames(costModelsDir);
   if (!known.includes(gpu)) {
     const near = gpu.length <= 64 ? closestName(gpu, known) : undefined;
     const hint = near !== undefined ? `did you mean ${near}? ` : '';

@@ -4,16 +4,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { CALIBRATION_FIELDS, calibrationFromDoc, listCalibrations, loadCalibration } from '../../src/cost/calibration.js';
+import { CALIBRATION_FIELDS, calibrationFromDoc, loadCalibration } from '../../src/cost/calibration.js';
 import { InputError } from '../../src/spec/errors.js';
-import { COST_MODELS_DIR } from '../../src/paths.js';
+import { COST_MODELS_DIR, calibrationNames } from '../../src/paths.js';
 
 function h100Doc(): Record<string, Record<string, { value: number; source: string }>> {
   return yaml.load(fs.readFileSync(path.join(COST_MODELS_DIR, 'h100-sxm.yaml'), 'utf8')) as never;
 }
 
 test('ships h100-sxm, h200-sxm and b200 calibrations', () => {
-  assert.deepEqual(listCalibrations(), ['b200', 'h100-sxm', 'h200-sxm']);
+  assert.deepEqual(calibrationNames(), ['b200', 'h100-sxm', 'h200-sxm']);
 });
 
 test('h100-sxm loads with the published peaks and every field set', () => {
@@ -37,7 +37,7 @@ test('all calibration files share the structure and differ where the hardware do
 });
 
 test('every entry of every shipped file names its source', () => {
-  for (const name of listCalibrations()) {
+  for (const name of calibrationNames()) {
     const doc = yaml.load(fs.readFileSync(path.join(COST_MODELS_DIR, `${name}.yaml`), 'utf8')) as never;
     for (const [sec, key] of CALIBRATION_FIELDS) {
       const e = (doc as Record<string, Record<string, { source: string }>>)[sec][key];

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { COST_MODELS_DIR, REPO_ROOT } from '../../src/paths.js';
 import { InputError } from '../../src/spec/errors.js';
 import { loadJob, type JobOverrides, type LoadOptions } from '../../src/spec/load-job.js';
-import { availableGpus } from '../../src/spec/resolve-run.js';
+import { calibrationNames } from '../../src/paths.js';
 import { describeJob } from '../../src/spec/describe.js';
 import { makeCostModelsDir } from './cost-models-dir.js';
 
@@ -112,7 +112,7 @@ test('the list of GPUs is read from the directory at call time', () => {
   assert.equal(messageOf(MIX, { gpu: 'mi300x' }, { costModelsDir: dir }), `${MIX}: --gpu: unknown GPU "mi300x" (available: h100-sxm)`);
   fs.writeFileSync(path.join(dir, 'mi300x.yaml'), '# added later\n');
   assert.equal(loadJob(MIX, { gpu: 'mi300x' }, { costModelsDir: dir }).cluster.gpu, 'mi300x');
-  assert.deepEqual(availableGpus(dir), ['h100-sxm', 'mi300x']);
+  assert.deepEqual(calibrationNames(dir), ['h100-sxm', 'mi300x']);
   const empty = makeCostModelsDir([]);
   assert.equal(
     messageOf(MIX, {}, { costModelsDir: empty }),
@@ -121,7 +121,7 @@ test('the list of GPUs is read from the directory at call time', () => {
 });
 
 test('without options the repository cost-models/ directory is used', () => {
-  const known = availableGpus(COST_MODELS_DIR);
+  const known = calibrationNames(COST_MODELS_DIR);
   const list = known.length > 0 ? `available: ${known.join(', ')}` : `no cost models found in ${COST_MODELS_DIR}`;
   assert.equal(messageOf(MIX, { gpu: 'zz-no-such-gpu' }, {}), `${MIX}: --gpu: unknown GPU "zz-no-such-gpu" (${list})`);
 });
