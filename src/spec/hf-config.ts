@@ -28,7 +28,6 @@
 import { inputError } from './errors.js';
 import { LIMITS, excerpt, gotText } from './fields.js';
 import { layerFreqFromMask } from './layer-freq.js';
-import { isMapping } from './read-file.js';
 import { hasBadNameChar, MAX_MODEL_NAME_LENGTH, MODEL_NAME_ALLOWED, nameExcerpt } from './resolve-model.js';
 
 type Family = 'mixtral' | 'qwen2_moe' | 'qwen3_moe' | 'deepseek' | 'llama' | 'generic';

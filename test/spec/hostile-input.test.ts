@@ -15,6 +15,7 @@ import path from 'node:path';
 import { REPO_ROOT } from '../../src/paths.js';
 import { InputError } from '../../src/spec/errors.js';
 import { loadJob } from '../../src/spec/load-job.js';
+import { tempWriter } from './temp-files.js';
 
 process.chdir(REPO_ROOT);
 const BIN = path.join(REPO_ROOT, 'bin/moefold.js');
@@ -56,14 +57,7 @@ function assertOneLine(r: Run, expect?: RegExp | string, secrets: readonly strin
   for (const s of secrets) assert.ok(!line.includes(s), `stderr shows file content ${JSON.stringify(s)}: ${line}`);
 }
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'moefold-hostile-'));
-process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
-const write = (name: string, text: string | Buffer): string => {
-  const p = path.join(tmp, name);
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  fs.writeFileSync(p, text);
-  return p;
-};
+const { dir: tmp, write } = tempWriter('moefold-hostile-');
 
 /** `&a8 [&a7 [… &a0 [1 ×8], *a0 ×7] …]`: 8^levels leaves from a few hundred bytes. */
 function aliasBomb(levels = 9): string {

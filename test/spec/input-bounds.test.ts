@@ -6,7 +6,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { REPO_ROOT } from '../../src/paths.js';
@@ -18,16 +17,10 @@ import { MAX_INPUT_BYTES, checkKeys, readInputText } from '../../src/spec/read-f
 import { loadSearchSpace, applyFixes } from '../../src/enumerate/search-space.js';
 import { readPlansFile } from '../../src/plans/plans-file.js';
 import { numberOption, overridesFrom, requireValue } from '../../src/cli/job-options.js';
+import { tempWriter } from './temp-files.js';
 
 process.chdir(REPO_ROOT);
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'moefold-bounds-'));
-process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
-const write = (name: string, text: string | Buffer): string => {
-  const p = path.join(tmp, name);
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  fs.writeFileSync(p, text);
-  return p;
-};
+const { dir: tmp, write } = tempWriter('moefold-bounds-');
 const messageOf = (f: () => unknown): string => {
   try {
     f();
