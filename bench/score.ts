@@ -10,9 +10,10 @@ import { loadCalibration } from '../src/cost/calibration.js';
 import { makeScoreContext, scorePlan, type ScoreContext } from '../src/cost/score.js';
 import { newEstimate } from '../src/cost/estimate.js';
 import type { Plan } from '../src/enumerate/plan.js';
+import { parsePlanSpec } from '../src/enumerate/plan-spec.js';
 import type { Dispatcher, Recompute } from '../src/spec/types.js';
 import { modelShape } from '../src/spec/shape.js';
-import { DEEPSEEK_V3, job, LLAMA3_70B, MIXTRAL_8X22B, plan } from '../test/cost/fixtures.js';
+import { benchJob, DEEPSEEK_V3_FILE, LLAMA3_70B_FILE, MIXTRAL_8X22B_FILE } from './fixtures.js';
 
 interface Item { ctx: ScoreContext; plan: Plan }
 
@@ -26,32 +27,37 @@ function divisors(n: number, max: number): number[] {
 function buildItems(): Item[] {
   const cal = loadCalibration('h100-sxm');
   const items: Item[] = [];
-  const cases = [
-    { model: MIXTRAL_8X22B, gpus: 128, seq: 4096, gbs: 256 },
-    { model: DEEPSEEK_V3, gpus: 1024, seq: 4096, gbs: 8192 },
-    { model: LLAMA3_70B, gpus: 64, seq: 8192, gbs: 128 },
+  // the fixtures' models and runs, every job in bf16 (the fixtures run DeepSeek-V3 and Llama3-70B in fp8)
+  const jobs = [
+    benchJob(MIXTRAL_8X22B_FILE), // 128 GPUs, seq 4096, GBS 256
+    benchJob(DEEPSEEK_V3_FILE, { precision: 'bf16' }), // 1024 GPUs, seq 4096, GBS 8192
+    benchJob(LLAMA3_70B_FILE, { precision: 'bf16' }), // 64 GPUs, seq 8192, GBS 128
   ];
   const recomputes: Recompute[] = ['none', 'selective', 'full'];
   const dispatchers: Dispatcher[] = ['alltoall', 'flex'];
-  for (const c of cases) {
-    const ctx = makeScoreContext(job(c.model, c.gpus, c.seq, c.gbs), modelShape(c.model), cal);
-    const L = c.model.num_layers;
-    const moe = c.model.num_experts > 0;
+  for (const job of jobs) {
+    const ctx = makeScoreContext(job, modelShape(job.model), cal);
+    const L = job.model.num_layers;
+    const E = job.model.num_experts;
+    const W = job.cluster.gpus;
+    const gbs = job.training.global_batch_size;
+    const moe = E > 0;
     for (const tp of [1, 2, 4, 8]) {
       for (const pp of [1, 2, 4, 8, 16]) {
         const first = Math.floor(L / pp);
         const last = L - first * (pp - 1);
-        for (const ep of moe ? divisors(c.model.num_experts, 64) : [1]) {
+        for (const ep of moe ? divisors(E, 64) : [1]) {
           for (const etp of moe ? [1, tp] : [1]) {
-            if (c.gpus % (tp * pp) !== 0 || c.gpus % (ep * etp * pp) !== 0) continue;
+            if (W % (tp * pp) !== 0 || W % (ep * etp * pp) !== 0) continue;
             for (const mbs of [1, 2]) {
-              const dp = c.gpus / (tp * pp);
-              if (c.gbs % (mbs * dp) !== 0) continue;
+              const dp = W / (tp * pp);
+              if (gbs % (mbs * dp) !== 0) continue;
               for (const recompute of recomputes) {
                 for (const dispatcher of moe ? dispatchers : ['alltoall' as Dispatcher]) {
-                  const p = plan({ tp, pp, ep, etp, mbs, recompute, dispatcher, vpp: pp > 1 ? 2 : 1, first, last },
-                    c.gpus, L, c.gbs);
-                  items.push({ ctx, plan: p });
+                  // the CLI's --plan parser: dp, edp and the micro-batch count follow from the job
+                  const spec = `tp=${tp},pp=${pp},vpp=${pp > 1 ? 2 : 1},ep=${ep},etp=${etp},mbs=${mbs},` +
+                    `recompute=${recompute},dispatcher=${dispatcher},first=${first},last=${last}`;
+                  items.push({ ctx, plan: parsePlanSpec(spec, job, modelShape(job.model), 'bench') });
                 }
               }
             }

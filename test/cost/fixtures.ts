@@ -1,43 +1,32 @@
-/** Fixture models, jobs and plans for the cost-model tests (built directly; no job files, no /work/shared). */
+/**
+ * Models, jobs and plans for the cost-model tests. The models are fixtures read through the real loader (loadJob):
+ * the real models from fixtures/models/ (each names its published source); baseModel() edits the made-up
+ * fixtures/test-models/tiny-dense.yaml. job() puts a model on a run without checking it (tests pass edited
+ * variants), and plan() derives dp / edp / micro-batches from the GPU count, layers and global batch.
+ */
+import path from 'node:path';
+import { REPO_ROOT } from '../../src/paths.js';
+import { loadJob } from '../../src/spec/load-job.js';
 import type { Job, ModelSpec, Precision, Dispatcher, Recompute } from '../../src/spec/types.js';
 import type { Plan } from '../../src/enumerate/plan.js';
 
-export function baseModel(over: Partial<ModelSpec>): ModelSpec {
-  const m: ModelSpec = {
-    name: 'model', num_layers: 2, hidden_size: 1024, num_attention_heads: 8, num_query_groups: 8, kv_channels: 128,
-    ffn_hidden_size: 4096, vocab_size: 32000, make_vocab_size_divisible_by: 128, max_position_embeddings: 4096,
-    swiglu: true, untie_embeddings_and_output_weights: true, normalization: 'RMSNorm', position_embedding_type: 'rope',
-    add_qkv_bias: false, qk_layernorm: false, num_experts: 0, moe_router_topk: 0, moe_ffn_hidden_size: 0,
-    moe_shared_expert_intermediate_size: 0, moe_layer_freq: 1, moe_router_score_function: 'softmax',
-    moe_router_pre_softmax: false, moe_router_num_groups: 0, moe_router_group_topk: 0,
-    moe_router_topk_scaling_factor: 0, moe_router_enable_expert_bias: false, moe_router_load_balancing_type: 'aux_loss',
-    moe_aux_loss_coeff: 0, multi_latent_attention: false, q_lora_rank: 0, kv_lora_rank: 0, qk_head_dim: 0,
-    qk_pos_emb_head_dim: 0, v_head_dim: 0, mtp_num_layers: 0,
-  };
-  return { ...m, ...over };
+/** The model of fixture `file` (relative to the repository root; the GPU count is given for files without one). */
+function fixtureModel(file: string): ModelSpec {
+  return loadJob(path.join(REPO_ROOT, file), { gpus: 8 }).model;
 }
 
-export const MIXTRAL_8X22B = baseModel({
-  name: 'mixtral-8x22b', num_layers: 56, hidden_size: 6144, num_attention_heads: 48, num_query_groups: 8,
-  kv_channels: 128, ffn_hidden_size: 16384, vocab_size: 32768, num_experts: 8, moe_router_topk: 2,
-  moe_ffn_hidden_size: 16384, moe_layer_freq: 1, moe_aux_loss_coeff: 0.001,
-});
+const TINY_DENSE = fixtureModel('fixtures/test-models/tiny-dense.yaml');
 
-export const DEEPSEEK_V3 = baseModel({
-  name: 'deepseek-v3', num_layers: 61, hidden_size: 7168, num_attention_heads: 128, num_query_groups: 128,
-  kv_channels: 128, ffn_hidden_size: 18432, vocab_size: 129280, num_experts: 256, moe_router_topk: 8,
-  moe_ffn_hidden_size: 2048, moe_shared_expert_intermediate_size: 2048,
-  moe_layer_freq: [0, 0, 0, ...new Array(58).fill(1)], moe_router_score_function: 'sigmoid',
-  moe_router_num_groups: 8, moe_router_group_topk: 4, moe_router_topk_scaling_factor: 2.5,
-  moe_router_enable_expert_bias: true, moe_router_load_balancing_type: 'seq_aux_loss', moe_aux_loss_coeff: 0.0001,
-  multi_latent_attention: true, q_lora_rank: 1536, kv_lora_rank: 512, qk_head_dim: 128, qk_pos_emb_head_dim: 64,
-  v_head_dim: 128, mtp_num_layers: 1,
-});
+/** The small made-up dense model (fixtures/test-models/tiny-dense.yaml) with the fields of `over` replaced. */
+export function baseModel(over: Partial<ModelSpec>): ModelSpec {
+  return { ...TINY_DENSE, ...over };
+}
 
-export const LLAMA3_70B = baseModel({
-  name: 'llama3-70b', num_layers: 80, hidden_size: 8192, num_attention_heads: 64, num_query_groups: 8,
-  kv_channels: 128, ffn_hidden_size: 28672, vocab_size: 128256,
-});
+export const MIXTRAL_8X22B = fixtureModel('fixtures/models/mixtral-8x22b.yaml');
+
+export const DEEPSEEK_V3 = fixtureModel('fixtures/models/deepseek-v3.yaml');
+
+export const LLAMA3_70B = fixtureModel('fixtures/models/llama3-70b.yaml');
 
 export function job(model: ModelSpec, gpus: number, seq: number, gbs: number, precision: Precision = 'bf16'): Job {
   return {

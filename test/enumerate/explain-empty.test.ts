@@ -19,7 +19,7 @@ test('GBS 250 on DP 8: the batch rule removed everything, and a multiple of 8 is
   const { valid, text } = explain(job, space);
   assert.equal(valid, 0);
   const lines = text.split('\n');
-  assert.equal(lines[0], "No mapping of mixtral-8x22b on 128 GPUs (global batch 250, seq 4096) passes Megatron-Core's checks: "
+  assert.equal(lines[0], "No mapping of Mixtral-8x22B on 128 GPUs (global batch 250, seq 4096) passes Megatron-Core's checks: "
     + '2 candidates enumerated, 0 valid.');
   assert.match(text, /\n {2}gbs-divisible-by-mbs-dp +1 {2}global_batch_size % \(micro_batch_size · DP\) == 0/);
   assert.match(text, /\n {2}uneven-stage-split +1 /); // 7 layers/stage with first/last 4/4 and VPP 7

@@ -1,91 +1,49 @@
 /**
- * Job objects for the enumerator's tests and benchmark, built directly (no loader). Architecture values follow
- * the Megatron-MoE-ModelZoo arguments (reference megatron.md §4.3) and the models' published configs; fields the
- * zoo leaves unset take Megatron-LM's defaults.
+ * Models and jobs for the enumerator's tests, read from the fixtures through the real loader (loadJob): the real
+ * models from fixtures/models/ (each file names its published source), the made-up small ones from
+ * fixtures/test-models/. Nothing here restates a model's values; a test that needs a variant spreads one of these
+ * models and replaces the fields it is about (`{ ...TINY_MOE, num_attention_heads: 24 }`), and makeJob wraps such
+ * a (possibly deliberately invalid) model in a job without checking it.
+ *
+ * Each job keeps the run its tests were written for (GPUs, global batch, sequence length, precision), given to
+ * the loader as overrides of the fixture's own run where the two differ.
  */
+import path from 'node:path';
+import { REPO_ROOT } from '../../src/paths.js';
+import { loadJob, type JobOverrides } from '../../src/spec/load-job.js';
 import type { Job, ModelShape, ModelSpec, Precision } from '../../src/spec/types.js';
 import { modelShape } from '../../src/spec/shape.js';
 
-export const MIXTRAL_8X22B: ModelSpec = {
-  name: 'mixtral-8x22b',
-  num_layers: 56, hidden_size: 6144, num_attention_heads: 48, num_query_groups: 8, kv_channels: 128,
-  ffn_hidden_size: 16384, vocab_size: 32000, make_vocab_size_divisible_by: 128, max_position_embeddings: 65536,
-  swiglu: true, untie_embeddings_and_output_weights: true, normalization: 'RMSNorm', position_embedding_type: 'rope',
-  add_qkv_bias: false, qk_layernorm: false,
-  num_experts: 8, moe_router_topk: 2, moe_ffn_hidden_size: 16384, moe_shared_expert_intermediate_size: 0,
-  moe_layer_freq: 1, moe_router_score_function: 'softmax', moe_router_pre_softmax: false,
-  moe_router_num_groups: 0, moe_router_group_topk: 0, moe_router_topk_scaling_factor: 0,
-  moe_router_enable_expert_bias: false, moe_router_load_balancing_type: 'aux_loss', moe_aux_loss_coeff: 0.01,
-  multi_latent_attention: false, q_lora_rank: 0, kv_lora_rank: 32, qk_head_dim: 128, qk_pos_emb_head_dim: 64,
-  v_head_dim: 128, mtp_num_layers: 0,
-};
+/** The job of fixture `file` (relative to the repository root), named by that relative path. */
+function fixtureJob(file: string, overrides: JobOverrides = {}): Job {
+  return { ...loadJob(path.join(REPO_ROOT, file), overrides), source: file };
+}
 
-/** First 3 layers dense, 58 MoE (`--moe-layer-freq "([0]*3+[1]*58)"`). */
-export const DEEPSEEK_V3: ModelSpec = {
-  name: 'deepseek-v3',
-  num_layers: 61, hidden_size: 7168, num_attention_heads: 128, num_query_groups: 128, kv_channels: 56,
-  ffn_hidden_size: 18432, vocab_size: 129280, make_vocab_size_divisible_by: 128, max_position_embeddings: 163840,
-  swiglu: true, untie_embeddings_and_output_weights: true, normalization: 'RMSNorm', position_embedding_type: 'rope',
-  add_qkv_bias: false, qk_layernorm: true,
-  num_experts: 256, moe_router_topk: 8, moe_ffn_hidden_size: 2048, moe_shared_expert_intermediate_size: 2048,
-  moe_layer_freq: [0, 0, 0, ...new Array<number>(58).fill(1)], moe_router_score_function: 'sigmoid',
-  moe_router_pre_softmax: true, moe_router_num_groups: 8, moe_router_group_topk: 4,
-  moe_router_topk_scaling_factor: 2.5, moe_router_enable_expert_bias: true,
-  moe_router_load_balancing_type: 'seq_aux_loss', moe_aux_loss_coeff: 0.0001,
-  multi_latent_attention: true, q_lora_rank: 1536, kv_lora_rank: 512, qk_head_dim: 128, qk_pos_emb_head_dim: 64,
-  v_head_dim: 128, mtp_num_layers: 1,
-};
+/** The model of fixture `file` (its run does not matter: the GPU count is given for files without a cluster). */
+function fixtureModel(file: string): ModelSpec {
+  return fixtureJob(file, { gpus: 8 }).model;
+}
 
-export const QWEN3_30B_A3B: ModelSpec = {
-  name: 'qwen3-30b-a3b',
-  num_layers: 48, hidden_size: 2048, num_attention_heads: 32, num_query_groups: 4, kv_channels: 128,
-  ffn_hidden_size: 6144, vocab_size: 151936, make_vocab_size_divisible_by: 128, max_position_embeddings: 40960,
-  swiglu: true, untie_embeddings_and_output_weights: true, normalization: 'RMSNorm', position_embedding_type: 'rope',
-  add_qkv_bias: false, qk_layernorm: true,
-  num_experts: 128, moe_router_topk: 8, moe_ffn_hidden_size: 768, moe_shared_expert_intermediate_size: 0,
-  moe_layer_freq: 1, moe_router_score_function: 'softmax', moe_router_pre_softmax: false,
-  moe_router_num_groups: 0, moe_router_group_topk: 0, moe_router_topk_scaling_factor: 0,
-  moe_router_enable_expert_bias: false, moe_router_load_balancing_type: 'aux_loss', moe_aux_loss_coeff: 0.001,
-  multi_latent_attention: false, q_lora_rank: 0, kv_lora_rank: 32, qk_head_dim: 128, qk_pos_emb_head_dim: 64,
-  v_head_dim: 128, mtp_num_layers: 0,
-};
+const MIXTRAL_FILE = 'fixtures/models/mixtral-8x22b.yaml';
+const DEEPSEEK_FILE = 'fixtures/models/deepseek-v3.yaml';
+const QWEN3_FILE = 'fixtures/models/qwen3-30b-a3b.yaml';
+const LLAMA_FILE = 'fixtures/models/llama3-70b.yaml';
 
-/** Dense: num_experts 0 (MoE fields keep Megatron's defaults and are unused). */
-export const LLAMA3_70B: ModelSpec = {
-  name: 'llama3-70b',
-  num_layers: 80, hidden_size: 8192, num_attention_heads: 64, num_query_groups: 8, kv_channels: 128,
-  ffn_hidden_size: 28672, vocab_size: 128256, make_vocab_size_divisible_by: 128, max_position_embeddings: 8192,
-  swiglu: true, untie_embeddings_and_output_weights: true, normalization: 'RMSNorm', position_embedding_type: 'rope',
-  add_qkv_bias: false, qk_layernorm: false,
-  num_experts: 0, moe_router_topk: 2, moe_ffn_hidden_size: 28672, moe_shared_expert_intermediate_size: 0,
-  moe_layer_freq: 1, moe_router_score_function: 'softmax', moe_router_pre_softmax: false,
-  moe_router_num_groups: 0, moe_router_group_topk: 0, moe_router_topk_scaling_factor: 0,
-  moe_router_enable_expert_bias: false, moe_router_load_balancing_type: 'aux_loss', moe_aux_loss_coeff: 0,
-  multi_latent_attention: false, q_lora_rank: 0, kv_lora_rank: 32, qk_head_dim: 128, qk_pos_emb_head_dim: 64,
-  v_head_dim: 128, mtp_num_layers: 0,
-};
+export const MIXTRAL_8X22B: ModelSpec = fixtureModel(MIXTRAL_FILE);
+
+/** First 3 layers dense, 58 MoE (`--moe-layer-freq "([0]*3+[1]*58)"`), MLA, 1 MTP layer. */
+export const DEEPSEEK_V3: ModelSpec = fixtureModel(DEEPSEEK_FILE);
+
+export const QWEN3_30B_A3B: ModelSpec = fixtureModel(QWEN3_FILE);
+
+/** Dense: num_experts 0 (MoE fields keep the loader's defaults and are unused). */
+export const LLAMA3_70B: ModelSpec = fixtureModel(LLAMA_FILE);
 
 /** A small made-up MoE model for rule edge cases: 8 layers, all MoE, 8 heads, 8 experts. Override fields as needed. */
-export const TINY_MOE: ModelSpec = {
-  name: 'tiny-moe',
-  num_layers: 8, hidden_size: 512, num_attention_heads: 8, num_query_groups: 8, kv_channels: 64,
-  ffn_hidden_size: 1024, vocab_size: 1000, make_vocab_size_divisible_by: 128, max_position_embeddings: 4096,
-  swiglu: true, untie_embeddings_and_output_weights: true, normalization: 'RMSNorm', position_embedding_type: 'rope',
-  add_qkv_bias: false, qk_layernorm: false,
-  num_experts: 8, moe_router_topk: 2, moe_ffn_hidden_size: 1024, moe_shared_expert_intermediate_size: 0,
-  moe_layer_freq: 1, moe_router_score_function: 'softmax', moe_router_pre_softmax: false,
-  moe_router_num_groups: 0, moe_router_group_topk: 0, moe_router_topk_scaling_factor: 0,
-  moe_router_enable_expert_bias: false, moe_router_load_balancing_type: 'aux_loss', moe_aux_loss_coeff: 0.01,
-  multi_latent_attention: false, q_lora_rank: 0, kv_lora_rank: 32, qk_head_dim: 128, qk_pos_emb_head_dim: 64,
-  v_head_dim: 128, mtp_num_layers: 0,
-};
+export const TINY_MOE: ModelSpec = fixtureModel('fixtures/test-models/tiny-moe.yaml');
 
 /** A small made-up dense model: 6 layers, 12 heads in 4 query groups. */
-export const TINY_DENSE: ModelSpec = {
-  ...TINY_MOE,
-  name: 'tiny-dense', num_layers: 6, hidden_size: 768, num_attention_heads: 12, num_query_groups: 4,
-  ffn_hidden_size: 3072, num_experts: 0, moe_ffn_hidden_size: 3072,
-};
+export const TINY_DENSE: ModelSpec = fixtureModel('fixtures/test-models/tiny-dense.yaml');
 
 export interface JobOptions {
   gpus: number;
@@ -95,6 +53,7 @@ export interface JobOptions {
   gpusPerNode?: number;
 }
 
+/** A job around `model` as it is (not checked: tests pass deliberately broken variants), on H100. */
 export function makeJob(model: ModelSpec, o: JobOptions): Job {
   return {
     source: `test:${model.name}`,
@@ -108,8 +67,14 @@ export function shapeOf(job: Job): ModelShape {
   return modelShape(job.model);
 }
 
-/** The published model-zoo runs (megatron.md §4.3). */
-export const mixtralZooJob = () => makeJob(MIXTRAL_8X22B, { gpus: 128, globalBatchSize: 256 });
-export const deepseekZooJob = () => makeJob(DEEPSEEK_V3, { gpus: 1024, globalBatchSize: 8192 });
-export const qwen3ZooJob = () => makeJob(QWEN3_30B_A3B, { gpus: 32, globalBatchSize: 256 });
-export const llamaJob = () => makeJob(LLAMA3_70B, { gpus: 64, globalBatchSize: 512 });
+/**
+ * The published model-zoo runs (megatron.md §4.3), from the fixtures. Mixtral's is the fixture's own run (128 GPUs,
+ * GBS 256, bf16); the others keep the runs these tests were written for: DeepSeek-V3 in bf16 (the fixture's run is
+ * fp8), Qwen3-30B-A3B on 32 GPUs with GBS 256 in bf16 (the fixture's: 16 GPUs, GBS 512, fp8), Llama3-70B at
+ * seq 4096 with GBS 512 in bf16 (the fixture's: seq 8192, GBS 128, fp8).
+ */
+export const mixtralZooJob = (): Job => fixtureJob(MIXTRAL_FILE);
+export const deepseekZooJob = (): Job => fixtureJob(DEEPSEEK_FILE, { precision: 'bf16' });
+export const qwen3ZooJob = (): Job => fixtureJob(QWEN3_FILE, { gpus: 32, globalBatchSize: 256, precision: 'bf16' });
+export const llamaJob = (): Job =>
+  fixtureJob(LLAMA_FILE, { gpus: 64, globalBatchSize: 512, seqLength: 4096, precision: 'bf16' });

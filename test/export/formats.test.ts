@@ -78,7 +78,7 @@ test('bridge: allgather, full recompute, no distributed optimizer, dense model, 
   b200.cluster.gpu = 'b200';
   assert.ok(bridge(b200, deepseekPlan()).includes('mixed_precision=bf16_with_mxfp8_mixed'));
   assert.throws(() => bridge(b200, plan(deepseekPlan(), { distributedOptimizer: false })),
-    /^InputError: test\/deepseek-v3\.yaml: export: megatron-bridge cannot express fp8 on Blackwell without the distributed optimizer/);
+    /^InputError: fixtures\/models\/deepseek-v3\.yaml: export: megatron-bridge cannot express fp8 on Blackwell without the distributed optimizer/);
 });
 
 test('bridge and torchtitan refuse what Megatron refuses', () => {

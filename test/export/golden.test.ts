@@ -47,7 +47,7 @@ for (const c of GOLDEN_CASES) {
 test('golden: the refusals are the expected ones', () => {
   // DeepSeek-V3 trains in fp8 with MTP: torchtitan is refused (its first reason is fp8), every other format works
   const ds = GOLDEN_CASES[1];
-  assert.match(render('torchtitan', ds), /^refused: test\/deepseek-v3\.yaml: export: torchtitan cannot express fp8 training/);
+  assert.match(render('torchtitan', ds), /^refused: fixtures\/models\/deepseek-v3\.yaml: export: torchtitan cannot express fp8 training/);
   for (const f of EXPORT_FORMATS) if (f !== 'torchtitan') assert.doesNotMatch(render(f, ds), /^refused/);
   for (const f of EXPORT_FORMATS) assert.doesNotMatch(render(f, GOLDEN_CASES[0]), /^refused/);
 });

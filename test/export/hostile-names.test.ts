@@ -403,7 +403,7 @@ test('hostile names: a name that bypassed the loader cannot break a comment eith
   const job = mixtralJob();
   job.model.name = 'lone\ud800';
   assert.throws(() => exportPlan('torchtitan', job, shapeOf(job), mixtralPlan()), (e: unknown) =>
-    e instanceof InputError && /^test\/mixtral-8x22b\.yaml: export: torchtitan cannot express .*surrogate/.test(e.message));
+    e instanceof InputError && /^fixtures\/models\/mixtral-8x22b\.yaml: export: torchtitan cannot express .*surrogate/.test(e.message));
 });
 
 test('hostile names: the CLI writes JSON, YAML and every launch format that keep the name as it is', { skip: NO_BASH }, () => {

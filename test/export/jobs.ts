@@ -1,153 +1,81 @@
 /**
- * Job and plan literals for the export tests (self-contained: no fixture files, no /work/shared).
- * Mixtral 8x22B on 128 H100: TP2 PP8 VPP7 EP8 ETP1 (the model-zoo layout). DeepSeek-V3 on 1024 H100: TP1 PP16
- * EP64 ETP1, first/last stage 4/1 layers, flex (DeepEP) dispatcher.
+ * Jobs and plans for the export tests. The jobs are fixtures read through the real loader (loadJob): Mixtral 8x22B
+ * on 128 H100 and DeepSeek-V3 on 1024 H100 are fixtures/models/ files as they are (model and run), the small dense
+ * job is fixtures/test-models/dense-1b.yaml. Each job's `source` is its path relative to the repository root.
+ * Plans are literal mappings valid for their job; dp, edp and the micro-batch count are derived from the job:
+ * Mixtral TP2 PP8 VPP7 EP8 ETP1 (the model-zoo layout); DeepSeek-V3 TP1 PP16 EP64 ETP1, first/last stage 4/1
+ * layers, flex (DeepEP) dispatcher; dense TP2 PP2.
  */
+import path from 'node:path';
 import type { Plan } from '../../src/enumerate/plan.js';
+import { REPO_ROOT } from '../../src/paths.js';
+import { loadJob } from '../../src/spec/load-job.js';
 import { modelShape } from '../../src/spec/shape.js';
-import type { Job, ModelShape, ModelSpec } from '../../src/spec/types.js';
+import type { Job, ModelShape } from '../../src/spec/types.js';
 
-const BASE_MODEL: ModelSpec = {
-  name: 'model',
-  num_layers: 1,
-  hidden_size: 1024,
-  num_attention_heads: 8,
-  num_query_groups: 8,
-  kv_channels: 128,
-  ffn_hidden_size: 4096,
-  vocab_size: 32000,
-  make_vocab_size_divisible_by: 128,
-  max_position_embeddings: 4096,
-  swiglu: true,
-  untie_embeddings_and_output_weights: true,
-  normalization: 'RMSNorm',
-  position_embedding_type: 'rope',
-  add_qkv_bias: false,
-  qk_layernorm: false,
-  num_experts: 0,
-  moe_router_topk: 2,
-  moe_ffn_hidden_size: 4096,
-  moe_shared_expert_intermediate_size: 0,
-  moe_layer_freq: 1,
-  moe_router_score_function: 'softmax',
-  moe_router_pre_softmax: false,
-  moe_router_num_groups: 0,
-  moe_router_group_topk: 0,
-  moe_router_topk_scaling_factor: 0,
-  moe_router_enable_expert_bias: false,
-  moe_router_load_balancing_type: 'aux_loss',
-  moe_aux_loss_coeff: 0,
-  multi_latent_attention: false,
-  q_lora_rank: 0,
-  kv_lora_rank: 512,
-  qk_head_dim: 128,
-  qk_pos_emb_head_dim: 64,
-  v_head_dim: 128,
-  mtp_num_layers: 0,
-};
+/** The job of fixture `file` (relative to the repository root), named by that relative path. */
+function fixtureJob(file: string): Job {
+  return { ...loadJob(path.join(REPO_ROOT, file)), source: file };
+}
 
-export function mixtralJob(): Job {
+type Mapping = Omit<Plan, 'dp' | 'edp' | 'numMicroBatches'>;
+
+/** `m` on `job`: dp = W/(TP·CP·PP), edp = W/(ETP·EP·PP), micro-batches = GBS/(mbs·dp). */
+function planFor(job: Job, m: Mapping): Plan {
+  const W = job.cluster.gpus;
+  const dp = W / (m.tp * m.cp * m.pp);
   return {
-    source: 'test/mixtral-8x22b.yaml',
-    model: {
-      ...BASE_MODEL,
-      name: 'Mixtral-8x22B',
-      num_layers: 56,
-      hidden_size: 6144,
-      num_attention_heads: 48,
-      num_query_groups: 8,
-      kv_channels: 128,
-      ffn_hidden_size: 16384,
-      vocab_size: 32768,
-      max_position_embeddings: 65536,
-      num_experts: 8,
-      moe_router_topk: 2,
-      moe_ffn_hidden_size: 16384,
-      moe_aux_loss_coeff: 0.01,
-    },
-    training: { seq_length: 4096, global_batch_size: 256, precision: 'bf16' },
-    cluster: { gpu: 'h100-sxm', gpus: 128, gpus_per_node: 8 },
+    tp: m.tp, cp: m.cp, dp, pp: m.pp, vpp: m.vpp, ep: m.ep, etp: m.etp, edp: W / (m.etp * m.ep * m.pp),
+    firstStageLayers: m.firstStageLayers, lastStageLayers: m.lastStageLayers,
+    microBatchSize: m.microBatchSize, numMicroBatches: job.training.global_batch_size / (m.microBatchSize * dp),
+    recompute: m.recompute, dispatcher: m.dispatcher,
+    sequenceParallel: m.sequenceParallel, distributedOptimizer: m.distributedOptimizer, precision: m.precision,
   };
 }
 
+/** Mixtral 8x22B, 128 H100, seq 4096, GBS 256, bf16 (fixtures/models/mixtral-8x22b.yaml). */
+export function mixtralJob(): Job {
+  return fixtureJob('fixtures/models/mixtral-8x22b.yaml');
+}
+
+/** On 128 GPUs: dp 8, edp 2, 32 micro-batches. */
 export function mixtralPlan(): Plan {
-  return {
-    tp: 2, cp: 1, dp: 8, pp: 8, vpp: 7, ep: 8, etp: 1, edp: 2,
-    firstStageLayers: 7, lastStageLayers: 7,
-    microBatchSize: 1, numMicroBatches: 32,
+  return planFor(mixtralJob(), {
+    tp: 2, cp: 1, pp: 8, vpp: 7, ep: 8, etp: 1,
+    firstStageLayers: 7, lastStageLayers: 7, microBatchSize: 1,
     recompute: 'none', dispatcher: 'alltoall',
     sequenceParallel: true, distributedOptimizer: true, precision: 'bf16',
-  };
+  });
 }
 
+/** DeepSeek-V3, 1024 H100, seq 4096, GBS 8192, fp8 (fixtures/models/deepseek-v3.yaml). */
 export function deepseekJob(): Job {
-  return {
-    source: 'test/deepseek-v3.yaml',
-    model: {
-      ...BASE_MODEL,
-      name: 'DeepSeek-V3',
-      num_layers: 61,
-      hidden_size: 7168,
-      num_attention_heads: 128,
-      num_query_groups: 128,
-      kv_channels: 128,
-      ffn_hidden_size: 18432,
-      vocab_size: 129280,
-      max_position_embeddings: 163840,
-      qk_layernorm: true,
-      multi_latent_attention: true,
-      q_lora_rank: 1536,
-      kv_lora_rank: 512,
-      qk_head_dim: 128,
-      qk_pos_emb_head_dim: 64,
-      v_head_dim: 128,
-      num_experts: 256,
-      moe_router_topk: 8,
-      moe_ffn_hidden_size: 2048,
-      moe_shared_expert_intermediate_size: 2048,
-      moe_layer_freq: [0, 0, 0, ...new Array<number>(58).fill(1)],
-      moe_router_score_function: 'sigmoid',
-      moe_router_enable_expert_bias: true,
-      moe_router_num_groups: 8,
-      moe_router_group_topk: 4,
-      moe_router_topk_scaling_factor: 2.5,
-      moe_router_load_balancing_type: 'seq_aux_loss',
-      moe_aux_loss_coeff: 0.0001,
-      mtp_num_layers: 1,
-    },
-    training: { seq_length: 4096, global_batch_size: 8192, precision: 'fp8' },
-    cluster: { gpu: 'h100-sxm', gpus: 1024, gpus_per_node: 8 },
-  };
+  return fixtureJob('fixtures/models/deepseek-v3.yaml');
 }
 
+/** On 1024 GPUs: dp 64, edp 1, 128 micro-batches. */
 export function deepseekPlan(): Plan {
-  return {
-    tp: 1, cp: 1, dp: 64, pp: 16, vpp: 1, ep: 64, etp: 1, edp: 1,
-    firstStageLayers: 4, lastStageLayers: 1,
-    microBatchSize: 1, numMicroBatches: 128,
+  return planFor(deepseekJob(), {
+    tp: 1, cp: 1, pp: 16, vpp: 1, ep: 64, etp: 1,
+    firstStageLayers: 4, lastStageLayers: 1, microBatchSize: 1,
     recompute: 'selective', dispatcher: 'flex',
     sequenceParallel: false, distributedOptimizer: true, precision: 'fp8',
-  };
+  });
 }
 
-/** A small dense job (Llama-style) for rules that need a dense model: 8 layers, 16 GPUs. */
+/** A small made-up dense job (Llama-style) for rules that need a dense model: 8 layers, 16 GPUs. */
 export function denseJob(): Job {
-  return {
-    source: 'test/dense.yaml',
-    model: { ...BASE_MODEL, name: 'Dense-1B', num_layers: 8, hidden_size: 2048, num_attention_heads: 16, num_query_groups: 4, ffn_hidden_size: 8192 },
-    training: { seq_length: 4096, global_batch_size: 64, precision: 'bf16' },
-    cluster: { gpu: 'h100-sxm', gpus: 16, gpus_per_node: 8 },
-  };
+  return fixtureJob('fixtures/test-models/dense-1b.yaml');
 }
 
+/** On 16 GPUs: dp 4, edp 4, 16 micro-batches. */
 export function densePlan(): Plan {
-  return {
-    tp: 2, cp: 1, dp: 4, pp: 2, vpp: 1, ep: 1, etp: 2, edp: 4,
-    firstStageLayers: 4, lastStageLayers: 4,
-    microBatchSize: 1, numMicroBatches: 16,
+  return planFor(denseJob(), {
+    tp: 2, cp: 1, pp: 2, vpp: 1, ep: 1, etp: 2,
+    firstStageLayers: 4, lastStageLayers: 4, microBatchSize: 1,
     recompute: 'none', dispatcher: 'alltoall',
     sequenceParallel: true, distributedOptimizer: true, precision: 'bf16',
-  };
+  });
 }
 
 export function shapeOf(job: Job): ModelShape {

@@ -153,7 +153,7 @@ test('launch: fp8 flags (there is no --fp8): blockwise on Hopper, MXFP8 on Black
   assert.equal(bf16.some((a) => a.startsWith('--fp8')), false);
   const a100 = deepseekJob();
   a100.cluster.gpu = 'a100-sxm';
-  assert.throws(() => launch(a100, deepseekPlan()), /test\/deepseek-v3\.yaml: export: fp8 training needs Hopper or newer GPUs \(cluster gpu a100-sxm\)/);
+  assert.throws(() => launch(a100, deepseekPlan()), /fixtures\/models\/deepseek-v3\.yaml: export: fp8 training needs Hopper or newer GPUs \(cluster gpu a100-sxm\)/);
 });
 
 test('launch: CUDA_DEVICE_MAX_CONNECTIONS=1 iff TP > 1 or CP > 1 before Blackwell', () => {
@@ -182,7 +182,7 @@ test('launch: mockData makes the list complete: mock data, NullTokenizer, lr, it
 
 test('launch: refuses a plan whose sizes do not multiply out, and a plan Megatron would refuse', () => {
   assert.throws(() => launch(mixtralJob(), withPlan(mixtralPlan(), { dp: 4 })),
-    /^InputError: test\/mixtral-8x22b\.yaml: export: plan is inconsistent: TP\*CP\*DP\*PP = 64, not the world size 128; micro-batch 1 x 32 microbatches x DP 4 = 128, not the global batch 256$/);
+    /^InputError: fixtures\/models\/mixtral-8x22b\.yaml: export: plan is inconsistent: TP\*CP\*DP\*PP = 64, not the world size 128; micro-batch 1 x 32 microbatches x DP 4 = 128, not the global batch 256$/);
   // 32 microbatches with VPP are fine, 12 are not a multiple of PP 8 (GBS 96 = 1 x 12 x 8)
   const job = mixtralJob();
   job.training.global_batch_size = 96;
