@@ -26,6 +26,7 @@ import { jobFromObject, loadJob } from '../../src/spec/load-job.js';
 import type { Job } from '../../src/spec/types.js';
 import { moefold } from '../cli/run-cli.js';
 import { mixtralJob, mixtralPlan, shapeOf } from './jobs.js';
+import { launcherSandbox } from './sandbox.js';
 
 const HAS_BASH = spawnSync('bash', ['--version']).status === 0;
 const NO_BASH = !HAS_BASH && 'bash not installed';
@@ -298,17 +299,10 @@ test('hostile names: a default taken from the file name is sanitised (control ch
 // ---------------------------------------------------------------------------------------------------------------
 // (b) valid but hostile names through every export format
 
-/** A sandbox: stand-in torchrun/srun/scontrol that record nothing but succeed, and a Megatron-LM dir. */
+/** The launcher sandbox with the environment every generated script needs to run through. */
 function sandbox(): { dir: string; env: Record<string, string> } {
-  const dir = tmpDir();
-  const bin = path.join(dir, 'bin');
-  const megatron = path.join(dir, 'Megatron-LM');
-  fs.mkdirSync(bin);
-  fs.mkdirSync(megatron);
-  fs.writeFileSync(path.join(megatron, 'pretrain_gpt.py'), '# stand-in\n');
-  fs.writeFileSync(path.join(bin, 'torchrun'), '#!/usr/bin/env bash\nprintf \'%s\\n\' "$@" > "$CAPTURE_DIR/torchrun.args"\n', { mode: 0o755 });
-  fs.writeFileSync(path.join(bin, 'srun'), '#!/usr/bin/env bash\nwhile [[ $# -gt 0 && "$1" == -* ]]; do shift; done\nSLURM_NODEID=0 exec "$@"\n', { mode: 0o755 });
-  fs.writeFileSync(path.join(bin, 'scontrol'), '#!/usr/bin/env bash\necho gpu-node-001\n', { mode: 0o755 });
+  const { dir, bin, megatron } = launcherSandbox();
+  made.push(dir);
   const env = {
     PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: dir, CAPTURE_DIR: dir,
     MEGATRON_LM_DIR: megatron, DATA_PATH: 'mock', TOKENIZER_TYPE: 'NullTokenizer', CHECKPOINT_DIR: 'none',
@@ -334,7 +328,9 @@ function checkScript(format: ExportFormat, text: string, what: string): void {
   assert.equal(r.status, 0, `${what}: ${r.stderr}`);
   assert.equal(r.stderr, '', `${what}: no command ran that failed`);
   assert.ok(fs.existsSync(path.join(sb.dir, 'torchrun.args')), `${what}: ran to the end`);
-  assert.deepEqual(fs.readdirSync(sb.dir).sort(), ['Megatron-LM', 'bin', path.basename(file), 'torchrun.args'].sort(), `${what}: created nothing`);
+  // Only what the sandbox's stand-in launchers record (torchrun.args/.env, srun.args) may appear beside the script.
+  const recorded = new Set(['torchrun.args', 'torchrun.env', 'srun.args']);
+  assert.deepEqual(fs.readdirSync(sb.dir).filter((f) => !recorded.has(f)).sort(), ['Megatron-LM', 'bin', path.basename(file)].sort(), `${what}: created nothing`);
 }
 
 /** Every export of `job` against the same job named plainly: the same lines, only the name lines differ. */

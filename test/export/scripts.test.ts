@@ -13,6 +13,7 @@ import { checkMegatronArgs, exportPlan, megatronLaunch, type ExportFormat } from
 import type { Job } from '../../src/spec/types.js';
 import type { Plan } from '../../src/enumerate/plan.js';
 import { deepseekJob, deepseekPlan, GOLDEN_CASES, mixtralJob, mixtralPlan, shapeOf } from './jobs.js';
+import { launcherSandbox as sandbox } from './sandbox.js';
 
 const HAS_BASH = spawnSync('bash', ['--version']).status === 0;
 const HAS_SHELLCHECK = spawnSync('shellcheck', ['--version']).status === 0;
@@ -26,32 +27,6 @@ function writeScript(dir: string, format: ExportFormat, job: Job, plan: Plan): s
   const file = path.join(dir, `plan.${format === 'slurm' ? 'sbatch' : `${format}.sh`}`);
   fs.writeFileSync(file, exportPlan(format, job, shapeOf(job), plan), { mode: 0o755 });
   return file;
-}
-
-/** A sandbox: stand-in torchrun/srun/scontrol on PATH and a Megatron-LM dir holding pretrain_gpt.py. */
-function sandbox(): { dir: string; bin: string; megatron: string } {
-  const dir = tmpDir();
-  const bin = path.join(dir, 'bin');
-  const megatron = path.join(dir, 'Megatron-LM');
-  fs.mkdirSync(bin);
-  fs.mkdirSync(megatron);
-  fs.writeFileSync(path.join(megatron, 'pretrain_gpt.py'), '# stand-in\n');
-  fs.writeFileSync(path.join(bin, 'torchrun'), [
-    '#!/usr/bin/env bash',
-    'printf \'%s\\n\' "$@" > "$CAPTURE_DIR/torchrun.args"',
-    'printf \'CUDA_DEVICE_MAX_CONNECTIONS=%s\\nPYTORCH_CUDA_ALLOC_CONF=%s\\nNCCL_NVLS_ENABLE=%s\\n\' \\',
-    '  "${CUDA_DEVICE_MAX_CONNECTIONS-}" "${PYTORCH_CUDA_ALLOC_CONF-}" "${NCCL_NVLS_ENABLE-}" > "$CAPTURE_DIR/torchrun.env"',
-    '',
-  ].join('\n'), { mode: 0o755 });
-  fs.writeFileSync(path.join(bin, 'srun'), [
-    '#!/usr/bin/env bash',
-    'printf \'%s\\n\' "$@" > "$CAPTURE_DIR/srun.args"',
-    'while [[ $# -gt 0 && "$1" == -* ]]; do shift; done',
-    'SLURM_NODEID=0 exec "$@"',
-    '',
-  ].join('\n'), { mode: 0o755 });
-  fs.writeFileSync(path.join(bin, 'scontrol'), '#!/usr/bin/env bash\nprintf \'gpu-node-017\\ngpu-node-018\\n\'\n', { mode: 0o755 });
-  return { dir, bin, megatron };
 }
 
 function run(script: string, sb: { dir: string; bin: string }, env: Record<string, string>): ReturnType<typeof spawnSync> {
