@@ -240,9 +240,7 @@ export const HF_FAMILIES: readonly HfFamily[] = [
     modelTypes: ['ernie4_5_moe'],
     architectures: ['Ernie4_5_MoeForCausalLM'],
     supported: false,
-    reason:
-      'a softmax router with an expert-bias correction cannot be represented (Megatron\'s expert bias needs ' +
-      'sigmoid scores)',
+    reason: 'a softmax router with an expert-bias correction cannot be represented (Megatron\'s expert bias needs sigmoid)',
   },
 ];
 
