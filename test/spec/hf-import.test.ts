@@ -65,7 +65,7 @@ test('HF Qwen2-MoE: qkv bias and pre-softmax routing (norm_topk_prob false)', ()
   assert.equal(m.moe_shared_expert_intermediate_size, 20480);
 });
 
-test('an unknown model_type with Llama-like MoE fields (OLMoE) is imported', () => {
+test('OLMoE (its own family: every layer MoE, experts of intermediate_size) is imported', () => {
   const job = loadJob('fixtures/hf/OLMoE-1B-7B/config.json', over, opts);
   const m = job.model;
   assert.equal(m.name, 'OLMoE-1B-7B');
