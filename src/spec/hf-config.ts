@@ -15,7 +15,7 @@
  * - experts: num_local_experts (Mixtral) | num_experts (Qwen, OLMoE) | n_routed_experts (DeepSeek, GLM-4-MoE,
  *   dots1); top-k: num_experts_per_tok; expert size: moe_intermediate_size, else intermediate_size (Mixtral, OLMoE).
  * - shared experts: shared_expert_intermediate_size (Qwen2-MoE), or n_shared_experts × moe_intermediate_size
- *   (DeepSeek; GLM-4-MoE, whose default is 1; dots1).
+ *   (DeepSeek; GLM-4-MoE, whose default is 1; dots1); none for Mixtral, Qwen3-MoE, OLMoE, MiniMax-M2.
  * - MoE layers: Qwen's decoder_sparse_step / mlp_only_layers (layer i is MoE iff i is not in mlp_only_layers
  *   and (i+1) % decoder_sparse_step == 0); DeepSeek's first_k_dense_replace / moe_layer_freq (MoE iff
  *   i >= first_k_dense_replace and i % moe_layer_freq == 0); GLM-4-MoE and dots1: first_k_dense_replace only
@@ -23,14 +23,14 @@
  * - MLA (when kv_lora_rank is present): q_lora_rank (null → 0), kv_lora_rank, qk_nope_head_dim → qk_head_dim,
  *   qk_rope_head_dim → qk_pos_emb_head_dim, v_head_dim; kv_channels = v_head_dim (as the model zoo's
  *   DeepSeek-V3 config); qk_layernorm true (the q/kv LoRA norms).
- * - router: scoring_func → score function (DeepSeek; GLM-4-MoE and dots1 always score with a sigmoid and an
- *   expert bias); moe_router_pre_softmax = softmax scoring without norm_topk_prob (Qwen2-MoE, DeepSeek-V2
+ * - router: scoring_func → score function (DeepSeek; GLM-4-MoE, dots1 and MiniMax-M2 always score with a
+ *   sigmoid and an expert bias); moe_router_pre_softmax = softmax scoring without norm_topk_prob (Qwen2-MoE, DeepSeek-V2
  *   renormalise nothing; Mixtral, Qwen3 do); Megatron always renormalises sigmoid scores, so sigmoid scoring
  *   with norm_topk_prob false is refused; n_group/topk_group (when n_group > 1); routed_scaling_factor (when
  *   not 1); topk_method noaux_tc → expert bias; num_nextn_predict_layers → MTP (DeepSeek, GLM-4-MoE).
  * - qkv bias: attention_bias, else true for Qwen2 families (their q/k/v projections always have biases);
- *   qk_layernorm true for Qwen3 families, dots1 and OLMoE, use_qk_norm for GLM-4-MoE. tie_word_embeddings
- *   (default false) → untie = !tie.
+ *   qk_layernorm true for Qwen3 families, dots1, OLMoE and MiniMax-M2, use_qk_norm for GLM-4-MoE.
+ *   tie_word_embeddings (default false) → untie = !tie.
  * - Every family here has a gated (SwiGLU-style) MLP, RMSNorm and rotary positions.
  * Training choices an HF config does not hold (load-balancing loss, vocab padding) keep the job defaults.
  */
@@ -112,6 +112,11 @@ const RULES: Readonly<Record<Exclude<FamilyId, RefusedId>, Rules>> = {
     expertKeys: ['n_routed_experts'], expertFfn: 'moe', shared: 'count', sharedRequired: true, mask: 'first_k',
     firstDenseDefault: 0, router: 'sigmoid_bias', normDefault: false, qkvBiasDefault: false, qkNorm: true,
     mtp: false, sliding: 'dots1',
+  },
+  minimax_m2: {
+    expertKeys: ['num_local_experts'], expertFfn: 'dense', shared: 'none', mask: 'all', firstDenseDefault: 0,
+    router: 'sigmoid_bias', normDefault: true, normFixed: true, qkvBiasDefault: false, qkNorm: true, mtp: false,
+    sliding: 'none',
   },
 };
 

@@ -20,6 +20,7 @@ export type FamilyId =
   | 'olmoe'
   | 'glm4_moe'
   | 'dots1'
+  | 'minimax_m2'
   | 'jamba'
   | 'arctic'
   | 'llama4'
@@ -185,6 +186,17 @@ export const HF_FAMILIES: readonly HfFamily[] = [
       'sliding_window', 'max_window_layers',
     ],
     notes: 'sigmoid router with expert bias; per-head q/k RMSNorm; sliding-window layers are refused',
+  },
+  {
+    id: 'minimax_m2',
+    title: 'MiniMax-M2',
+    modelTypes: ['minimax_m2'],
+    architectures: ['MiniMaxM2ForCausalLM'],
+    supported: true,
+    reads: ['num_local_experts', 'num_experts_per_tok', 'attn_type_list'],
+    notes:
+      'sigmoid router with expert bias, top-k renormalised; every layer MoE, expert size intermediate_size; its ' +
+      'q/k RMSNorm spans the whole projection and is planned as per-head qk_layernorm; partial rotary not represented',
   },
   {
     id: 'jamba',

@@ -37,7 +37,7 @@ function messageOf(fn: () => unknown): string {
 const importError = (obj: Record<string, unknown>): string => messageOf(() => jobFromObject(obj, 'config.json', over, opts));
 
 test('fixtures/hf: every directory is planned, every *.refused.json is refused with one line naming the architecture', () => {
-  assert.ok(planned.length >= 11 && refused.length >= 7, `${planned.length} planned, ${refused.length} refused`);
+  assert.ok(planned.length >= 12 && refused.length >= 7, `${planned.length} planned, ${refused.length} refused`);
   for (const f of planned) {
     const r = moefold('tune', f, '--gpus', '8', '--dry-run', '--quiet');
     assert.equal(r.status, 0, `${f}: ${r.stderr}`);
@@ -113,6 +113,24 @@ test('dots.llm1: sigmoid router with expert bias, 1 dense layer, 2 shared expert
   const p = countParams(m);
   near(p.total, 142e9, 'total');
   near(p.active, 14e9, 'active');
+});
+
+// MiniMaxAI/MiniMax-M2 model card: "230B total parameters with 10B active" (active without embeddings; the
+// published 10B is rounded, hence 3%).
+test('MiniMax-M2: sigmoid router with expert bias, every layer MoE, no shared expert, 230B total', () => {
+  const m = loadJob(`${HF}/MiniMax-M2/config.json`, over, opts).model;
+  assert.equal(m.moe_router_score_function, 'sigmoid');
+  assert.equal(m.moe_router_enable_expert_bias, true);
+  assert.equal(m.moe_router_pre_softmax, false);
+  assert.equal(m.moe_layer_freq, 1);
+  assert.equal(m.moe_shared_expert_intermediate_size, 0);
+  assert.equal(m.moe_ffn_hidden_size, 1536); // intermediate_size, as Mixtral
+  assert.equal(m.num_experts, 256);
+  assert.equal(m.qk_layernorm, true);
+  const p = countParams(m);
+  near(p.total, 230e9, 'total');
+  const active = p.active - p.embedding;
+  assert.ok(Math.abs(active / 10e9 - 1) < 0.03, `active ${active}`);
 });
 
 test('OLMoE is its own family: every layer MoE, experts of intermediate_size, q/k norm', () => {
