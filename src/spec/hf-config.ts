@@ -1,60 +1,152 @@
 /**
  * Hugging Face `config.json` → the model fields of a job (Megatron-LM names), ready for resolveModel.
  *
- * Families with their own rules: Mixtral, Qwen2-MoE, Qwen3-MoE, DeepSeek-V2/V3 (and configs built like them),
- * Llama and other dense Llama-like configs. Any other model_type is read by the same field names (a
- * "Llama-like" dense or MoE model); a field the import needs and does not find is an InputError naming it.
+ * Which families are imported and which are refused is the table in hf-families.ts (one row per family: the
+ * fields read, what is approximated, or the feature moefold cannot represent). A config is matched by its
+ * model_type (else, without one, by architectures[0]); a refused family is one line naming the architecture and
+ * the feature. A model_type with no row is still read by the common field names as a dense or MoE Llama-like
+ * model (the "generic" path, kept because fixtures/bad and its tests rely on it; see the header of
+ * hf-families.ts), but, like every family, it is refused when the config holds a field that changes the network
+ * in a way moefold cannot represent (FOREIGN_FEATURES, sliding windows, non-full layer_types).
  *
  * What an HF config says and how it maps:
  * - num_hidden_layers, hidden_size, num_attention_heads, vocab_size → num_layers, hidden_size, … (required).
  * - num_key_value_heads → num_query_groups; head_dim → kv_channels; intermediate_size → ffn_hidden_size.
- * - experts: num_local_experts (Mixtral) | num_experts (Qwen) | n_routed_experts (DeepSeek); top-k:
- *   num_experts_per_tok; expert size: moe_intermediate_size, else intermediate_size (Mixtral).
- * - shared experts: shared_expert_intermediate_size (Qwen2-MoE), or n_shared_experts × moe_intermediate_size.
+ * - experts: num_local_experts (Mixtral) | num_experts (Qwen, OLMoE) | n_routed_experts (DeepSeek, GLM-4-MoE,
+ *   dots1); top-k: num_experts_per_tok; expert size: moe_intermediate_size, else intermediate_size (Mixtral, OLMoE).
+ * - shared experts: shared_expert_intermediate_size (Qwen2-MoE), or n_shared_experts × moe_intermediate_size
+ *   (DeepSeek; GLM-4-MoE, whose default is 1; dots1); none for Mixtral, Qwen3-MoE, OLMoE, MiniMax-M2.
  * - MoE layers: Qwen's decoder_sparse_step / mlp_only_layers (layer i is MoE iff i is not in mlp_only_layers
  *   and (i+1) % decoder_sparse_step == 0); DeepSeek's first_k_dense_replace / moe_layer_freq (MoE iff
- *   i >= first_k_dense_replace and i % moe_layer_freq == 0). The mask becomes moe_layer_freq (int when it fits).
+ *   i >= first_k_dense_replace and i % moe_layer_freq == 0); GLM-4-MoE and dots1: first_k_dense_replace only
+ *   (defaults 1 and 0). The mask becomes moe_layer_freq (int when it fits).
  * - MLA (when kv_lora_rank is present): q_lora_rank (null → 0), kv_lora_rank, qk_nope_head_dim → qk_head_dim,
  *   qk_rope_head_dim → qk_pos_emb_head_dim, v_head_dim; kv_channels = v_head_dim (as the model zoo's
  *   DeepSeek-V3 config); qk_layernorm true (the q/kv LoRA norms).
- * - router: scoring_func → score function; moe_router_pre_softmax = softmax scoring without norm_topk_prob
- *   (Qwen2-MoE, DeepSeek-V2 renormalise nothing; Mixtral, Qwen3 do); n_group/topk_group (when n_group > 1);
- *   routed_scaling_factor (when not 1); topk_method noaux_tc → expert bias; num_nextn_predict_layers → MTP.
+ * - router: scoring_func → score function (DeepSeek; GLM-4-MoE, dots1 and MiniMax-M2 always score with a
+ *   sigmoid and an expert bias); moe_router_pre_softmax = softmax scoring without norm_topk_prob (Qwen2-MoE, DeepSeek-V2
+ *   renormalise nothing; Mixtral, Qwen3 do); Megatron always renormalises sigmoid scores, so sigmoid scoring
+ *   with norm_topk_prob false is refused; n_group/topk_group (when n_group > 1); routed_scaling_factor (when
+ *   not 1); topk_method noaux_tc → expert bias; num_nextn_predict_layers → MTP (DeepSeek, GLM-4-MoE).
  * - qkv bias: attention_bias, else true for Qwen2 families (their q/k/v projections always have biases);
- *   qk_layernorm true for Qwen3 families. tie_word_embeddings (default false) → untie = !tie.
+ *   qk_layernorm true for Qwen3 families, dots1, OLMoE and MiniMax-M2, use_qk_norm for GLM-4-MoE.
+ *   tie_word_embeddings (default false) → untie = !tie.
  * - Every family here has a gated (SwiGLU-style) MLP, RMSNorm and rotary positions.
  * Training choices an HF config does not hold (load-balancing loss, vocab padding) keep the job defaults.
  */
 import { inputError } from './errors.js';
 import { LIMITS, excerpt, gotText } from './fields.js';
+import { findFamily, supportedModelTypes, type FamilyId } from './hf-families.js';
 import { layerFreqFromMask } from './layer-freq.js';
 import { hasBadNameChar, MAX_MODEL_NAME_LENGTH, MODEL_NAME_ALLOWED, nameExcerpt } from './resolve-model.js';
 
-type Family = 'mixtral' | 'qwen2_moe' | 'qwen3_moe' | 'deepseek' | 'llama' | 'generic';
+/** How one family's config maps; `generic` (a model_type with no row) reads every family's names as before. */
+interface Rules {
+  /** HF keys that hold the routed-expert count, first present wins. */
+  expertKeys: readonly string[];
+  /** Expert width: moe_intermediate_size; intermediate_size (Mixtral, OLMoE); or the first present. */
+  expertFfn: 'moe' | 'dense' | 'either';
+  /** Shared experts: Qwen2-MoE's width, DeepSeek's count × expert width, none, or whichever is present. */
+  shared: 'qwen' | 'count' | 'none' | 'either';
+  /** n_shared_experts when absent (GLM-4-MoE: 1); undefined: required (dots1) or 0 (DeepSeek, generic). */
+  sharedDefault?: number;
+  sharedRequired?: boolean;
+  /** MoE layers: Qwen's step/list, DeepSeek's first_k/freq, first_k only, every layer, or whichever is present. */
+  mask: 'qwen' | 'deepseek' | 'first_k' | 'all' | 'either';
+  firstDenseDefault: number;
+  /** Router: softmax; scoring_func (default softmax); always sigmoid with an expert bias (GLM-4-MoE, dots1). */
+  router: 'softmax' | 'scoring_func' | 'sigmoid_bias';
+  /** norm_topk_prob when absent; `fixed`: not read (Mixtral always renormalises). */
+  normDefault: boolean;
+  normFixed?: boolean;
+  /** qkv bias when attention_bias is absent. */
+  qkvBiasDefault: boolean;
+  /** qk_layernorm for non-MLA attention: fixed, or read from use_qk_norm (default false). */
+  qkNorm: boolean | 'use_qk_norm';
+  /** Reads num_nextn_predict_layers. */
+  mtp: boolean;
+  /**
+   * Which layers use a sliding window when layer_types is absent: every layer once sliding_window is set
+   * (Mistral, Mixtral); Qwen's use_sliding_window with max_window_layers; dots1's max_window_layers (sliding_window
+   * defaults to 4096 there); none (the family has no sliding window).
+   */
+  sliding: 'set' | 'qwen' | 'dots1' | 'none';
+}
 
-const FAMILY_TITLE: Readonly<Record<Family, string>> = {
-  mixtral: 'Mixtral',
-  qwen2_moe: 'Qwen2-MoE',
-  qwen3_moe: 'Qwen3-MoE',
-  deepseek: 'DeepSeek',
-  llama: 'Llama',
-  generic: '',
+const DENSE: Rules = {
+  expertKeys: [], expertFfn: 'moe', shared: 'none', mask: 'all', firstDenseDefault: 0, router: 'softmax',
+  normDefault: false, qkvBiasDefault: false, qkNorm: false, mtp: false, sliding: 'none',
 };
+
+const RULES: Readonly<Record<Exclude<FamilyId, RefusedId>, Rules>> = {
+  mixtral: {
+    expertKeys: ['num_local_experts'], expertFfn: 'dense', shared: 'none', mask: 'all', firstDenseDefault: 0,
+    router: 'softmax', normDefault: true, normFixed: true, qkvBiasDefault: false, qkNorm: false, mtp: false, sliding: 'set',
+  },
+  qwen2_moe: {
+    expertKeys: ['num_experts'], expertFfn: 'moe', shared: 'qwen', mask: 'qwen', firstDenseDefault: 0,
+    router: 'softmax', normDefault: false, qkvBiasDefault: true, qkNorm: false, mtp: false, sliding: 'qwen',
+  },
+  qwen3_moe: {
+    expertKeys: ['num_experts'], expertFfn: 'moe', shared: 'none', mask: 'qwen', firstDenseDefault: 0,
+    router: 'softmax', normDefault: false, qkvBiasDefault: false, qkNorm: true, mtp: false, sliding: 'qwen',
+  },
+  deepseek: {
+    expertKeys: ['n_routed_experts'], expertFfn: 'moe', shared: 'count', mask: 'deepseek', firstDenseDefault: 0,
+    router: 'scoring_func', normDefault: false, qkvBiasDefault: false, qkNorm: false, mtp: true, sliding: 'none',
+  },
+  llama: DENSE,
+  mistral: { ...DENSE, sliding: 'set' },
+  qwen2: { ...DENSE, qkvBiasDefault: true, sliding: 'qwen' },
+  qwen3: { ...DENSE, qkNorm: true, sliding: 'qwen' },
+  olmoe: {
+    expertKeys: ['num_experts'], expertFfn: 'dense', shared: 'none', mask: 'all', firstDenseDefault: 0,
+    router: 'softmax', normDefault: false, qkvBiasDefault: false, qkNorm: true, mtp: false, sliding: 'none',
+  },
+  glm4_moe: {
+    expertKeys: ['n_routed_experts'], expertFfn: 'moe', shared: 'count', sharedDefault: 1, mask: 'first_k',
+    firstDenseDefault: 1, router: 'sigmoid_bias', normDefault: true, qkvBiasDefault: false, qkNorm: 'use_qk_norm',
+    mtp: true, sliding: 'none',
+  },
+  dots1: {
+    expertKeys: ['n_routed_experts'], expertFfn: 'moe', shared: 'count', sharedRequired: true, mask: 'first_k',
+    firstDenseDefault: 0, router: 'sigmoid_bias', normDefault: false, qkvBiasDefault: false, qkNorm: true,
+    mtp: false, sliding: 'dots1',
+  },
+  minimax_m2: {
+    expertKeys: ['num_local_experts'], expertFfn: 'dense', shared: 'none', mask: 'all', firstDenseDefault: 0,
+    router: 'sigmoid_bias', normDefault: true, normFixed: true, qkvBiasDefault: false, qkNorm: true, mtp: false,
+    sliding: 'none',
+  },
+};
+
+type RefusedId = 'jamba' | 'arctic' | 'llama4' | 'gpt_oss' | 'qwen3_next' | 'minimax' | 'ernie4_5_moe';
+
+/**
+ * Fields of architectures moefold cannot represent: refused in any config that sets them (a value other than
+ * null, false, 0 or an empty list), whatever its model_type says, so a mislabelled config is not planned as
+ * something else.
+ */
+const FOREIGN_FEATURES: readonly [key: string, feature: string][] = [
+  ['mamba_d_state', 'Mamba (state-space) layers'],
+  ['mamba_expand', 'Mamba (state-space) layers'],
+  ['attn_layer_period', 'Mamba (state-space) layers between attention layers'],
+  ['parallel_attn_mlp_res', 'a dense residual MLP beside the MoE'],
+  ['dense_residual', 'a dense residual MLP beside the MoE'],
+  ['attention_chunk_size', 'chunked local attention'],
+  ['no_rope_layers', 'layers without rotary positions (NoPE)'],
+  ['linear_num_key_heads', 'linear-attention (gated DeltaNet) layers'],
+  ['linear_attn_config', 'linear-attention layers'],
+  ['full_attention_interval', 'layers of linear attention between full-attention layers'],
+  ['attn_type_list', 'lightning (linear) attention layers'],
+  ['interleave_moe_layer_step', 'an interleaved MoE layer pattern'],
+  ['expert_layer_period', 'an interleaved MoE layer pattern'],
+];
 
 /** True for a Hugging Face config (HF field names), false for a moefold job (Megatron names). */
 export function isHfConfig(obj: Record<string, unknown>): boolean {
   if ('model' in obj || 'num_layers' in obj) return false;
   return 'model_type' in obj || 'architectures' in obj || 'num_hidden_layers' in obj;
-}
-
-function familyOf(modelType: string, arch: string): Family {
-  const t = modelType || arch.toLowerCase();
-  if (t.startsWith('mixtral')) return 'mixtral';
-  if (t.startsWith('qwen2_moe') || t.startsWith('qwen2moe')) return 'qwen2_moe';
-  if (t.startsWith('qwen3_moe') || t.startsWith('qwen3moe')) return 'qwen3_moe';
-  if (t.startsWith('deepseek')) return 'deepseek';
-  if (t.startsWith('llama')) return 'llama';
-  return 'generic';
 }
 
 export interface HfImport {
@@ -69,15 +161,30 @@ export interface HfImport {
 export function importHfConfig(cfg: Record<string, unknown>, file: string): HfImport {
   const modelType = typeof cfg.model_type === 'string' ? cfg.model_type.toLowerCase() : '';
   const arch = Array.isArray(cfg.architectures) && typeof cfg.architectures[0] === 'string' ? cfg.architectures[0] : '';
-  const family = familyOf(modelType, arch);
-  const purpose =
-    family === 'generic'
-      ? `needed to import ${modelType ? `model_type ${excerpt(modelType)}` : 'this config'} as a Llama-like model`
-      : `needed to import a ${FAMILY_TITLE[family]} config`;
+  const row = findFamily(modelType, arch);
+  // The architecture as the file names it, for messages.
+  const what = modelType || !arch ? `model_type ${excerpt(modelType)}` : `architectures[0] ${excerpt(arch)}`;
+  const supportedList = `(supported: ${supportedModelTypes().join(', ')})`;
+  if (row !== undefined && !row.supported) {
+    const named = row.modelTypes.includes(modelType) ? `model_type ${excerpt(modelType)}` : `architectures[0] ${excerpt(arch)}`;
+    throw inputError(file, '', `${named}: not supported: ${row.reason ?? 'cannot be represented'} ${supportedList}`);
+  }
+  const generic = row === undefined;
+  const rules: Rules = row !== undefined ? RULES[row.id as Exclude<FamilyId, RefusedId>] : {
+    expertKeys: ['num_local_experts', 'num_experts', 'n_routed_experts'], expertFfn: 'either', shared: 'either',
+    mask: 'either', firstDenseDefault: 0, router: 'scoring_func', normDefault: true, qkvBiasDefault: modelType.startsWith('qwen2'),
+    qkNorm: modelType.startsWith('qwen3'), mtp: true, sliding: 'set',
+  };
+  const purpose = generic
+    ? `needed to import ${modelType ? `model_type ${excerpt(modelType)}` : 'this config'} as a Llama-like model`
+    : `needed to import a ${row.title} config`;
 
   const present = (k: string): boolean => cfg[k] !== undefined && cfg[k] !== null;
   const bad = (k: string, allowed: string): never => {
     throw inputError(file, k, `must be ${allowed} (got ${gotText(cfg[k])})`);
+  };
+  const refuse = (k: string, feature: string): never => {
+    throw inputError(file, k, `${what}: not supported: ${feature} cannot be represented`);
   };
   // Every count is bounded before it sizes anything here (the layer mask); the model fields it becomes are then
   // checked against their own bounds (fields.ts), with messages naming the HF key.
@@ -100,6 +207,13 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
     return cfg[k] as boolean;
   };
 
+  for (const [k, feature] of FOREIGN_FEATURES) {
+    const v = cfg[k];
+    const set = v !== undefined && v !== null && v !== false && v !== 0 && !(Array.isArray(v) && v.length === 0);
+    // MiniMax's attn_type_list marks full-attention layers 1: a list of only 1s is plain attention.
+    if (set && !(k === 'attn_type_list' && Array.isArray(v) && v.every((x) => x === 1))) refuse(k, feature);
+  }
+
   const model: Record<string, unknown> = {};
   const labels: Record<string, string> = {};
   const set = (field: string, value: unknown, hfKey?: string): void => {
@@ -110,6 +224,7 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
   const numLayers = reqInt('num_hidden_layers', 1, LIMITS.layers);
   const hidden = reqInt('hidden_size', 1);
   const heads = reqInt('num_attention_heads', 1);
+  checkAttentionKinds(cfg, rules.sliding, numLayers, refuse, bad);
   set('num_layers', numLayers, 'num_hidden_layers');
   set('hidden_size', hidden, 'hidden_size');
   set('num_attention_heads', heads, 'num_attention_heads');
@@ -120,11 +235,10 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
   set('normalization', 'RMSNorm');
   set('position_embedding_type', 'rope');
   set('untie_embeddings_and_output_weights', !(bool('tie_word_embeddings') ?? false), 'tie_word_embeddings');
-  const qkvBias = bool('attention_bias') ?? (modelType.startsWith('qwen2') || family === 'qwen2_moe');
-  set('add_qkv_bias', qkvBias, 'attention_bias');
+  set('add_qkv_bias', bool('attention_bias') ?? rules.qkvBiasDefault, 'attention_bias');
 
   // Attention: MLA or (grouped-query) multi-head.
-  const mla = present('kv_lora_rank');
+  const mla = present('kv_lora_rank') && (generic || row.id === 'deepseek');
   if (mla) {
     set('multi_latent_attention', true, 'kv_lora_rank');
     set('q_lora_rank', int('q_lora_rank', 0) ?? 0, 'q_lora_rank');
@@ -142,11 +256,12 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
     else if (hidden % heads !== 0) {
       throw inputError(file, 'head_dim', `missing: required when hidden_size (${hidden}) is not divisible by num_attention_heads (${heads})`);
     } else labels.kv_channels = 'head_dim';
-    set('qk_layernorm', family === 'qwen3_moe' || modelType.startsWith('qwen3'));
+    if (rules.qkNorm === 'use_qk_norm') set('qk_layernorm', bool('use_qk_norm') ?? false, 'use_qk_norm');
+    else set('qk_layernorm', rules.qkNorm);
   }
 
   // Experts.
-  const expertKey = ['num_local_experts', 'num_experts', 'n_routed_experts'].find(present);
+  const expertKey = rules.expertKeys.find(present);
   const numExperts = expertKey !== undefined ? (int(expertKey, 0) as number) : 0;
   const isMoe = numExperts > 0;
   const denseFfn = int('intermediate_size', 1);
@@ -156,25 +271,35 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
     set('num_experts', 0, expertKey);
   } else {
     set('num_experts', numExperts, expertKey);
-    set('moe_router_topk', reqInt('num_experts_per_tok', 1), 'num_experts_per_tok');
-    const expertFfnKey = present('moe_intermediate_size') ? 'moe_intermediate_size' : 'intermediate_size';
+    const topk = reqInt('num_experts_per_tok', 1);
+    set('moe_router_topk', topk, 'num_experts_per_tok');
+    const expertFfnKey =
+      rules.expertFfn === 'dense' || (rules.expertFfn === 'either' && !present('moe_intermediate_size'))
+        ? 'intermediate_size'
+        : 'moe_intermediate_size';
     const expertFfn = reqInt(expertFfnKey, 1);
     set('moe_ffn_hidden_size', expertFfn, expertFfnKey);
 
     let shared = 0;
     let sharedKey: string | undefined;
-    if (present('shared_expert_intermediate_size')) {
+    const qwenShared = rules.shared === 'qwen' || rules.shared === 'either';
+    const countShared = rules.shared === 'count' || rules.shared === 'either';
+    if (qwenShared && present('shared_expert_intermediate_size')) {
       sharedKey = 'shared_expert_intermediate_size';
       shared = int(sharedKey, 0) as number;
-    } else if (present('n_shared_experts')) {
+    } else if (countShared && (present('n_shared_experts') || rules.sharedDefault !== undefined || rules.sharedRequired)) {
       sharedKey = 'n_shared_experts';
-      shared = (int(sharedKey, 0) as number) * expertFfn;
+      const count = rules.sharedRequired ? reqInt(sharedKey, 0) : (int(sharedKey, 0) ?? rules.sharedDefault ?? 0);
+      shared = count * expertFfn;
     }
     set('moe_shared_expert_intermediate_size', shared, sharedKey);
 
     const mask = new Uint8Array(numLayers).fill(1);
     let maskKey: string | undefined;
-    if (present('decoder_sparse_step') || present('mlp_only_layers')) {
+    const qwenMask = rules.mask === 'qwen' || (rules.mask === 'either' && (present('decoder_sparse_step') || present('mlp_only_layers')));
+    const firstK =
+      rules.mask === 'deepseek' || rules.mask === 'first_k' || (rules.mask === 'either' && present('first_k_dense_replace'));
+    if (qwenMask && (present('decoder_sparse_step') || present('mlp_only_layers'))) {
       const step = int('decoder_sparse_step', 1) ?? 1;
       const only = cfg.mlp_only_layers ?? [];
       if (!Array.isArray(only) || !only.every((x) => Number.isInteger(x) && x >= 0 && x < numLayers)) {
@@ -184,9 +309,9 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
       for (const i of only as number[]) dense[i] = 1;
       for (let i = 0; i < numLayers; i++) mask[i] = dense[i] === 0 && (i + 1) % step === 0 ? 1 : 0;
       maskKey = present('decoder_sparse_step') ? 'decoder_sparse_step' : 'mlp_only_layers';
-    } else if (present('first_k_dense_replace') || family === 'deepseek') {
-      const firstDense = int('first_k_dense_replace', 0) ?? 0;
-      const freq = int('moe_layer_freq', 1) ?? 1;
+    } else if (firstK) {
+      const firstDense = int('first_k_dense_replace', 0) ?? rules.firstDenseDefault;
+      const freq = rules.mask === 'first_k' ? 1 : (int('moe_layer_freq', 1) ?? 1);
       for (let i = 0; i < numLayers; i++) mask[i] = i >= firstDense && i % freq === 0 ? 1 : 0;
       maskKey = 'first_k_dense_replace';
     }
@@ -198,30 +323,74 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
     else set('ffn_hidden_size', expertFfn, expertFfnKey);
 
     // Router.
-    let score: 'softmax' | 'sigmoid' = 'softmax';
-    if (present('scoring_func')) {
+    let score: 'softmax' | 'sigmoid' = rules.router === 'sigmoid_bias' ? 'sigmoid' : 'softmax';
+    if (rules.router === 'scoring_func' && present('scoring_func')) {
       if (cfg.scoring_func !== 'softmax' && cfg.scoring_func !== 'sigmoid') bad('scoring_func', 'softmax or sigmoid');
       score = cfg.scoring_func as 'softmax' | 'sigmoid';
     }
-    set('moe_router_score_function', score, 'scoring_func');
-    const normTopk = family === 'mixtral' ? true : (bool('norm_topk_prob') ?? family === 'generic');
+    set('moe_router_score_function', score, rules.router === 'sigmoid_bias' ? undefined : 'scoring_func');
+    const normTopk = rules.normFixed ? rules.normDefault : (bool('norm_topk_prob') ?? rules.normDefault);
+    if (score === 'sigmoid' && !normTopk && topk > 1) {
+      refuse('norm_topk_prob', 'sigmoid routing without renormalising the top-k weights (Megatron renormalises them)');
+    }
     set('moe_router_pre_softmax', score === 'softmax' && !normTopk, 'norm_topk_prob');
-    const nGroup = int('n_group', 1);
-    if (nGroup !== undefined && nGroup > 1) {
-      set('moe_router_num_groups', nGroup, 'n_group');
-      set('moe_router_group_topk', int('topk_group', 1) ?? nGroup, 'topk_group');
+    if (rules.router !== 'softmax') {
+      const nGroup = int('n_group', 1);
+      if (nGroup !== undefined && nGroup > 1) {
+        set('moe_router_num_groups', nGroup, 'n_group');
+        set('moe_router_group_topk', int('topk_group', 1) ?? nGroup, 'topk_group');
+      }
+      if (present('routed_scaling_factor')) {
+        const f = cfg.routed_scaling_factor;
+        if (typeof f !== 'number' || !(f > 0)) bad('routed_scaling_factor', 'a number > 0');
+        if (f !== 1) set('moe_router_topk_scaling_factor', f, 'routed_scaling_factor');
+      }
     }
-    if (present('routed_scaling_factor')) {
-      const f = cfg.routed_scaling_factor;
-      if (typeof f !== 'number' || !(f > 0)) bad('routed_scaling_factor', 'a number > 0');
-      if (f !== 1) set('moe_router_topk_scaling_factor', f, 'routed_scaling_factor');
-    }
-    if (cfg.topk_method === 'noaux_tc') set('moe_router_enable_expert_bias', true, 'topk_method');
+    if (rules.router === 'sigmoid_bias') set('moe_router_enable_expert_bias', true);
+    else if (cfg.topk_method === 'noaux_tc') set('moe_router_enable_expert_bias', true, 'topk_method');
   }
-  const mtp = int('num_nextn_predict_layers', 0);
-  if (mtp !== undefined) set('mtp_num_layers', mtp, 'num_nextn_predict_layers');
+  if (rules.mtp) {
+    const mtp = int('num_nextn_predict_layers', 0);
+    if (mtp !== undefined) set('mtp_num_layers', mtp, 'num_nextn_predict_layers');
+  }
 
   return { model, labels, nameHint: nameFromPath(cfg._name_or_path, file) };
+}
+
+/**
+ * Refuses a config whose layers are not all full (global, causal) attention: layer_types naming another kind,
+ * or a sliding window the family applies (see Rules.sliding).
+ */
+function checkAttentionKinds(
+  cfg: Record<string, unknown>,
+  sliding: Rules['sliding'],
+  numLayers: number,
+  refuse: (k: string, feature: string) => never,
+  bad: (k: string, allowed: string) => never,
+): void {
+  const types = cfg.layer_types;
+  if (types !== undefined && types !== null) {
+    if (!Array.isArray(types) || !types.every((t) => typeof t === 'string')) bad('layer_types', 'a list of layer kinds');
+    const other = (types as string[]).find((t) => t !== 'full_attention');
+    if (other !== undefined) refuse('layer_types', `layers of kind ${excerpt(other)}`);
+    return;
+  }
+  const window = cfg.sliding_window;
+  const windowText = (): string => `sliding-window attention (sliding_window ${gotText(window)})`;
+  const maxWindowLayers = (): number => {
+    const v = cfg.max_window_layers;
+    return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : 0;
+  };
+  if (sliding === 'set' && window !== undefined && window !== null) {
+    // The generic path: a Qwen-style use_sliding_window false switches a stated window off.
+    if (cfg.use_sliding_window !== false) refuse('sliding_window', windowText());
+  } else if (sliding === 'qwen' && cfg.use_sliding_window === true && window !== undefined && window !== null) {
+    if (maxWindowLayers() < numLayers) refuse('use_sliding_window', windowText());
+  } else if (sliding === 'dots1') {
+    const w = 'sliding_window' in cfg ? window : 4096;
+    const below = cfg.max_window_layers === undefined ? 62 : maxWindowLayers();
+    if (w !== null && below < numLayers) refuse('max_window_layers', `sliding-window attention from layer ${below}`);
+  }
 }
 
 /**

@@ -65,7 +65,7 @@ test('HF Qwen2-MoE: qkv bias and pre-softmax routing (norm_topk_prob false)', ()
   assert.equal(m.moe_shared_expert_intermediate_size, 20480);
 });
 
-test('an unknown model_type with Llama-like MoE fields (OLMoE) is imported', () => {
+test('OLMoE (its own family: every layer MoE, experts of intermediate_size) is imported', () => {
   const job = loadJob('fixtures/hf/OLMoE-1B-7B/config.json', over, opts);
   const m = job.model;
   assert.equal(m.name, 'OLMoE-1B-7B');
@@ -188,7 +188,9 @@ test('HF import errors name the HF field', () => {
     messageOf({ ...hfBase, num_experts_per_tok: undefined }),
     'config.json: num_experts_per_tok: missing (needed to import a Qwen2-MoE config)',
   );
-  assert.equal(messageOf({ ...hfBase, scoring_func: 'relu' }), 'config.json: scoring_func: must be softmax or sigmoid (got "relu")');
+  // scoring_func is DeepSeek's (Qwen2-MoE's HF code has none and ignores it).
+  const deepseekBase = { ...hfBase, model_type: 'deepseek_v3', num_experts: undefined, n_routed_experts: 8 };
+  assert.equal(messageOf({ ...deepseekBase, scoring_func: 'relu' }), 'config.json: scoring_func: must be softmax or sigmoid (got "relu")');
   assert.equal(
     messageOf({ model_type: 'llama', num_hidden_layers: 2, hidden_size: 64, num_attention_heads: 4, vocab_size: 10 }),
     'config.json: intermediate_size: missing (needed to import a Llama config)',
