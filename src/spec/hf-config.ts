@@ -4,10 +4,9 @@
  * Which families are imported and which are refused is the table in hf-families.ts (one row per family: the
  * fields read, what is approximated, or the feature moefold cannot represent). A config is matched by its
  * model_type (else, without one, by architectures[0]); a refused family is one line naming the architecture and
- * the feature. A model_type with no row is still read by the common field names as a dense or MoE Llama-like
- * model (the "generic" path, kept because fixtures/bad and its tests rely on it; see the header of
- * hf-families.ts), but, like every family, it is refused when the config holds a field that changes the network
- * in a way moefold cannot represent (FOREIGN_FEATURES, sliding windows, non-full layer_types).
+ * the feature. A model_type with no row is refused too (an architecture moefold has no rules for is not guessed),
+ * with the supported list. A supported family is still refused when the config holds a field that changes the
+ * network in a way moefold cannot represent (FOREIGN_FEATURES, sliding windows, non-full layer_types).
  *
  * What an HF config says and how it maps:
  * - num_hidden_layers, hidden_size, num_attention_heads, vocab_size → num_layers, hidden_size, … (required).
@@ -40,19 +39,19 @@ import { findFamily, supportedModelTypes, type FamilyId } from './hf-families.js
 import { layerFreqFromMask } from './layer-freq.js';
 import { hasBadNameChar, MAX_MODEL_NAME_LENGTH, MODEL_NAME_ALLOWED, nameExcerpt } from './resolve-model.js';
 
-/** How one family's config maps; `generic` (a model_type with no row) reads every family's names as before. */
+/** How one family's config maps. */
 interface Rules {
   /** HF keys that hold the routed-expert count, first present wins. */
   expertKeys: readonly string[];
   /** Expert width: moe_intermediate_size; intermediate_size (Mixtral, OLMoE); or the first present. */
-  expertFfn: 'moe' | 'dense' | 'either';
+  expertFfn: 'moe' | 'dense';
   /** Shared experts: Qwen2-MoE's width, DeepSeek's count × expert width, none, or whichever is present. */
-  shared: 'qwen' | 'count' | 'none' | 'either';
-  /** n_shared_experts when absent (GLM-4-MoE: 1); undefined: required (dots1) or 0 (DeepSeek, generic). */
+  shared: 'qwen' | 'count' | 'none';
+  /** n_shared_experts when absent (GLM-4-MoE: 1); undefined: required (dots1) or 0 (DeepSeek). */
   sharedDefault?: number;
   sharedRequired?: boolean;
   /** MoE layers: Qwen's step/list, DeepSeek's first_k/freq, first_k only, every layer, or whichever is present. */
-  mask: 'qwen' | 'deepseek' | 'first_k' | 'all' | 'either';
+  mask: 'qwen' | 'deepseek' | 'first_k' | 'all';
   firstDenseDefault: number;
   /** Router: softmax; scoring_func (default softmax); always sigmoid with an expert bias (GLM-4-MoE, dots1). */
   router: 'softmax' | 'scoring_func' | 'sigmoid_bias';
@@ -169,15 +168,11 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
     const named = row.modelTypes.includes(modelType) ? `model_type ${excerpt(modelType)}` : `architectures[0] ${excerpt(arch)}`;
     throw inputError(file, '', `${named}: not supported: ${row.reason ?? 'cannot be represented'} ${supportedList}`);
   }
-  const generic = row === undefined;
-  const rules: Rules = row !== undefined ? RULES[row.id as Exclude<FamilyId, RefusedId>] : {
-    expertKeys: ['num_local_experts', 'num_experts', 'n_routed_experts'], expertFfn: 'either', shared: 'either',
-    mask: 'either', firstDenseDefault: 0, router: 'scoring_func', normDefault: true, qkvBiasDefault: modelType.startsWith('qwen2'),
-    qkNorm: modelType.startsWith('qwen3'), mtp: true, sliding: 'set',
-  };
-  const purpose = generic
-    ? `needed to import ${modelType ? `model_type ${excerpt(modelType)}` : 'this config'} as a Llama-like model`
-    : `needed to import a ${row.title} config`;
+  if (row === undefined) {
+    throw inputError(file, '', `${what}: not supported: moefold has no import rules for this architecture ${supportedList}`);
+  }
+  const rules: Rules = RULES[row.id as Exclude<FamilyId, RefusedId>];
+  const purpose = `needed to import a ${row.title} config`;
 
   const present = (k: string): boolean => cfg[k] !== undefined && cfg[k] !== null;
   const bad = (k: string, allowed: string): never => {
@@ -238,7 +233,7 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
   set('add_qkv_bias', bool('attention_bias') ?? rules.qkvBiasDefault, 'attention_bias');
 
   // Attention: MLA or (grouped-query) multi-head.
-  const mla = present('kv_lora_rank') && (generic || row.id === 'deepseek');
+  const mla = present('kv_lora_rank') && row.id === 'deepseek';
   if (mla) {
     set('multi_latent_attention', true, 'kv_lora_rank');
     set('q_lora_rank', int('q_lora_rank', 0) ?? 0, 'q_lora_rank');
@@ -274,7 +269,7 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
     const topk = reqInt('num_experts_per_tok', 1);
     set('moe_router_topk', topk, 'num_experts_per_tok');
     const expertFfnKey =
-      rules.expertFfn === 'dense' || (rules.expertFfn === 'either' && !present('moe_intermediate_size'))
+      rules.expertFfn === 'dense'
         ? 'intermediate_size'
         : 'moe_intermediate_size';
     const expertFfn = reqInt(expertFfnKey, 1);
@@ -282,8 +277,8 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
 
     let shared = 0;
     let sharedKey: string | undefined;
-    const qwenShared = rules.shared === 'qwen' || rules.shared === 'either';
-    const countShared = rules.shared === 'count' || rules.shared === 'either';
+    const qwenShared = rules.shared === 'qwen';
+    const countShared = rules.shared === 'count';
     if (qwenShared && present('shared_expert_intermediate_size')) {
       sharedKey = 'shared_expert_intermediate_size';
       shared = int(sharedKey, 0) as number;
@@ -296,9 +291,8 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
 
     const mask = new Uint8Array(numLayers).fill(1);
     let maskKey: string | undefined;
-    const qwenMask = rules.mask === 'qwen' || (rules.mask === 'either' && (present('decoder_sparse_step') || present('mlp_only_layers')));
-    const firstK =
-      rules.mask === 'deepseek' || rules.mask === 'first_k' || (rules.mask === 'either' && present('first_k_dense_replace'));
+    const qwenMask = rules.mask === 'qwen';
+    const firstK = rules.mask === 'deepseek' || rules.mask === 'first_k';
     if (qwenMask && (present('decoder_sparse_step') || present('mlp_only_layers'))) {
       const step = int('decoder_sparse_step', 1) ?? 1;
       const only = cfg.mlp_only_layers ?? [];
@@ -382,7 +376,7 @@ function checkAttentionKinds(
     return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : 0;
   };
   if (sliding === 'set' && window !== undefined && window !== null) {
-    // The generic path: a Qwen-style use_sliding_window false switches a stated window off.
+    // A Qwen-style use_sliding_window false switches a stated window off.
     if (cfg.use_sliding_window !== false) refuse('sliding_window', windowText());
   } else if (sliding === 'qwen' && cfg.use_sliding_window === true && window !== undefined && window !== null) {
     if (maxWindowLayers() < numLayers) refuse('use_sliding_window', windowText());

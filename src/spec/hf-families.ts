@@ -1,9 +1,9 @@
 /**
  * The Hugging Face families moefold imports, and those it refuses: one row per family, stated once. The import
  * (hf-config.ts) finds a config's row by its `model_type`, else by `architectures[0]`. A config matching no row
- * is still read by the common field names as a Llama-like model (the tests of fixtures/bad rely on that path), and
- * refused, like every family, when it holds a field of an architecture moefold cannot represent (Mamba, chunked or
- * linear attention, sliding windows, a dense residual MLP). A refused row says the feature moefold cannot represent; a
+ * is refused (an architecture without import rules is not guessed), and a supported one is refused too when it
+ * holds a field of an architecture moefold cannot represent (Mamba, chunked or linear attention, sliding windows,
+ * a dense residual MLP). A refused row says the feature moefold cannot represent; a
  * supported row lists the HF fields its import reads (a field not listed is not read, as the family's HF code
  * does not read it either, or it does not change the network's size or cost) and what is approximated.
  *
@@ -283,9 +283,9 @@ export function familyListMarkdown(): string {
   for (const f of HF_FAMILIES.filter((x) => !x.supported)) lines.push(`- ${f.title} (${code(f.modelTypes)}): ${f.reason ?? ''}`);
   lines.push(
     '',
-    'Any other `model_type` is read by the common field names as a Llama-like model, and refused when it holds a field '
-      + 'of an architecture moefold cannot represent (Mamba layers, chunked or linear attention, sliding windows, '
-      + 'non-full layer_types, a dense residual MLP).',
+    'Any other `model_type` is refused (moefold has no import rules for it), and a supported one is refused when its '
+      + 'config holds a field of an architecture moefold cannot represent (Mamba layers, chunked or linear attention, '
+      + 'sliding windows, non-full layer_types, a dense residual MLP).',
   );
   return lines.join('\n');
 }

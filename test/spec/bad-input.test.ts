@@ -89,7 +89,12 @@ const cases: [file: string, message: string][] = [
   ],
   [
     `${B}/hf-missing-layers/config.json`,
-    `${B}/hf-missing-layers/config.json: num_hidden_layers: missing (needed to import model_type "foo" as a Llama-like model)`,
+    `${B}/hf-missing-layers/config.json: num_hidden_layers: missing (needed to import a Llama config)`,
+  ],
+  [
+    `${B}/hf-unknown-type/config.json`,
+    `${B}/hf-unknown-type/config.json: model_type "foo": not supported: moefold has no import rules for this architecture `
+      + '(supported: mixtral, qwen2_moe, qwen3_moe, deepseek_v2, deepseek_v3, llama, mistral, qwen2, qwen3, olmoe, glm4_moe, dots1, minimax_m2)',
   ],
   [
     `${B}/hf-head-dim/config.json`,

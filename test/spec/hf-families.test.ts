@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { REPO_ROOT } from '../../src/paths.js';
 import { InputError } from '../../src/spec/errors.js';
 import { HF_FAMILIES, familyListMarkdown } from '../../src/spec/hf-families.js';
@@ -211,11 +212,13 @@ test('fields of architectures moefold cannot represent are refused whatever the 
     'config.json: parallel_attn_mlp_res: model_type "mixtral": not supported: a dense residual MLP beside the MoE cannot be represented',
   );
   assert.equal(
-    importError({ ...llama, model_type: 'foo', attention_chunk_size: 8192 }),
-    'config.json: attention_chunk_size: model_type "foo": not supported: chunked local attention cannot be represented',
+    importError({ ...llama, model_type: 'qwen3', attention_chunk_size: 8192 }),
+    'config.json: attention_chunk_size: model_type "qwen3": not supported: chunked local attention cannot be represented',
   );
   // MiniMax's attn_type_list with only full-attention layers (1) is plain attention.
-  assert.equal(jobFromObject({ ...llama, model_type: 'foo', attn_type_list: [1, 1] }, 'f.json', over, opts).model.num_layers, 2);
+  assert.equal(jobFromObject({ ...llama, attn_type_list: [1, 1] }, 'f.json', over, opts).model.num_layers, 2);
+  // An architecture with no import rules is refused, not guessed as Llama-like.
+  assert.match(importError({ ...llama, model_type: 'kimi_k2' }), /^config\.json: model_type "kimi_k2": not supported: moefold has no import rules for this architecture \(supported: mixtral, /);
 });
 
 test('families are matched exactly: llama4 is not Llama, a refused architecture without model_type is named', () => {
@@ -240,4 +243,6 @@ test('the README list names every family once, supported first', () => {
     assert.ok(f.supported ? f.reads !== undefined : f.reason !== undefined, f.title);
   }
   assert.ok(md.indexOf('- Jamba') > md.indexOf('Refused'));
+  // The README shows this list as the table states it (regenerate it from familyListMarkdown() when a row changes).
+  assert.ok(fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8').includes(md), 'README.md holds familyListMarkdown()');
 });
