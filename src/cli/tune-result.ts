@@ -6,7 +6,7 @@ import { calibrationNames } from '../paths.js';
 import type { RankedPlan } from '../search/ranked.js';
 import type { SearchResult } from '../search/pool.js';
 import type { RankOptions } from '../search/objective.js';
-import { exportPlan, exportFileName, type ExportFormat } from '../export/index.js';
+import { exportPlan, exportFileName, isExportFileName, type ExportFormat } from '../export/index.js';
 import type { ResultJson } from '../plans/result.js';
 import { plansFileText } from '../plans/plans-file.js';
 import { describeMapping } from '../render/explain.js';
@@ -58,12 +58,11 @@ export function writeOutDir(dir: string, job: Job, shape: ModelShape, result: Re
   writeFilesAtomic(
     files.map(([name, text]) => ({ file: path.join(dir, name), text, mode: name.endsWith('.sh') || name.endsWith('.sbatch') ? 0o755 : 0o644 })),
     '--out',
-    () => {
-      // Launch configs of an earlier run into the same folder would no longer match plans.json: remove them.
-      for (const name of fs.readdirSync(dir)) {
-        if (/^plan-\d+\./.test(name) && !written.has(name)) fs.rmSync(path.join(dir, name), { force: true });
-      }
-    },
   );
+  // Launch configs of an earlier run into the same folder would no longer match plans.json: remove them, once the
+  // new files are in place, and only files moefold names so (plan-N.<format suffix>, and its .refused.txt).
+  for (const name of fs.readdirSync(dir)) {
+    if (isExportFileName(name) && !written.has(name)) fs.rmSync(path.join(dir, name), { force: true });
+  }
   return refused;
 }

@@ -21,6 +21,12 @@ export function exportFileName(format: ExportFormat, rank: number): string {
   return `plan-${rank}.${FILE_SUFFIX[format]}`;
 }
 
+/** True for a name exportFileName gives (any rank), or its `.refused.txt` companion. */
+export function isExportFileName(name: string): boolean {
+  const m = /^plan-[1-9][0-9]{0,5}\.(.+?)(\.refused\.txt)?$/.exec(name);
+  return m !== null && (Object.values(FILE_SUFFIX) as string[]).includes(m[1]);
+}
+
 export interface ExportOptions {
   /** The plan's rank, used in names and headers (default 1). */
   rank?: number;

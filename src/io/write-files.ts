@@ -22,6 +22,8 @@ const ERRNO_WORDS: Readonly<Record<string, string>> = {
   ENAMETOOLONG: 'name too long',
   EIO: 'input/output error',
   EINVAL: 'not a place files can be written',
+  ENXIO: 'a pipe that no process reads',
+  EFBIG: 'file too large for this file system or limit',
 };
 
 /** The reason of a failed file operation in words, e.g. "no space left on the device (ENOSPC)". */
@@ -49,10 +51,10 @@ function tempName(file: string): string {
 
 /**
  * Writes all files or none: each goes to a temporary file first (the temporary name is recorded before the
- * write, so a failed write is cleaned up too); `beforeRename` runs once every temporary file is complete (e.g. to
- * remove stale files); then each is renamed into place. `label` starts the error message (e.g. "--out").
+ * write, so a failed write is cleaned up too); once every temporary file is complete, each is renamed into
+ * place. `label` starts the error message (e.g. "--out").
  */
-export function writeFilesAtomic(files: readonly FileToWrite[], label: string, beforeRename?: () => void): void {
+export function writeFilesAtomic(files: readonly FileToWrite[], label: string): void {
   const temps: { tmp: string; file: string; shown: string }[] = [];
   const inPlace: FileToWrite[] = [];
   let current = '';
@@ -77,10 +79,8 @@ export function writeFilesAtomic(files: readonly FileToWrite[], label: string, b
     // A device or pipe (/dev/stdout, /dev/full, a FIFO) cannot be replaced, and must not be: it is written as it is.
     for (const f of inPlace) {
       current = f.file;
-      fs.writeFileSync(f.file, f.text);
+      writeInPlace(f.file, f.text);
     }
-    current = '';
-    beforeRename?.();
     for (const t of temps) {
       current = t.shown;
       fs.renameSync(t.tmp, t.file);
@@ -100,27 +100,29 @@ export function writeFilesAtomic(files: readonly FileToWrite[], label: string, b
 }
 
 /**
- * Where the new file goes: the path itself, or for a symbolic link the file it points to (so the link stays a
- * link); null for an existing target that is not a regular file (a device, a pipe, a socket), which is written in
- * place. An existing folder is an error (EISDIR).
+ * Where the new file goes: the path itself, renamed over whatever is there, so a symbolic link is replaced by the
+ * file and never followed (a link committed in place of a baseline cannot make moefold overwrite its target);
+ * null for a target that is not a regular file, such as a device or a pipe (also through a link: /dev/stdout),
+ * which is written in place. An existing folder is an error (EISDIR), found before any file is renamed.
  */
 function placeOf(file: string): string | null {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
   } catch {
-    return file; // nothing there yet (or a dangling link): the temporary file and the rename create it
+    return file; // nothing there yet, or a dangling link: the temporary file and the rename create it
   }
-  if (st.isDirectory()) {
-    // Found now, before any file is renamed into place: a rename failing half-way would break "all or none".
-    throw Object.assign(new Error('is a folder'), { code: 'EISDIR' });
-  }
-  if (!st.isFile()) return null;
-  try {
-    return fs.lstatSync(file).isSymbolicLink() ? fs.realpathSync(file) : file;
-  } catch {
-    return file;
-  }
+  if (st.isDirectory()) throw Object.assign(new Error('is a folder'), { code: 'EISDIR' });
+  return st.isFile() ? file : null;
+}
+
+/**
+ * Writes a device or a pipe as it is. A FIFO is opened without blocking first, so one that no process reads is an
+ * error (ENXIO) instead of a hang; then it is written normally.
+ */
+function writeInPlace(file: string, text: string): void {
+  if (fs.statSync(file).isFIFO()) fs.closeSync(fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+  fs.writeFileSync(file, text);
 }
 
 /** One file, written atomically. */

@@ -161,3 +161,44 @@ test('suspicious but valid inputs: one warning line each on stderr, the run goes
   const fine = moefold('tune', MIXTRAL, '--gpus', '128', '--dry-run');
   assert.equal(fine.stderr, '');
 });
+
+test('--out removes only its own stale launch configs, never other files that start with "plan-"', () => {
+  const d = tmpDir();
+  for (const f of ['plan-2024.pdf', 'plan-1.notes.md', 'plan-7.torchrun.sh', 'plan-9.torchtitan.toml.refused.txt']) fs.writeFileSync(path.join(d, f), 'x');
+  const r = moefold('tune', MIXTRAL, ...SLICE, '--top', '1', '--out', d);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(fs.readdirSync(d).sort(), ['plan-1.notes.md', 'plan-1.torchrun.sh', 'plan-2024.pdf', 'plans.json'],
+    'the stale plan-7 / plan-9 exports go, the user\'s files stay');
+});
+
+test('a symbolic link in place of an output file is replaced, never followed to its target', () => {
+  const d = tmpDir();
+  const victim = path.join(d, 'victim.txt');
+  fs.writeFileSync(victim, 'precious\n');
+  const out = path.join(d, 'out');
+  fs.mkdirSync(out);
+  fs.symlinkSync(victim, path.join(out, 'plans.json'));
+  fs.symlinkSync(victim, path.join(out, 'plan-1.torchrun.sh'));
+  const r = moefold('tune', MIXTRAL, ...SLICE, '--top', '1', '--out', out);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(fs.readFileSync(victim, 'utf8'), 'precious\n');
+  assert.equal(fs.lstatSync(path.join(out, 'plans.json')).isSymbolicLink(), false);
+  const link = path.join(d, 'train.sbatch');
+  fs.symlinkSync(victim, link);
+  const e = moefold('export', path.join(out, 'plans.json'), '--format', 'slurm', '-o', link);
+  assert.equal(e.status, 0, e.stderr);
+  assert.equal(fs.readFileSync(victim, 'utf8'), 'precious\n');
+  assert.match(fs.readFileSync(link, 'utf8'), /^#!\/usr\/bin\/env bash/);
+});
+
+test('-o onto a pipe that nobody reads is one line and exit 2, not a hang', () => {
+  const d = tmpDir();
+  const t = moefold('tune', MIXTRAL, ...SLICE, '--top', '1', '--out', d);
+  assert.equal(t.status, 0, t.stderr);
+  const fifo = path.join(d, 'fifo');
+  const mk = spawnSync('mkfifo', [fifo]);
+  if (mk.status !== 0) return; // no mkfifo here
+  const r = moefold('export', path.join(d, 'plans.json'), '--format', 'torchrun', '-o', fifo);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, `--output: ${fifo}: cannot write (a pipe that no process reads (ENXIO))\n`);
+});
