@@ -9,6 +9,7 @@ import type { JobCheckReport } from '../check/check-types.js';
 import { createSearchPool } from '../search/pool.js';
 import { MAX_WORKERS, resolveWorkers } from './workers.js';
 import { MAX_TOP } from './tune-command.js';
+import { oneLine, safeLines } from '../text/one-line.js';
 import { withJobOverrides, overridesFrom, numberOption } from './job-options.js';
 import type { JobOverrides } from '../spec/load-job.js';
 
@@ -98,13 +99,13 @@ async function runCheck(args: CheckArgs): Promise<number> {
   if (args.junit) writeFileAtomic(args.junit, renderJunit(reports), '--junit');
   const passed = reports.every((r) => r.passed);
   const finish = (code: number): number => {
-    for (const m of badInputs) process.stderr.write(`${m}\n`);
+    for (const m of badInputs) process.stderr.write(`${oneLine(m)}\n`);
     return badInputs.length > 0 ? 2 : code;
   };
   if (args.format === 'json') {
     process.stdout.write(`${JSON.stringify({ passed, updated: args.update, jobs: reports }, null, 2)}\n`);
   } else {
-    process.stdout.write(`${renderCheckText(reports)}\n`);
+    process.stdout.write(`${safeLines(renderCheckText(reports))}\n`);
   }
   // --update accepts what changed, but a job for which no baseline could be written still fails.
   return finish(passed || (args.update && reports.every((r) => r.updated)) ? 0 : 1);

@@ -7,6 +7,7 @@ import { registerExport } from './export-command.js';
 import { registerCheck } from './check-command.js';
 import { guardOutputStreams, outputFailedCode } from './output.js';
 import { ioReason } from '../io/write-files.js';
+import { oneLine } from '../text/one-line.js';
 
 // yargs' CommonJS build: its help layout wraps on word boundaries (wrap-ansi), where the ES-module build of
 // cliui breaks words at the column edge ("h" / "100-sxm").
@@ -45,25 +46,20 @@ export async function main(argv: string[]): Promise<number> {
     return outputFailedCode(exitCode);
   } catch (err) {
     if (err instanceof InputError) {
-      process.stderr.write(`${firstLine(err.message)}\n`);
+      process.stderr.write(`${oneLine(err.message.trimEnd())}\n`); // one line by construction; nothing a file name holds can break it
       if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
       return 2;
     }
     const io = err as NodeJS.ErrnoException;
     if (typeof io?.code === 'string' && /^E[A-Z]+$/.test(io.code) && typeof io.path === 'string') {
       // A file operation that failed outside the readers and writers that name their field: still bad input or I/O.
-      process.stderr.write(`${io.path}: cannot ${io.syscall ?? 'access'} (${ioReason(io)})\n`);
+      process.stderr.write(`${oneLine(io.path)}: cannot ${io.syscall ?? 'access'} (${ioReason(io)})\n`);
       if (debug && io.stack) process.stderr.write(`${io.stack}\n`);
       return 2;
     }
     const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`moefold: internal error: ${firstLine(msg)}${debug ? '' : ' (run with --debug for details)'}\n`);
+    process.stderr.write(`moefold: internal error: ${oneLine(msg.split('\n')[0])}${debug ? '' : ' (run with --debug for details)'}\n`);
     if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     return 1;
   }
-}
-
-function firstLine(s: string): string {
-  // Input errors are one line by construction; explanations of empty searches may carry more lines.
-  return s.trimEnd();
 }

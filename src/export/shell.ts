@@ -7,22 +7,9 @@
  * control character, and a shell word is always one quoted word on one line.
  */
 
-/** Control characters (C0, DEL, C1), line/paragraph separators and lone UTF-16 surrogates. */
-const UNSAFE_IN_LINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+import { oneLine } from '../text/one-line.js';
 
-const UNSAFE_CHAR = new RegExp(UNSAFE_IN_LINE.source);
-
-const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-/** True when `s` holds a character that could break a line or a parser (see UNSAFE_IN_LINE). */
-export function hasUnsafeChar(s: string): boolean {
-  return UNSAFE_CHAR.test(s);
-}
-
-/** `s` on one line: each control character, separator or lone surrogate shown as an escape (`\n`, `\u0000`). */
-export function oneLine(s: string): string {
-  return s.replace(UNSAFE_IN_LINE, (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+export { hasUnsafeChar, oneLine } from '../text/one-line.js';
 
 /**
  * One shell word: bare when it holds only safe characters, otherwise single-quoted; text with control characters

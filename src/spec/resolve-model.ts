@@ -26,6 +26,7 @@ import { MLA_FIELDS } from './fields.js';
 import { checkLayerFreq } from './layer-freq.js';
 import { checkSection, type SectionContext } from './schema.js';
 import type { ModelSpec } from './types.js';
+import { hasUnsafeChar, oneLine, replaceUnsafeChars } from '../text/one-line.js';
 
 export interface ModelContext extends SectionContext {
   /** Used when the model has no `name`. */
@@ -52,20 +53,14 @@ export const MAX_MODEL_NAME_LENGTH = 200;
 /** What a model name may be, as messages say it. */
 export const MODEL_NAME_ALLOWED = `must be one line of at most ${MAX_MODEL_NAME_LENGTH} printable characters (no line break, tab, NUL or other control character)`;
 
-/** Characters a model name may not hold: C0 controls, DEL, C1 controls, line/paragraph separators, lone surrogates. */
-const BAD_NAME_CHAR = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const BAD_NAME_CHARS = new RegExp(BAD_NAME_CHAR.source, 'g');
-
-/** True when `s` holds a character a model name may not hold. */
-export function hasBadNameChar(s: string): boolean {
-  return BAD_NAME_CHAR.test(s);
-}
+/** A model name may not hold a character that could break a line or a terminal (text/one-line.ts). */
+export const hasBadNameChar = hasUnsafeChar;
 
 /** A short, escaped, one-line excerpt of `s` for a message: JSON.stringify of its first 40 characters. */
 export function nameExcerpt(s: string): string {
   const chars = Array.from(s);
   const head = chars.slice(0, 40).join('');
-  const quoted = JSON.stringify(head).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const quoted = oneLine(JSON.stringify(head));
   return chars.length > 40 ? `${quoted}…` : quoted;
 }
 
@@ -79,7 +74,7 @@ export function modelNameProblem(name: string): string | undefined {
 
 /** A default name (from a file name) made valid: bad characters become `_`, cut to the limit, never empty. */
 export function sanitizeModelName(name: string): string {
-  const cut = Array.from(name.replace(BAD_NAME_CHARS, '_')).slice(0, MAX_MODEL_NAME_LENGTH).join('');
+  const cut = Array.from(replaceUnsafeChars(name, '_')).slice(0, MAX_MODEL_NAME_LENGTH).join('');
   return cut === '' ? 'model' : cut;
 }
 

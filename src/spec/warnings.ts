@@ -3,6 +3,7 @@
  * (What the model cannot describe at all is refused by the loader instead.)
  */
 import type { Job } from './types.js';
+import { oneLine } from '../text/one-line.js';
 
 /**
  * Tokens in one global batch above which the batch is almost surely a token count typed as sequences: the
@@ -34,5 +35,5 @@ export function jobWarnings(job: Job): string[] {
 
 /** Prints the job's warnings on stderr, one line each. */
 export function printJobWarnings(job: Job, stream: NodeJS.WritableStream = process.stderr): void {
-  for (const w of jobWarnings(job)) stream.write(`moefold: warning: ${w}\n`);
+  for (const w of jobWarnings(job)) stream.write(`moefold: warning: ${oneLine(w)}\n`);
 }

@@ -93,3 +93,16 @@ test('a command option given no value, an empty value or a bad number is one lin
     assert.equal(r.stderr, msg, args.join(' '));
   }
 });
+
+test('text from the command line or a file name never breaks the one-line message or reaches the terminal raw', () => {
+  for (const args of [
+    ['tune', MIXTRAL, '--gpus', '128', '--fix', 'a\nb\u001b[31m=1'],
+    ['tune', '/nonexist\n::error file=x::INJECTED\u001b[31m.yaml', '--gpus', '8'],
+    ['score', MIXTRAL, '--gpus', '128', '--plan', 'tp=2\u202e,x\r=1'],
+  ]) {
+    const r = moefold(...args);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr.split('\n').length, 2, `one line: ${JSON.stringify(r.stderr)}`);
+    assert.doesNotMatch(r.stderr, /[\u0000-\u0009\u000b-\u001f\u007f\u202e]/, JSON.stringify(r.stderr));
+  }
+});
