@@ -8,7 +8,7 @@
 import type { Plan } from '../enumerate/plan.js';
 import { newPlan } from '../enumerate/plan.js';
 import type { RuleViolation } from '../enumerate/rules.js';
-import { RULES, checkPlan, ruleByName, unevenSplitProblem } from '../enumerate/rules.js';
+import { RULES, checkPlan, unevenSplitProblem } from '../enumerate/rules.js';
 import type { LayoutJob } from '../plan/layout.js';
 import { dataParallelSize, deriveLayout } from '../plan/layout.js';
 import { layerMaskFromFreq, parseLayerFreqExpression } from '../spec/layer-freq.js';
@@ -150,7 +150,7 @@ export function argvRuleViolations(l: ArgvLayout, skip: ReadonlySet<string> = ne
 function wordViolation(l: ArgvLayout, v: RuleViolation): string {
   const word = ARGV_WORDING[v.rule];
   if (word) return word(l.job, l.plan, l);
-  return `${v.reason} (${ruleByName(v.rule).name})`;
+  return `${v.reason} (${v.rule})`;
 }
 
 /** The rules whose wording lives here (for a test that every rule of the table is worded). */
