@@ -27,12 +27,5 @@ export function inflightMicrobatches(stage: number, pp: number, vpp: number, num
   return n < numMicroBatches ? n : numMicroBatches;
 }
 
-/** First decoder layer of stage `stage` (stage = pp gives numLayers). */
-export function stageLayerStart(stage: number, pp: number, numLayers: number, firstStageLayers: number,
-  lastStageLayers: number): number {
-  if (stage <= 0) return 0;
-  if (stage >= pp) return numLayers;
-  if (stage === pp - 1) return numLayers - lastStageLayers;
-  const middle = (numLayers - firstStageLayers - lastStageLayers) / (pp - 2);
-  return firstStageLayers + Math.floor((stage - 1) * middle);
-}
+/** First decoder layer of stage `stage` (stage = pp gives numLayers); one home: src/plan/layout.ts. */
+export { stageLayerStart } from '../plan/layout.js';

@@ -6,7 +6,7 @@
  * Kinds depend only on (pp, firstStageLayers, lastStageLayers) and the job: StageLayoutCache computes them once
  * per split and keeps them (a direct-mapped cache; a miss allocates, a hit does not).
  */
-import { stageLayerStart } from './pipeline.js';
+import { stageLayerStart } from '../plan/layout.js';
 
 export const STAGE_FIRST = 1;
 export const STAGE_LAST = 2;

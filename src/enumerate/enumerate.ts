@@ -4,10 +4,8 @@ import { newPlan } from './plan.js';
 import type { SearchSpace } from './search-space.js';
 import type { ResolvedSpace } from './resolve-space.js';
 import { resolveSpace } from './resolve-space.js';
-import {
-  RULES, ruleIndex, headsDivisibleByTp, queryGroupsFitTp, ffnDivisibleByTp, sharedExpertDivisibleByTp,
-  cpSeqDivisible, cpTpSeqDivisible, unevenSplitProblem,
-} from './rules.js';
+import { RULES, firstBroken, pruneRulesAt } from './rules.js';
+import { dataParallelSize, expertDataParallelSize, microBatchCount } from '../plan/layout.js';
 
 /**
  * Counts of one enumeration. `enumerated` is the size of the cartesian product of the (per-job resolved) space;
@@ -41,36 +39,27 @@ export interface EnumerateOptions {
   shardCount?: number;
 }
 
-const R_JOB = ruleIndex('max-position-covers-seq');
-const R_ATTN_WORLD = ruleIndex('attn-world-divisible');
-const R_HEADS = ruleIndex('heads-divisible-by-tp');
-const R_GROUPS = ruleIndex('query-groups-vs-tp');
-const R_FFN = ruleIndex('ffn-divisible-by-tp');
-const R_SHARED = ruleIndex('shared-expert-divisible-by-tp');
-const R_CP_SEQ = ruleIndex('cp-seq-divisible');
-const R_CP_TP_SEQ = ruleIndex('cp-tp-seq-divisible');
-const R_PP_SPLIT = ruleIndex('pp-layer-split');
-const R_VPP_PP = ruleIndex('vpp-needs-pp');
-const R_VPP_SPLIT = ruleIndex('vpp-layer-split');
-const R_UNEVEN = ruleIndex('uneven-stage-split');
-const R_GBS = ruleIndex('gbs-divisible-by-mbs-dp');
-const R_VPP_MB = ruleIndex('vpp-microbatches');
-const R_DENSE_EP = ruleIndex('dense-model-no-ep');
-const R_EXPERTS = ruleIndex('experts-divisible-by-ep');
-const R_MOE_FFN = ruleIndex('moe-ffn-divisible-by-etp');
-const R_EXPERT_WORLD = ruleIndex('expert-world-divisible');
-const R_FLEX = ruleIndex('flex-needs-ep-etp');
-/** The rules of the ep / etp / dispatcher levels, counted in bulk per micro-batch node (see below). */
-const EXPERT_RULES = [R_DENSE_EP, R_EXPERTS, R_MOE_FFN, R_EXPERT_WORLD, R_FLEX];
+/**
+ * The rule table, split by the loop that checks it (RULES order within each; see RuleLevel). Only 'prune' rules:
+ * the enumerator builds plans that satisfy the 'construction' ones.
+ */
+const JOB_RULES = pruneRulesAt('job');
+const TP_RULES = pruneRulesAt('tp');
+const CP_RULES = pruneRulesAt('cp');
+const COMBO_RULES = pruneRulesAt('combo');
+const SPLIT_RULES = pruneRulesAt('split');
+const VPP_RULES = pruneRulesAt('vpp');
+const MBS_RULES = pruneRulesAt('mbs');
+const EP_RULES = pruneRulesAt('ep');
+const ETP_RULES = pruneRulesAt('etp');
+const PAIR_RULES = pruneRulesAt('pair');
+const DISPATCHER_RULES = pruneRulesAt('dispatcher');
+/** The rules of the ep / etp / pair / dispatcher levels, counted in bulk per micro-batch node (see below). */
+const EXPERT_RULES = pruneRulesAt('ep', 'etp', 'pair', 'dispatcher');
 
-/** First failing TP-only rule for a TP value, or -1 (rule order: heads, groups, ffn, shared). */
-function tpRuleFailure(job: Job, shape: ModelShape, tp: number): number {
-  const m = job.model;
-  if (!headsDivisibleByTp(m, tp)) return R_HEADS;
-  if (!queryGroupsFitTp(m, tp)) return R_GROUPS;
-  if (!ffnDivisibleByTp(m, shape, tp)) return R_FFN;
-  if (!sharedExpertDivisibleByTp(m, shape, tp)) return R_SHARED;
-  return -1;
+/** The smaller of two rule indices where -1 means none (the first broken rule in RULES order). */
+function firstOf(a: number, b: number): number {
+  return a < 0 ? b : b < 0 ? a : a < b ? a : b;
 }
 
 /**
@@ -86,8 +75,6 @@ class PlanWalker {
   readonly dispatchers: Dispatcher[];
   readonly recomputes: Recompute[];
   readonly distOpts: boolean[];
-  /** Index of 'flex' in `dispatchers`, or -1. */
-  readonly flexIndex: number;
   readonly pruned = new Float64Array(RULES.length);
   enumerated = 0;
 
@@ -103,18 +90,27 @@ class PlanWalker {
   private readonly pairEp: Int32Array;
   private readonly pairEtp: Int32Array;
   private readonly pairEdp: Float64Array;
-  private readonly pairFlexBad: Uint8Array;
-  /** What the ep / etp / dispatcher rules prune below one pipeline node of the current combo. */
-  private readonly expertPruned = new Float64Array(EXPERT_RULES.length);
+  /** Bit d set: dispatcher d breaks a dispatcher-level rule for this pair. */
+  private readonly pairSkip: Uint8Array;
+  /** What the ep / etp / pair / dispatcher rules prune below one pipeline node of the current combo, per rule index. */
+  private readonly expertPruned = new Float64Array(RULES.length);
+  /** The plan the rule predicates are asked about while the walker checks a level (never yielded). */
+  private readonly probe: Plan = newPlan();
 
+  private readonly job: Job;
+  private readonly shape: ModelShape;
   private readonly r: ResolvedSpace;
+  /** First broken rule of each single-value level, per value (-1: none). */
   private readonly tpFail: Int32Array;
   private readonly cpFail: Int32Array;
   private readonly epFail: Int32Array;
+  /** Per etp value; unused when ETP follows TP (then the etp rules are asked per combo). */
   private readonly etpFail: Int32Array;
-  /** Per pp index: first failing pipeline rule per (split, vpp), or -1. */
-  private readonly splitVppFail: Int32Array[];
-  private readonly jobFails: boolean;
+  /** Per pp index: first broken split-level rule per split, or -1. */
+  private readonly splitFail: Int32Array[];
+  /** Per pp index: first broken vpp-level rule per (split, vpp), or -1. */
+  private readonly vppFail: Int32Array[];
+  private readonly jobFail: number;
   private readonly nEtp: number;
   private readonly belowDisp: number;
   private readonly belowEtp: number;
@@ -123,10 +119,7 @@ class PlanWalker {
   private readonly belowVpp: number;
   private readonly belowSplit: number;
   private readonly world: number;
-  private readonly numLayers: number;
-  private readonly seq: number;
   private readonly gbs: number;
-  private readonly isMoe: boolean;
   private readonly shardIndex: number;
   private readonly shardCount: number;
   // walk position: the next combo is (pi, ti, ci) with running index `combo`
@@ -137,21 +130,20 @@ class PlanWalker {
 
   constructor(job: Job, shape: ModelShape, space: SearchSpace, shardIndex: number, shardCount: number) {
     const r = resolveSpace(job, shape, space);
+    this.job = job;
+    this.shape = shape;
     this.r = r;
     this.shardIndex = shardIndex;
     this.shardCount = shardCount;
     this.world = r.world;
-    this.numLayers = job.model.num_layers;
-    this.seq = job.training.seq_length;
     this.gbs = job.training.global_batch_size;
-    this.isMoe = shape.isMoe;
     this.plan.precision = job.training.precision;
+    this.probe.precision = job.training.precision;
     this.dispatchers = r.dispatcher;
     this.recomputes = r.recompute;
     this.distOpts = r.distributedOptimizer;
-    this.flexIndex = this.isMoe ? r.dispatcher.indexOf('flex') : -1;
     this.nEtp = r.etpFollowsTp ? 1 : r.etp.length;
-    this.jobFails = job.model.max_position_embeddings < this.seq;
+    if (this.dispatchers.length > 8) throw new RangeError('enumeratePlans: more than 8 dispatchers');
 
     // subtree sizes below each level
     this.belowDisp = r.recompute.length * r.distributedOptimizer.length;
@@ -161,35 +153,38 @@ class PlanWalker {
     this.belowVpp = r.mbs.length * this.belowMbs;
     this.belowSplit = r.vpp.length * this.belowVpp;
 
-    // rules of one value, checked once per value
-    this.tpFail = Int32Array.from(r.tp, (tp) => tpRuleFailure(job, shape, tp));
-    this.cpFail = Int32Array.from(r.cp, (cp) => (cpSeqDivisible(this.seq, cp) ? -1 : R_CP_SEQ));
-    const E = job.model.num_experts;
-    this.epFail = Int32Array.from(r.ep, (ep) => (!this.isMoe ? (ep === 1 ? -1 : R_DENSE_EP) : (E % ep === 0 ? -1 : R_EXPERTS)));
-    const Fe = job.model.moe_ffn_hidden_size;
-    this.etpFail = r.etpFollowsTp ? new Int32Array(1).fill(-1) : Int32Array.from(r.etp, (etp) => (Fe % etp === 0 ? -1 : R_MOE_FFN));
+    // rules of one value, asked once per value
+    const q = this.probe;
+    this.jobFail = firstBroken(JOB_RULES, job, shape, q);
+    this.tpFail = Int32Array.from(r.tp, (tp) => { q.tp = tp; return firstBroken(TP_RULES, job, shape, q); });
+    this.cpFail = Int32Array.from(r.cp, (cp) => { q.cp = cp; return firstBroken(CP_RULES, job, shape, q); });
+    // ep-level rules see ETP = TP (what a dense model, whose ETP follows TP, gets)
+    q.tp = 1; q.etp = 1;
+    this.epFail = Int32Array.from(r.ep, (ep) => { q.ep = ep; return firstBroken(EP_RULES, job, shape, q); });
+    this.etpFail = Int32Array.from(r.etp, (etp) => { q.etp = etp; return firstBroken(ETP_RULES, job, shape, q); });
 
     // pipeline rules depend on (pp, split, vpp) only
-    const L = this.numLayers;
     const nV = r.vpp.length;
     let maxSplits = 0;
-    this.splitVppFail = r.pp.map((pp, pi) => {
+    this.splitFail = [];
+    this.vppFail = [];
+    r.pp.forEach((pp, pi) => {
       const first = r.splitFirst[pi];
       const last = r.splitLast[pi];
       maxSplits = Math.max(maxSplits, first.length);
-      const fails = new Int32Array(first.length * nV);
+      const sf = new Int32Array(first.length);
+      const vf = new Int32Array(first.length * nV);
+      q.pp = pp;
       for (let si = 0; si < first.length; si++) {
+        q.firstStageLayers = first[si]; q.lastStageLayers = last[si];
+        sf[si] = firstBroken(SPLIT_RULES, job, shape, q);
         for (let vi = 0; vi < nV; vi++) {
-          const vpp = r.vpp[vi];
-          let f = -1;
-          if (si === 0 && L % pp !== 0) f = R_PP_SPLIT;
-          else if (vpp > 1 && pp === 1) f = R_VPP_PP;
-          else if (vpp > 1 && si === 0 && (L / pp) % vpp !== 0) f = R_VPP_SPLIT;
-          else if (vpp > 1 && si > 0 && unevenSplitProblem(L, pp, vpp, first[si], last[si]) !== null) f = R_UNEVEN;
-          fails[si * nV + vi] = f;
+          q.vpp = r.vpp[vi];
+          vf[si * nV + vi] = firstBroken(VPP_RULES, job, shape, q);
         }
       }
-      return fails;
+      this.splitFail.push(sf);
+      this.vppFail.push(vf);
     });
 
     const maxNodes = maxSplits * nV * r.mbs.length;
@@ -202,7 +197,7 @@ class PlanWalker {
     this.pairEp = new Int32Array(maxPairs);
     this.pairEtp = new Int32Array(maxPairs);
     this.pairEdp = new Float64Array(maxPairs);
-    this.pairFlexBad = new Uint8Array(maxPairs);
+    this.pairSkip = new Uint8Array(maxPairs);
   }
 
   /**
@@ -212,6 +207,7 @@ class PlanWalker {
   nextCombo(): boolean {
     const r = this.r;
     const TP = r.tp, CP = r.cp, PP = r.pp;
+    const q = this.probe;
     while (this.pi < PP.length) {
       const pi = this.pi, ti = this.ti, ci = this.ci;
       const combo = this.combo;
@@ -228,71 +224,91 @@ class PlanWalker {
       const comboSize = nSplits * this.belowSplit;
       this.enumerated += comboSize;
       const sp = tp > 1;
-      let fail = -1;
-      if (this.jobFails) fail = R_JOB;
-      else if (this.world % (tp * cp * pp) !== 0) fail = R_ATTN_WORLD;
-      else if (this.tpFail[ti] >= 0) fail = this.tpFail[ti];
-      else if (this.cpFail[ci] >= 0) fail = this.cpFail[ci];
-      else if (!cpTpSeqDivisible(this.seq, cp, tp, sp)) fail = R_CP_TP_SEQ;
+      q.tp = tp; q.cp = cp; q.pp = pp; q.sequenceParallel = sp;
+      let fail = firstOf(this.jobFail, firstOf(this.tpFail[ti], this.cpFail[ci]));
+      if (fail < 0 || fail > COMBO_RULES[0]) fail = firstOf(fail, firstBroken(COMBO_RULES, this.job, this.shape, q));
       if (fail >= 0) { this.pruned[fail] += comboSize; continue; }
 
-      const dp = this.world / (tp * cp * pp);
+      const dp = dataParallelSize(this.world, tp, cp, pp);
       const plan = this.plan;
       plan.tp = tp; plan.cp = cp; plan.pp = pp; plan.dp = dp; plan.sequenceParallel = sp;
+      q.dp = dp;
       this.listPairs(tp, pp);
-      this.listNodes(pi, pp, dp);
+      this.listNodes(pi);
       if (this.nodeCount > 0) {
-        for (let k = 0; k < EXPERT_RULES.length; k++) this.pruned[EXPERT_RULES[k]] += this.expertPruned[k] * this.nodeCount;
+        for (let k = 0; k < EXPERT_RULES.length; k++) {
+          const rule = EXPERT_RULES[k];
+          this.pruned[rule] += this.expertPruned[rule] * this.nodeCount;
+        }
       }
       if (this.nodeCount > 0 && this.pairCount > 0) return true;
     }
     return false;
   }
 
-  /** Valid (split, vpp, micro-batch) nodes of a combo; counts the pruned ones. */
-  private listNodes(pi: number, pp: number, dp: number): void {
+  /** Valid (split, vpp, micro-batch) nodes of a combo; counts the pruned ones. The probe holds tp, cp, pp, dp. */
+  private listNodes(pi: number): void {
     const r = this.r;
-    const first = r.splitFirst[pi], last = r.splitLast[pi], fails = this.splitVppFail[pi];
+    const first = r.splitFirst[pi], last = r.splitLast[pi];
+    const splitFail = this.splitFail[pi], vppFail = this.vppFail[pi];
     const VPP = r.vpp, MBS = r.mbs, nV = VPP.length, gbs = this.gbs;
+    const q = this.probe, job = this.job, shape = this.shape;
+    const dp = q.dp;
     let n = 0;
     for (let si = 0; si < first.length; si++) {
-      if (fails[si * nV] === R_PP_SPLIT) { this.pruned[R_PP_SPLIT] += this.belowSplit; continue; }
+      if (splitFail[si] >= 0) { this.pruned[splitFail[si]] += this.belowSplit; continue; }
+      q.firstStageLayers = first[si]; q.lastStageLayers = last[si];
       for (let vi = 0; vi < nV; vi++) {
-        const f = fails[si * nV + vi];
+        const f = vppFail[si * nV + vi];
         if (f >= 0) { this.pruned[f] += this.belowVpp; continue; }
         const vpp = VPP[vi];
+        q.vpp = vpp;
         for (let mi = 0; mi < MBS.length; mi++) {
           const mbs = MBS[mi];
-          if (gbs % (mbs * dp) !== 0) { this.pruned[R_GBS] += this.belowMbs; continue; }
-          const micro = gbs / (mbs * dp);
-          if (vpp > 1 && (micro < pp || micro % pp !== 0)) { this.pruned[R_VPP_MB] += this.belowMbs; continue; }
+          q.microBatchSize = mbs;
+          const mf = firstBroken(MBS_RULES, job, shape, q);
+          if (mf >= 0) { this.pruned[mf] += this.belowMbs; continue; }
           this.nodeFirst[n] = first[si]; this.nodeLast[n] = last[si]; this.nodeVpp[n] = vpp;
-          this.nodeMbs[n] = mbs; this.nodeMicro[n] = micro;
+          this.nodeMbs[n] = mbs; this.nodeMicro[n] = microBatchCount(gbs, mbs, dp);
           n++;
         }
       }
     }
+    q.vpp = 1; q.microBatchSize = 1;
     this.nodeCount = n;
   }
 
-  /** Valid (ep, etp) pairs of a combo, and what the expert rules prune below one node. */
+  /** Valid (ep, etp) pairs of a combo, and what the expert rules prune below one node. The probe holds tp, cp, pp. */
   private listPairs(tp: number, pp: number): void {
     const r = this.r;
-    const EP = r.ep;
+    const EP = r.ep, DISP = this.dispatchers;
+    const q = this.probe, job = this.job, shape = this.shape;
+    const follows = r.etpFollowsTp;
     this.expertPruned.fill(0);
+    // with ETP following TP, the etp rules are asked once per combo
+    let followFail = -1;
+    if (follows) { q.etp = tp; followFail = firstBroken(ETP_RULES, job, shape, q); }
     let n = 0;
     for (let ei = 0; ei < EP.length; ei++) {
       const ef = this.epFail[ei];
-      if (ef >= 0) { this.expertPruned[ef === R_DENSE_EP ? 0 : 1] += this.belowEp; continue; }
+      if (ef >= 0) { this.expertPruned[ef] += this.belowEp; continue; }
       const ep = EP[ei];
+      q.ep = ep;
       for (let xi = 0; xi < this.nEtp; xi++) {
-        if (this.etpFail[xi] >= 0) { this.expertPruned[2] += this.belowEtp; continue; }
-        const etp = r.etpFollowsTp ? tp : r.etp[xi];
-        if (this.world % (etp * ep * pp) !== 0) { this.expertPruned[3] += this.belowEtp; continue; }
-        const flexBad = this.flexIndex >= 0 && etp * ep === 1;
-        if (flexBad) this.expertPruned[4] += this.belowDisp;
-        this.pairEp[n] = ep; this.pairEtp[n] = etp; this.pairEdp[n] = this.world / (etp * ep * pp);
-        this.pairFlexBad[n] = flexBad ? 1 : 0;
+        const xf = follows ? followFail : this.etpFail[xi];
+        if (xf >= 0) { this.expertPruned[xf] += this.belowEtp; continue; }
+        const etp = follows ? tp : r.etp[xi];
+        q.etp = etp;
+        const pf = firstBroken(PAIR_RULES, job, shape, q);
+        if (pf >= 0) { this.expertPruned[pf] += this.belowEtp; continue; }
+        let skip = 0;
+        for (let d = 0; d < DISP.length; d++) {
+          q.dispatcher = DISP[d];
+          const df = firstBroken(DISPATCHER_RULES, job, shape, q);
+          if (df >= 0) { this.expertPruned[df] += this.belowDisp; skip |= 1 << d; }
+        }
+        this.pairEp[n] = ep; this.pairEtp[n] = etp; this.pairEdp[n] = expertDataParallelSize(this.world, etp, ep, pp);
+        this.pairSkip[n] = skip;
         n++;
       }
     }
@@ -305,11 +321,11 @@ class PlanWalker {
     plan.vpp = this.nodeVpp[k]; plan.microBatchSize = this.nodeMbs[k]; plan.numMicroBatches = this.nodeMicro[k];
   }
 
-  /** Sets ep, etp, edp; returns the dispatcher index to skip (flex when ETP·EP == 1), or -1. */
+  /** Sets ep, etp, edp; returns the dispatchers to skip as a bit set (bit d: dispatcher index d), 0 for none. */
   applyPair(q: number): number {
     const plan = this.plan;
     plan.ep = this.pairEp[q]; plan.etp = this.pairEtp[q]; plan.edp = this.pairEdp[q];
-    return this.pairFlexBad[q] === 1 ? this.flexIndex : -1;
+    return this.pairSkip[q];
   }
 
   flush(stats: EnumStats, valid: number): void {
@@ -355,7 +371,7 @@ export function* enumeratePlans(job: Job, shape: ModelShape, space: SearchSpace,
         for (let q = 0; q < nPairs; q++) {
           const skip = w.applyPair(q);
           for (let d = 0; d < DISP.length; d++) {
-            if (d === skip) continue; // flex with ETP·EP == 1: counted by the walker
+            if ((skip >>> d) & 1) continue; // breaks a dispatcher rule (flex with ETP·EP == 1): counted by the walker
             plan.dispatcher = DISP[d];
             for (let ri = 0; ri < REC.length; ri++) {
               plan.recompute = REC[ri];

@@ -3,8 +3,15 @@ import type { EnumStats } from './enumerate.js';
 import type { SearchSpace } from './search-space.js';
 import type { ResolvedSpace } from './resolve-space.js';
 import { divisors, resolveSpace } from './resolve-space.js';
-import { RULES, ruleByName, cpSeqDivisible, cpTpSeqDivisible } from './rules.js';
+import {
+  RULES, ruleByName, cpSeqDivisible, expertsDivisibleByEp, ffnDivisibleByTp, firstBroken, headsDivisibleByTp,
+  moeFfnDivisibleByEtp, pruneRulesAt, sharedExpertDivisibleByTp,
+} from './rules.js';
+import { newPlan } from './plan.js';
+import { dataParallelSize } from '../plan/layout.js';
 import { modelShape } from '../spec/shape.js';
+
+const COMBO_LEVEL_RULES = pruneRulesAt('job', 'tp', 'cp', 'combo');
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 const list = (xs: readonly (number | string)[]) => `{${xs.join(', ')}}`;
@@ -20,17 +27,17 @@ function around(x: number, k: number): string {
   return lo > 0 && lo !== hi ? `${lo} or ${hi}` : `${hi}`;
 }
 
-/** DP sizes of the combos that pass every combo-level rule (what the batch rules see). */
+/** DP sizes of the combos that pass every job- and combo-level rule of the table (what the batch rules see). */
 function reachableDp(job: Job, r: ResolvedSpace): number[] {
-  const seq = job.training.seq_length;
-  const m = job.model;
+  const shape = modelShape(job.model);
+  const probe = newPlan();
   const out = new Set<number>();
   for (const pp of r.pp) {
     for (const tp of r.tp) {
-      if (m.num_attention_heads % tp !== 0) continue;
       for (const cp of r.cp) {
-        if (r.world % (tp * cp * pp) !== 0 || !cpSeqDivisible(seq, cp) || !cpTpSeqDivisible(seq, cp, tp, tp > 1)) continue;
-        out.add(r.world / (tp * cp * pp));
+        probe.tp = tp; probe.cp = cp; probe.pp = pp; probe.sequenceParallel = tp > 1;
+        if (firstBroken(COMBO_LEVEL_RULES, job, shape, probe) >= 0) continue;
+        out.add(dataParallelSize(r.world, tp, cp, pp));
       }
     }
   }
@@ -40,6 +47,7 @@ function reachableDp(job: Job, r: ResolvedSpace): number[] {
 /** One "what could change" line for a rule that pruned candidates. */
 function hint(rule: string, job: Job, r: ResolvedSpace): string {
   const m = job.model;
+  const shape = modelShape(m);
   const W = r.world;
   const L = m.num_layers;
   const seq = job.training.seq_length;
@@ -52,14 +60,14 @@ function hint(rule: string, job: Job, r: ResolvedSpace): string {
       return `TP·CP·PP must divide the ${fmt(W)} GPUs: allow TP, CP and PP values among the divisors of ${W} (${some(worldDivs)}) or change cluster.gpus.`;
     case 'heads-divisible-by-tp': {
       const ok = divisors(m.num_attention_heads).filter((d) => W % d === 0);
-      return `num_attention_heads ${m.num_attention_heads} is not divisible by TP ${list(r.tp.filter((t) => m.num_attention_heads % t !== 0))}: TP must divide it (e.g. ${some(ok)}).`;
+      return `num_attention_heads ${m.num_attention_heads} is not divisible by TP ${list(r.tp.filter((t) => !headsDivisibleByTp(m, t)))}: TP must divide it (e.g. ${some(ok)}).`;
     }
     case 'query-groups-vs-tp':
       return `num_query_groups ${m.num_query_groups} must be a multiple or a divisor of TP: use TP among the divisors or multiples of ${m.num_query_groups}.`;
     case 'ffn-divisible-by-tp':
-      return `ffn_hidden_size ${m.ffn_hidden_size} must be divisible by TP (e.g. TP ${some(worldDivs.filter((d) => m.ffn_hidden_size % d === 0))}).`;
+      return `ffn_hidden_size ${m.ffn_hidden_size} must be divisible by TP (e.g. TP ${some(worldDivs.filter((d) => ffnDivisibleByTp(m, shape, d)))}).`;
     case 'shared-expert-divisible-by-tp':
-      return `moe_shared_expert_intermediate_size ${m.moe_shared_expert_intermediate_size} must be divisible by TP (e.g. TP ${some(worldDivs.filter((d) => m.moe_shared_expert_intermediate_size % d === 0))}).`;
+      return `moe_shared_expert_intermediate_size ${m.moe_shared_expert_intermediate_size} must be divisible by TP (e.g. TP ${some(worldDivs.filter((d) => sharedExpertDivisibleByTp(m, shape, d)))}).`;
     case 'cp-seq-divisible':
       return `CP > 1 needs seq_length ${seq} divisible by 2·CP: use CP in ${list(worldDivs.filter((c) => cpSeqDivisible(seq, c)).slice(0, 8))} or a seq_length that is a multiple of ${2 * Math.max(...r.cp)}.`;
     case 'cp-tp-seq-divisible':
@@ -95,9 +103,9 @@ function hint(rule: string, job: Job, r: ResolvedSpace): string {
     case 'dense-model-no-ep':
       return 'the model is dense (num_experts 0): EP must be 1; drop EP values > 1 from the space.';
     case 'experts-divisible-by-ep':
-      return `num_experts ${m.num_experts} is not divisible by EP ${list(r.ep.filter((e) => m.num_experts % e !== 0))}: EP must divide it (e.g. ${some(divisors(m.num_experts).filter((d) => W % d === 0))}).`;
+      return `num_experts ${m.num_experts} is not divisible by EP ${list(r.ep.filter((e) => !expertsDivisibleByEp(m, shape, e)))}: EP must divide it (e.g. ${some(divisors(m.num_experts).filter((d) => W % d === 0))}).`;
     case 'moe-ffn-divisible-by-etp':
-      return `moe_ffn_hidden_size ${m.moe_ffn_hidden_size} must be divisible by ETP (e.g. ETP ${some(worldDivs.filter((d) => m.moe_ffn_hidden_size % d === 0))}).`;
+      return `moe_ffn_hidden_size ${m.moe_ffn_hidden_size} must be divisible by ETP (e.g. ETP ${some(worldDivs.filter((d) => moeFfnDivisibleByEtp(m, shape, d)))}).`;
     case 'expert-world-divisible':
       return `ETP·EP·PP must divide the ${fmt(W)} GPUs: allow smaller EP or ETP (or PP), or change cluster.gpus.`;
     case 'flex-needs-ep-etp':

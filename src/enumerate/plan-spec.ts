@@ -3,6 +3,7 @@ import { inputError } from '../spec/errors.js';
 import { parseKeyValues } from './key-values.js';
 import type { Plan } from './plan.js';
 import { newPlan } from './plan.js';
+import { deriveLayout } from '../plan/layout.js';
 import { DISPATCHER_VALUES, RECOMPUTE_VALUES } from './search-space.js';
 
 const INT_KEYS = ['tp', 'cp', 'pp', 'vpp', 'ep', 'etp', 'mbs', 'first', 'last'] as const;
@@ -53,39 +54,13 @@ export function parsePlanSpec(spec: string, job: Job, _shape: ModelShape, source
     }
   }
 
-  const W = job.cluster.gpus;
-  const L = job.model.num_layers;
   const p = newPlan();
-  p.tp = ints.tp ?? 1;
-  p.cp = ints.cp ?? 1;
-  p.pp = ints.pp ?? 1;
-  p.vpp = ints.vpp ?? 1;
-  p.ep = ints.ep ?? 1;
-  p.etp = ints.etp ?? p.tp;
-  p.microBatchSize = ints.mbs ?? 1;
   p.recompute = recompute;
   p.dispatcher = dispatcher;
   p.distributedOptimizer = distopt;
-  p.sequenceParallel = p.tp > 1;
   p.precision = job.training.precision;
-  p.dp = W / (p.tp * p.cp * p.pp);
-  p.edp = W / (p.etp * p.ep * p.pp);
-  p.numMicroBatches = job.training.global_batch_size / (p.microBatchSize * p.dp);
-
-  const even = p.pp === 1 ? L : L % p.pp === 0 ? L / p.pp : 0; // 0/0: even split asked for, not possible
-  const middleOf = (given: number) => {
-    if (p.pp < 2) return 0;
-    const rest = L - given;
-    return rest % (p.pp - 1) === 0 ? rest / (p.pp - 1) : Math.floor(rest / (p.pp - 1));
-  };
-  if (ints.first === undefined && ints.last === undefined) {
-    p.firstStageLayers = even; p.lastStageLayers = even;
-  } else if (ints.first !== undefined && ints.last !== undefined) {
-    p.firstStageLayers = ints.first; p.lastStageLayers = ints.last;
-  } else if (ints.first !== undefined) {
-    p.firstStageLayers = ints.first; p.lastStageLayers = middleOf(ints.first);
-  } else {
-    p.lastStageLayers = ints.last as number; p.firstStageLayers = middleOf(ints.last as number);
-  }
-  return p;
+  return deriveLayout(job, {
+    tp: ints.tp ?? 1, cp: ints.cp ?? 1, pp: ints.pp ?? 1, vpp: ints.vpp, ep: ints.ep, etp: ints.etp,
+    microBatchSize: ints.mbs, firstStageLayers: ints.first, lastStageLayers: ints.last,
+  }, p);
 }

@@ -54,9 +54,5 @@ export function clonePlan(p: Plan): Plan {
   return copyPlan(p, newPlan());
 }
 
-/** True when the pipeline split is uneven (first/last flags must be emitted). */
-export function isUnevenSplit(p: Plan, numLayers: number): boolean {
-  if (p.pp === 1) return false;
-  const even = numLayers % p.pp === 0 ? numLayers / p.pp : -1;
-  return p.firstStageLayers !== even || p.lastStageLayers !== even;
-}
+/** Where a plan's split is stated (one home: src/plan/layout.ts). */
+export { isUnevenSplit } from '../plan/layout.js';

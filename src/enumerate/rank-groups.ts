@@ -10,6 +10,7 @@
  * groups (arrays; tests, inspection); groupBlockStride() describes a group as a strided block without building it,
  * which is what the scorer's topology (cost/topology.ts) reads, once per mapping.
  */
+import { dataParallelSize, expertDataParallelSize } from '../plan/layout.js';
 
 export type Axis = 'tp' | 'cp' | 'ep' | 'dp' | 'pp';
 
@@ -130,13 +131,13 @@ export function rankGroups(world: number, sizes: Partial<Record<Axis, number>>, 
 /** Attention (dense) groups: the grid TP × CP × DP × PP (EP = 1), as Megatron's first generator builds it. */
 export function attentionGroups(world: number, tp: number, cp: number, pp: number, groupTokens: string,
   order = DEFAULT_ORDER): number[][] {
-  return rankGroups(world, { tp, cp, dp: world / (tp * cp * pp), pp }, order, groupTokens);
+  return rankGroups(world, { tp, cp, dp: dataParallelSize(world, tp, cp, pp), pp }, order, groupTokens);
 }
 
 /** Expert groups: the grid ETP × EP × EDP × PP (CP = 1), as Megatron's expert generator builds it ('tp' = ETP, 'dp' = EDP). */
 export function expertGroups(world: number, etp: number, ep: number, pp: number, groupTokens: string,
   order = DEFAULT_ORDER): number[][] {
-  return rankGroups(world, { tp: etp, ep, dp: world / (etp * ep * pp), pp }, order, groupTokens);
+  return rankGroups(world, { tp: etp, ep, dp: expertDataParallelSize(world, etp, ep, pp), pp }, order, groupTokens);
 }
 
 /**

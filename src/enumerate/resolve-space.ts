@@ -1,15 +1,16 @@
 import type { Dispatcher, Job, ModelShape, Recompute } from '../spec/types.js';
 import type { IntDimension, SearchSpace } from './search-space.js';
-import {
-  cpSeqDivisible, ffnDivisibleByTp, headsDivisibleByTp, moeFfnDivisibleByEtp, queryGroupsFitTp,
-  sharedExpertDivisibleByTp, unevenSplitProblem,
-} from './rules.js';
+import type { Plan } from './plan.js';
+import { newPlan } from './plan.js';
+import type { RuleLevel } from './rules.js';
+import { firstBroken, pruneRulesAt } from './rules.js';
+import { evenStageLayers } from '../plan/layout.js';
 
 /**
  * A search space with every `auto` list turned into numbers for one job (done once per job, never per candidate).
  *
  * `auto` means "every value that can be valid": values that pass the rules which depend on that value alone
- * (and the job). So an explicit list can be pruned by, say, heads-divisible-by-tp, while tp: auto never offers
+ * (and the job): the rule table's rules of that value's level (RuleLevel), asked here, never restated. So an explicit list can be pruned by, say, heads-divisible-by-tp, while tp: auto never offers
  * a TP that does not divide the heads. Per dimension:
  *   tp   divisors of the world size that divide the heads, fit the query groups (HEAD rule), divide
  *        ffn_hidden_size (when there are dense MLP layers) and the shared-expert size;
@@ -100,31 +101,65 @@ function dimValues(dim: IntDimension, autoValues: () => number[]): number[] {
   return dim.max === null ? all : all.filter((v) => v <= (dim.max as number));
 }
 
+/** Whether the probe plan passes every 'prune' rule of these levels. */
+function passes(levels: Int32Array, job: Job, shape: ModelShape, probe: Plan): boolean {
+  return firstBroken(levels, job, shape, probe) < 0;
+}
+
+const rulesOf = (...levels: RuleLevel[]) => pruneRulesAt(...levels);
+const TP_RULES = rulesOf('tp');
+const CP_RULES = rulesOf('cp');
+const SPLIT_RULES = rulesOf('split');
+const SPLIT_VPP_RULES = rulesOf('split', 'vpp');
+const EP_RULES = rulesOf('ep');
+const ETP_RULES = rulesOf('etp');
+
+/** The pipeline splits generated for `pp` stages: the even split first (0/0 when PP does not divide), then unevenSplits. */
+function splitsOf(L: number, pp: number, uneven: number): [Int32Array, Int32Array] {
+  const pairs = unevenSplits(L, pp, uneven);
+  const first = new Int32Array(pairs.length + 1);
+  const last = new Int32Array(pairs.length + 1);
+  const even = evenStageLayers(L, pp);
+  first[0] = even; last[0] = even;
+  pairs.forEach(([a, b], i) => { first[i + 1] = a; last[i + 1] = b; });
+  return [first, last];
+}
+
+/** Whether some split of `pp` (with VPP `vpp`) passes the rules `levels`; the probe gets pp, vpp and the split. */
+function someSplitPasses(levels: Int32Array, job: Job, shape: ModelShape, probe: Plan, pp: number, vpp: number,
+  first: Int32Array, last: Int32Array): boolean {
+  probe.pp = pp; probe.vpp = vpp;
+  for (let k = 0; k < first.length; k++) {
+    probe.firstStageLayers = first[k]; probe.lastStageLayers = last[k];
+    if (passes(levels, job, shape, probe)) return true;
+  }
+  return false;
+}
+
 /** Resolves a space for a job. Cheap (divisor lists); call once per enumeration. */
 export function resolveSpace(job: Job, shape: ModelShape, space: SearchSpace): ResolvedSpace {
   const W = job.cluster.gpus;
   const m = job.model;
   const L = m.num_layers;
-  const seq = job.training.seq_length;
   const gbs = job.training.global_batch_size;
   const worldDivs = divisors(W);
   const uneven = space.uneven.enabled ? space.uneven.maxFirstLastReduction : 0;
+  // the plan the rules are asked about; the fields a level does not read keep their defaults
+  const probe = newPlan();
+  const only = (levels: Int32Array, set: (v: number) => void) => (v: number) => { set(v); return passes(levels, job, shape, probe); };
 
-  const tp = dimValues(space.tp, () => worldDivs.filter((d) => headsDivisibleByTp(m, d) && queryGroupsFitTp(m, d)
-    && ffnDivisibleByTp(m, shape, d) && sharedExpertDivisibleByTp(m, shape, d)));
-  const cp = dimValues(space.cp, () => worldDivs.filter((d) => cpSeqDivisible(seq, d)));
-  const pp = dimValues(space.pp, () => worldDivs.filter((d) => d <= L
-    && (L % d === 0 || unevenSplits(L, d, uneven).length > 0)));
+  const tp = dimValues(space.tp, () => worldDivs.filter(only(TP_RULES, (v) => { probe.tp = v; })));
+  const cp = dimValues(space.cp, () => worldDivs.filter(only(CP_RULES, (v) => { probe.cp = v; })));
+  const pp = dimValues(space.pp, () => worldDivs.filter((d) => {
+    if (d > L) return false;
+    const [first, last] = splitsOf(L, d, uneven);
+    return someSplitPasses(SPLIT_RULES, job, shape, probe, d, 1, first, last);
+  }));
 
   const splitFirst: Int32Array[] = [];
   const splitLast: Int32Array[] = [];
   for (const p of pp) {
-    const pairs = unevenSplits(L, p, uneven);
-    const first = new Int32Array(pairs.length + 1);
-    const last = new Int32Array(pairs.length + 1);
-    const even = L % p === 0 ? L / p : 0;
-    first[0] = even; last[0] = even;
-    pairs.forEach(([a, b], i) => { first[i + 1] = a; last[i + 1] = b; });
+    const [first, last] = splitsOf(L, p, uneven);
     splitFirst.push(first); splitLast.push(last);
   }
 
@@ -134,21 +169,19 @@ export function resolveSpace(job: Job, shape: ModelShape, space: SearchSpace): R
     for (let v = 2; v <= top; v++) {
       let fits = false;
       for (let i = 0; i < pp.length && !fits; i++) {
-        const p = pp[i];
-        if (p < 2) continue;
-        if (L % p === 0 && (L / p) % v === 0) fits = true;
-        for (let k = 1; k < splitFirst[i].length && !fits; k++) {
-          if (unevenSplitProblem(L, p, v, splitFirst[i][k], splitLast[i][k]) === null) fits = true;
-        }
+        fits = someSplitPasses(SPLIT_VPP_RULES, job, shape, probe, pp[i], v, splitFirst[i], splitLast[i]);
       }
       if (fits) out.push(v);
     }
     return out;
   });
+  probe.pp = 1; probe.vpp = 1;
 
-  const ep = dimValues(space.ep, () => (shape.isMoe ? divisors(m.num_experts).filter((d) => W % d === 0) : [1]));
+  // ep-level rules see ETP = TP (a dense model's ETP follows TP)
+  probe.tp = 1; probe.etp = 1;
+  const ep = dimValues(space.ep, () => worldDivs.filter(only(EP_RULES, (v) => { probe.ep = v; })));
   const etpFollowsTp = !shape.isMoe;
-  const etp = etpFollowsTp ? [] : dimValues(space.etp, () => worldDivs.filter((d) => moeFfnDivisibleByEtp(m, shape, d)));
+  const etp = etpFollowsTp ? [] : dimValues(space.etp, () => worldDivs.filter(only(ETP_RULES, (v) => { probe.etp = v; })));
   const mbs = dimValues(space.microBatchSize, () => divisors(gbs));
 
   return {

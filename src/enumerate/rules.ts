@@ -1,5 +1,8 @@
-import type { Job, ModelShape, ModelSpec } from '../spec/types.js';
+import type { ModelShape } from '../spec/types.js';
+import type { LayoutJob } from '../plan/layout.js';
 import type { Plan } from './plan.js';
+import {
+  dataParallelSize, evenStageLayers, expertDataParallelSize, microBatchCount, splitKind } from '../plan/layout.js';
 
 /**
  * Every Megatron-Core rule moefold checks, one named check each (reference: megatron.md §1–2 and §6; the rules
@@ -24,33 +27,57 @@ export interface Rule {
    * satisfy it (sequence parallel, derived sizes), so it never prunes; checkPlan still checks user plans.
    */
   use: 'prune' | 'construction';
+  /** Where the rule is checked: the plan fields its predicate reads (see RuleLevel). */
+  level: RuleLevel;
   /** True when the plan satisfies the rule. */
-  holds(job: Job, shape: ModelShape, plan: Plan): boolean;
+  holds(job: LayoutJob, shape: ModelShape, plan: Plan): boolean;
   /** Why the plan breaks it, with the numbers (only meaningful when holds() is false). */
-  describe(job: Job, plan: Plan): string;
+  describe(job: LayoutJob, plan: Plan): string;
 }
+
+/**
+ * What a rule's predicate reads besides the job, i.e. the loop where the enumerator checks it and where a
+ * resolved `auto` list applies it:
+ *   job         nothing of the plan;
+ *   tp, cp      that one size (these rules are the `tp: auto` / `cp: auto` filters and are checked once per value);
+ *   combo       TP, CP, PP together (and sequence parallel, which is TP > 1 in the enumerator);
+ *   split       PP and the pipeline split (first/last stage layers); `pp: auto` keeps a PP with a split passing these;
+ *   vpp         PP, the split and VPP; `vpp: auto` keeps a VPP some PP > 1 split passes these with;
+ *   mbs         the combo, VPP and the micro-batch size (DP, micro-batch count);
+ *   ep, etp     that one size (dense models: ETP follows TP); the `ep: auto` / `etp: auto` filters, once per value;
+ *   pair        EP, ETP and PP together;
+ *   dispatcher  the pair and the dispatcher;
+ *   plan        every field: plans from users only (the enumerator derives them).
+ * Loop order: job → (tp, cp, combo) → split → vpp → mbs → ep → (etp, pair) → dispatcher.
+ */
+export type RuleLevel = 'job' | 'tp' | 'cp' | 'combo' | 'split' | 'vpp' | 'mbs' | 'ep' | 'etp' | 'pair' | 'dispatcher' | 'plan';
+
+/** Loop depth of each level (levels of one loop share a depth); RULES is ordered by it. */
+export const LEVEL_DEPTH: Readonly<Record<RuleLevel, number>> = {
+  job: 0, tp: 1, cp: 1, combo: 1, split: 2, vpp: 3, mbs: 4, ep: 5, etp: 6, pair: 6, dispatcher: 7, plan: 8,
+};
 
 export interface RuleViolation {
   rule: string;
   reason: string;
 }
 
-const world = (job: Job) => job.cluster.gpus;
+const world = (job: LayoutJob) => job.cluster.gpus;
 
 // ---- single-purpose predicates, shared by RULES and the enumerator's precomputation ----
 
-export function headsDivisibleByTp(m: ModelSpec, tp: number): boolean {
+export function headsDivisibleByTp(m: LayoutJob['model'], tp: number): boolean {
   return m.num_attention_heads % tp === 0;
 }
 /** HEAD / core_v0.16+: a multiple or a divisor of TP. core_v0.12–v0.15: groups % TP == 0 only. */
-export function queryGroupsFitTp(m: ModelSpec, tp: number): boolean {
+export function queryGroupsFitTp(m: LayoutJob['model'], tp: number): boolean {
   return m.num_query_groups % tp === 0 || tp % m.num_query_groups === 0;
 }
 /** Dense MLP layers split ffn_hidden_size over TP; a model whose layers are all MoE builds no dense MLP. */
-export function ffnDivisibleByTp(m: ModelSpec, shape: ModelShape, tp: number): boolean {
+export function ffnDivisibleByTp(m: LayoutJob['model'], shape: ModelShape, tp: number): boolean {
   return shape.numDenseLayers === 0 || m.ffn_hidden_size % tp === 0;
 }
-export function sharedExpertDivisibleByTp(m: ModelSpec, shape: ModelShape, tp: number): boolean {
+export function sharedExpertDivisibleByTp(m: LayoutJob['model'], shape: ModelShape, tp: number): boolean {
   return !shape.isMoe || m.moe_shared_expert_intermediate_size === 0 || m.moe_shared_expert_intermediate_size % tp === 0;
 }
 export function cpSeqDivisible(seq: number, cp: number): boolean {
@@ -60,7 +87,10 @@ export function cpSeqDivisible(seq: number, cp: number): boolean {
 export function cpTpSeqDivisible(seq: number, cp: number, tp: number, sequenceParallel: boolean): boolean {
   return !sequenceParallel || seq % cp !== 0 || (seq / cp) % tp === 0;
 }
-export function moeFfnDivisibleByEtp(m: ModelSpec, shape: ModelShape, etp: number): boolean {
+export function expertsDivisibleByEp(m: LayoutJob['model'], shape: ModelShape, ep: number): boolean {
+  return !shape.isMoe || m.num_experts % ep === 0;
+}
+export function moeFfnDivisibleByEtp(m: LayoutJob['model'], shape: ModelShape, etp: number): boolean {
   return !shape.isMoe || m.moe_ffn_hidden_size % etp === 0;
 }
 
@@ -85,26 +115,16 @@ export function unevenSplitProblem(numLayers: number, pp: number, vpp: number, f
   return null;
 }
 
-/**
- * How a plan splits the layers. 'even': pp == 1, or first == last == num_layers/pp, or first == last == 0 (an even
- * split was asked for but num_layers % pp != 0; pp-layer-split reports it). Anything else is 'uneven'.
- */
-export function splitKind(plan: Plan, numLayers: number): 'even' | 'uneven' {
-  const { pp, firstStageLayers: a, lastStageLayers: b } = plan;
-  if (pp === 1) return a === numLayers && b === numLayers ? 'even' : 'uneven';
-  if (a === 0 && b === 0) return 'even';
-  if (numLayers % pp === 0 && a === numLayers / pp && b === numLayers / pp) return 'even';
-  return 'uneven';
-}
+export { splitKind } from '../plan/layout.js';
 
-function microBatches(job: Job, p: Plan): number {
-  return job.training.global_batch_size / (p.microBatchSize * p.dp);
+function microBatches(job: LayoutJob, p: Plan): number {
+  return microBatchCount(job.training.global_batch_size, p.microBatchSize, p.dp);
 }
 
 export const RULES: readonly Rule[] = [
   // ---- job level ----
   {
-    name: 'max-position-covers-seq', use: 'prune',
+    name: 'max-position-covers-seq', use: 'prune', level: 'job',
     source: '[VA] L1354 (max_position_embeddings >= seq_length), HEAD',
     summary: 'max_position_embeddings >= seq_length',
     holds: (job) => job.model.max_position_embeddings >= job.training.seq_length,
@@ -112,63 +132,63 @@ export const RULES: readonly Rule[] = [
   },
   // ---- (pp, tp, cp) level ----
   {
-    name: 'attn-world-divisible', use: 'prune',
+    name: 'attn-world-divisible', use: 'prune', level: 'combo',
     source: '[PS] L822 RuntimeError; [VA] L432/L448, HEAD',
     summary: 'world % (TP·CP·PP) == 0',
     holds: (job, _s, p) => world(job) % (p.tp * p.cp * p.pp) === 0,
     describe: (job, p) => `world size ${world(job)} is not divisible by TP·CP·PP = ${p.tp}·${p.cp}·${p.pp} = ${p.tp * p.cp * p.pp}`,
   },
   {
-    name: 'heads-divisible-by-tp', use: 'prune',
+    name: 'heads-divisible-by-tp', use: 'prune', level: 'tp',
     source: '[TC] L1446–1449, HEAD',
     summary: 'num_attention_heads % TP == 0',
     holds: (job, _s, p) => headsDivisibleByTp(job.model, p.tp),
     describe: (job, p) => `num_attention_heads ${job.model.num_attention_heads} is not divisible by TP ${p.tp}`,
   },
   {
-    name: 'query-groups-vs-tp', use: 'prune',
+    name: 'query-groups-vs-tp', use: 'prune', level: 'tp',
     source: '[TC] L1460–1467, HEAD and core_v0.16+ (core_v0.12–v0.15: num_query_groups % TP == 0 only)',
     summary: 'num_query_groups % TP == 0 or TP % num_query_groups == 0',
     holds: (job, _s, p) => queryGroupsFitTp(job.model, p.tp),
     describe: (job, p) => `num_query_groups ${job.model.num_query_groups} is neither a multiple nor a divisor of TP ${p.tp}`,
   },
   {
-    name: 'ffn-divisible-by-tp', use: 'prune',
+    name: 'ffn-divisible-by-tp', use: 'prune', level: 'tp',
     source: '[RT] megatron.core.utils.divide in the dense MLP (ColumnParallelLinear), HEAD',
     summary: 'ffn_hidden_size % TP == 0 (models with dense MLP layers)',
     holds: (job, s, p) => ffnDivisibleByTp(job.model, s, p.tp),
     describe: (job, p) => `ffn_hidden_size ${job.model.ffn_hidden_size} (dense MLP layers) is not divisible by TP ${p.tp}`,
   },
   {
-    name: 'shared-expert-divisible-by-tp', use: 'prune',
+    name: 'shared-expert-divisible-by-tp', use: 'prune', level: 'tp',
     source: '[RT] moe/shared_experts.py:131 (shared experts use the attention TP group), HEAD',
     summary: 'moe_shared_expert_intermediate_size % TP == 0',
     holds: (job, s, p) => sharedExpertDivisibleByTp(job.model, s, p.tp),
     describe: (job, p) => `moe_shared_expert_intermediate_size ${job.model.moe_shared_expert_intermediate_size} is not divisible by TP ${p.tp}`,
   },
   {
-    name: 'sequence-parallel-with-moe-tp', use: 'construction',
+    name: 'sequence-parallel-with-moe-tp', use: 'construction', level: 'combo',
     source: '[RT] moe/moe_layer.py:636 (ValueError in the MoE forward, v0.12…HEAD); [MPC] L560–565 (error v0.12–v0.14, warning v0.15+)',
     summary: 'MoE model with TP > 1 ⇒ sequence parallel on',
     holds: (_j, s, p) => !s.isMoe || p.tp === 1 || p.sequenceParallel,
     describe: (_j, p) => `an MoE model with TP ${p.tp} needs sequence parallel on`,
   },
   {
-    name: 'sequence-parallel-needs-tp', use: 'construction',
+    name: 'sequence-parallel-needs-tp', use: 'construction', level: 'combo',
     source: '[MPC] L502–504 (raises; [VA] L1431–1438 silently turns it off), HEAD',
     summary: 'sequence parallel ⇒ TP > 1',
     holds: (_j, _s, p) => !p.sequenceParallel || p.tp > 1,
     describe: () => 'sequence parallel needs TP > 1 (TP is 1)',
   },
   {
-    name: 'cp-seq-divisible', use: 'prune',
+    name: 'cp-seq-divisible', use: 'prune', level: 'cp',
     source: '[VA] L1335–1338, HEAD',
     summary: 'CP > 1 ⇒ seq_length % (2·CP) == 0',
     holds: (job, _s, p) => cpSeqDivisible(job.training.seq_length, p.cp),
     describe: (job, p) => `seq_length ${job.training.seq_length} is not divisible by 2·CP = ${2 * p.cp}`,
   },
   {
-    name: 'cp-tp-seq-divisible', use: 'prune',
+    name: 'cp-tp-seq-divisible', use: 'prune', level: 'combo',
     source: '[RT] tensor_parallel/mappings.py _split_along_first_dim (sequence-parallel scatter), HEAD',
     summary: 'sequence parallel ⇒ (seq_length / CP) % TP == 0',
     holds: (job, _s, p) => cpTpSeqDivisible(job.training.seq_length, p.cp, p.tp, p.sequenceParallel),
@@ -176,7 +196,7 @@ export const RULES: readonly Rule[] = [
   },
   // ---- pipeline-split level ----
   {
-    name: 'pp-layer-split', use: 'prune',
+    name: 'pp-layer-split', use: 'prune', level: 'split',
     source: '[VA] L987–998; [RT] transformer_block.py get_num_layers_to_build L156–178, HEAD',
     summary: 'even split: num_layers % PP == 0',
     holds: (job, _s, p) => splitKind(p, job.model.num_layers) !== 'even' || job.model.num_layers % p.pp === 0,
@@ -184,14 +204,14 @@ export const RULES: readonly Rule[] = [
   },
   // ---- vpp level ----
   {
-    name: 'vpp-needs-pp', use: 'prune',
+    name: 'vpp-needs-pp', use: 'prune', level: 'vpp',
     source: '[PS] L828–830; [VA] L1000–1009, HEAD',
     summary: 'VPP > 1 ⇒ PP > 1',
     holds: (_j, _s, p) => p.vpp === 1 || p.pp > 1,
     describe: (_j, p) => `VPP ${p.vpp} needs PP > 1 (PP is ${p.pp})`,
   },
   {
-    name: 'vpp-layer-split', use: 'prune',
+    name: 'vpp-layer-split', use: 'prune', level: 'vpp',
     source: '[VA] L953–978; [RT] transformer_block.py get_num_layers_to_build L156–178, HEAD',
     summary: 'even split with VPP: (num_layers / PP) % VPP == 0',
     holds: (job, _s, p) => {
@@ -201,7 +221,7 @@ export const RULES: readonly Rule[] = [
     describe: (job, p) => `${job.model.num_layers / p.pp} layers per pipeline stage are not divisible by VPP ${p.vpp}`,
   },
   {
-    name: 'uneven-stage-split', use: 'prune',
+    name: 'uneven-stage-split', use: 'prune', level: 'vpp',
     source: '[TC] L2294–2368 (num_layers_in_first/last_pipeline_stage), HEAD',
     summary: 'uneven split: first, last > 0; middle layers and stages both zero or not; middle % stages == 0; with VPP first, last and per-middle-stage counts % VPP == 0',
     holds: (job, _s, p) => splitKind(p, job.model.num_layers) !== 'uneven'
@@ -211,7 +231,7 @@ export const RULES: readonly Rule[] = [
   },
   // ---- micro-batch level ----
   {
-    name: 'gbs-divisible-by-mbs-dp', use: 'prune',
+    name: 'gbs-divisible-by-mbs-dp', use: 'prune', level: 'mbs',
     source: '[VA] L715 (eval batch check, defaults to GBS); num_microbatches_calculator.py L381, HEAD',
     summary: 'global_batch_size % (micro_batch_size · DP) == 0 (DP excludes CP)',
     // defers to attn-world-divisible when DP is not a whole number
@@ -219,7 +239,7 @@ export const RULES: readonly Rule[] = [
     describe: (job, p) => `global batch size ${job.training.global_batch_size} is not divisible by micro-batch ${p.microBatchSize} × DP ${p.dp} = ${p.microBatchSize * p.dp}`,
   },
   {
-    name: 'vpp-microbatches', use: 'prune',
+    name: 'vpp-microbatches', use: 'prune', level: 'mbs',
     source: '[RT] pipeline_parallel/schedules.py L1160–1180 (microbatch group = PP by default), HEAD',
     summary: 'VPP > 1 ⇒ micro-batches M % PP == 0 and M >= PP',
     holds: (job, _s, p) => {
@@ -230,7 +250,7 @@ export const RULES: readonly Rule[] = [
   },
   // ---- ep level ----
   {
-    name: 'dense-model-no-ep', use: 'prune',
+    name: 'dense-model-no-ep', use: 'prune', level: 'ep',
     source: '[VA] L1655–1658 (EP > 1 needs --num-experts), HEAD',
     summary: 'dense model ⇒ EP == 1 and ETP == TP',
     holds: (_j, s, p) => s.isMoe || (p.ep === 1 && p.etp === p.tp),
@@ -239,22 +259,22 @@ export const RULES: readonly Rule[] = [
       : `the model has no experts, so ETP must equal TP ${p.tp} (got ${p.etp})`),
   },
   {
-    name: 'experts-divisible-by-ep', use: 'prune',
+    name: 'experts-divisible-by-ep', use: 'prune', level: 'ep',
     source: '[VA] L1655–1658; [TC] L1596; [RT] moe/moe_layer.py:186, HEAD',
     summary: 'num_experts % EP == 0',
-    holds: (job, s, p) => !s.isMoe || job.model.num_experts % p.ep === 0,
+    holds: (job, s, p) => expertsDivisibleByEp(job.model, s, p.ep),
     describe: (job, p) => `num_experts ${job.model.num_experts} is not divisible by EP ${p.ep}`,
   },
   // ---- etp level ----
   {
-    name: 'moe-ffn-divisible-by-etp', use: 'prune',
+    name: 'moe-ffn-divisible-by-etp', use: 'prune', level: 'etp',
     source: '[RT] megatron.core.utils.divide in moe/experts.py:210,1437 (routed experts use the ETP group), HEAD',
     summary: 'moe_ffn_hidden_size % ETP == 0',
     holds: (job, s, p) => moeFfnDivisibleByEtp(job.model, s, p.etp),
     describe: (job, p) => `moe_ffn_hidden_size ${job.model.moe_ffn_hidden_size} is not divisible by ETP ${p.etp}`,
   },
   {
-    name: 'expert-world-divisible', use: 'prune',
+    name: 'expert-world-divisible', use: 'prune', level: 'pair',
     source: '[PS] L881–884 RuntimeError (not checked by validate_args), HEAD. With the default order tp-cp-ep-dp-pp the '
       + 'PP groups of both generators then match ([PS] L898–907), so this is also the pp-groups rule',
     summary: 'world % (ETP·EP·PP) == 0',
@@ -263,7 +283,7 @@ export const RULES: readonly Rule[] = [
   },
   // ---- dispatcher level ----
   {
-    name: 'flex-needs-ep-etp', use: 'prune',
+    name: 'flex-needs-ep-etp', use: 'prune', level: 'dispatcher',
     source: '[RT] token_dispatcher.py L1836, L1854 (deepep/ncclep backends assert ETP·EP > 1), HEAD',
     summary: 'dispatcher flex ⇒ ETP·EP > 1',
     holds: (_j, s, p) => !s.isMoe || p.dispatcher !== 'flex' || p.etp * p.ep > 1,
@@ -271,29 +291,34 @@ export const RULES: readonly Rule[] = [
   },
   // ---- plans from users only ----
   {
-    name: 'derived-sizes-consistent', use: 'construction',
+    name: 'derived-sizes-consistent', use: 'construction', level: 'plan',
     source: '[PS] L825 (DP = world/(TP·PP·CP)), L880 (EDP = world/(ETP·EP·PP)); [VA] micro-batch count, HEAD',
     summary: 'DP, EDP, micro-batch count and stage sizes agree with world, GBS and num_layers',
-    holds: (job, _s, p) => derivedSizesProblem(job, p) === null,
-    describe: (job, p) => derivedSizesProblem(job, p) ?? '',
+    holds: (job, s, p) => derivedSizesProblem(job, s, p) === null,
+    describe: (job, p) => derivedSizesProblem(job, null, p) ?? '',
   },
 ];
 
-/** Problems with a plan's derived fields; each check defers to the rule that already reports a non-integer size. */
-function derivedSizesProblem(job: Job, p: Plan): string | null {
+/**
+ * Problems with a plan's derived fields (what deriveLayout would set); each check defers to the rule that
+ * already reports a non-integer size.
+ */
+function derivedSizesProblem(job: LayoutJob, shape: ModelShape | null, p: Plan): string | null {
   const W = world(job);
   const L = job.model.num_layers;
-  if (W % (p.tp * p.cp * p.pp) === 0 && p.dp !== W / (p.tp * p.cp * p.pp)) {
-    return `DP ${p.dp} is not world/(TP·CP·PP) = ${W / (p.tp * p.cp * p.pp)}`;
-  }
-  if (W % (p.etp * p.ep * p.pp) === 0 && p.edp !== W / (p.etp * p.ep * p.pp)) {
-    return `EDP ${p.edp} is not world/(ETP·EP·PP) = ${W / (p.etp * p.ep * p.pp)}`;
-  }
+  const dp = dataParallelSize(W, p.tp, p.cp, p.pp);
+  if (Number.isInteger(dp) && p.dp !== dp) return `DP ${p.dp} is not world/(TP·CP·PP) = ${dp}`;
+  // a dense model has no expert groups, so no EDP to agree with (describe, without the shape, reports only a
+  // problem holds() found)
+  const edp = expertDataParallelSize(W, p.etp, p.ep, p.pp);
+  const moe = shape === null ? job.model.num_experts > 0 : shape.isMoe;
+  if (moe && Number.isInteger(edp) && p.edp !== edp) return `EDP ${p.edp} is not world/(ETP·EP·PP) = ${edp}`;
   const gbs = job.training.global_batch_size;
-  if (gbs % (p.microBatchSize * p.dp) === 0 && p.numMicroBatches !== gbs / (p.microBatchSize * p.dp)) {
-    return `numMicroBatches ${p.numMicroBatches} is not GBS/(micro-batch·DP) = ${gbs / (p.microBatchSize * p.dp)}`;
+  const micro = microBatchCount(gbs, p.microBatchSize, p.dp);
+  if (gbs % (p.microBatchSize * p.dp) === 0 && p.numMicroBatches !== micro) {
+    return `numMicroBatches ${p.numMicroBatches} is not GBS/(micro-batch·DP) = ${micro}`;
   }
-  if (p.pp > 1 && L % p.pp === 0 && p.firstStageLayers === 0 && p.lastStageLayers === 0) {
+  if (p.pp > 1 && evenStageLayers(L, p.pp) > 0 && p.firstStageLayers === 0 && p.lastStageLayers === 0) {
     return `an even split of ${L} layers over PP ${p.pp} has ${L / p.pp} layers per stage, not 0`;
   }
   return null;
@@ -311,10 +336,26 @@ export function ruleByName(name: string): Rule {
 }
 
 /** Every rule a plan breaks, in RULES order (the first one is the rule the enumerator would count it under). */
-export function checkPlan(job: Job, shape: ModelShape, plan: Plan): RuleViolation[] {
+export function checkPlan(job: LayoutJob, shape: ModelShape, plan: Plan): RuleViolation[] {
   const out: RuleViolation[] = [];
   for (const r of RULES) {
     if (!r.holds(job, shape, plan)) out.push({ rule: r.name, reason: r.describe(job, plan) });
   }
   return out;
+}
+
+/** Indices (into RULES, ascending) of the rules the enumerator prunes with at these levels. */
+export function pruneRulesAt(...levels: RuleLevel[]): Int32Array {
+  const out: number[] = [];
+  RULES.forEach((r, i) => { if (r.use === 'prune' && levels.includes(r.level)) out.push(i); });
+  return Int32Array.from(out);
+}
+
+/** The first of `rules` (indices from pruneRulesAt) that the plan breaks, or -1. Allocation-free. */
+export function firstBroken(rules: Int32Array, job: LayoutJob, shape: ModelShape, plan: Plan): number {
+  for (let i = 0; i < rules.length; i++) {
+    const k = rules[i];
+    if (!RULES[k].holds(job, shape, plan)) return k;
+  }
+  return -1;
 }

@@ -20,7 +20,7 @@
  * The model.* keys are Megatron-Core TransformerConfig / ModelParallelConfig fields.
  */
 import type { Plan } from '../enumerate/plan.js';
-import { isUnevenSplit } from '../enumerate/plan.js';
+import { isUnevenSplit } from '../plan/layout.js';
 import { selectiveRecomputeModules } from '../enumerate/recompute-modules.js';
 import { inputError } from '../spec/errors.js';
 import type { Job, ModelShape } from '../spec/types.js';

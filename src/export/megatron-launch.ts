@@ -5,11 +5,13 @@
  * `mockData` the list gets mock data, a NullTokenizer, a learning rate and an iteration count so it runs
  * (and passes Megatron's validate_args) as it is.
  *
- * Every list is checked against the rule set of megatron-flags.ts before it is returned; a plan Megatron
- * would refuse is refused here with the reasons.
+ * Every list is checked before it is returned (checkMegatronArgs: the list read back into a layout and run
+ * through the rule table, plus the flag checks); a plan Megatron would refuse is refused here with the reasons.
  */
 import type { Plan } from '../enumerate/plan.js';
-import { isUnevenSplit } from '../enumerate/plan.js';
+import { isUnevenSplit } from '../plan/layout.js';
+import type { RuleViolation } from '../enumerate/rules.js';
+import { checkPlan, ruleByName } from '../enumerate/rules.js';
 import { selectiveRecomputeModules } from '../enumerate/recompute-modules.js';
 import { inputError } from '../spec/errors.js';
 import { formatLayerFreq } from '../spec/layer-freq.js';
@@ -52,7 +54,7 @@ export function megatronLaunch(job: Job, shape: ModelShape, plan: Plan, opts: Me
   const m = job.model;
   const world = job.cluster.gpus;
   const arch = gpuArchMajor(job.cluster.gpu);
-  checkPlanConsistent(job, shape, plan);
+  const broken = checkPlanConsistent(job, shape, plan);
   if (plan.precision === 'fp8' && arch < 9) {
     throw inputError(job.source, 'export', `fp8 training needs Hopper or newer GPUs (cluster gpu ${job.cluster.gpu})`);
   }
@@ -174,29 +176,28 @@ export function megatronLaunch(job: Job, shape: ModelShape, plan: Plan, opts: Me
   env.NCCL_NVLS_ENABLE = '0';
 
   const problems = checkMegatronArgs(args, env, world, { gpuArchMajor: arch });
+  if (problems.length === 0) for (const v of broken) problems.push(`${v.reason} (${v.rule})`);
   if (problems.length > 0) {
     throw inputError(job.source, 'export', `Megatron-LM would refuse this plan: ${problems.join('; ')}`);
   }
   return { args, env };
 }
 
-/** The plan's sizes must multiply out to the job's world and batch (the enumerator guarantees it). */
-function checkPlanConsistent(job: Job, shape: ModelShape, p: Plan): void {
-  const world = job.cluster.gpus;
+/**
+ * The plan's numbers must be whole and its derived sizes (DP, EDP, micro-batches, stage sizes) the ones its
+ * layout derives (src/plan/layout.ts): the rule table's plan-level rule (derived-sizes-consistent; the enumerator
+ * guarantees it). Returns the plan's other broken rules: the table also runs on the emitted list
+ * (checkMegatronArgs reads it back into a layout) and words them in flag terms; these are the fallback for what a
+ * list cannot state (a dense model's EP and ETP, which no flag carries).
+ */
+function checkPlanConsistent(job: Job, shape: ModelShape, p: Plan): RuleViolation[] {
   const bad: string[] = [];
   const ints = { tp: p.tp, cp: p.cp, dp: p.dp, pp: p.pp, vpp: p.vpp, ep: p.ep, etp: p.etp, edp: p.edp,
     microBatchSize: p.microBatchSize, numMicroBatches: p.numMicroBatches };
   for (const [k, v] of Object.entries(ints)) if (!Number.isInteger(v) || v < 1) bad.push(`${k} must be an integer >= 1 (got ${v})`);
-  if (bad.length === 0) {
-    if (p.tp * p.cp * p.dp * p.pp !== world) bad.push(`TP*CP*DP*PP = ${p.tp * p.cp * p.dp * p.pp}, not the world size ${world}`);
-    if (shape.isMoe && p.etp * p.ep * p.edp * p.pp !== world) {
-      bad.push(`ETP*EP*EDP*PP = ${p.etp * p.ep * p.edp * p.pp}, not the world size ${world}`);
-    }
-    if (!shape.isMoe && p.ep !== 1) bad.push(`a dense model has no expert parallelism (EP ${p.ep})`);
-    const gbs = p.microBatchSize * p.numMicroBatches * p.dp;
-    if (gbs !== job.training.global_batch_size) {
-      bad.push(`micro-batch ${p.microBatchSize} x ${p.numMicroBatches} microbatches x DP ${p.dp} = ${gbs}, not the global batch ${job.training.global_batch_size}`);
-    }
-  }
+  // a dense model's ETP follows TP (no flag states it, and nothing depends on it)
+  const broken = bad.length === 0 ? checkPlan(job, shape, shape.isMoe ? p : { ...p, etp: p.tp }) : [];
+  for (const v of broken) if (ruleByName(v.rule).level === 'plan') bad.push(v.reason);
   if (bad.length > 0) throw inputError(job.source, 'export', `plan is inconsistent: ${bad.join('; ')}`);
+  return broken;
 }

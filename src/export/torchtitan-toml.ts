@@ -21,7 +21,7 @@ import type { Job, ModelShape } from '../spec/types.js';
 import { megatronLaunch } from './megatron-launch.js';
 import { planSummaryLines } from './plan-summary.js';
 import { comment, oneLine } from './shell.js';
-import { virtualStageLayers } from './stage-layers.js';
+import { virtualStageLayers } from '../plan/layout.js';
 
 function refuse(job: Job, what: string): never {
   throw inputError(job.source, 'export', `torchtitan cannot express ${what}`);

@@ -6,6 +6,7 @@ import { jobFromObject } from '../spec/load-job.js';
 import { parseJson, readInputText } from '../spec/read-file.js';
 import type { Plan } from '../enumerate/plan.js';
 import { newPlan } from '../enumerate/plan.js';
+import { deriveLayout } from '../plan/layout.js';
 import type { PlanJson } from '../render/plan-json.js';
 import type { ResultJson } from './result.js';
 
@@ -83,23 +84,22 @@ export function planFromJson(pj: unknown, file: string, field: string, job: Job)
   };
   const p = newPlan();
   const mp = `${field}.mapping`;
-  p.tp = int(m, 'tp', mp); p.cp = int(m, 'cp', mp); p.pp = int(m, 'pp', mp); p.vpp = int(m, 'vpp', mp);
-  p.ep = int(m, 'ep', mp); p.etp = int(m, 'etp', mp);
-  p.dp = int(m, 'dp', mp); p.edp = int(m, 'edp', mp);
-  p.firstStageLayers = int(m, 'first_stage_layers', mp, LIMITS.layers);
-  p.lastStageLayers = int(m, 'last_stage_layers', mp, LIMITS.layers);
-  p.microBatchSize = int(pj, 'micro_batch_size', field, LIMITS.globalBatch);
+  int(m, 'dp', mp); int(m, 'edp', mp); // checked as written, not used: derived again for the current job below
   p.recompute = oneOf('recompute', RECOMPUTE);
   p.dispatcher = oneOf('dispatcher', DISPATCHER);
-  p.sequenceParallel = bool('sequence_parallel', p.tp > 1);
   p.distributedOptimizer = bool('distributed_optimizer', true);
   p.precision = oneOf('precision', PRECISION, job.training.precision);
-  // Derived from the current job, so a changed world size or batch shows up as a rule violation, not a stale number.
-  const world = job.cluster.gpus;
-  p.dp = Math.floor(world / (p.tp * p.cp * p.pp)) || p.dp;
-  p.edp = Math.floor(world / (p.etp * p.ep * p.pp)) || p.edp;
-  const perStep = p.microBatchSize * p.dp;
-  p.numMicroBatches = Math.max(1, Math.floor(job.training.global_batch_size / perStep));
+  const tp = int(m, 'tp', mp);
+  // DP, EDP and the micro-batch count come from the current job through the one constructor, so a changed world
+  // size or batch shows up as a rule violation, not as a stale number.
+  deriveLayout(job, {
+    tp, cp: int(m, 'cp', mp), pp: int(m, 'pp', mp), vpp: int(m, 'vpp', mp),
+    ep: int(m, 'ep', mp), etp: int(m, 'etp', mp),
+    microBatchSize: int(pj, 'micro_batch_size', field, LIMITS.globalBatch),
+    sequenceParallel: bool('sequence_parallel', tp > 1),
+    firstStageLayers: int(m, 'first_stage_layers', mp, LIMITS.layers),
+    lastStageLayers: int(m, 'last_stage_layers', mp, LIMITS.layers),
+  }, p);
   return p;
 }
 

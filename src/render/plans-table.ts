@@ -2,6 +2,7 @@ import Table from 'cli-table3';
 import type { Job } from '../spec/types.js';
 import type { RankedPlan } from '../search/ranked.js';
 import { GIB } from './numbers.js';
+import { isUnevenSplit } from '../plan/layout.js';
 import { mainCostShares } from './cost-shares.js';
 
 /** Column headers of the plans table; README.md explains each one. */
@@ -13,8 +14,7 @@ export const PLAN_COLUMNS = [
 /** PP with the first/last stage layer counts when the split is uneven: `16 (4/1)`. */
 function ppCell(r: RankedPlan, numLayers: number): string {
   const p = r.plan;
-  const even = p.pp > 1 && numLayers % p.pp === 0 && p.firstStageLayers === numLayers / p.pp && p.lastStageLayers === p.firstStageLayers;
-  return p.pp === 1 || even ? String(p.pp) : `${p.pp} (${p.firstStageLayers}/${p.lastStageLayers})`;
+  return isUnevenSplit(p, numLayers) ? `${p.pp} (${p.firstStageLayers}/${p.lastStageLayers})` : String(p.pp);
 }
 
 export function renderPlansTable(job: Job, plans: RankedPlan[], firstRank = 1): string {

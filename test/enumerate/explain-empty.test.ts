@@ -60,3 +60,14 @@ test('GBS 250 with DP 8 and 16: the smallest fix and the one that allows both', 
   assert.ok(text.includes('- global batch size 250 is not divisible by micro-batch × DP for any tried micro-batch {1} and DP {8, 16}: '
     + 'choose a global batch size that is a multiple of 1×8 = 8 (e.g. 248 or 256), or of 16 (e.g. 240 or 256) to allow every such DP.'), text);
 });
+
+test('the batch hint lists only the DP of combos that pass every combo-level rule (TP 4 breaks query-groups-vs-tp)', () => {
+  // 6 query groups: TP 2 fits, TP 4 does not (it divides the 48 heads, so only the groups rule refuses it)
+  const job = makeJob({ ...MIXTRAL_8X22B, num_query_groups: 6 }, { gpus: 128, globalBatchSize: 250 });
+  const space = applyFixes(loadSearchSpace(), 'tp=2/4,cp=1,pp=8,ep=8,etp=1,vpp=1,mbs=1,recompute=none,distopt=true,dispatcher=alltoall,uneven=off');
+  const { valid, text } = explain(job, space);
+  assert.equal(valid, 0);
+  assert.match(text, /\n {2}query-groups-vs-tp +1 /);
+  assert.ok(text.includes('- global batch size 250 is not divisible by micro-batch × DP for any tried micro-batch {1} and DP {8}: '
+    + 'choose a global batch size that is a multiple of 1×8 = 8 (e.g. 248 or 256).'), text);
+});

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Job, ModelSpec } from '../../src/spec/types.js';
 import type { Plan } from '../../src/enumerate/plan.js';
-import { RULES, checkPlan, unevenSplitProblem } from '../../src/enumerate/rules.js';
+import { LEVEL_DEPTH, RULES, checkPlan, firstBroken, pruneRulesAt, unevenSplitProblem } from '../../src/enumerate/rules.js';
 import { parsePlanSpec } from '../../src/enumerate/plan-spec.js';
 import {
   LLAMA3_70B, MIXTRAL_8X22B, TINY_MOE, deepseekZooJob, makeJob, mixtralZooJob, qwen3ZooJob, shapeOf,
@@ -213,4 +213,55 @@ test('unevenSplitProblem follows Megatron [TC] L2294–2368', () => {
   assert.equal(unevenSplitProblem(10, 4, 1, 0, 5), 'first stage must hold more than 0 layers (got 0)');
   assert.equal(unevenSplitProblem(10, 1, 1, 10, 10), 'an uneven first/last split needs PP >= 2 (PP is 1)');
   assert.equal(unevenSplitProblem(66, 8, 2, 6, 6), '9 layers per middle stage are not divisible by VPP 2');
+});
+
+test('RULES is ordered by loop level, so the first broken rule is the one the enumerator counts', () => {
+  let depth = 0;
+  for (const r of RULES) {
+    assert.ok(LEVEL_DEPTH[r.level] >= depth, `${r.name} (${r.level}) comes after a rule of a deeper loop`);
+    depth = LEVEL_DEPTH[r.level];
+  }
+  // the enumerator's per-level lists cover every prune rule once
+  const levels = Object.keys(LEVEL_DEPTH) as (keyof typeof LEVEL_DEPTH)[];
+  const all = levels.flatMap((l) => [...pruneRulesAt(l)]).sort((a, b) => a - b);
+  assert.deepEqual(all, RULES.flatMap((r, i) => (r.use === 'prune' ? [i] : [])));
+  assert.equal(firstBroken(pruneRulesAt('combo'), mixtral, shapeOf(mixtral), parsePlanSpec('tp=3', mixtral, shapeOf(mixtral))),
+    RULES.findIndex((r) => r.name === 'attn-world-divisible'));
+  assert.equal(firstBroken(pruneRulesAt('combo'), mixtral, shapeOf(mixtral), parsePlanSpec(MIXTRAL_ZOO, mixtral, shapeOf(mixtral))), -1);
+});
+
+/** The plan fields each level may read (besides the job); a rule must not change its answer when others change. */
+const LEVEL_FIELDS: Record<string, readonly (keyof Plan)[]> = {
+  job: [], tp: ['tp'], cp: ['cp'], combo: ['tp', 'cp', 'pp', 'sequenceParallel'],
+  split: ['pp', 'firstStageLayers', 'lastStageLayers'], vpp: ['pp', 'firstStageLayers', 'lastStageLayers', 'vpp'],
+  mbs: ['tp', 'cp', 'pp', 'dp', 'vpp', 'microBatchSize', 'firstStageLayers', 'lastStageLayers'],
+  ep: ['ep', 'tp', 'etp'], etp: ['etp'], pair: ['ep', 'etp', 'pp'], dispatcher: ['ep', 'etp', 'pp', 'dispatcher'],
+};
+
+test('each rule reads only the plan fields of its level (what lets the enumerator check it there)', () => {
+  const jobs = [mixtral, deepseek, llama, tiny({ moe_shared_expert_intermediate_size: 1020, ffn_hidden_size: 1020, moe_layer_freq: 2 }, 8)];
+  const specs = ['tp=2,cp=1,pp=8,vpp=7,ep=8,etp=1,mbs=1', 'tp=3,cp=3,pp=5,vpp=2,ep=16,etp=3,mbs=3,first=3,last=2', 'tp=8,pp=16,first=4,last=1,ep=64,dispatcher=flex',
+    'tp=1,cp=2,pp=2,vpp=4,ep=1,etp=1,mbs=2,dispatcher=flex', 'tp=16,cp=8,pp=4,mbs=8'];
+  // other values for the fields a level must not read
+  const noise: Partial<Plan>[] = [
+    { tp: 7, cp: 5, pp: 3, vpp: 3, ep: 6, etp: 5, dp: 3.5, edp: 1.5, microBatchSize: 3, numMicroBatches: 2.5, firstStageLayers: 2, lastStageLayers: 9, sequenceParallel: true, dispatcher: 'flex' },
+    { tp: 1, cp: 1, pp: 1, vpp: 1, ep: 1, etp: 1, dp: 1, edp: 1, microBatchSize: 1, numMicroBatches: 1, firstStageLayers: 0, lastStageLayers: 0, sequenceParallel: false, dispatcher: 'alltoall' },
+  ];
+  for (const job of jobs) {
+    const shape = shapeOf(job);
+    for (const spec of specs) {
+      const plan = parsePlanSpec(spec, job, shape);
+      for (const r of RULES) {
+        if (r.level === 'plan') continue;
+        const want = r.holds(job, shape, plan);
+        for (const n of noise) {
+          const other = { ...plan };
+          for (const [k, v] of Object.entries(n)) if (!LEVEL_FIELDS[r.level].includes(k as keyof Plan)) (other as Record<string, unknown>)[k] = v;
+          // ETP follows TP where the enumerator checks ep-level rules of a dense model
+          if (r.level === 'ep' && !shape.isMoe) other.etp = other.tp;
+          assert.equal(r.holds(job, shape, other), want, `${r.name} on ${spec} changed with ${JSON.stringify(n)}`);
+        }
+      }
+    }
+  }
 });

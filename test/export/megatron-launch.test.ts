@@ -127,7 +127,7 @@ test('launch: recompute flags per mode', () => {
 test('launch: VPP with uneven stages uses --num-virtual-stages-per-pipeline-rank and first/last', () => {
   // 61 layers on PP16 as 2 + 14 x 4 + 3: the last stage's 3 layers do not split over 2 virtual stages
   const bad = withPlan(deepseekPlan(), { vpp: 2, firstStageLayers: 2, lastStageLayers: 3 });
-  assert.throws(() => launch(deepseekJob(), bad), /first\/last pipeline stage layers 2\/3 must be divisible by the virtual stages 2/);
+  assert.throws(() => launch(deepseekJob(), bad), /first\/last pipeline stage layers 2\/3 of --num-layers 61 on PP 16: last stage's 3 layers are not divisible by VPP 2$/);
   // 60 layers as 2 + 14 x 4 + 2 do
   const job60 = deepseekJob();
   job60.model.num_layers = 60;
@@ -182,7 +182,13 @@ test('launch: mockData makes the list complete: mock data, NullTokenizer, lr, it
 
 test('launch: refuses a plan whose sizes do not multiply out, and a plan Megatron would refuse', () => {
   assert.throws(() => launch(mixtralJob(), withPlan(mixtralPlan(), { dp: 4 })),
-    /^InputError: fixtures\/models\/mixtral-8x22b\.yaml: export: plan is inconsistent: TP\*CP\*DP\*PP = 64, not the world size 128; micro-batch 1 x 32 microbatches x DP 4 = 128, not the global batch 256$/);
+    /^InputError: fixtures\/models\/mixtral-8x22b\.yaml: export: plan is inconsistent: DP 4 is not world\/\(TP·CP·PP\) = 8$/);
+  assert.throws(() => launch(mixtralJob(), withPlan(mixtralPlan(), { edp: 4 })),
+    /^InputError: fixtures\/models\/mixtral-8x22b\.yaml: export: plan is inconsistent: EDP 4 is not world\/\(ETP·EP·PP\) = 2$/);
+  assert.throws(() => launch(mixtralJob(), withPlan(mixtralPlan(), { numMicroBatches: 16 })),
+    /^InputError: fixtures\/models\/mixtral-8x22b\.yaml: export: plan is inconsistent: numMicroBatches 16 is not GBS\/\(micro-batch·DP\) = 32$/);
+  assert.throws(() => launch(mixtralJob(), withPlan(mixtralPlan(), { dp: 7.5 })),
+    /^InputError: fixtures\/models\/mixtral-8x22b\.yaml: export: plan is inconsistent: dp must be an integer >= 1 \(got 7\.5\)$/);
   // 32 microbatches with VPP are fine, 12 are not a multiple of PP 8 (GBS 96 = 1 x 12 x 8)
   const job = mixtralJob();
   job.training.global_batch_size = 96;

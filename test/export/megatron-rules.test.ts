@@ -5,6 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkMegatronArgs, megatronLaunch } from '../../src/export/index.js';
+import { megatronArgsLayout } from '../../src/export/megatron-flags.js';
+import { ARGV_WORDED_RULES } from '../../src/export/megatron-argv-layout.js';
+import { RULES, checkPlan } from '../../src/enumerate/rules.js';
 import { deepseekJob, deepseekPlan, denseJob, densePlan, mixtralJob, mixtralPlan, shapeOf } from './jobs.js';
 
 /** Mixtral on 128 H100 (TP2 PP8 VPP7 EP8), runnable list. */
@@ -137,11 +140,12 @@ test('rules: VPP flags are exclusive and --num-layers-per-virtual-pipeline-stage
 test('rules: pipeline splits, even and uneven', () => {
   const d = deepseek();
   assert.deepEqual(checkMegatronArgs(setFlag(d.args, '--decoder-last-pipeline-num-layers', '2'), d.env, 1024),
-    ['55 middle layers are not divisible by 14 middle pipeline stages']);
-  // first alone: Megatron splits the other 57 layers over 15 stages, which does not divide either
+    ['first/last pipeline stage layers 4/2 of --num-layers 61 on PP 16: 55 middle layers are not divisible by 14 middle PP stages']);
+  // first alone: Megatron splits the other 57 layers over 15 stages, which does not divide either; the layout
+  // gives the last stage the middle size rounded down (57/15 -> 3), which the uneven rule then refuses
   assert.deepEqual(checkMegatronArgs(without(d.args, '--decoder-last-pipeline-num-layers'), d.env, 1024), [
     '--decoder-first-pipeline-num-layers and --decoder-last-pipeline-num-layers go together',
-    '57 middle layers are not divisible by 15 middle pipeline stages',
+    'first/last pipeline stage layers 4/3 of --num-layers 61 on PP 16: 54 middle layers are not divisible by 14 middle PP stages',
   ]);
   assert.deepEqual(checkMegatronArgs(without(d.args, '--decoder-first-pipeline-num-layers', '--decoder-last-pipeline-num-layers'), d.env, 1024),
     ['--num-layers 61 is not divisible by PP 16 ([VA] L987)']);
@@ -261,4 +265,18 @@ test('rules: data, tokenizer and checkpoint flags', () => {
   assert.deepEqual(checkMegatronArgs(without(args, '--vocab-size'), env, 128), ['--tokenizer-type NullTokenizer needs --vocab-size']);
   assert.deepEqual(checkMegatronArgs([...args, '--save', '/ckpt'], env, 128), ['--save needs --save-interval ([VA])']);
   assert.deepEqual(checkMegatronArgs([...args, '--min-lr', '1e-3'], env, 128), ['--min-lr 1e-3 is more than --lr 1.0e-4']);
+});
+
+test('the argument check runs the rule table: every mapping rule has its flag wording', () => {
+  for (const r of RULES) {
+    if (r.level === 'plan') continue; // derived sizes: a list states sizes, the layout derives the rest
+    assert.ok(ARGV_WORDED_RULES.includes(r.name), `${r.name} has no flag wording`);
+  }
+  // the list's layout is what the table checks: ETP 3 breaks moe-ffn-divisible-by-etp and expert-world-divisible
+  const m = mixtral();
+  const bad = setFlag(m.args, '--expert-tensor-parallel-size', '3');
+  const l = megatronArgsLayout(bad, 128);
+  assert.equal(l.plan.etp, 3);
+  assert.deepEqual(checkPlan(l.job, l.shape, l.plan).map((v) => v.rule), ['moe-ffn-divisible-by-etp', 'expert-world-divisible']);
+  assert.deepEqual(checkMegatronArgs(bad, m.env, 128), ['MoE FFN size 16384 is not divisible by ETP 3', 'world size 128 is not divisible by ETP*EP*PP = 192']);
 });

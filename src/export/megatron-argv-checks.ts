@@ -1,0 +1,182 @@
+/**
+ * The checks of a Megatron-LM argument list that are about the list itself, not the mapping: flags that go
+ * together or exclude each other, MoE and router flags, recompute, precision, data and schedule flags, and how the
+ * VPP flags state the virtual stages. The mapping rules (sizes, splits, batch) are the rule table's, run by
+ * checkMegatronArgs on the list's layout (megatron-argv-layout.ts). Sources as in megatron-flags.ts.
+ */
+import { parseLayerFreqExpression } from '../spec/layer-freq.js';
+import type { ParsedArgs } from './megatron-argv-layout.js';
+import { flagInt as intOf, flagNumber } from './megatron-argv-layout.js';
+
+/** Attention and position flags ([TC] L1446–1467, [VA] L1331). */
+export function checkAttentionFlags(a: ParsedArgs, out: string[]): void {
+  const num = (f: string, dflt: number) => flagNumber(a, f, dflt);
+  const heads = num('--num-attention-heads', 0);
+  const hidden = num('--hidden-size', 0);
+  if (a.has('--num-query-groups') && !a.has('--group-query-attention')) {
+    out.push('--num-query-groups has no effect without --group-query-attention');
+  }
+  if (a.has('--group-query-attention') && a.has('--multi-latent-attention')) {
+    out.push('--group-query-attention cannot be combined with --multi-latent-attention');
+  }
+  if (!a.has('--kv-channels') && heads > 0 && hidden % heads !== 0) {
+    out.push(`--hidden-size ${hidden} is not divisible by --num-attention-heads ${heads} (give --kv-channels)`);
+  }
+  if (a.has('--mtp-num-layers') && num('--mtp-num-layers', 0) > 0) {
+    const pos = a.get('--position-embedding-type')?.[0] ?? 'learned_absolute';
+    if (!['learned_absolute', 'rope', 'mrope', 'none'].includes(pos)) {
+      out.push(`--mtp-num-layers needs --position-embedding-type rope, mrope, learned_absolute or none (got ${pos})`);
+    }
+  }
+}
+
+/**
+ * The pipeline flags: which may be combined, and the virtual stages per PP rank they state (returned; 1 when
+ * they state none or a bad number, which is reported). The split itself is checked by the rule table.
+ */
+export function checkPipelineFlags(a: ParsedArgs, out: string[], L: number, pp: number): number {
+  const vppFlags = ['--num-layers-per-virtual-pipeline-stage', '--num-virtual-stages-per-pipeline-rank',
+    '--pipeline-model-parallel-layout'].filter((f) => a.has(f));
+  if (vppFlags.length > 1) out.push(`at most one of ${vppFlags.join(', ')} may be given ([VA] L928)`);
+  const first = intOf(a, '--decoder-first-pipeline-num-layers');
+  const last = intOf(a, '--decoder-last-pipeline-num-layers');
+  const uneven = first !== undefined || last !== undefined;
+  if (uneven && a.has('--num-layers-per-virtual-pipeline-stage')) {
+    out.push('--num-layers-per-virtual-pipeline-stage cannot be combined with --decoder-first/last-pipeline-num-layers (use --num-virtual-stages-per-pipeline-rank)');
+  }
+  if (uneven && a.has('--pipeline-model-parallel-layout')) {
+    out.push('--pipeline-model-parallel-layout cannot be combined with --decoder-first/last-pipeline-num-layers');
+  }
+  if (uneven && (a.has('--account-for-embedding-in-pipeline-split') || a.has('--account-for-loss-in-pipeline-split'))) {
+    out.push('--account-for-*-in-pipeline-split cannot be combined with --decoder-first/last-pipeline-num-layers');
+  }
+  // ours: moefold emits both or neither, so the split is explicit
+  if ((first === undefined) !== (last === undefined)) {
+    out.push('--decoder-first-pipeline-num-layers and --decoder-last-pipeline-num-layers go together');
+  }
+
+  let vpp = 1;
+  const perRankLayersFlag = intOf(a, '--num-layers-per-virtual-pipeline-stage');
+  if (a.has('--num-virtual-stages-per-pipeline-rank')) vpp = intOf(a, '--num-virtual-stages-per-pipeline-rank') ?? 1;
+  else if (perRankLayersFlag !== undefined && perRankLayersFlag > 0 && pp > 0 && L % pp === 0) {
+    const perStage = L / pp;
+    if (perStage % perRankLayersFlag !== 0) {
+      out.push(`layers per pipeline stage ${perStage} are not divisible by --num-layers-per-virtual-pipeline-stage ${perRankLayersFlag}`);
+    } else {
+      vpp = perStage / perRankLayersFlag;
+    }
+  }
+  if (!Number.isInteger(vpp) || vpp < 1) {
+    out.push(`--num-virtual-stages-per-pipeline-rank must be >= 1 (got ${vpp})`);
+    return 1;
+  }
+  return vpp;
+}
+
+/** MoE, router and dispatcher flags (the expert sizes are the rule table's). */
+export function checkMoeFlags(a: ParsedArgs, out: string[]): void {
+  const experts = flagNumber(a, '--num-experts', 0);
+  const moeOnly = ['--moe-router-topk', '--moe-ffn-hidden-size', '--moe-shared-expert-intermediate-size',
+    '--moe-layer-freq', '--moe-token-dispatcher-type', '--moe-flex-dispatcher-backend', '--moe-grouped-gemm',
+    '--moe-permute-fusion', '--moe-router-score-function', '--moe-router-pre-softmax', '--moe-router-num-groups',
+    '--moe-router-group-topk', '--moe-router-topk-scaling-factor', '--moe-router-enable-expert-bias',
+    '--moe-router-load-balancing-type', '--moe-aux-loss-coeff', '--expert-tensor-parallel-size'];
+  if (experts <= 0) {
+    // ours: a dense launch carries no MoE flags
+    const stray = moeOnly.filter((f) => a.has(f));
+    if (stray.length) out.push(`MoE flags without --num-experts: ${stray.join(', ')}`);
+    return;
+  }
+  // [TC] L2611–2615, shared_experts.py:124: bias in MoE only with ETP 1 and never with shared experts
+  if (!a.has('--disable-bias-linear')) out.push(`MoE (--num-experts ${experts}) needs --disable-bias-linear`);
+  // a pattern of the wrong length passes validate_args and fails when the model is built [RT]
+  const L = intOf(a, '--num-layers');
+  const freq = a.get('--moe-layer-freq')?.[0];
+  if (freq !== undefined && L !== undefined) {
+    const v = parseLayerFreqExpression(freq);
+    if (Array.isArray(v) && v.length !== L) out.push(`--moe-layer-freq lists ${v.length} layers, --num-layers is ${L}`);
+    if (typeof v === 'number' && v < 1) out.push(`--moe-layer-freq must be >= 1 (got ${v})`);
+  }
+  // dispatcher ([TC] L1743–1775)
+  const disp = a.get('--moe-token-dispatcher-type')?.[0] ?? 'allgather';
+  const backend = a.get('--moe-flex-dispatcher-backend')?.[0];
+  if (disp === 'flex' && backend === undefined) out.push('--moe-token-dispatcher-type flex needs --moe-flex-dispatcher-backend');
+  if (disp !== 'flex' && backend !== undefined) out.push(`--moe-flex-dispatcher-backend needs --moe-token-dispatcher-type flex (got ${disp})`);
+  // router ([TC] L2617–2669)
+  const score = a.get('--moe-router-score-function')?.[0] ?? 'softmax';
+  const topk = intOf(a, '--moe-router-topk') ?? 2;
+  if (topk > experts) out.push(`--moe-router-topk ${topk} is more than --num-experts ${experts}`);
+  const balancing = a.get('--moe-router-load-balancing-type') ?? ['aux_loss'];
+  if (topk === 1 && score === 'softmax' && !a.has('--moe-router-pre-softmax') && !balancing.includes('sinkhorn')) {
+    out.push('--moe-router-topk 1 with softmax scoring needs --moe-router-pre-softmax');
+  }
+  if (a.has('--moe-router-enable-expert-bias') && score !== 'sigmoid' && score !== 'sqrtsoftplus') {
+    out.push(`--moe-router-enable-expert-bias needs --moe-router-score-function sigmoid or sqrtsoftplus (got ${score})`);
+  }
+  const groups = intOf(a, '--moe-router-num-groups');
+  const groupTopk = intOf(a, '--moe-router-group-topk');
+  if (groupTopk !== undefined && groups === undefined) out.push('--moe-router-group-topk needs --moe-router-num-groups');
+  if (groups !== undefined) {
+    if (experts % groups !== 0) out.push(`--num-experts ${experts} is not divisible by --moe-router-num-groups ${groups}`);
+    if (groupTopk !== undefined && groupTopk > groups) {
+      out.push(`--moe-router-group-topk ${groupTopk} is more than --moe-router-num-groups ${groups}`);
+    }
+  }
+  // recompute modules that need MoE pieces ([TC] L1936–2000)
+  const modules = a.get('--recompute-modules') ?? [];
+  if (modules.includes('moe_act') && !a.has('--moe-grouped-gemm')) out.push('--recompute-modules moe_act needs --moe-grouped-gemm');
+}
+
+export function checkOptimizer(a: ParsedArgs, out: string[]): void {
+  // [VA] L1024–1029
+  if (a.has('--overlap-param-gather')) {
+    if (!a.has('--use-distributed-optimizer')) out.push('--overlap-param-gather needs --use-distributed-optimizer');
+    if (!a.has('--overlap-grad-reduce')) out.push('--overlap-param-gather needs --overlap-grad-reduce');
+  }
+}
+
+export function checkRecompute(a: ParsedArgs, out: string[]): void {
+  const gran = a.get('--recompute-granularity')?.[0];
+  const method = a.has('--recompute-method');
+  const layers = a.has('--recompute-num-layers');
+  if (gran === 'full') {
+    // [TC] L1906–1926
+    if (!method) out.push('--recompute-granularity full needs --recompute-method (uniform or block)');
+    if (!layers) out.push('--recompute-granularity full needs --recompute-num-layers');
+    if (a.has('--recompute-modules')) out.push('--recompute-modules applies to --recompute-granularity selective only');
+  } else if (gran === 'selective') {
+    // [VA] L1425; [TC] L1927
+    if (method) out.push('--recompute-granularity selective must not set --recompute-method');
+    if (layers) out.push('--recompute-granularity selective must not set --recompute-num-layers');
+  } else {
+    if (method || layers) out.push('--recompute-method / --recompute-num-layers need --recompute-granularity full');
+    if (a.has('--recompute-modules')) out.push('--recompute-modules needs --recompute-granularity selective');
+  }
+  const n = intOf(a, '--recompute-num-layers');
+  if (n !== undefined && n < 1) out.push(`--recompute-num-layers must be >= 1 (got ${n})`);
+  const modules = a.get('--recompute-modules') ?? [];
+  if (modules.includes('mla_up_proj') && !a.has('--multi-latent-attention')) {
+    out.push('--recompute-modules mla_up_proj needs --multi-latent-attention');
+  }
+}
+
+export function checkPrecision(a: ParsedArgs, out: string[]): void {
+  if (a.has('--bf16') && a.has('--fp16')) out.push('--bf16 and --fp16 are exclusive');
+  // ours: moefold plans bf16 mixed precision (fp8 runs on top of it)
+  if (!a.has('--bf16')) out.push('missing --bf16 (moefold plans bf16 or fp8-on-bf16 training)');
+  if (a.has('--fp8-recipe') && !a.has('--fp8-format')) {
+    out.push('--fp8-recipe has no effect without --fp8-format (there is no --fp8 flag)');
+  }
+}
+
+export function checkRun(a: ParsedArgs, out: string[]): void {
+  // [VA]: a single data source
+  if (a.has('--mock-data') && a.has('--data-path')) out.push('--mock-data and --data-path are exclusive');
+  if (a.get('--tokenizer-type')?.[0] === 'NullTokenizer' && !a.has('--vocab-size')) {
+    out.push('--tokenizer-type NullTokenizer needs --vocab-size');
+  }
+  if (a.has('--save') && !a.has('--save-interval')) out.push('--save needs --save-interval ([VA])');
+  const lr = a.get('--lr')?.[0];
+  const minLr = a.get('--min-lr')?.[0];
+  if (lr !== undefined && minLr !== undefined && Number(minLr) > Number(lr)) out.push(`--min-lr ${minLr} is more than --lr ${lr}`);
+}
