@@ -8,7 +8,8 @@
  *     whose stderr is not exactly one line;
  *   - rule violations: a printed plan that Megatron's rules refuse (checkPlan), or whose launch arguments fail
  *     the Megatron flag checks (checkMegatronArgs);
- *   - unfit plans said to fit: a printed plan whose peak memory exceeds the usable memory.
+ *   - unfit plans said to fit: a printed plan whose peak memory exceeds the GPU's memory (from its calibration
+ *     file), or that does not fit, or has another peak, when scored again alone in a fresh score context.
  * `npm run fuzz [-- --jobs N --seed S]` runs the long form (default 1,000 jobs); test/cli/fuzz.test.ts runs a
  * short seeded subset inside `npm test`.
  */
@@ -20,6 +21,9 @@ import { main } from '../src/cli/main.js';
 import { readPlansFile, planFromJson } from '../src/plans/plans-file.js';
 import { modelShape } from '../src/spec/shape.js';
 import { checkPlan } from '../src/enumerate/index.js';
+import { loadCalibration } from '../src/cost/calibration.js';
+import { makeScoreContext, scorePlan } from '../src/cost/score.js';
+import { newEstimate } from '../src/cost/estimate.js';
 import { checkMegatronArgs, gpuArchMajor } from '../src/export/index.js';
 
 /** Mulberry32: a small, seedable generator, so a failing job can be rebuilt from its seed. */
@@ -159,6 +163,12 @@ export async function fuzz(jobs: number, seed: number, extraArgs: string[] = [])
       c.planned++;
       const pf = readPlansFile(path.join(outDir, 'plans.json'));
       const shape = modelShape(pf.job.model);
+      // Checked apart from the search that printed the plan: the GPU's physical memory from its calibration file,
+      // and the plan scored again, alone, in a fresh score context (the search scores it among millions, through
+      // memos shared with other plans and in worker threads).
+      const cal = loadCalibration(pf.job.cluster.gpu);
+      const fresh = makeScoreContext(pf.job, shape, cal);
+      const est = newEstimate();
       pf.result.plans.forEach((pj, k) => {
         const plan = planFromJson(pj, pf.file, `plans[${k}]`, pf.job);
         const broken = checkPlan(pf.job, shape, plan);
@@ -168,9 +178,16 @@ export async function fuzz(jobs: number, seed: number, extraArgs: string[] = [])
           c.ruleViolations++;
           fail('rule violation', [...broken.map((b) => b.rule), ...flags].join('; '));
         }
-        if (pj.estimate.fits && pj.estimate.peak_memory_gib > pj.estimate.usable_memory_gib) {
+        scorePlan(fresh, plan, est);
+        const hbmGib = cal.hbmCapacityBytes / 2 ** 30;
+        const why = !pj.estimate.fits ? 'printed as not fitting'
+          : pj.estimate.peak_memory_gib > hbmGib ? `peak ${pj.estimate.peak_memory_gib} GiB > the GPU's ${hbmGib.toFixed(1)} GiB`
+            : !est.fits ? `scored alone it does not fit (peak ${(est.peakMemBytes / 2 ** 30).toFixed(2)} GiB)`
+              : Math.abs(est.peakMemBytes / 2 ** 30 - pj.estimate.peak_memory_gib) > 0.01 ? `peak ${pj.estimate.peak_memory_gib} GiB printed, ${(est.peakMemBytes / 2 ** 30).toFixed(2)} GiB scored alone`
+                : null;
+        if (why !== null) {
           c.unfitSaidToFit++;
-          fail('unfit said to fit', `plan ${k + 1}: ${pj.estimate.peak_memory_gib} > ${pj.estimate.usable_memory_gib} GiB`);
+          fail('unfit said to fit', `plan ${k + 1}: ${why}`);
         }
       });
       fs.rmSync(outDir, { recursive: true, force: true });
