@@ -18,6 +18,8 @@ export interface Calibration {
   /** Path the calibration was read from (for messages). */
   file: string;
   // compute
+  /** CUDA compute capability major of the GPU (9 Hopper, 10 Blackwell): a chip fact the launch configs depend on. */
+  cudaComputeCapabilityMajor: number;
   denseBf16PeakFlops: number;
   denseFp8PeakFlops: number;
   gemmEffMaxBf16: number;
@@ -92,6 +94,7 @@ const NONNEG = [0, Number.MAX_VALUE] as const;
 
 /** Every calibration entry: where it lives in the YAML, its field, and what values are allowed. */
 export const CALIBRATION_FIELDS: readonly FieldSpec[] = [
+  ['compute', 'cuda_compute_capability_major', 'cudaComputeCapabilityMajor', 7, 20, true],
   ['compute', 'dense_bf16_peak_flops', 'denseBf16PeakFlops', ...POS, false],
   ['compute', 'dense_fp8_peak_flops', 'denseFp8PeakFlops', ...POS, false],
   ['compute', 'gemm_eff_max_bf16', 'gemmEffMaxBf16', 0.01, 1, false],

@@ -1,5 +1,9 @@
 /** megatronLaunch: the argument list and environment it emits, rule by rule, on real plans. */
 import { test } from 'node:test';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { COST_MODELS_DIR } from '../../src/paths.js';
 import assert from 'node:assert/strict';
 import { checkMegatronArgs, gpuArchMajor, megatronLaunch, MEGATRON_FLAGS } from '../../src/export/index.js';
 import type { Plan } from '../../src/enumerate/plan.js';
@@ -151,9 +155,14 @@ test('launch: fp8 flags (there is no --fp8): blockwise on Hopper, MXFP8 on Black
   assert.deepEqual(valuesOf(launch(b200, deepseekPlan()).args, '--fp8-recipe'), ['mxfp8']);
   const bf16 = launch(mixtralJob(), mixtralPlan()).args;
   assert.equal(bf16.some((a) => a.startsWith('--fp8')), false);
+  // An Ampere calibration (the H100 file with compute capability 8): fp8 is refused.
+  const a100File = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'moefold-a100-')), 'a100-test.yaml');
+  fs.writeFileSync(a100File, fs.readFileSync(path.join(COST_MODELS_DIR, 'h100-sxm.yaml'), 'utf8')
+    .replace(/(cuda_compute_capability_major:\n\s+value:) 9/, '$1 8'));
   const a100 = deepseekJob();
-  a100.cluster.gpu = 'a100-sxm';
-  assert.throws(() => launch(a100, deepseekPlan()), /fixtures\/models\/deepseek-v3\.yaml: export: fp8 training needs Hopper or newer GPUs \(cluster gpu a100-sxm\)/);
+  a100.cluster.gpu = a100File;
+  assert.equal(gpuArchMajor(a100File), 8);
+  assert.throws(() => launch(a100, deepseekPlan()), /fixtures\/models\/deepseek-v3\.yaml: export: fp8 training needs Hopper or newer GPUs \(cluster gpu .*a100-test\.yaml\)/);
 });
 
 test('launch: CUDA_DEVICE_MAX_CONNECTIONS=1 iff TP > 1 or CP > 1 before Blackwell', () => {
@@ -166,10 +175,11 @@ test('launch: CUDA_DEVICE_MAX_CONNECTIONS=1 iff TP > 1 or CP > 1 before Blackwel
   const b200 = denseJob();
   b200.cluster.gpu = 'b200';
   assert.equal(launch(b200, densePlan()).env.CUDA_DEVICE_MAX_CONNECTIONS, undefined);
+  // The architecture is the calibration's fact, not a guess from its name.
   assert.equal(gpuArchMajor('h100-sxm'), 9);
-  assert.equal(gpuArchMajor('h200'), 9);
-  assert.equal(gpuArchMajor('gb200-nvl72'), 10);
-  assert.equal(gpuArchMajor('a100-80g'), 8);
+  assert.equal(gpuArchMajor('h200-sxm'), 9);
+  assert.equal(gpuArchMajor('b200'), 10);
+  assert.throws(() => gpuArchMajor('gb200-nvl72'), /cost-models\/gb200-nvl72\.yaml: no such calibration file/);
 });
 
 test('launch: mockData makes the list complete: mock data, NullTokenizer, lr, iterations', () => {
