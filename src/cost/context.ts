@@ -7,7 +7,7 @@ import type { Calibration } from './calibration.js';
 import { ADAM_FP32_STATE_BYTES_PER_PARAM, type ModelStateBytes } from './memory.js';
 import { LOGITS_BYTES_PER_ELEMENT_UNFUSED } from './terms/edge-stages.js';
 import type { SelectiveModules } from './terms/recompute.js';
-import { selectiveRecomputeModules } from '../enumerate/recompute-modules.js';
+import { selectiveRecomputeModules } from '../plan/recompute.js';
 import { newGroupTopology, parseRankOrder, DEFAULT_ORDER, type GroupTopology, type RankOrder } from './topology.js';
 import { StageLayoutCache } from './stage-layout.js';
 import { layerParamCounts, type LayerParamCounts } from './params.js';
@@ -43,12 +43,13 @@ export interface ScoreOptions {
   epA2aOverlap?: boolean;
 }
 
-export const RECOMPUTE_MODULES: readonly string[] = ['core_attn', 'layernorm', 'mla_up_proj', 'mlp', 'moe', 'moe_act'];
+/** The --recompute-modules the cost model can price (a subset of Megatron's MEGATRON_RECOMPUTE_MODULES). */
+export const COSTED_RECOMPUTE_MODULES: readonly string[] = ['core_attn', 'layernorm', 'mla_up_proj', 'mlp', 'moe', 'moe_act'];
 
 function selectiveModules(mods: readonly string[]): SelectiveModules {
   for (const x of mods) {
-    if (!RECOMPUTE_MODULES.includes(x)) {
-      throw new Error(`recomputeModules: unknown module '${x}' (known: ${RECOMPUTE_MODULES.join(', ')})`);
+    if (!COSTED_RECOMPUTE_MODULES.includes(x)) {
+      throw new Error(`recomputeModules: unknown module '${x}' (known: ${COSTED_RECOMPUTE_MODULES.join(', ')})`);
     }
   }
   const has = (x: string): number => (mods.includes(x) ? 1 : 0);

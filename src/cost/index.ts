@@ -16,7 +16,7 @@
  */
 export { loadCalibration, calibrationFromDoc, CALIBRATION_FIELDS, type Calibration } from './calibration.js';
 export {
-  makeScoreContext, scorePlan, staticMemoryBytes, RECOMPUTE_MODULES,
+  makeScoreContext, scorePlan, staticMemoryBytes, COSTED_RECOMPUTE_MODULES,
   type ScoreContext, type ScoreOptions, type RoutingBalance,
 } from './score.js';
 export { newEstimate, copyEstimate, type Estimate, type TimeBreakdown, type MemoryBreakdown } from './estimate.js';

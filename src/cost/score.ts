@@ -28,7 +28,7 @@ import { modelStateBytes, optimizerOwnedParams } from './memory.js';
 import { ppSendRecvExposedTimeS } from './terms/pp-comm.js';
 
 export {
-  makeScoreContext, RECOMPUTE_MODULES, type RoutingBalance, type ScoreContext, type ScoreOptions,
+  makeScoreContext, COSTED_RECOMPUTE_MODULES, type RoutingBalance, type ScoreContext, type ScoreOptions,
   type SelectiveModules,
 } from './context.js';
 

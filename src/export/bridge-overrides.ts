@@ -21,7 +21,7 @@
  */
 import type { Plan } from '../enumerate/plan.js';
 import { isUnevenSplit } from '../plan/layout.js';
-import { selectiveRecomputeModules } from '../enumerate/recompute-modules.js';
+import { selectiveRecomputeModules } from '../plan/recompute.js';
 import { inputError } from '../spec/errors.js';
 import type { Job, ModelShape } from '../spec/types.js';
 import { gpuArchMajor } from './gpu-arch.js';

@@ -40,7 +40,7 @@ const str: FlagSpec = { kind: 'value', type: 'str' };
 const pick = (...choices: string[]): FlagSpec => ({ kind: 'value', type: 'str', choices });
 
 /** Allowed --recompute-modules values in HEAD (transformer_config.py). */
-export const RECOMPUTE_MODULES = ['core_attn', 'moe_act', 'layernorm', 'mla_up_proj', 'mlp', 'moe', 'shared_experts',
+export const MEGATRON_RECOMPUTE_MODULES = ['core_attn', 'moe_act', 'layernorm', 'mla_up_proj', 'mlp', 'moe', 'shared_experts',
   'gdn_norm_out', 'gdp_in_proj', 'gdp_qkv', 'mhc'] as const;
 
 /**
@@ -117,7 +117,7 @@ export const MEGATRON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   '--recompute-granularity': pick('full', 'selective'),
   '--recompute-method': pick('uniform', 'block'),
   '--recompute-num-layers': int,
-  '--recompute-modules': { kind: 'list', type: 'str', choices: RECOMPUTE_MODULES },
+  '--recompute-modules': { kind: 'list', type: 'str', choices: MEGATRON_RECOMPUTE_MODULES },
   // precision
   '--bf16': sw,
   '--fp16': sw, // never emitted

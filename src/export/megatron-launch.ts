@@ -12,7 +12,7 @@ import type { Plan } from '../enumerate/plan.js';
 import { isUnevenSplit } from '../plan/layout.js';
 import type { RuleViolation } from '../enumerate/rules.js';
 import { checkPlan, ruleByName } from '../enumerate/rules.js';
-import { selectiveRecomputeModules } from '../enumerate/recompute-modules.js';
+import { selectiveRecomputeModules } from '../plan/recompute.js';
 import { inputError } from '../spec/errors.js';
 import { formatLayerFreq } from '../spec/layer-freq.js';
 import type { Job, ModelShape } from '../spec/types.js';

@@ -6,7 +6,7 @@ import { newEstimate, type Estimate } from '../../src/cost/estimate.js';
 import { modelShape } from '../../src/spec/shape.js';
 import type { ModelSpec, Precision } from '../../src/spec/types.js';
 import { DEEPSEEK_V3, job, LLAMA3_70B, MIXTRAL_8X22B, plan, type PlanArgs } from './fixtures.js';
-import { selectiveRecomputeModules } from '../../src/enumerate/recompute-modules.js';
+import { selectiveRecomputeModules } from '../../src/plan/recompute.js';
 import { layerParamCounts } from '../../src/cost/params.js';
 import { ringAllGatherTimeS, ringReduceScatterTimeS } from '../../src/cost/comm.js';
 
