@@ -123,7 +123,7 @@ export function makeScoreContext(job: Job, shape: ModelShape, cal: Calibration, 
   const L = m.num_layers;
   const moePrefix = new Int32Array(L + 1);
   for (let i = 0; i < L; i++) moePrefix[i + 1] = moePrefix[i] + (shape.moeLayerMask[i] === 1 ? 1 : 0);
-  const isMoe = m.num_experts > 0 && shape.numMoeLayers > 0;
+  const isMoe = shape.isMoe;
   const routing: RoutingBalance = opts.routing ?? 'real';
   const seq = job.training.seq_length;
   const vocab1 = paddedVocabSize(m, 1);
