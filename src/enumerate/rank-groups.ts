@@ -139,29 +139,3 @@ export function expertGroups(world: number, etp: number, ep: number, pp: number,
   order = DEFAULT_ORDER): number[][] {
   return rankGroups(world, { tp: etp, ep, dp: expertDataParallelSize(world, etp, ep, pp), pp }, order, groupTokens);
 }
-
-/**
- * Whether the attention and expert generators give identical PP groups ([PS] L898–907). Both grids must exist
- * (world divisible by TP·CP·PP and by ETP·EP·PP). With the default order (PP outermost) this is always true;
- * with `--use-tp-pp-dp-mapping` and PP > 1 it needs ETP·EP == TP·CP (megatron.md §1.3).
- */
-export function ppGroupsMatch(world: number, tp: number, cp: number, etp: number, ep: number, pp: number,
-  order = DEFAULT_ORDER): boolean {
-  const a = attentionGroups(world, tp, cp, pp, 'pp', order);
-  const e = expertGroups(world, etp, ep, pp, 'pp', order);
-  return a.length === e.length && a.every((g, i) => g.length === e[i].length && g.every((r, j) => r === e[i][j]));
-}
-
-/**
- * Whether every block of `blockSize` consecutive ranks, starting at multiples of blockSize, lies inside one node
- * of `gpusPerNode` GPUs. With the default order the attention TP and TP·CP groups and the expert ETP and ETP·EP
- * groups are such blocks (megatron.md §1.3). (The scorer uses the general strided-block rule of cost/topology.ts.)
- */
-export function contiguousBlockInNode(blockSize: number, gpusPerNode: number): boolean {
-  return blockSize <= gpusPerNode && gpusPerNode % blockSize === 0;
-}
-
-/** Whether every group lies inside one node (ranks r and s share a node iff floor(r/g) == floor(s/g)). */
-export function groupsWithinNodes(groups: number[][], gpusPerNode: number): boolean {
-  return groups.every((g) => g.every((r) => Math.floor(r / gpusPerNode) === Math.floor(g[0] / gpusPerNode)));
-}

@@ -192,12 +192,3 @@ export function resolveSpace(job: Job, shape: ModelShape, space: SearchSpace): R
     splitFirst, splitLast,
   };
 }
-
-/** Number of candidates in a resolved space (the `enumerated` count of an unsharded run). */
-export function spaceSize(r: ResolvedSpace): number {
-  const below = r.vpp.length * r.mbs.length * r.ep.length * (r.etpFollowsTp ? 1 : r.etp.length)
-    * r.dispatcher.length * r.recompute.length * r.distributedOptimizer.length;
-  let splits = 0;
-  for (const f of r.splitFirst) splits += f.length;
-  return r.tp.length * r.cp.length * splits * below;
-}

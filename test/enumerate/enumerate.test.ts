@@ -7,7 +7,8 @@ import type { SearchSpace } from '../../src/enumerate/search-space.js';
 import { applyFixes, loadSearchSpace } from '../../src/enumerate/search-space.js';
 import type { EnumStats } from '../../src/enumerate/enumerate.js';
 import { enumeratePlans, mergeEnumStats, newEnumStats } from '../../src/enumerate/enumerate.js';
-import { resolveSpace, spaceSize } from '../../src/enumerate/resolve-space.js';
+import { resolveSpace } from '../../src/enumerate/resolve-space.js';
+import { spaceSize } from './oracles.js';
 import { RULES, checkPlan } from '../../src/enumerate/rules.js';
 import { bruteForce } from './brute-force.js';
 import {
