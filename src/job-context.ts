@@ -8,7 +8,7 @@ import type { Job, ModelShape } from './spec/types.js';
 import { loadJob, type JobOverrides } from './spec/load-job.js';
 import { modelShape } from './spec/shape.js';
 import { printJobWarnings } from './spec/warnings.js';
-import { checkClusterFitsCalibration, loadCalibration, type Calibration } from './cost/calibration.js';
+import { loadCalibration, type Calibration } from './cost/calibration.js';
 import { makeScoreContext, type ScoreContext } from './cost/score.js';
 import { applyFixes, loadSearchSpace, type SearchSpace } from './enumerate/index.js';
 
@@ -37,7 +37,6 @@ export function contextOf(job: Job, opts: ContextOptions = {}): JobContext {
   let space = loadSearchSpace(opts.space);
   if (opts.fix) space = applyFixes(space, opts.fix);
   const calibration = loadCalibration(job.cluster.gpu);
-  checkClusterFitsCalibration(job, calibration);
   let score: ScoreContext | null = null;
   return {
     job, shape, space, calibration,

@@ -9,7 +9,6 @@ import yaml from 'js-yaml';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { COST_MODELS_DIR, calibrationNames } from '../paths.js';
 import { inputError } from '../spec/errors.js';
-import type { Job } from '../spec/types.js';
 
 export interface Calibration {
   /** File name without .yaml (e.g. 'h100-sxm'). */
@@ -259,16 +258,4 @@ export function loadCalibration(gpu: string): Calibration {
     throw inputError(shown, '', `not valid YAML (${msg})`);
   }
   return calibrationFromDoc(doc, shown);
-}
-
-/**
- * Refuses a cluster the calibration cannot describe: more GPUs per node than one NVLink domain of this GPU
- * holds (the intra-node bandwidths would be applied to GPUs that are really reached over the network).
- */
-export function checkClusterFitsCalibration(job: Job, cal: Calibration): void {
-  const n = job.cluster.gpus_per_node;
-  if (n > cal.nvlinkDomainGpus) {
-    throw inputError(job.source, 'cluster.gpus_per_node', `${n} GPUs per node, but the ${cal.name} calibration describes nodes of `
-      + `${cal.nvlinkDomainGpus} NVLink-connected GPUs (${cal.file} network.nvlink_domain_gpus): use at most ${cal.nvlinkDomainGpus}, or a calibration of your node`);
-  }
 }

@@ -13,7 +13,9 @@
  * refused because a partly used second node would make intra-node group sizes ambiguous.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { calibrationNames } from '../paths.js';
+import { loadCalibration } from '../cost/calibration.js';
 import { inputError } from './errors.js';
 import { CLUSTER_FIELDS, TRAINING_FIELDS, excerpt, gotText, numberAllowed, numberProblem, type FieldRule } from './fields.js';
 import { isMapping, kindText, pathText, readMappingFile, resolveInputPath } from './read-file.js';
@@ -178,6 +180,13 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
     const hint = near !== undefined ? `did you mean ${near}? ` : '';
     const list = known.length > 0 ? `available: ${known.join(', ')}` : `no cost models found in ${costModelsDir}`;
     throw inputError(gpuOrigin.file, gpuOrigin.field, `unknown GPU ${excerpt(gpu)} (${hint}${list})`);
+  }
+  // More GPUs per node than one NVLink domain of this GPU holds: the calibration cannot describe the cluster (its
+  // intra-node bandwidths would be applied to GPUs that are really reached over the network).
+  const domain = loadCalibration(path.join(costModelsDir, `${gpu}.yaml`)).nvlinkDomainGpus;
+  if (perNode > domain) {
+    throw inputError(perNodeOrigin.file, perNodeOrigin.field, `${perNode} GPUs per node, but the ${gpu} calibration describes nodes `
+      + `of ${domain} NVLink-connected GPUs (network.nvlink_domain_gpus): use at most ${domain}, or a calibration of your node`);
   }
   return { gpu, gpus, gpus_per_node: perNode };
 }

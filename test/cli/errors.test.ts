@@ -1,5 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from '../../src/paths.js';
 import { moefold } from './run-cli.js';
 
 const MIXTRAL = 'fixtures/models/mixtral-8x22b.yaml';
@@ -58,14 +62,19 @@ test('export of a missing plans file: exit 2', () => {
   assertInputError(moefold('export', 'nope/plans.json', '--format', 'megatron'), /nope\/plans\.json/);
 });
 
-test('more GPUs per node than the calibration\'s NVLink domain is refused (tune and score)', () => {
-  const msg = `${MIXTRAL}: cluster.gpus_per_node: 16 GPUs per node, but the h100-sxm calibration describes nodes of 8 `
-    + 'NVLink-connected GPUs (cost-models/h100-sxm.yaml network.nvlink_domain_gpus): use at most 8, or a calibration of your node\n';
+test('more GPUs per node than the calibration\'s NVLink domain is refused, naming where the value came from', () => {
+  const msg = (where: string): string => `${where}: 16 GPUs per node, but the h100-sxm calibration describes nodes of 8 `
+    + 'NVLink-connected GPUs (network.nvlink_domain_gpus): use at most 8, or a calibration of your node\n';
   for (const cmd of [['tune', MIXTRAL], ['score', MIXTRAL, '--plan', 'tp=2,pp=8,ep=8']]) {
     const r = moefold(...cmd, '--gpus', '128', '--gpus-per-node', '16');
     assert.equal(r.status, 2, r.stderr);
-    assert.equal(r.stderr, msg);
+    assert.equal(r.stderr, msg(`${MIXTRAL}: --gpus-per-node`));
   }
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'moefold-node-'));
+  fs.writeFileSync(path.join(d, 'cl16.yaml'), 'gpu: h100-sxm\ngpus: 128\ngpus_per_node: 16\n');
+  fs.writeFileSync(path.join(d, 'job.yaml'), `model: ${path.join(REPO_ROOT, MIXTRAL)}\ncluster: cl16.yaml\n`);
+  const r = moefold('tune', path.join(d, 'job.yaml'));
+  assert.equal(r.stderr, msg(`${path.join(d, 'cl16.yaml')}: gpus_per_node`), 'the cluster file and its field');
   assert.equal(moefold('tune', MIXTRAL, '--gpus', '128', '--gpus-per-node', '4', '--dry-run').status, 0, 'smaller nodes are fine');
 });
 

@@ -110,7 +110,7 @@ test('cluster files: flat and under cluster:', () => {
 test('the list of GPUs is read from the directory at call time', () => {
   const dir = makeCostModelsDir(['h100-sxm']);
   assert.equal(messageOf(MIX, { gpu: 'mi300x' }, { costModelsDir: dir }), `${MIX}: --gpu: unknown GPU "mi300x" (available: h100-sxm)`);
-  fs.writeFileSync(path.join(dir, 'mi300x.yaml'), '# added later\n');
+  fs.copyFileSync(path.join(dir, 'h100-sxm.yaml'), path.join(dir, 'mi300x.yaml')); // added later
   assert.equal(loadJob(MIX, { gpu: 'mi300x' }, { costModelsDir: dir }).cluster.gpu, 'mi300x');
   assert.deepEqual(calibrationNames(dir), ['h100-sxm', 'mi300x']);
   const empty = makeCostModelsDir([]);
