@@ -144,7 +144,7 @@ const FOREIGN_FEATURES: readonly [key: string, feature: string][] = [
 
 /** True for a Hugging Face config (HF field names), false for a moefold job (Megatron names). */
 export function isHfConfig(obj: Record<string, unknown>): boolean {
-  if ('model' in obj || 'num_layers' in obj) return false;
+  if (Object.hasOwn(obj, 'model') || Object.hasOwn(obj, 'num_layers')) return false;
   return 'model_type' in obj || 'architectures' in obj || 'num_hidden_layers' in obj;
 }
 

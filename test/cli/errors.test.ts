@@ -106,3 +106,11 @@ test('text from the command line or a file name never breaks the one-line messag
     assert.doesNotMatch(r.stderr, /[\u0000-\u0009\u000b-\u001f\u007f\u202e]/, JSON.stringify(r.stderr));
   }
 });
+
+test('--fix and --plan refuse object-method names (__proto__, constructor) as unknown keys', () => {
+  const M = 'fixtures/models/mixtral-8x7b.yaml';
+  for (const k of ['__proto__', 'constructor', 'toString']) {
+    assertInputError(moefold('tune', M, '--gpus', '64', '--fix', `${k}=1`, '--dry-run'), new RegExp(`--fix: ${k}: unknown dimension`));
+    assertInputError(moefold('score', M, '--gpus', '64', '--plan', `${k}=1`), new RegExp(`--plan: ${k}: unknown field`));
+  }
+});

@@ -1,0 +1,43 @@
+/**
+ * Review fixes: object-method names as keys, Hugging Face numbers beyond their bounds, duplicate keys in
+ * plans.json, integers beyond 2^53.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { REPO_ROOT } from '../../src/paths.js';
+import { InputError } from '../../src/spec/errors.js';
+import { loadJob } from '../../src/spec/load-job.js';
+import { makeCostModelsDir } from './cost-models-dir.js';
+import { tempWriter } from './temp-files.js';
+
+process.chdir(REPO_ROOT);
+const costModelsDir = makeCostModelsDir();
+const { write } = tempWriter('moefold-review-');
+
+function errorOf(file: string): InputError {
+  try {
+    loadJob(file, { gpus: 8 }, { costModelsDir });
+  } catch (e) {
+    assert.ok(e instanceof InputError, `expected an InputError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail(`${file} loaded without an error`);
+}
+
+const MODEL = 'model:\n  num_layers: 4\n  hidden_size: 1024\n  num_attention_heads: 8\n  vocab_size: 32000\n';
+
+test('object-method names under model: are unknown fields, not "a training field"', () => {
+  const f = write('tostring.yaml', MODEL + '  toString: 1\n');
+  const m = errorOf(f).message;
+  assert.match(m, /model\.toString: unknown field/);
+  assert.doesNotMatch(m, /training field|cluster field/);
+});
+
+test('object-method names at top level are unknown top-level fields, not "model fields go under model:"', () => {
+  for (const key of ['valueOf', 'hasOwnProperty', 'toString']) {
+    const f = write(`top-${key}.yaml`, MODEL + `${key}: 3\n`);
+    const m = errorOf(f).message;
+    assert.match(m, new RegExp(`${key}: unknown top-level field`));
+    assert.doesNotMatch(m, /model fields go under model:|training field|cluster field/);
+  }
+});
