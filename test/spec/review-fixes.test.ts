@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import { REPO_ROOT } from '../../src/paths.js';
 import { InputError } from '../../src/spec/errors.js';
 import { loadJob } from '../../src/spec/load-job.js';
+import { parseJson } from '../../src/spec/read-file.js';
+import { readPlansFile } from '../../src/plans/plans-file.js';
+import fs from 'node:fs';
 import { makeCostModelsDir } from './cost-models-dir.js';
 import { tempWriter } from './temp-files.js';
 
@@ -40,4 +43,31 @@ test('object-method names at top level are unknown top-level fields, not "model 
     assert.match(m, new RegExp(`${key}: unknown top-level field`));
     assert.doesNotMatch(m, /model fields go under model:|training field|cluster field/);
   }
+});
+
+function jsonError(text: string): string {
+  try {
+    parseJson(text, 'p.json');
+  } catch (e) {
+    assert.ok(e instanceof InputError, `expected an InputError, got ${String(e)}`);
+    return e.message;
+  }
+  assert.fail('parsed without an error');
+}
+
+test('plans.json: a key given twice in one object is refused, naming the key and the line', () => {
+  assert.equal(jsonError('{\n  "a": 1,\n  "b": {"gpus": 8,\n  "gpus": 16}\n}'), 'p.json: gpus: given more than once (again at line 4; JSON keys must be unique)');
+  assert.match(jsonError('{"a": 1, "\\u0061": 2}'), /^p\.json: a: given more than once/);
+  // The same key in different objects, keys equal to string values, and escaped quotes are fine.
+  assert.deepEqual(parseJson('{"a": "a", "b": [{"a": 1}, {"a": "x\\"a"}], "c": {"a": ["a", "a"]}}', 'p.json'),
+    { a: 'a', b: [{ a: 1 }, { a: 'x"a' }], c: { a: ['a', 'a'] } });
+});
+
+test('plans.json: a baseline with two gpus values is refused (not the last one silently)', () => {
+  const text = fs.readFileSync('fixtures/ci/llama3-70b-64.baseline.json', 'utf8');
+  const twice = text.replace(/"gpus": (\d+)/, '"gpus": $1,\n    "gpus": 128');
+  assert.notEqual(twice, text);
+  const f = write('twice.baseline.json', twice);
+  assert.throws(() => readPlansFile(f), (e: unknown) => e instanceof InputError && /: gpus: given more than once \(again at line \d+/.test(e.message));
+  readPlansFile('fixtures/ci/llama3-70b-64.baseline.json');
 });
