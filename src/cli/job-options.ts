@@ -118,3 +118,24 @@ export function numberOption(
   }
   return n;
 }
+
+/**
+ * An option taking one of a few words, declared as `{ type: 'string' }` without a yargs default or choices (yargs
+ * silently uses the default for a flag written last): absent → `dflt`; given no value, repeated or another word →
+ * one-line InputError naming the flag and the words allowed.
+ */
+export function choiceOption<C extends string>(name: string, raw: unknown, choices: readonly C[], dflt: C): C {
+  const allowed = `one of ${choices.join(', ')}`;
+  const v = requireValue(name, raw, allowed);
+  if (v === undefined) return dflt;
+  if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
+    throw new InputError(`${name}: must be ${allowed} (got ${excerpt(String(v))})`);
+  }
+  return v as C;
+}
+
+/** A string option (a file, a folder, a list) that must not be given empty or twice; absent → undefined. */
+export function textOption(name: string, raw: unknown, allowed: string): string | undefined {
+  const v = requireValue(name, raw, allowed);
+  return v === undefined ? undefined : String(v);
+}
