@@ -71,3 +71,16 @@ test('plans.json: a baseline with two gpus values is refused (not the last one s
   assert.throws(() => readPlansFile(f), (e: unknown) => e instanceof InputError && /: gpus: given more than once \(again at line \d+/.test(e.message));
   readPlansFile('fixtures/ci/llama3-70b-64.baseline.json');
 });
+
+test('an integer beyond 2^53 is reported as such, not as the rounded number the user never wrote', () => {
+  const f = write('beyond.yaml', MODEL.replace('hidden_size: 1024', 'hidden_size: 9007199254740993'));
+  assert.equal(errorOf(f).message, `${f}: model.hidden_size: must be an integer from 1 to 131072 (got a number of 2^53 or more)`);
+  const neg = write('beyond-neg.yaml', MODEL.replace('vocab_size: 32000', 'vocab_size: -9007199254740993'));
+  assert.match(errorOf(neg).message, /model\.vocab_size: .*\(got a number of -2\^53 or less\)$/);
+  const hf = write('hf-beyond/config.json', JSON.stringify({
+    model_type: 'llama', num_hidden_layers: 2, hidden_size: 1024, num_attention_heads: 8, vocab_size: 1000, intermediate_size: 4096,
+  }).replace('"vocab_size":1000', '"vocab_size":9007199254740993'));
+  const m = errorOf(hf).message;
+  assert.match(m, /vocab_size: .*\(got a number of 2\^53 or more\)$/);
+  assert.doesNotMatch(m, /9007199254740992/);
+});
