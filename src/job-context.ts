@@ -7,6 +7,7 @@
 import type { Job, ModelShape } from './spec/types.js';
 import { loadJob, type JobOverrides } from './spec/load-job.js';
 import { modelShape } from './spec/shape.js';
+import { InputError } from './spec/errors.js';
 import { printJobWarnings } from './spec/warnings.js';
 import { loadCalibration, type Calibration } from './cost/calibration.js';
 import { makeScoreContext, type ScoreContext } from './cost/score.js';
@@ -34,8 +35,10 @@ export interface ContextOptions {
 export function contextOf(job: Job, opts: ContextOptions = {}): JobContext {
   if (opts.warn ?? true) printJobWarnings(job);
   const shape = modelShape(job.model);
+  // An empty --space or --fix is refused, never read as "the default space" or "nothing pinned".
+  if (opts.space !== undefined && opts.space.trim() === '') throw new InputError('--space: needs a value (a search-space file)');
   let space = loadSearchSpace(opts.space);
-  if (opts.fix) space = applyFixes(space, opts.fix);
+  if (opts.fix !== undefined) space = applyFixes(space, opts.fix);
   const calibration = loadCalibration(job.cluster.gpu);
   let score: ScoreContext | null = null;
   return {

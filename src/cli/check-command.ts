@@ -10,7 +10,7 @@ import { createSearchPool } from '../search/pool.js';
 import { MAX_WORKERS, resolveWorkers } from './workers.js';
 import { MAX_TOP } from './tune-command.js';
 import { oneLine, safeLines } from '../text/one-line.js';
-import { withJobOverrides, overridesFrom, numberOption } from './job-options.js';
+import { withJobOverrides, overridesFrom, numberOption, choiceOption, textOption } from './job-options.js';
 import type { JobOverrides } from '../spec/load-job.js';
 
 interface CheckArgs extends JobOverrides {
@@ -18,7 +18,7 @@ interface CheckArgs extends JobOverrides {
   baseline?: string;
   rank?: string;
   tolerance?: string;
-  format: string;
+  format?: string;
   junit?: string;
   update: boolean;
   space?: string;
@@ -35,7 +35,7 @@ export function registerCheck(cli: Argv, setExit: (code: number) => void): void 
       .option('baseline', { type: 'string', describe: 'plans.json of the committed plan (job-file mode)' })
       .option('rank', { type: 'string', describe: 'Which plan of the baseline is the committed one (default 1)' })
       .option('tolerance', { type: 'string', describe: 'Relative throughput slack before "a better plan exists" or "regression" fails (default 0.03)' })
-      .option('format', { type: 'string', choices: ['text', 'json'], default: 'text' })
+      .option('format', { type: 'string', describe: 'Report format: text or json (default text)' })
       .option('junit', { type: 'string', describe: 'Also write a JUnit XML report to this file' })
       .option('update', { type: 'boolean', default: false, describe: 'Rewrite the baseline(s) with the current best (for a deliberate change)' })
       .option('space', { type: 'string', describe: 'Search-space file (default search-spaces/default.yaml)' })
@@ -50,7 +50,15 @@ export function registerCheck(cli: Argv, setExit: (code: number) => void): void 
   );
 }
 
-async function runCheck(args: CheckArgs): Promise<number> {
+async function runCheck(raw: CheckArgs): Promise<number> {
+  const args = {
+    ...raw,
+    baseline: textOption('--baseline', raw.baseline, 'the plans.json of the committed plan'),
+    junit: textOption('--junit', raw.junit, 'a file to write the JUnit XML report to'),
+    space: textOption('--space', raw.space, 'a search-space file'),
+    fix: textOption('--fix', raw.fix, 'key=value pairs such as tp=2,ep=8'),
+    format: choiceOption('--format', raw.format, ['text', 'json'] as const, 'text'),
+  };
   const tolerance = numberOption('--tolerance', args.tolerance, { min: 0, max: 0.99, integer: false, dflt: 0.03 }) as number;
   const rank = numberOption('--rank', args.rank, { min: 1, max: MAX_TOP, dflt: 1 }) as number;
   const requestedWorkers = numberOption('--workers', args.workers, { min: 0, max: MAX_WORKERS });

@@ -5,7 +5,7 @@ import { InputError } from '../spec/errors.js';
 import { modelShape } from '../spec/shape.js';
 import { EXPORT_FORMATS, exportPlan, type ExportFormat } from '../export/index.js';
 import { planAtRank, readPlansFile } from '../plans/plans-file.js';
-import { numberOption } from './job-options.js';
+import { numberOption, textOption } from './job-options.js';
 import { MAX_TOP } from './tune-command.js';
 
 const STRUCTURED = ['json', 'yaml'] as const;
@@ -43,6 +43,7 @@ export function registerExport(cli: Argv, setExit: (code: number) => void): void
       .example('$0 export out/plans.json --format slurm -o train.sbatch', 'SLURM script for the best plan')
       .example('$0 export out/plans.json --rank 2 --format megatron', 'Megatron-LM flags and environment of plan 2'),
     (args) => {
+      const output = textOption('-o/--output', args.output, 'a file to write to; without -o the config goes to stdout');
       const rank = numberOption('--rank', args.rank, { min: 1, max: MAX_TOP, dflt: 1 }) as number;
       const pf = readPlansFile(args.plans);
       const { plan, json } = planAtRank(pf, rank);
@@ -50,8 +51,8 @@ export function registerExport(cli: Argv, setExit: (code: number) => void): void
       if (args.format === 'json') text = `${JSON.stringify(json, null, 2)}\n`;
       else if (args.format === 'yaml') text = yaml.dump(json, { lineWidth: -1, noRefs: true });
       else text = exportPlan(args.format as ExportFormat, pf.job, modelShape(pf.job.model), plan, { rank });
-      if (args.output) {
-        writeFileAtomic(args.output, text, '--output', /\.(sh|sbatch)$/.test(args.output) ? 0o755 : 0o644);
+      if (output !== undefined) {
+        writeFileAtomic(output, text, '--output', /\.(sh|sbatch)$/.test(output) ? 0o755 : 0o644);
       } else {
         process.stdout.write(text);
       }

@@ -45,23 +45,31 @@ export function requireValue<V>(name: string, value: V, allowed?: string): V {
 /** A flag's text read as a decimal integer within its field's rule; anything else is one line naming the flag. */
 function intFlag(name: string, raw: unknown, rule: FieldRule, file: string | undefined): number | undefined {
   if (rule.kind !== 'int') throw new Error(`${name}: not an integer field`);
-  const allowed = `an integer from ${rule.min} to ${rule.max}`;
+  if (typeof raw === 'number') return raw; // a caller that parsed it already; the loader checks it against the rule
+  return readNumber(name, raw, { min: rule.min, max: rule.max, integer: true }, { file, asField: true });
+}
+
+/**
+ * The one reader of numeric flags (numberOption and the job overrides): `raw` (text as yargs gives it) read as a
+ * decimal number within [min, max]; absent → undefined; anything else → one-line InputError naming the flag.
+ * `asField`: worded as the loader words a field (`>= min` below the range; the digits as given above it, since
+ * 9007199254740993 would print as …992 once read as a number); `file` prefixes the message.
+ */
+function readNumber(name: string, raw: unknown, o: { min: number; max: number; integer: boolean },
+  style: { file?: string; asField?: boolean } = {}): number | undefined {
+  const allowed = o.integer ? `an integer from ${o.min} to ${o.max}` : `a number from ${o.min} to ${o.max}`;
   const v = requireValue(name, raw, allowed);
   if (v === undefined) return undefined;
-  if (typeof v === 'number') return v; // a caller that parsed it already; the loader checks it against the rule
   const s = String(v).trim();
-  if (!/^[0-9]{1,16}$/.test(s)) {
-    const where = file !== undefined ? `${file}: ` : '';
-    throw new InputError(`${where}${name}: must be ${allowed} (got ${excerpt(String(v))})`);
+  const n = (o.integer ? /^[0-9]{1,16}$/ : /^[0-9]{1,16}(\.[0-9]{1,16})?$/).test(s) ? Number(s) : Number.NaN;
+  if (Number.isFinite(n) && (!o.integer || Number.isSafeInteger(n)) && n >= o.min && n <= o.max) return n;
+  const where = style.file !== undefined ? `${style.file}: ` : '';
+  let problem = `must be ${allowed} (got ${excerpt(String(v))})`;
+  if (style.asField && Number.isFinite(n)) {
+    const rule = { kind: o.integer ? 'int' as const : 'number' as const, min: o.min, max: o.max };
+    problem = n < o.min ? numberProblem(rule, n) : `must be ${allowed} (got ${s.replace(/^0+(?=\d)/, '')})`;
   }
-  const n = Number(s);
-  if (!Number.isSafeInteger(n) || n < rule.min || n > rule.max) {
-    const where = file !== undefined ? `${file}: ` : '';
-    // The digits as given: 9007199254740993 would print as ...992 once read as a number.
-    const problem = n < rule.min ? numberProblem(rule, n) : `must be ${allowed} (got ${s.replace(/^0+(?=\d)/, '')})`;
-    throw new InputError(`${where}${name}: ${problem}`);
-  }
-  return n;
+  throw new InputError(`${where}${name}: ${problem}`);
 }
 
 /** The raw job-override arguments as yargs parsed them (strings; numbers when a caller passes them so). */
@@ -107,14 +115,26 @@ export function numberOption(
   raw: unknown,
   o: { min: number; max: number; integer?: boolean; dflt?: number },
 ): number | undefined {
-  const integer = o.integer ?? true;
-  const allowed = integer ? `an integer from ${o.min} to ${o.max}` : `a number from ${o.min} to ${o.max}`;
+  return readNumber(name, raw, { min: o.min, max: o.max, integer: o.integer ?? true }) ?? o.dflt;
+}
+
+/**
+ * An option taking one of a few words, declared as `{ type: 'string' }` without a yargs default or choices (yargs
+ * silently uses the default for a flag written last): absent → `dflt`; given no value, repeated or another word →
+ * one-line InputError naming the flag and the words allowed.
+ */
+export function choiceOption<C extends string>(name: string, raw: unknown, choices: readonly C[], dflt: C): C {
+  const allowed = `one of ${choices.join(', ')}`;
   const v = requireValue(name, raw, allowed);
-  if (v === undefined) return o.dflt;
-  const s = String(v).trim();
-  const n = (integer ? /^[0-9]{1,16}$/ : /^[0-9]{1,16}(\.[0-9]{1,16})?$/).test(s) ? Number(s) : Number.NaN;
-  if (!Number.isFinite(n) || (integer && !Number.isSafeInteger(n)) || n < o.min || n > o.max) {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
     throw new InputError(`${name}: must be ${allowed} (got ${excerpt(String(v))})`);
   }
-  return n;
+  return v as C;
+}
+
+/** A string option (a file, a folder, a list) that must not be given empty or twice; absent → undefined. */
+export function textOption(name: string, raw: unknown, allowed: string): string | undefined {
+  const v = requireValue(name, raw, allowed);
+  return v === undefined ? undefined : String(v);
 }

@@ -8,14 +8,14 @@ import { checkPlan, parsePlanSpec } from '../enumerate/index.js';
 import { planToJson } from '../render/plan-json.js';
 import { renderExplain } from '../render/explain.js';
 import { megatronLaunch } from '../export/index.js';
-import { withJobOverrides, overridesFrom } from './job-options.js';
+import { withJobOverrides, overridesFrom, choiceOption, textOption } from './job-options.js';
 import type { JobOverrides } from '../spec/load-job.js';
 import { printStructured } from './output.js';
 
 interface ScoreArgs extends JobOverrides {
   job: string;
   plan: string;
-  format: string;
+  format?: string;
 }
 
 export function registerScore(cli: Argv, setExit: (code: number) => void): void {
@@ -28,12 +28,14 @@ export function registerScore(cli: Argv, setExit: (code: number) => void): void 
         type: 'string', demandOption: true,
         describe: 'The plan: tp,cp,pp,vpp,ep,etp,mbs,recompute,dispatcher,first,last,distopt (unset fields take Megatron-LM defaults)',
       })
-      .option('format', { type: 'string', choices: ['table', 'json', 'yaml'], default: 'table' })
+      .option('format', { type: 'string', describe: 'Output format: table, json or yaml (default table)' })
       .example('$0 score fixtures/models/mixtral-8x22b.yaml --plan tp=2,pp=8,vpp=7,ep=8,etp=1', 'The model-zoo plan for Mixtral 8x22B'),
     async (args) => {
+      const format = choiceOption('--format', args.format, ['table', 'json', 'yaml'] as const, 'table');
+      const planText = textOption('--plan', args.plan, 'key=value pairs such as tp=2,pp=8,ep=8') as string;
       const jc = loadJobContext(args.job, overridesFrom(args));
       const { job, shape } = jc;
-      const plan = parsePlanSpec(args.plan, job, shape);
+      const plan = parsePlanSpec(planText, job, shape);
       const broken = checkPlan(job, shape, plan);
       if (broken.length > 0) {
         throw new InputError(`--plan: Megatron-Core would refuse this plan: ${broken.map((v) => `${v.rule} (${v.reason})`).join('; ')}`);
@@ -41,10 +43,10 @@ export function registerScore(cli: Argv, setExit: (code: number) => void): void 
       const est = scorePlan(jc.scoreContext(), plan, newEstimate());
       const { args: megatronArgs, env } = megatronLaunch(job, shape, plan);
       const launch = { megatron_args: megatronArgs, env };
-      if (args.format === 'table') {
+      if (format === 'table') {
         process.stdout.write(`${renderExplain(job, plan, est, describeJob(job), launch)}\n`);
       } else {
-        printStructured(planToJson(1, plan, est, launch), args.format);
+        printStructured(planToJson(1, plan, est, launch), format);
       }
       setExit(est.fits ? 0 : 1);
     },

@@ -4,7 +4,7 @@ import { InputError } from '../spec/errors.js';
 import type { Calibration } from '../cost/calibration.js';
 import { loadJobContext } from '../job-context.js';
 import { explainEmpty, type SearchSpace } from '../enumerate/index.js';
-import type { ExportFormat } from '../export/index.js';
+import { EXPORT_FORMATS, type ExportFormat } from '../export/index.js';
 import type { Job, ModelShape } from '../spec/types.js';
 import { runSearch } from '../search/pool.js';
 import { OBJECTIVES, type Objective, type RankOptions } from '../search/objective.js';
@@ -13,13 +13,15 @@ import { renderPlansTable } from '../render/plans-table.js';
 import { renderExplain } from '../render/explain.js';
 import { explainNoFit, writeOutDir } from './tune-result.js';
 import { buildResult } from '../plans/result.js';
-import { withJobOverrides, overridesFrom, numberOption } from './job-options.js';
+import { withJobOverrides, overridesFrom, numberOption, choiceOption, textOption } from './job-options.js';
 import type { JobOverrides } from '../spec/load-job.js';
 import { printStructured } from './output.js';
 import { dryRun } from './dry-run.js';
 import { MAX_WORKERS, resolveWorkers } from './workers.js';
 import { parseExportFormats } from './export-command.js';
 import { prepareOutDir, type OutDir } from '../io/out-dir.js';
+
+const TUNE_FORMATS = ['table', 'json', 'yaml'] as const;
 
 /** The most plans a result keeps: a bound on memory and output size however large the space. */
 export const MAX_TOP = 1000;
@@ -29,12 +31,12 @@ interface TuneArgs extends JobOverrides {
   job: string;
   space?: string;
   fix?: string;
-  objective: string;
+  objective?: string;
   minThroughput?: string;
   top?: string;
   pareto: boolean;
   workers?: string;
-  format: string;
+  format?: string;
   out?: string;
   export?: string;
   explain?: string;
@@ -44,7 +46,9 @@ interface TuneArgs extends JobOverrides {
 }
 
 /** TuneArgs with its numeric options read and checked. */
-interface Tune extends Omit<TuneArgs, 'minThroughput' | 'top' | 'workers' | 'explain'> {
+interface Tune extends Omit<TuneArgs, 'minThroughput' | 'top' | 'workers' | 'explain' | 'objective' | 'format'> {
+  objective: Objective;
+  format: 'table' | 'json' | 'yaml';
   minThroughput?: number;
   top: number;
   workers?: number;
@@ -55,6 +59,12 @@ function parseTuneArgs(a: TuneArgs): Tune {
   const top = numberOption('--top', a.top, { min: 1, max: MAX_TOP, dflt: 10 }) as number;
   return {
     ...a,
+    space: textOption('--space', a.space, 'a search-space file'),
+    fix: textOption('--fix', a.fix, `key=value pairs such as tp=2,ep=8`),
+    out: textOption('--out', a.out, 'a folder to write plans.json and launch configs into'),
+    export: textOption('--export', a.export, `launch formats joined by commas: ${EXPORT_FORMATS.join(', ')}`),
+    objective: choiceOption('--objective', a.objective, OBJECTIVES, 'throughput'),
+    format: choiceOption('--format', a.format, TUNE_FORMATS, 'table'),
     top,
     minThroughput: numberOption('--min-throughput', a.minThroughput, { min: 0, max: 1e9, integer: false }),
     workers: numberOption('--workers', a.workers, { min: 0, max: MAX_WORKERS }),
@@ -70,12 +80,12 @@ export function registerTune(cli: Argv, setExit: (code: number) => void): void {
       .positional('job', { type: 'string', describe: 'Job file (YAML) or a Hugging Face config.json', demandOption: true })
       .option('space', { type: 'string', describe: 'Search-space file (default search-spaces/default.yaml)' })
       .option('fix', { type: 'string', describe: 'Pin dimensions, e.g. tp=2,ep=8,recompute=none' })
-      .option('objective', { type: 'string', choices: OBJECTIVES as unknown as string[], default: 'throughput', describe: 'Rank by tokens/s/GPU, or by lowest peak memory' })
+      .option('objective', { type: 'string', describe: `Rank by tokens/s/GPU, or by lowest peak memory: ${OBJECTIVES.join(' or ')} (default throughput)` })
       .option('min-throughput', { type: 'string', describe: 'With --objective memory: minimum tokens/s/GPU a plan must reach' })
       .option('top', { type: 'string', describe: 'How many plans to show and keep (default 10)' })
       .option('pareto', { type: 'boolean', default: false, describe: 'Also show the Pareto front of throughput vs peak memory' })
       .option('workers', { type: 'string', describe: 'Worker threads (default: the machine\'s cores; 0 = no pool)' })
-      .option('format', { type: 'string', choices: ['table', 'json', 'yaml'], default: 'table', describe: 'Output format' })
+      .option('format', { type: 'string', describe: `Output format: ${TUNE_FORMATS.join(', ')} (default table)` })
       .option('out', { type: 'string', describe: 'Write plans.json and launch configs for the top plans into this folder' })
       .option('export', { type: 'string', describe: 'With --out: launch formats to write, e.g. torchrun,slurm,megatron (default torchrun)' })
       .option('explain', { type: 'string', describe: 'Also print the full breakdown of plan N' })
@@ -126,7 +136,7 @@ async function searchAndReport(args: Tune, job: Job, shape: ModelShape, space: S
   exportFormats: ExportFormat[], outDir: OutDir | null): Promise<number> {
 
   const rank: RankOptions = {
-    objective: args.objective as Objective,
+    objective: args.objective,
     minTokensPerSPerGpu: args.minThroughput ?? 0,
     topK: args.top,
     pareto: args.pareto,

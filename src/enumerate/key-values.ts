@@ -20,8 +20,9 @@ export function parseKeyValues<K extends string>(text: string, source: string, a
     const eq = item.indexOf('=');
     if (eq <= 0) throw inputError(source, item, `expected key=value (keys: ${keysText})`);
     const rawKey = item.slice(0, eq).trim();
-    const key = aliases[rawKey.toLowerCase()];
-    if (!key) throw inputError(source, rawKey, `${unknownWhat} (allowed: ${keysText})`);
+    const lower = rawKey.toLowerCase();
+    const key = Object.hasOwn(aliases, lower) ? aliases[lower] : undefined;
+    if (key === undefined) throw inputError(source, rawKey, `${unknownWhat} (allowed: ${keysText})`);
     if (seen.has(key)) throw inputError(source, rawKey, 'given more than once');
     seen.add(key);
     return { key, rawKey, value: item.slice(eq + 1).trim() };

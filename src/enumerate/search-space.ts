@@ -240,6 +240,7 @@ function displayPath(file: string): string {
 
 /** Reads and checks a search-space file (default: search-spaces/default.yaml). */
 export function loadSearchSpace(file?: string): SearchSpace {
+  if (file !== undefined && file.trim() === '') throw new InputError('search-space file: needs a name (got an empty one)');
   const full = file ?? path.join(SEARCH_SPACES_DIR, 'default.yaml');
   const shown = displayPath(full);
   try {

@@ -29,7 +29,7 @@ export function readPlansFile(file: string): PlansFile {
   const obj = parseJson(readInputText(file, 'plans.json file'), file);
   if (!isObject(obj)) throw inputError(file, '', 'must be a JSON object as written by `moefold tune --format json`');
   for (const key of ['model', 'training', 'cluster', 'plans']) {
-    if (!(key in obj)) throw inputError(file, key, 'missing: this is not a moefold plans file (write one with `moefold tune … --out DIR`)');
+    if (!Object.hasOwn(obj, key)) throw inputError(file, key, 'missing: this is not a moefold plans file (write one with `moefold tune … --out DIR`)');
   }
   if (!Array.isArray(obj.plans)) throw inputError(file, 'plans', 'must be a list of plans');
   const job = jobFromObject({ model: obj.model, training: obj.training, cluster: obj.cluster }, file, {}, { pathsInside: path.dirname(file) });

@@ -189,11 +189,20 @@ export function gotText(value: unknown): string {
   return gotAt(value, 0, { left: GOT_BUDGET });
 }
 
+/**
+ * An integer past 2^53 printed in digits (below 1e21) is not the number the user wrote (9007199254740993 reads as
+ * …992): say how large it is instead of showing digits nobody typed.
+ */
+function beyondSafeText(v: number): string | undefined {
+  if (!Number.isInteger(v) || Number.isSafeInteger(v) || Math.abs(v) >= 1e21) return undefined;
+  return v > 0 ? 'a number of 2^53 or more' : 'a number of -2^53 or less';
+}
+
 function gotAt(value: unknown, depth: number, budget: { left: number }): string {
   let s: string;
   if (value === null || value === undefined) s = 'nothing';
   else if (typeof value === 'string') s = excerpt(value);
-  else if (typeof value === 'number') s = Object.is(value, -0) ? '-0' : String(value);
+  else if (typeof value === 'number') s = Object.is(value, -0) ? '-0' : (beyondSafeText(value) ?? String(value));
   else if (typeof value === 'boolean') s = String(value);
   else if (Array.isArray(value)) {
     if (value.length > 8 || depth >= 2) s = `a list of ${value.length}`;

@@ -144,7 +144,7 @@ const FOREIGN_FEATURES: readonly [key: string, feature: string][] = [
 
 /** True for a Hugging Face config (HF field names), false for a moefold job (Megatron names). */
 export function isHfConfig(obj: Record<string, unknown>): boolean {
-  if ('model' in obj || 'num_layers' in obj) return false;
+  if (Object.hasOwn(obj, 'model') || Object.hasOwn(obj, 'num_layers')) return false;
   return 'model_type' in obj || 'architectures' in obj || 'num_hidden_layers' in obj;
 }
 
@@ -217,14 +217,14 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
   };
 
   const numLayers = reqInt('num_hidden_layers', 1, LIMITS.layers);
-  const hidden = reqInt('hidden_size', 1);
-  const heads = reqInt('num_attention_heads', 1);
+  const hidden = reqInt('hidden_size', 1, LIMITS.hidden);
+  const heads = reqInt('num_attention_heads', 1, LIMITS.heads);
   checkAttentionKinds(cfg, rules.sliding, numLayers, refuse, bad);
   set('num_layers', numLayers, 'num_hidden_layers');
   set('hidden_size', hidden, 'hidden_size');
   set('num_attention_heads', heads, 'num_attention_heads');
-  set('vocab_size', reqInt('vocab_size', 1), 'vocab_size');
-  const maxPos = int('max_position_embeddings', 1);
+  set('vocab_size', reqInt('vocab_size', 1, LIMITS.vocab), 'vocab_size');
+  const maxPos = int('max_position_embeddings', 1, LIMITS.positions);
   if (maxPos !== undefined) set('max_position_embeddings', maxPos, 'max_position_embeddings');
   set('swiglu', true);
   set('normalization', 'RMSNorm');
@@ -236,17 +236,17 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
   const mla = present('kv_lora_rank') && row.id === 'deepseek';
   if (mla) {
     set('multi_latent_attention', true, 'kv_lora_rank');
-    set('q_lora_rank', int('q_lora_rank', 0) ?? 0, 'q_lora_rank');
-    set('kv_lora_rank', reqInt('kv_lora_rank', 1), 'kv_lora_rank');
-    set('qk_head_dim', reqInt('qk_nope_head_dim', 1), 'qk_nope_head_dim');
-    set('qk_pos_emb_head_dim', reqInt('qk_rope_head_dim', 0), 'qk_rope_head_dim');
-    const vHead = reqInt('v_head_dim', 1);
+    set('q_lora_rank', int('q_lora_rank', 0, LIMITS.hidden) ?? 0, 'q_lora_rank');
+    set('kv_lora_rank', reqInt('kv_lora_rank', 1, LIMITS.hidden), 'kv_lora_rank');
+    set('qk_head_dim', reqInt('qk_nope_head_dim', 1, LIMITS.headDim), 'qk_nope_head_dim');
+    set('qk_pos_emb_head_dim', reqInt('qk_rope_head_dim', 0, LIMITS.headDim), 'qk_rope_head_dim');
+    const vHead = reqInt('v_head_dim', 1, LIMITS.headDim);
     set('v_head_dim', vHead, 'v_head_dim');
     set('kv_channels', vHead, 'v_head_dim');
     set('qk_layernorm', true);
   } else {
-    set('num_query_groups', int('num_key_value_heads', 1) ?? heads, 'num_key_value_heads');
-    const headDim = int('head_dim', 1);
+    set('num_query_groups', int('num_key_value_heads', 1, LIMITS.heads) ?? heads, 'num_key_value_heads');
+    const headDim = int('head_dim', 1, LIMITS.headDim);
     if (headDim !== undefined) set('kv_channels', headDim, 'head_dim');
     else if (hidden % heads !== 0) {
       throw inputError(file, 'head_dim', `missing: required when hidden_size (${hidden}) is not divisible by num_attention_heads (${heads})`);
@@ -257,22 +257,22 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
 
   // Experts.
   const expertKey = rules.expertKeys.find(present);
-  const numExperts = expertKey !== undefined ? (int(expertKey, 0) as number) : 0;
+  const numExperts = expertKey !== undefined ? (int(expertKey, 0, LIMITS.experts) as number) : 0;
   const isMoe = numExperts > 0;
-  const denseFfn = int('intermediate_size', 1);
+  const denseFfn = int('intermediate_size', 1, LIMITS.ffn);
   if (!isMoe) {
     if (denseFfn === undefined) throw inputError(file, 'intermediate_size', `missing (${purpose})`);
     set('ffn_hidden_size', denseFfn, 'intermediate_size');
     set('num_experts', 0, expertKey);
   } else {
     set('num_experts', numExperts, expertKey);
-    const topk = reqInt('num_experts_per_tok', 1);
+    const topk = reqInt('num_experts_per_tok', 1, LIMITS.experts);
     set('moe_router_topk', topk, 'num_experts_per_tok');
     const expertFfnKey =
       rules.expertFfn === 'dense'
         ? 'intermediate_size'
         : 'moe_intermediate_size';
-    const expertFfn = reqInt(expertFfnKey, 1);
+    const expertFfn = reqInt(expertFfnKey, 1, LIMITS.ffn);
     set('moe_ffn_hidden_size', expertFfn, expertFfnKey);
 
     let shared = 0;
@@ -281,10 +281,13 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
     const countShared = rules.shared === 'count';
     if (qwenShared && present('shared_expert_intermediate_size')) {
       sharedKey = 'shared_expert_intermediate_size';
-      shared = int(sharedKey, 0) as number;
+      shared = int(sharedKey, 0, LIMITS.sharedFfn) as number;
     } else if (countShared && (present('n_shared_experts') || rules.sharedDefault !== undefined || rules.sharedRequired)) {
       sharedKey = 'n_shared_experts';
-      const count = rules.sharedRequired ? reqInt(sharedKey, 0) : (int(sharedKey, 0) ?? rules.sharedDefault ?? 0);
+      const count = rules.sharedRequired ? reqInt(sharedKey, 0, LIMITS.experts) : (int(sharedKey, 0, LIMITS.experts) ?? rules.sharedDefault ?? 0);
+      if (count * expertFfn > LIMITS.sharedFfn) {
+        throw inputError(file, sharedKey, `n_shared_experts × ${expertFfnKey} must be at most ${LIMITS.sharedFfn} (got ${count} × ${expertFfn})`);
+      }
       shared = count * expertFfn;
     }
     set('moe_shared_expert_intermediate_size', shared, sharedKey);
@@ -294,7 +297,7 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
     const qwenMask = rules.mask === 'qwen';
     const firstK = rules.mask === 'deepseek' || rules.mask === 'first_k';
     if (qwenMask && (present('decoder_sparse_step') || present('mlp_only_layers'))) {
-      const step = int('decoder_sparse_step', 1) ?? 1;
+      const step = int('decoder_sparse_step', 1, LIMITS.layers) ?? 1;
       const only = cfg.mlp_only_layers ?? [];
       if (!Array.isArray(only) || !only.every((x) => Number.isInteger(x) && x >= 0 && x < numLayers)) {
         bad('mlp_only_layers', `a list of layer indices 0..${numLayers - 1}`);
@@ -304,8 +307,8 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
       for (let i = 0; i < numLayers; i++) mask[i] = dense[i] === 0 && (i + 1) % step === 0 ? 1 : 0;
       maskKey = present('decoder_sparse_step') ? 'decoder_sparse_step' : 'mlp_only_layers';
     } else if (firstK) {
-      const firstDense = int('first_k_dense_replace', 0) ?? rules.firstDenseDefault;
-      const freq = rules.mask === 'first_k' ? 1 : (int('moe_layer_freq', 1) ?? 1);
+      const firstDense = int('first_k_dense_replace', 0, LIMITS.layers) ?? rules.firstDenseDefault;
+      const freq = rules.mask === 'first_k' ? 1 : (int('moe_layer_freq', 1, LIMITS.layers) ?? 1);
       for (let i = 0; i < numLayers; i++) mask[i] = i >= firstDense && i % freq === 0 ? 1 : 0;
       maskKey = 'first_k_dense_replace';
     }
@@ -329,10 +332,10 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
     }
     set('moe_router_pre_softmax', score === 'softmax' && !normTopk, 'norm_topk_prob');
     if (rules.router !== 'softmax') {
-      const nGroup = int('n_group', 1);
+      const nGroup = int('n_group', 1, LIMITS.experts);
       if (nGroup !== undefined && nGroup > 1) {
         set('moe_router_num_groups', nGroup, 'n_group');
-        set('moe_router_group_topk', int('topk_group', 1) ?? nGroup, 'topk_group');
+        set('moe_router_group_topk', int('topk_group', 1, LIMITS.experts) ?? nGroup, 'topk_group');
       }
       if (present('routed_scaling_factor')) {
         const f = cfg.routed_scaling_factor;
@@ -344,7 +347,7 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
     else if (cfg.topk_method === 'noaux_tc') set('moe_router_enable_expert_bias', true, 'topk_method');
   }
   if (rules.mtp) {
-    const mtp = int('num_nextn_predict_layers', 0);
+    const mtp = int('num_nextn_predict_layers', 0, LIMITS.mtpLayers);
     if (mtp !== undefined) set('mtp_num_layers', mtp, 'num_nextn_predict_layers');
   }
 

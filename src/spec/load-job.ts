@@ -77,8 +77,8 @@ export function defaultModelName(file: string): string {
 
 /** Extra words for a model-section key that is really a training or cluster field. */
 function misplacedHint(key: string): string | undefined {
-  if (key in TRAINING_FIELDS) return 'a training field: put it under training:';
-  if (key in CLUSTER_FIELDS) return 'a cluster field: put it under cluster:';
+  if (Object.hasOwn(TRAINING_FIELDS, key)) return 'a training field: put it under training:';
+  if (Object.hasOwn(CLUSTER_FIELDS, key)) return 'a cluster field: put it under cluster:';
   return undefined;
 }
 
@@ -94,7 +94,7 @@ interface ModelSource {
 function modelFromMapping(doc: Record<string, unknown>, file: string, prefix: string, nameFile: string): ModelSource {
   if (isHfConfig(doc)) {
     const hf = importHfConfig(doc, file);
-    const label = (f: string): string => hf.labels[f] ?? `${f} (imported)`;
+    const label = (f: string): string => (Object.hasOwn(hf.labels, f) ? hf.labels[f] : undefined) ?? `${f} (imported)`;
     const resolved = resolveModel(hf.model, { file, label, defaultName: hf.nameHint ?? defaultModelName(nameFile) });
     return { resolved, file, label, fromHf: true };
   }
@@ -110,10 +110,10 @@ function buildJob(doc: Record<string, unknown>, source: string, overrides: JobOv
 
   if (isHfConfig(doc)) {
     ms = modelFromMapping(doc, source, '', source);
-  } else if ('model' in doc) {
+  } else if (Object.hasOwn(doc, 'model')) {
     for (const key of Object.keys(doc)) {
       if ((SECTION_KEYS as readonly string[]).includes(key)) continue;
-      if (key in MODEL_FIELDS) {
+      if (Object.hasOwn(MODEL_FIELDS, key)) {
         throw inputError(source, key, 'unknown top-level field (this file has a model: mapping, so model fields go under model:)');
       }
       const hint = misplacedHint(key);

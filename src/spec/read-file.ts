@@ -190,8 +190,47 @@ export function parseJson(text: string, file: string): unknown {
     if (e instanceof RangeError) throw inputError(file, '', 'not valid JSON (nested too deeply)');
     throw inputError(file, '', 'not valid JSON (an unexpected character)');
   }
+  checkDuplicateJsonKeys(text, file);
   checkKeys(doc, file);
   return doc;
+}
+
+/**
+ * Refuses a key given twice in one JSON object (JSON.parse keeps the last one silently; YAML refuses it).
+ * `text` is already known to be valid JSON: one linear scan, an explicit stack, no recursion.
+ */
+function checkDuplicateJsonKeys(text: string, file: string): void {
+  const stack: (Set<string> | null)[] = []; // a Set of keys per open object, null per open array
+  let expectKey = false;
+  let line = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') {
+      line++;
+    } else if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const keys = stack[stack.length - 1];
+      if (expectKey && keys !== undefined && keys !== null) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (keys.has(key)) throw inputError(file, keyText(key), `given more than once (again at line ${line}; JSON keys must be unique)`);
+        keys.add(key);
+      }
+      expectKey = false;
+      i = j;
+    } else if (c === '{') {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === '[') {
+      stack.push(null);
+      expectKey = false;
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+      expectKey = false;
+    } else if (c === ',') {
+      expectKey = stack[stack.length - 1] instanceof Set;
+    }
+  }
 }
 
 /** Parses `file` (YAML, which reads JSON too) and requires a mapping at top level. */

@@ -96,7 +96,7 @@ export function resolveModel(input: Record<string, unknown>, ctx: ModelContext):
     if (problem !== undefined) fail('name', problem);
   }
   checkSection('model', m, ctx);
-  const has = (k: string): boolean => k in m;
+  const has = (k: string): boolean => Object.hasOwn(m, k);
   const num = (k: string, dflt: number): number => (has(k) ? (m[k] as number) : dflt);
   const flag = (k: string, dflt: boolean): boolean => (has(k) ? (m[k] as boolean) : dflt);
   const get = <T>(k: string, dflt: T): T => (has(k) ? (m[k] as T) : dflt);

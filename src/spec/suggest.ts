@@ -56,7 +56,7 @@ function editDistance(a: string, b: string): number {
 export function closestName(name: string, known: readonly string[]): string | undefined {
   const n = normalise(name);
   for (const k of known) if (normalise(k) === n) return k;
-  const alias = KNOWN_ALIASES[n];
+  const alias = Object.hasOwn(KNOWN_ALIASES, n) ? KNOWN_ALIASES[n] : undefined;
   if (alias !== undefined && known.includes(alias)) return alias;
   if (n.length >= 3) {
     const longer = known.filter((k) => normalise(k).startsWith(n));

@@ -115,3 +115,39 @@ test('text from the command line or a file name never breaks the one-line messag
     assert.doesNotMatch(r.stderr, /[\u0000-\u0009\u000b-\u001f\u007f\u202e]/, JSON.stringify(r.stderr));
   }
 });
+
+test('--fix and --plan refuse object-method names (__proto__, constructor) as unknown keys', () => {
+  const M = 'fixtures/models/mixtral-8x7b.yaml';
+  for (const k of ['__proto__', 'constructor', 'toString']) {
+    assertInputError(moefold('tune', M, '--gpus', '64', '--fix', `${k}=1`, '--dry-run'), new RegExp(`--fix: ${k}: unknown dimension`));
+    assertInputError(moefold('score', M, '--gpus', '64', '--plan', `${k}=1`), new RegExp(`--plan: ${k}: unknown field`));
+  }
+});
+
+test('options given no value (empty, written last, or before another flag) are refused before any search', () => {
+  const M = 'fixtures/models/mixtral-8x7b.yaml';
+  const B = 'fixtures/ci/llama3-70b-64.baseline.json';
+  const cases: [args: string[], message: RegExp][] = [
+    [['tune', M, '--gpus', '64', '--fix'], /^--fix: needs a value \(/],
+    [['tune', M, '--gpus', '64', '--fix', ''], /^--fix: needs a value \(/],
+    [['tune', M, '--gpus', '64', '--format'], /^--format: needs a value \(one of table, json, yaml\)/],
+    [['tune', M, '--gpus', '64', '--objective'], /^--objective: needs a value \(one of throughput, memory\)/],
+    [['tune', M, '--gpus', '64', '--objective', 'speed'], /^--objective: must be one of throughput, memory \(got "speed"\)/],
+    [['tune', M, '--gpus', '64', '--out', ''], /^--out: needs a value \(/],
+    [['tune', M, '--gpus', '64', '--out', 'x', '--export'], /^--export: needs a value \(launch formats/],
+    [['tune', M, '--gpus', '64', '--space', ''], /^--space: needs a value \(/],
+    [['check', M, '--baseline', B, '--junit'], /^--junit: needs a value \(/],
+    [['check', M, '--baseline', B, '--junit', ''], /^--junit: needs a value \(/],
+    [['check', M, '--baseline', B, '--format'], /^--format: needs a value \(one of text, json\)/],
+    [['check', M, '--baseline', B, '--baseline'], /^--baseline: given more than once/],
+    [['check', M, '--baseline', B, '--fix', ''], /^--fix: needs a value \(/],
+    [['export', B, '--format', 'slurm', '-o'], /^-o\/--output: needs a value \(/],
+    [['export', B, '--format', 'slurm', '-o', ''], /^-o\/--output: needs a value \(/],
+    [['score', M, '--gpus', '64', '--plan', 'tp=1', '--format'], /^--format: needs a value \(one of table, json, yaml\)/],
+  ];
+  for (const [args, message] of cases) {
+    const r = moefold(...args);
+    assertInputError(r, message);
+    assert.equal(r.stderr.trim().split('\n').length, 1, args.join(' '));
+  }
+});

@@ -183,7 +183,7 @@ test('HF import errors name the HF field', () => {
     'config.json: num_key_value_heads: must divide num_attention_heads (8) (got 3)',
   );
   assert.equal(messageOf({ ...hfBase, num_experts_per_tok: 9 }), 'config.json: num_experts_per_tok: must be <= num_experts (8) (got 9)');
-  assert.equal(messageOf({ ...hfBase, hidden_size: '1024' }), 'config.json: hidden_size: must be an integer >= 1 (got "1024")');
+  assert.equal(messageOf({ ...hfBase, hidden_size: '1024' }), 'config.json: hidden_size: must be an integer from 1 to 131072 (got "1024")');
   assert.equal(
     messageOf({ ...hfBase, num_experts_per_tok: undefined }),
     'config.json: num_experts_per_tok: missing (needed to import a Qwen2-MoE config)',
@@ -195,4 +195,29 @@ test('HF import errors name the HF field', () => {
     messageOf({ model_type: 'llama', num_hidden_layers: 2, hidden_size: 64, num_attention_heads: 4, vocab_size: 10 }),
     'config.json: intermediate_size: missing (needed to import a Llama config)',
   );
+});
+
+test('HF import: numbers beyond their bounds name the HF field and its range, not a derived product', () => {
+  const messageOf = (obj: Record<string, unknown>): string => {
+    try {
+      jobFromObject(obj, 'config.json', over, opts);
+    } catch (e) {
+      assert.ok(e instanceof InputError);
+      return e.message;
+    }
+    return assert.fail('no error');
+  };
+  assert.equal(messageOf({ ...hfBase, hidden_size: 1e308 }), 'config.json: hidden_size: must be an integer from 1 to 131072 (got 1e+308)');
+  assert.equal(messageOf({ ...hfBase, vocab_size: 1e308 }), 'config.json: vocab_size: must be an integer from 1 to 4194304 (got 1e+308)');
+  assert.equal(messageOf({ ...hfBase, max_position_embeddings: 1e308 }),
+    'config.json: max_position_embeddings: must be an integer from 1 to 1073741824 (got 1e+308)');
+  assert.equal(messageOf({ ...hfBase, decoder_sparse_step: 1e308 }), 'config.json: decoder_sparse_step: must be an integer from 1 to 1024 (got 1e+308)');
+  const deepseek = {
+    model_type: 'deepseek_v2', num_hidden_layers: 4, hidden_size: 1024, num_attention_heads: 8, vocab_size: 1000,
+    intermediate_size: 4096, moe_intermediate_size: 14336, n_routed_experts: 8, num_experts_per_tok: 2,
+  };
+  assert.equal(messageOf({ ...deepseek, n_shared_experts: 100000000 }),
+    'config.json: n_shared_experts: must be an integer from 0 to 16384 (got 100000000)');
+  assert.equal(messageOf({ ...deepseek, n_shared_experts: 1000 }),
+    'config.json: n_shared_experts: n_shared_experts × moe_intermediate_size must be at most 4194304 (got 1000 × 14336)');
 });
