@@ -7,9 +7,9 @@
  * Run: npx tsc -p tsconfig.json && node dist/bench/enumerate.js [repeats]
  */
 import { pathToFileURL } from 'node:url';
-import type { Job } from '../src/spec/types.js';
+import type { Job } from '../src/job/types.js';
 import { enumeratePlans, newEnumStats, loadSearchSpace } from '../src/enumerate/index.js';
-import { modelShape } from '../src/spec/shape.js';
+import { modelShape } from '../src/job/shape.js';
 import { benchJob, DEEPSEEK_V3_FILE, MIXTRAL_8X22B_FILE } from './fixtures.js';
 
 interface Case { label: string; job: Job }

@@ -5,8 +5,8 @@
  */
 import path from 'node:path';
 import { REPO_ROOT } from '../src/paths.js';
-import { loadJob, type JobOverrides } from '../src/spec/load-job.js';
-import type { Job } from '../src/spec/types.js';
+import { loadJob, type JobOverrides } from '../src/job/load-job.js';
+import type { Job } from '../src/job/types.js';
 
 export function benchJob(file: string, overrides: JobOverrides = {}): Job {
   return { ...loadJob(path.join(REPO_ROOT, file), overrides), source: file };

@@ -11,8 +11,8 @@ import { makeScoreContext, scorePlan, type ScoreContext } from '../src/cost/scor
 import { newEstimate } from '../src/cost/estimate.js';
 import type { Plan } from '../src/enumerate/plan.js';
 import { parsePlanSpec } from '../src/enumerate/plan-spec.js';
-import type { Dispatcher, Recompute } from '../src/spec/types.js';
-import { modelShape } from '../src/spec/shape.js';
+import type { Dispatcher, Recompute } from '../src/job/types.js';
+import { modelShape } from '../src/job/shape.js';
 import { benchJob, DEEPSEEK_V3_FILE, LLAMA3_70B_FILE, MIXTRAL_8X22B_FILE } from './fixtures.js';
 
 interface Item { ctx: ScoreContext; plan: Plan }

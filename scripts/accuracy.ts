@@ -17,8 +17,8 @@ import { REPO_ROOT } from '../src/paths.js';
 import { loadCalibration } from '../src/cost/calibration.js';
 import { makeScoreContext, scorePlan, type ScoreOptions } from '../src/cost/score.js';
 import { newEstimate, type Estimate } from '../src/cost/estimate.js';
-import { modelShape } from '../src/spec/shape.js';
-import type { Dispatcher, Job, ModelSpec, Precision, Recompute } from '../src/spec/types.js';
+import { modelShape } from '../src/job/shape.js';
+import type { Dispatcher, Job, ModelSpec, Precision, Recompute } from '../src/job/types.js';
 import type { Plan } from '../src/enumerate/plan.js';
 
 type Run = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -19,7 +19,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { main } from '../src/cli/main.js';
 import { readPlansFile, planFromJson } from '../src/plans/plans-file.js';
-import { modelShape } from '../src/spec/shape.js';
+import { modelShape } from '../src/job/shape.js';
 import { checkPlan } from '../src/enumerate/index.js';
 import { loadCalibration } from '../src/cost/calibration.js';
 import { makeScoreContext, scorePlan } from '../src/cost/score.js';

@@ -4,11 +4,11 @@
  * calibration; the scorer's per-job context is built on first use. Warnings about the job go to stderr here,
  * once, whichever command loaded it.
  */
-import type { Job, ModelShape } from './spec/types.js';
-import { loadJob, type JobOverrides } from './spec/load-job.js';
-import { modelShape } from './spec/shape.js';
-import { InputError } from './spec/errors.js';
-import { printJobWarnings } from './spec/warnings.js';
+import type { Job, ModelShape } from './job/types.js';
+import { loadJob, type JobOverrides } from './job/load-job.js';
+import { modelShape } from './job/shape.js';
+import { InputError } from './job/errors.js';
+import { printJobWarnings } from './job/warnings.js';
 import { loadCalibration, type Calibration } from './cost/calibration.js';
 import { makeScoreContext, type ScoreContext } from './cost/score.js';
 import { applyFixes, loadSearchSpace, type SearchSpace } from './enumerate/index.js';

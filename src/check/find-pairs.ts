@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../spec/errors.js';
+import { InputError } from '../job/errors.js';
 
 export interface JobBaselinePair {
   job: string;

@@ -1,5 +1,5 @@
-import type { Job } from '../spec/types.js';
-import { layerMaskFromFreq } from '../spec/layer-freq.js';
+import type { Job } from '../job/types.js';
+import { layerMaskFromFreq } from '../job/layer-freq.js';
 import type { JobChange } from './check-types.js';
 
 const SECTIONS = ['model', 'training', 'cluster'] as const;

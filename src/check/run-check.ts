@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import Table from 'cli-table3';
 import type { Piscina } from 'piscina';
-import type { Job, ModelShape } from '../spec/types.js';
-import type { JobOverrides } from '../spec/load-job.js';
+import type { Job, ModelShape } from '../job/types.js';
+import type { JobOverrides } from '../job/load-job.js';
 import { loadJobContext } from '../job-context.js';
 import { scorePlan } from '../cost/score.js';
 import { newEstimate, type Estimate } from '../cost/estimate.js';

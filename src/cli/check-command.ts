@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Argv } from 'yargs';
-import { InputError } from '../spec/errors.js';
+import { InputError } from '../job/errors.js';
 import { checkJob, type CheckOptions } from '../check/run-check.js';
 import { findJobBaselinePairs, type JobBaselinePair } from '../check/find-pairs.js';
 import { renderJunit } from '../check/junit.js';
@@ -11,7 +11,7 @@ import { MAX_WORKERS, resolveWorkers } from './workers.js';
 import { MAX_TOP } from './tune-command.js';
 import { oneLine, safeLines } from '../text/one-line.js';
 import { withJobOverrides, overridesFrom, numberOption, choiceOption, textOption } from './job-options.js';
-import type { JobOverrides } from '../spec/load-job.js';
+import type { JobOverrides } from '../job/load-job.js';
 
 interface CheckArgs extends JobOverrides {
   target: string;

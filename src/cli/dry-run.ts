@@ -1,5 +1,5 @@
-import type { Job, ModelShape } from '../spec/types.js';
-import { describeJob } from '../spec/describe.js';
+import type { Job, ModelShape } from '../job/types.js';
+import { describeJob } from '../job/describe.js';
 import type { SearchSpace } from '../enumerate/index.js';
 import { enumeratePlans, newEnumStats, explainEmpty } from '../enumerate/index.js';
 import { orderedPruned } from '../plans/result.js';

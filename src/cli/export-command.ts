@@ -1,8 +1,8 @@
 import yaml from 'js-yaml';
 import { writeFileAtomic } from '../io/write-files.js';
 import type { Argv } from 'yargs';
-import { InputError } from '../spec/errors.js';
-import { modelShape } from '../spec/shape.js';
+import { InputError } from '../job/errors.js';
+import { modelShape } from '../job/shape.js';
 import { EXPORT_FORMATS, exportPlan, type ExportFormat } from '../export/index.js';
 import { planAtRank, readPlansFile } from '../plans/plans-file.js';
 import { numberOption, textOption } from './job-options.js';

@@ -1,8 +1,8 @@
 import type { Argv } from 'yargs';
-import type { JobOverrides } from '../spec/load-job.js';
+import type { JobOverrides } from '../job/load-job.js';
 import { calibrationNames } from '../paths.js';
-import { InputError } from '../spec/errors.js';
-import { CLUSTER_FIELDS, TRAINING_FIELDS, excerpt, numberProblem, type FieldRule } from '../spec/fields.js';
+import { InputError } from '../job/errors.js';
+import { CLUSTER_FIELDS, TRAINING_FIELDS, excerpt, numberProblem, type FieldRule } from '../job/fields.js';
 
 /**
  * Options every command that reads a job accepts; they override the job file.

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type yargsType from 'yargs';
-import { InputError } from '../spec/errors.js';
+import { InputError } from '../job/errors.js';
 import { registerTune } from './tune-command.js';
 import { registerScore } from './score-command.js';
 import { registerExport } from './export-command.js';

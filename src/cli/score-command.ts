@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
-import { describeJob } from '../spec/describe.js';
-import { InputError } from '../spec/errors.js';
+import { describeJob } from '../job/describe.js';
+import { InputError } from '../job/errors.js';
 import { loadJobContext } from '../job-context.js';
 import { scorePlan } from '../cost/score.js';
 import { newEstimate } from '../cost/estimate.js';
@@ -9,7 +9,7 @@ import { planToJson } from '../render/plan-json.js';
 import { renderExplain } from '../render/explain.js';
 import { megatronLaunch } from '../export/index.js';
 import { withJobOverrides, overridesFrom, choiceOption, textOption } from './job-options.js';
-import type { JobOverrides } from '../spec/load-job.js';
+import type { JobOverrides } from '../job/load-job.js';
 import { printStructured } from './output.js';
 
 interface ScoreArgs extends JobOverrides {

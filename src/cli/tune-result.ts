@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Job, ModelShape } from '../spec/types.js';
-import { InputError } from '../spec/errors.js';
+import type { Job, ModelShape } from '../job/types.js';
+import { InputError } from '../job/errors.js';
 import { calibrationNames } from '../paths.js';
 import type { RankedPlan } from '../search/ranked.js';
 import type { SearchResult } from '../search/pool.js';

@@ -1,4 +1,4 @@
-import { InputError } from '../spec/errors.js';
+import { InputError } from '../job/errors.js';
 import { defaultWorkerCount } from '../search/pool.js';
 
 /**

@@ -8,7 +8,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { COST_MODELS_DIR, calibrationNames } from '../paths.js';
-import { inputError } from '../spec/errors.js';
+import { inputError } from '../job/errors.js';
 
 export interface Calibration {
   /** File name without .yaml (e.g. 'h100-sxm'). */

@@ -2,7 +2,7 @@
  * Per-job context of the scorer: every constant of the job, model and options computed once (makeScoreContext),
  * plus the scorer's memos and scratch. scorePlan (score.ts) reads it and the plan.
  */
-import type { Job, ModelShape, ModelSpec } from '../spec/types.js';
+import type { Job, ModelShape, ModelSpec } from '../job/types.js';
 import type { Calibration } from './calibration.js';
 import { ADAM_FP32_STATE_BYTES_PER_PARAM, type ModelStateBytes } from './memory.js';
 import { LOGITS_BYTES_PER_ELEMENT_UNFUSED } from './terms/edge-stages.js';
@@ -11,7 +11,7 @@ import { selectiveRecomputeModules } from '../plan/recompute.js';
 import { newGroupTopology, parseRankOrder, DEFAULT_ORDER, type GroupTopology, type RankOrder } from './topology.js';
 import { StageLayoutCache } from './stage-layout.js';
 import { layerParamCounts, type LayerParamCounts } from './params.js';
-import { paddedVocabSize } from '../spec/params.js';
+import { paddedVocabSize } from '../job/params.js';
 import { modelFlopsPerToken } from './flops.js';
 import { newLayerMemo, newMappingMemo, type Memo } from './memo.js';
 import { newKindResult, type KindResult } from './stage.js';

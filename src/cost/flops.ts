@@ -4,8 +4,8 @@
  * (half of QKᵀ and AV), logits over the padded vocabulary, MTP layers counted as extra transformer layers plus
  * their projection and norms. Routers, norms and elementwise work are not counted (as in Megatron).
  */
-import type { ModelSpec } from '../spec/types.js';
-import type { ModelShape } from '../spec/types.js';
+import type { ModelSpec } from '../job/types.js';
+import type { ModelShape } from '../job/types.js';
 
 /** Forward+backward model FLOPs per token of one attention block (projections + causal core attention). */
 export function attentionFlopsPerToken(m: ModelSpec, seq: number): number {

@@ -8,7 +8,7 @@
 import type { Plan } from '../enumerate/plan.js';
 import type { ScoreContext } from './context.js';
 import { L } from './memo.js';
-import { paddedVocabSize } from '../spec/params.js';
+import { paddedVocabSize } from '../job/params.js';
 import { groupTopology } from './topology.js';
 import {
   attentionElementwiseFwdTimeS, attentionFwdTimeS, attentionTimeS, flashAttentionLayerBwdTimeS,

@@ -6,7 +6,7 @@
 import type { Plan } from '../enumerate/plan.js';
 import type { ScoreContext } from './context.js';
 import { M } from './memo.js';
-import { paddedVocabSize } from '../spec/params.js';
+import { paddedVocabSize } from '../job/params.js';
 import { groupTopology } from './topology.js';
 import { DpCollective, dpCollectiveAlphaS, dpCollectivePerByteS } from './terms/dp-comm.js';
 

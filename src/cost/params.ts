@@ -3,7 +3,7 @@
  * which are replicated across TP, and which live in experts (sharded by ETP inside an expert, E/EP experts per
  * rank). Counts are per layer, unsharded.
  */
-import type { ModelSpec } from '../spec/types.js';
+import type { ModelSpec } from '../job/types.js';
 
 export interface LayerParamCounts {
   /** Attention weights TP shards (QKV / MLA up-projections, output projection, QKV bias). */

@@ -1,4 +1,4 @@
-import type { Dispatcher, Job, ModelShape, Recompute } from '../spec/types.js';
+import type { Dispatcher, Job, ModelShape, Recompute } from '../job/types.js';
 import type { Plan } from './plan.js';
 import { newPlan } from './plan.js';
 import type { SearchSpace } from './search-space.js';

@@ -1,4 +1,4 @@
-import type { Job } from '../spec/types.js';
+import type { Job } from '../job/types.js';
 import type { EnumStats } from './enumerate.js';
 import type { SearchSpace } from './search-space.js';
 import type { ResolvedSpace } from './resolve-space.js';
@@ -9,7 +9,7 @@ import {
 } from './rules.js';
 import { newPlan } from './plan.js';
 import { dataParallelSize } from '../plan/layout.js';
-import { modelShape } from '../spec/shape.js';
+import { modelShape } from '../job/shape.js';
 
 const COMBO_LEVEL_RULES = pruneRulesAt('job', 'tp', 'cp', 'combo');
 

@@ -1,4 +1,4 @@
-import { inputError } from '../spec/errors.js';
+import { inputError } from '../job/errors.js';
 
 export interface KeyValue<K extends string> {
   key: K;

@@ -1,5 +1,5 @@
-import type { Dispatcher, Job, ModelShape, Recompute } from '../spec/types.js';
-import { inputError } from '../spec/errors.js';
+import type { Dispatcher, Job, ModelShape, Recompute } from '../job/types.js';
+import { inputError } from '../job/errors.js';
 import { parseKeyValues } from './key-values.js';
 import type { Plan } from './plan.js';
 import { newPlan } from './plan.js';

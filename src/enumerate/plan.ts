@@ -1,4 +1,4 @@
-import type { Dispatcher, Precision, Recompute } from '../spec/types.js';
+import type { Dispatcher, Precision, Recompute } from '../job/types.js';
 
 /**
  * One candidate: a folded parallel mapping plus the run options Megatron needs to start it.

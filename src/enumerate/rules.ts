@@ -1,4 +1,4 @@
-import type { ModelShape } from '../spec/types.js';
+import type { ModelShape } from '../job/types.js';
 import type { LayoutJob } from '../plan/layout.js';
 import type { Plan } from './plan.js';
 import {

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import AjvModule from 'ajv';
-import type { Dispatcher, Recompute } from '../spec/types.js';
-import { InputError, inputError } from '../spec/errors.js';
-import { LIMITS, gotText } from '../spec/fields.js';
-import { parseYaml, readInputText } from '../spec/read-file.js';
+import type { Dispatcher, Recompute } from '../job/types.js';
+import { InputError, inputError } from '../job/errors.js';
+import { LIMITS, gotText } from '../job/fields.js';
+import { parseYaml, readInputText } from '../job/read-file.js';
 import { parseKeyValues } from './key-values.js';
 import { SEARCH_SPACES_DIR } from '../paths.js';
 

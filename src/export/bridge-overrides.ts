@@ -22,8 +22,8 @@
 import type { Plan } from '../enumerate/plan.js';
 import { isUnevenSplit } from '../plan/layout.js';
 import { selectiveRecomputeModules } from '../plan/recompute.js';
-import { inputError } from '../spec/errors.js';
-import type { Job, ModelShape } from '../spec/types.js';
+import { inputError } from '../job/errors.js';
+import type { Job, ModelShape } from '../job/types.js';
 import { gpuArchMajor } from './gpu-arch.js';
 import { megatronLaunch } from './megatron-launch.js';
 import { planSummaryLines } from './plan-summary.js';

@@ -1,6 +1,6 @@
 /** The launch-config formats of a plan, their file names, and the dispatcher. */
 import type { Plan } from '../enumerate/plan.js';
-import type { Job, ModelShape } from '../spec/types.js';
+import type { Job, ModelShape } from '../job/types.js';
 import { bridgeOverrides } from './bridge-overrides.js';
 import { megatronFragment, slurmScript, torchrunScript } from './launch-scripts.js';
 import { torchtitanToml } from './torchtitan-toml.js';

@@ -10,11 +10,11 @@
  * environment; the /path/to placeholders must be overridden (the scripts stop with a message otherwise).
  */
 import type { Plan } from '../enumerate/plan.js';
-import type { Job, ModelShape } from '../spec/types.js';
+import type { Job, ModelShape } from '../job/types.js';
 import { ENV_REASONS, megatronLaunch } from './megatron-launch.js';
 import { planSummaryLines } from './plan-summary.js';
 import { bashArray, comment, oneLine, shellWord } from './shell.js';
-import { inputError } from '../spec/errors.js';
+import { inputError } from '../job/errors.js';
 
 /** Nodes and GPUs per node of the job's cluster; a world that does not fill whole nodes cannot be launched evenly. */
 export function clusterShape(job: Job): { nodes: number; gpusPerNode: number } {

@@ -4,7 +4,7 @@
  * VPP flags state the virtual stages. The mapping rules (sizes, splits, batch) are the rule table's, run by
  * checkMegatronArgs on the list's layout (megatron-argv-layout.ts). Sources as in megatron-flags.ts.
  */
-import { parseLayerFreqExpression } from '../spec/layer-freq.js';
+import { parseLayerFreqExpression } from '../job/layer-freq.js';
 import type { ParsedArgs } from './megatron-argv-layout.js';
 import { flagInt as intOf, flagNumber } from './megatron-argv-layout.js';
 

@@ -11,8 +11,8 @@ import type { RuleViolation } from '../enumerate/rules.js';
 import { RULES, checkPlan, unevenSplitProblem } from '../enumerate/rules.js';
 import type { LayoutJob } from '../plan/layout.js';
 import { dataParallelSize, deriveLayout } from '../plan/layout.js';
-import { layerMaskFromFreq, parseLayerFreqExpression } from '../spec/layer-freq.js';
-import type { Dispatcher, ModelShape } from '../spec/types.js';
+import { layerMaskFromFreq, parseLayerFreqExpression } from '../job/layer-freq.js';
+import type { Dispatcher, ModelShape } from '../job/types.js';
 
 /** A parsed argument list: flag → its values ([] for a switch). */
 export type ParsedArgs = Map<string, string[]>;

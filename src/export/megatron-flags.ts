@@ -10,7 +10,7 @@
  * exclusions, MoE/router/recompute/precision flags, a few of moefold's own marked "ours") are in
  * megatron-argv-checks.ts.
  */
-import { parseLayerFreqExpression } from '../spec/layer-freq.js';
+import { parseLayerFreqExpression } from '../job/layer-freq.js';
 import type { ArgvLayout, ParsedArgs } from './megatron-argv-layout.js';
 import { argvRuleViolations, flagNumber, layoutFromArgs } from './megatron-argv-layout.js';
 import {

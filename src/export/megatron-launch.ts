@@ -13,9 +13,9 @@ import { isUnevenSplit } from '../plan/layout.js';
 import type { RuleViolation } from '../enumerate/rules.js';
 import { checkPlan, ruleByName } from '../enumerate/rules.js';
 import { selectiveRecomputeModules } from '../plan/recompute.js';
-import { inputError } from '../spec/errors.js';
-import { formatLayerFreq } from '../spec/layer-freq.js';
-import type { Job, ModelShape } from '../spec/types.js';
+import { inputError } from '../job/errors.js';
+import { formatLayerFreq } from '../job/layer-freq.js';
+import type { Job, ModelShape } from '../job/types.js';
 import { gpuArchMajor } from './gpu-arch.js';
 import { checkMegatronArgs } from './megatron-flags.js';
 

@@ -1,7 +1,7 @@
 /** A few plain lines describing a plan, used as the header comment of every export. */
 import type { Plan } from '../enumerate/plan.js';
 import { isUnevenSplit } from '../enumerate/plan.js';
-import type { Job, ModelShape } from '../spec/types.js';
+import type { Job, ModelShape } from '../job/types.js';
 
 export function planSummaryLines(job: Job, shape: ModelShape, plan: Plan, rank: number): string[] {
   const c = job.cluster;

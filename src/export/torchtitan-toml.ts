@@ -16,8 +16,8 @@
  * What torchtitan cannot express is refused with the reason (InputError `…: export: torchtitan cannot express …`).
  */
 import type { Plan } from '../enumerate/plan.js';
-import { inputError } from '../spec/errors.js';
-import type { Job, ModelShape } from '../spec/types.js';
+import { inputError } from '../job/errors.js';
+import type { Job, ModelShape } from '../job/types.js';
 import { megatronLaunch } from './megatron-launch.js';
 import { planSummaryLines } from './plan-summary.js';
 import { comment, oneLine } from './shell.js';

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../spec/errors.js';
+import { InputError } from '../job/errors.js';
 import { ioReason } from './write-files.js';
 
 /** How many missing folder levels `--out` may create: a typo, not a plan, goes deeper. */

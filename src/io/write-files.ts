@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../spec/errors.js';
+import { InputError } from '../job/errors.js';
 
 /** Words for the errno codes a user can act on; others are shown by code. */
 const ERRNO_WORDS: Readonly<Record<string, string>> = {

@@ -11,7 +11,7 @@
  * after (checkPlan). The carrier is the existing Plan; deriveLayout fills a caller's object, so the enumerator
  * (which reuses one Plan) and every reader of user plans share the constructor without allocating.
  */
-import type { ClusterSpec, ModelSpec, TrainingSpec } from '../spec/types.js';
+import type { ClusterSpec, ModelSpec, TrainingSpec } from '../job/types.js';
 import type { Plan } from '../enumerate/plan.js';
 import { newPlan } from '../enumerate/plan.js';
 

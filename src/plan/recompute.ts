@@ -1,4 +1,4 @@
-import type { ModelSpec } from '../spec/types.js';
+import type { ModelSpec } from '../job/types.js';
 
 /**
  * What a plan's `recompute: selective` means, in Megatron's `--recompute-modules` names. Megatron's own default

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import type { Job } from '../spec/types.js';
-import { inputError } from '../spec/errors.js';
-import { LIMITS, gotText } from '../spec/fields.js';
-import { jobFromObject } from '../spec/load-job.js';
-import { parseJson, readInputText } from '../spec/read-file.js';
+import type { Job } from '../job/types.js';
+import { inputError } from '../job/errors.js';
+import { LIMITS, gotText } from '../job/fields.js';
+import { jobFromObject } from '../job/load-job.js';
+import { parseJson, readInputText } from '../job/read-file.js';
 import type { Plan } from '../enumerate/plan.js';
 import { newPlan } from '../enumerate/plan.js';
 import { deriveLayout } from '../plan/layout.js';

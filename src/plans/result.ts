@@ -1,4 +1,4 @@
-import type { Job, ModelShape } from '../spec/types.js';
+import type { Job, ModelShape } from '../job/types.js';
 import { megatronLaunch } from '../export/index.js';
 import type { RankedPlan } from '../search/ranked.js';
 import type { SearchResult } from '../search/pool.js';

@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { Job } from '../spec/types.js';
+import type { Job } from '../job/types.js';
 import type { Plan } from '../enumerate/plan.js';
 import type { Estimate, MemoryBreakdown } from '../cost/estimate.js';
 import { TIME_TERM_LABELS } from './cost-shares.js';

@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { Job } from '../spec/types.js';
+import type { Job } from '../job/types.js';
 import type { RankedPlan } from '../search/ranked.js';
 import { GIB } from './numbers.js';
 import { isUnevenSplit } from '../plan/layout.js';

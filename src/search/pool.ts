@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { setMaxListeners } from 'node:events';
 import { Piscina } from 'piscina';
-import type { Job } from '../spec/types.js';
+import type { Job } from '../job/types.js';
 import type { SearchSpace } from '../enumerate/index.js';
 import type { Calibration } from '../cost/calibration.js';
 import type { RankOptions } from './objective.js';

@@ -1,5 +1,5 @@
-import type { Job } from '../spec/types.js';
-import { modelShape } from '../spec/shape.js';
+import type { Job } from '../job/types.js';
+import { modelShape } from '../job/shape.js';
 import type { SearchSpace, EnumStats } from '../enumerate/index.js';
 import { enumeratePlans, newEnumStats } from '../enumerate/index.js';
 import type { Calibration } from '../cost/calibration.js';

@@ -7,7 +7,7 @@ import type { JobCheckReport } from '../../src/check/check-types.js';
 import { SaxesParser } from 'saxes';
 import { jobChanges, describeChange } from '../../src/check/job-diff.js';
 import path from 'node:path';
-import { loadJob } from '../../src/spec/load-job.js';
+import { loadJob } from '../../src/job/load-job.js';
 import { REPO_ROOT } from '../../src/paths.js';
 
 const QWEN_JOB = path.join(REPO_ROOT, 'fixtures/ci/qwen3-30b-a3b-16.yaml');

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { CALIBRATION_FIELDS, calibrationFromDoc, loadCalibration } from '../../src/cost/calibration.js';
-import { InputError } from '../../src/spec/errors.js';
+import { InputError } from '../../src/job/errors.js';
 import { COST_MODELS_DIR, calibrationNames } from '../../src/paths.js';
 
 function h100Doc(): Record<string, Record<string, { value: number; source: string }>> {

@@ -6,8 +6,8 @@
  */
 import path from 'node:path';
 import { REPO_ROOT } from '../../src/paths.js';
-import { loadJob } from '../../src/spec/load-job.js';
-import type { Job, ModelSpec, Precision, Dispatcher, Recompute } from '../../src/spec/types.js';
+import { loadJob } from '../../src/job/load-job.js';
+import type { Job, ModelSpec, Precision, Dispatcher, Recompute } from '../../src/job/types.js';
 import type { Plan } from '../../src/enumerate/plan.js';
 
 /** The model of fixture `file` (relative to the repository root; the GPU count is given for files without one). */

@@ -4,7 +4,7 @@ import { attentionFlopsPerToken, modelFlopsPerToken } from '../../src/cost/flops
 import { layerParamCounts } from '../../src/cost/params.js';
 import { loadCalibration } from '../../src/cost/calibration.js';
 import { makeScoreContext } from '../../src/cost/score.js';
-import { modelShape } from '../../src/spec/shape.js';
+import { modelShape } from '../../src/job/shape.js';
 import { baseModel, DEEPSEEK_V3, job, MIXTRAL_8X22B } from './fixtures.js';
 
 test('FLOPs per step of a tiny GQA SwiGLU model by hand (Megatron §3.4, causal)', () => {

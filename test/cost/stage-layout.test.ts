@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { STAGE_FIRST, STAGE_LAST, StageLayoutCache, stageKinds } from '../../src/cost/stage-layout.js';
-import { modelShape } from '../../src/spec/shape.js';
+import { modelShape } from '../../src/job/shape.js';
 import { DEEPSEEK_V3 } from './fixtures.js';
 
 function prefixOf(mask: Uint8Array): Int32Array {

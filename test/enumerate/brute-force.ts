@@ -3,7 +3,7 @@
  * enumerator's loop order, and classifies it with checkPlan (first broken rule in RULES order). The enumerator
  * must agree with it exactly: same valid plans in the same order, same count per rule.
  */
-import type { Job, ModelShape } from '../../src/spec/types.js';
+import type { Job, ModelShape } from '../../src/job/types.js';
 import type { Plan } from '../../src/enumerate/plan.js';
 import { newPlan } from '../../src/enumerate/plan.js';
 import type { SearchSpace } from '../../src/enumerate/search-space.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Job } from '../../src/spec/types.js';
+import type { Job } from '../../src/job/types.js';
 import type { SearchSpace } from '../../src/enumerate/search-space.js';
 import { applyFixes, loadSearchSpace } from '../../src/enumerate/search-space.js';
 import { enumeratePlans, newEnumStats } from '../../src/enumerate/enumerate.js';

@@ -10,9 +10,9 @@
  */
 import path from 'node:path';
 import { REPO_ROOT } from '../../src/paths.js';
-import { loadJob, type JobOverrides } from '../../src/spec/load-job.js';
-import type { Job, ModelShape, ModelSpec, Precision } from '../../src/spec/types.js';
-import { modelShape } from '../../src/spec/shape.js';
+import { loadJob, type JobOverrides } from '../../src/job/load-job.js';
+import type { Job, ModelShape, ModelSpec, Precision } from '../../src/job/types.js';
+import { modelShape } from '../../src/job/shape.js';
 
 /** The job of fixture `file` (relative to the repository root), named by that relative path. */
 function fixtureJob(file: string, overrides: JobOverrides = {}): Job {

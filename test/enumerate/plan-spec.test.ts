@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InputError } from '../../src/spec/errors.js';
+import { InputError } from '../../src/job/errors.js';
 import { parsePlanSpec } from '../../src/enumerate/plan-spec.js';
 import { checkPlan } from '../../src/enumerate/rules.js';
 import { deepseekZooJob, llamaJob, makeJob, mixtralZooJob, MIXTRAL_8X22B, shapeOf } from './jobs.js';

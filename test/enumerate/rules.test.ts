@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Job, ModelSpec } from '../../src/spec/types.js';
+import type { Job, ModelSpec } from '../../src/job/types.js';
 import type { Plan } from '../../src/enumerate/plan.js';
 import { LEVEL_DEPTH, RULES, checkPlan, firstBroken, pruneRulesAt, unevenSplitProblem } from '../../src/enumerate/rules.js';
 import { parsePlanSpec } from '../../src/enumerate/plan-spec.js';

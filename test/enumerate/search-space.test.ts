@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { InputError } from '../../src/spec/errors.js';
+import { InputError } from '../../src/job/errors.js';
 import { applyFixes, loadSearchSpace } from '../../src/enumerate/search-space.js';
 import type { SearchSpace } from '../../src/enumerate/search-space.js';
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exportPlan, virtualStageLayers } from '../../src/export/index.js';
 import type { Plan } from '../../src/enumerate/plan.js';
-import type { Job } from '../../src/spec/types.js';
+import type { Job } from '../../src/job/types.js';
 import { deepseekJob, deepseekPlan, denseJob, densePlan, mixtralJob, mixtralPlan, shapeOf } from './jobs.js';
 
 function bridge(job: Job, plan: Plan): string[] {

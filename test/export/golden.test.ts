@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EXPORT_FORMATS, exportFileName, exportPlan } from '../../src/export/index.js';
-import { InputError } from '../../src/spec/errors.js';
+import { InputError } from '../../src/job/errors.js';
 import { REPO_ROOT } from '../../src/paths.js';
 import { GOLDEN_CASES, shapeOf } from './jobs.js';
 

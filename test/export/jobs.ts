@@ -9,9 +9,9 @@
 import path from 'node:path';
 import type { Plan } from '../../src/enumerate/plan.js';
 import { REPO_ROOT } from '../../src/paths.js';
-import { loadJob } from '../../src/spec/load-job.js';
-import { modelShape } from '../../src/spec/shape.js';
-import type { Job, ModelShape } from '../../src/spec/types.js';
+import { loadJob } from '../../src/job/load-job.js';
+import { modelShape } from '../../src/job/shape.js';
+import type { Job, ModelShape } from '../../src/job/types.js';
 
 /** The job of fixture `file` (relative to the repository root), named by that relative path. */
 function fixtureJob(file: string): Job {

@@ -7,7 +7,7 @@ import { COST_MODELS_DIR } from '../../src/paths.js';
 import assert from 'node:assert/strict';
 import { checkMegatronArgs, gpuArchMajor, megatronLaunch, MEGATRON_FLAGS } from '../../src/export/index.js';
 import type { Plan } from '../../src/enumerate/plan.js';
-import type { Job } from '../../src/spec/types.js';
+import type { Job } from '../../src/job/types.js';
 import { deepseekJob, deepseekPlan, denseJob, densePlan, mixtralJob, mixtralPlan, shapeOf } from './jobs.js';
 
 function launch(job: Job, plan: Plan, mockData = false): { args: string[]; env: Record<string, string> } {

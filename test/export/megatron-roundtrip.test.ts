@@ -13,9 +13,9 @@ import { clonePlan } from '../../src/enumerate/plan.js';
 import { enumeratePlans, loadSearchSpace } from '../../src/enumerate/index.js';
 import { megatronLaunch } from '../../src/export/megatron-launch.js';
 import { megatronArgsLayout } from '../../src/export/megatron-flags.js';
-import { loadJob } from '../../src/spec/load-job.js';
-import { modelShape } from '../../src/spec/shape.js';
-import type { Job } from '../../src/spec/types.js';
+import { loadJob } from '../../src/job/load-job.js';
+import { modelShape } from '../../src/job/shape.js';
+import type { Job } from '../../src/job/types.js';
 
 /** Fixtures without a cluster run on this many GPUs. */
 const DEFAULT_GPUS = 64;

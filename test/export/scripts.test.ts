@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkMegatronArgs, exportPlan, megatronLaunch, type ExportFormat } from '../../src/export/index.js';
-import type { Job } from '../../src/spec/types.js';
+import type { Job } from '../../src/job/types.js';
 import type { Plan } from '../../src/enumerate/plan.js';
 import { deepseekJob, deepseekPlan, GOLDEN_CASES, mixtralJob, mixtralPlan, shapeOf } from './jobs.js';
 import { launcherSandbox as sandbox } from './sandbox.js';

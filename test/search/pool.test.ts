@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { REPO_ROOT } from '../../src/paths.js';
-import { loadJob } from '../../src/spec/load-job.js';
+import { loadJob } from '../../src/job/load-job.js';
 import { applyFixes, loadSearchSpace } from '../../src/enumerate/index.js';
 import { loadCalibration } from '../../src/cost/calibration.js';
 import { runSearch } from '../../src/search/pool.js';

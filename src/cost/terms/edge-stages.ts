@@ -8,7 +8,7 @@
  *  - MTP, per MTP layer beyond its transformer layer (counted as a layer of the last stage): eh_proj
  *    (3 × GEMM(tokens × h × 2h)) + its own output layer and loss;
  *  - logits: tokens × V/TP × bytes per element (cost-models: 6 for Megatron's unfused cross entropy, 2 fused).
- * V/TP is the local shard of the padded vocabulary (spec/params.ts paddedVocabSize).
+ * V/TP is the local shard of the padded vocabulary (job/params.ts paddedVocabSize).
  */
 import type { Calibration } from '../calibration.js';
 import { gemmTimeS } from '../gemm.js';

@@ -16,7 +16,7 @@
  * --overlap-moe-expert-parallel-comm) hides behind compute and steals SMs (overlap.sm_steal_fraction).
  */
 import type { Calibration } from '../calibration.js';
-import type { Dispatcher } from '../../spec/types.js';
+import type { Dispatcher } from '../../job/types.js';
 import {
   allToAllTimeS, collectiveAlphaS, nicBytesPerSPerGpu, ringAllGatherTimeS, ringReduceScatterTimeS,
 } from '../comm.js';

@@ -10,7 +10,7 @@
  * rank has more than one local expert: moe.alltoall_sort_passes extra permute passes.
  */
 import type { Calibration } from '../calibration.js';
-import type { Dispatcher } from '../../spec/types.js';
+import type { Dispatcher } from '../../job/types.js';
 import { gemmTimeS, groupedGemmTimeS } from '../gemm.js';
 import { activationFnBytes, memoryBoundTimeS, permuteBytes } from '../compute.js';
 

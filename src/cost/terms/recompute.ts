@@ -9,7 +9,7 @@
  * Inputs are the forward times of the other terms (attention.ts, dense-mlp.ts, moe-compute.ts, tp-comm.ts,
  * ep-dispatch.ts), so a term changed there is recomputed with its change.
  */
-import type { Recompute } from '../../spec/types.js';
+import type { Recompute } from '../../job/types.js';
 import type { Calibration } from '../calibration.js';
 import { memoryBoundTimeS, normForwardBytes } from '../compute.js';
 

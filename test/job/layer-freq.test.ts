@@ -7,9 +7,9 @@ import {
   layerFreqFromMask,
   layerMaskFromFreq,
   parseLayerFreqExpression,
-} from '../../src/spec/layer-freq.js';
-import { modelShape } from '../../src/spec/shape.js';
-import { jobFromObject } from '../../src/spec/load-job.js';
+} from '../../src/job/layer-freq.js';
+import { modelShape } from '../../src/job/shape.js';
+import { jobFromObject } from '../../src/job/load-job.js';
 import { makeCostModelsDir } from './cost-models-dir.js';
 
 test('Megatron list expressions', () => {

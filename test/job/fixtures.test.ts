@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import yaml from 'js-yaml';
 import { REPO_ROOT } from '../../src/paths.js';
-import { describeJob } from '../../src/spec/describe.js';
-import { jobFromObject, loadJob } from '../../src/spec/load-job.js';
-import { countParams } from '../../src/spec/params.js';
-import { modelShape } from '../../src/spec/shape.js';
+import { describeJob } from '../../src/job/describe.js';
+import { jobFromObject, loadJob } from '../../src/job/load-job.js';
+import { countParams } from '../../src/job/params.js';
+import { modelShape } from '../../src/job/shape.js';
 import { makeCostModelsDir } from './cost-models-dir.js';
 
 process.chdir(REPO_ROOT);

@@ -13,8 +13,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../src/paths.js';
-import { InputError } from '../../src/spec/errors.js';
-import { loadJob } from '../../src/spec/load-job.js';
+import { InputError } from '../../src/job/errors.js';
+import { loadJob } from '../../src/job/load-job.js';
 import { tempWriter } from './temp-files.js';
 
 process.chdir(REPO_ROOT);

@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REPO_ROOT } from '../../src/paths.js';
-import { InputError } from '../../src/spec/errors.js';
-import { loadJob } from '../../src/spec/load-job.js';
-import { parseJson } from '../../src/spec/read-file.js';
+import { InputError } from '../../src/job/errors.js';
+import { loadJob } from '../../src/job/load-job.js';
+import { parseJson } from '../../src/job/read-file.js';
 import { readPlansFile } from '../../src/plans/plans-file.js';
 import fs from 'node:fs';
 import { makeCostModelsDir } from './cost-models-dir.js';

@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REPO_ROOT } from '../../src/paths.js';
-import { InputError } from '../../src/spec/errors.js';
-import { loadJob, type JobOverrides } from '../../src/spec/load-job.js';
+import { InputError } from '../../src/job/errors.js';
+import { loadJob, type JobOverrides } from '../../src/job/load-job.js';
 import { makeCostModelsDir } from './cost-models-dir.js';
 
 process.chdir(REPO_ROOT);

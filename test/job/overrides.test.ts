@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { COST_MODELS_DIR, REPO_ROOT } from '../../src/paths.js';
-import { InputError } from '../../src/spec/errors.js';
-import { loadJob, type JobOverrides, type LoadOptions } from '../../src/spec/load-job.js';
+import { InputError } from '../../src/job/errors.js';
+import { loadJob, type JobOverrides, type LoadOptions } from '../../src/job/load-job.js';
 import { calibrationNames } from '../../src/paths.js';
-import { describeJob } from '../../src/spec/describe.js';
+import { describeJob } from '../../src/job/describe.js';
 import { makeCostModelsDir } from './cost-models-dir.js';
 
 process.chdir(REPO_ROOT);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { REPO_ROOT } from '../../src/paths.js';
-import { loadJob } from '../../src/spec/load-job.js';
+import { loadJob } from '../../src/job/load-job.js';
 
 const fx = (p: string) => path.join(REPO_ROOT, 'fixtures', p);
 

@@ -1,5 +1,5 @@
 /**
- * Hugging Face import by family (src/spec/hf-families.ts): every sample in fixtures/hf is either planned or
+ * Hugging Face import by family (src/job/hf-families.ts): every sample in fixtures/hf is either planned or
  * refused with one line naming the architecture and the feature; the families added with sigmoid routers,
  * expert bias, first dense layers and shared experts import with those fields and close to their published
  * sizes; a field that changes the network in a way moefold cannot represent is refused in any family.
@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../../src/paths.js';
-import { InputError } from '../../src/spec/errors.js';
-import { HF_FAMILIES, familyListMarkdown } from '../../src/spec/hf-families.js';
-import { jobFromObject, loadJob } from '../../src/spec/load-job.js';
-import { countParams } from '../../src/spec/params.js';
-import { modelShape } from '../../src/spec/shape.js';
+import { InputError } from '../../src/job/errors.js';
+import { HF_FAMILIES, familyListMarkdown } from '../../src/job/hf-families.js';
+import { jobFromObject, loadJob } from '../../src/job/load-job.js';
+import { countParams } from '../../src/job/params.js';
+import { modelShape } from '../../src/job/shape.js';
 import { moefold } from '../cli/run-cli.js';
 import { makeCostModelsDir } from './cost-models-dir.js';
 

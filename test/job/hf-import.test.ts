@@ -6,11 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REPO_ROOT } from '../../src/paths.js';
-import { InputError } from '../../src/spec/errors.js';
-import { jobFromObject, loadJob } from '../../src/spec/load-job.js';
-import { countParams } from '../../src/spec/params.js';
-import { modelShape } from '../../src/spec/shape.js';
-import type { ModelSpec } from '../../src/spec/types.js';
+import { InputError } from '../../src/job/errors.js';
+import { jobFromObject, loadJob } from '../../src/job/load-job.js';
+import { countParams } from '../../src/job/params.js';
+import { modelShape } from '../../src/job/shape.js';
+import type { ModelSpec } from '../../src/job/types.js';
 import { makeCostModelsDir } from './cost-models-dir.js';
 
 process.chdir(REPO_ROOT);

@@ -1,8 +1,8 @@
 /** Defaults the loader fills in, and the model rules that tie fields together. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InputError } from '../../src/spec/errors.js';
-import { jobFromObject } from '../../src/spec/load-job.js';
+import { InputError } from '../../src/job/errors.js';
+import { jobFromObject } from '../../src/job/load-job.js';
 import { makeCostModelsDir } from './cost-models-dir.js';
 
 const opts = { costModelsDir: makeCostModelsDir() };

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../src/paths.js';
-import { loadJob } from '../../src/spec/load-job.js';
+import { loadJob } from '../../src/job/load-job.js';
 
 process.chdir(REPO_ROOT);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'moefold-fixtures-'));
