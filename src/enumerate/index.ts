@@ -11,5 +11,5 @@ export type { EnumStats, EnumerateOptions } from './enumerate.js';
 export { enumeratePlans, newEnumStats, mergeEnumStats } from './enumerate.js';
 export { explainEmpty } from './explain-empty.js';
 export { parsePlanSpec } from './plan-spec.js';
-export { rankGroups, attentionGroups, expertGroups, DEFAULT_ORDER, TP_PP_DP_ORDER } from './rank-groups.js';
+export { DEFAULT_ORDER, TP_PP_DP_ORDER } from './rank-groups.js';
 export type { Axis } from './rank-groups.js';

@@ -6,11 +6,11 @@
  * along the axes in S. Groups are listed with the first non-group axis varying fastest; inside a group the
  * first group axis varies fastest (the same order Megatron returns).
  *
- * One rule for both uses: axisStride() is the mixed-radix stride every group is built from. rankGroups() lists the
- * groups (arrays; tests, inspection); groupBlockStride() describes a group as a strided block without building it,
- * which is what the scorer's topology (cost/topology.ts) reads, once per mapping.
+ * One rule: axisStride() is the mixed-radix stride every group is built from; groupBlockStride() describes a group
+ * as a strided block without building it, which is what the scorer's topology (cost/topology.ts) reads, once per
+ * mapping. The tests list the groups explicitly from the same rule (test/enumerate/oracles.ts rankGroups) and check
+ * them against Megatron's published examples and against the topology.
  */
-import { dataParallelSize, expertDataParallelSize } from '../plan/layout.js';
 
 export type Axis = 'tp' | 'cp' | 'ep' | 'dp' | 'pp';
 
@@ -71,71 +71,11 @@ export function groupBlockStride(order: RankOrder, sizes: ArrayLike<number>, mas
   return first < 0 ? 1 : first;
 }
 
-function parseTokens(text: string, what: string): Axis[] {
+export function parseTokens(text: string, what: string): Axis[] {
   const tokens = text.toLowerCase().split('-');
   for (const t of tokens) {
     if (!(AXES as readonly string[]).includes(t)) throw new Error(`rankGroups: unknown ${what} token '${t}' in '${text}'`);
   }
   if (new Set(tokens).size !== tokens.length) throw new Error(`rankGroups: repeated token in ${what} '${text}'`);
   return tokens as Axis[];
-}
-
-/**
- * The rank groups for `groupTokens` (e.g. 'tp', 'dp-cp', 'tp-ep') on a grid of `sizes` laid out in `order`.
- * Axes missing from `sizes` have size 1. Like RankGenerator, an axis of size > 1 that the order omits is an
- * error, and the product of the sizes must equal `world`.
- */
-export function rankGroups(world: number, sizes: Partial<Record<Axis, number>>, order: string,
-  groupTokens: string): number[][] {
-  const orderAxes = parseTokens(order, 'order');
-  for (const a of AXES) {
-    const s = sizes[a] ?? 1;
-    if (!Number.isInteger(s) || s < 1) throw new Error(`rankGroups: size of ${a} must be an integer >= 1 (got ${s})`);
-    if (s !== 1 && !orderAxes.includes(a)) throw new Error(`rankGroups: ${a} has size ${s} but the order '${order}' omits it`);
-  }
-  const shape = orderAxes.map((a) => sizes[a] ?? 1);
-  const product = shape.reduce((x, y) => x * y, 1);
-  if (product !== world) throw new Error(`rankGroups: sizes multiply to ${product}, not the world size ${world}`);
-  const inGroup = new Set(parseTokens(groupTokens, 'group'));
-  for (const t of inGroup) {
-    if (!orderAxes.includes(t)) throw new Error(`rankGroups: group token '${t}' is not in the order '${order}'`);
-  }
-
-  const parsed = parseRankOrder(order);
-  const sizeByAxis = AXES.map((a) => sizes[a] ?? 1);
-  const stride = orderAxes.map((a) => axisStride(parsed, sizeByAxis, AXES.indexOf(a)));
-  const maskedShape: number[] = []; const maskedStride: number[] = [];
-  const freeShape: number[] = []; const freeStride: number[] = [];
-  orderAxes.forEach((a, i) => {
-    if (inGroup.has(a)) { maskedShape.push(shape[i]); maskedStride.push(stride[i]); } else { freeShape.push(shape[i]); freeStride.push(stride[i]); }
-  });
-  const groupSize = maskedShape.reduce((x, y) => x * y, 1);
-  const numGroups = world / groupSize;
-
-  // index -> offset on the grid, first axis fastest
-  const offset = (index: number, dims: number[], strides: number[]): number => {
-    let off = 0;
-    for (let i = 0; i < dims.length; i++) { off += (index % dims[i]) * strides[i]; index = Math.floor(index / dims[i]); }
-    return off;
-  };
-  const groups: number[][] = [];
-  for (let g = 0; g < numGroups; g++) {
-    const base = offset(g, freeShape, freeStride);
-    const ranks: number[] = [];
-    for (let k = 0; k < groupSize; k++) ranks.push(base + offset(k, maskedShape, maskedStride));
-    groups.push(ranks);
-  }
-  return groups;
-}
-
-/** Attention (dense) groups: the grid TP × CP × DP × PP (EP = 1), as Megatron's first generator builds it. */
-export function attentionGroups(world: number, tp: number, cp: number, pp: number, groupTokens: string,
-  order = DEFAULT_ORDER): number[][] {
-  return rankGroups(world, { tp, cp, dp: dataParallelSize(world, tp, cp, pp), pp }, order, groupTokens);
-}
-
-/** Expert groups: the grid ETP × EP × EDP × PP (CP = 1), as Megatron's expert generator builds it ('tp' = ETP, 'dp' = EDP). */
-export function expertGroups(world: number, etp: number, ep: number, pp: number, groupTokens: string,
-  order = DEFAULT_ORDER): number[][] {
-  return rankGroups(world, { tp: etp, ep, dp: expertDataParallelSize(world, etp, ep, pp), pp }, order, groupTokens);
 }

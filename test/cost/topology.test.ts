@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { groupTopology, membersPerNode, newGroupTopology, nodesSpanned, parseRankOrder } from '../../src/cost/topology.js';
-import { attentionGroups, expertGroups, TP_PP_DP_ORDER } from '../../src/enumerate/rank-groups.js';
+import { TP_PP_DP_ORDER } from '../../src/enumerate/rank-groups.js';
+import { attentionGroups, expertGroups } from '../enumerate/oracles.js';
 import { plan } from './fixtures.js';
 
 test('strided groups: members per node and nodes spanned', () => {

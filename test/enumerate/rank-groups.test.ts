@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   AXES, AXIS_CP, AXIS_DP, AXIS_EP, AXIS_PP, AXIS_TP, axisStride, groupBlockStride, parseRankOrder,
-  attentionGroups, expertGroups, rankGroups, TP_PP_DP_ORDER,
+  TP_PP_DP_ORDER,
 } from '../../src/enumerate/rank-groups.js';
 import { enumeratePlans } from '../../src/enumerate/enumerate.js';
 import { loadSearchSpace, applyFixes } from '../../src/enumerate/search-space.js';
 import { TINY_MOE, makeJob, shapeOf } from './jobs.js';
-import { contiguousBlockInNode, groupsWithinNodes, ppGroupsMatch } from './oracles.js';
+import { attentionGroups, contiguousBlockInNode, expertGroups, groupsWithinNodes, ppGroupsMatch, rankGroups } from './oracles.js';
 
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
 
