@@ -60,6 +60,9 @@ export const LIMITS = {
 } as const;
 
 /** Model fields: Megatron-LM's argument names (the `--kebab-case` flag with `_` for `-`). */
+/** What a `name` field (a GPU calibration name) may hold: the schema and the --gpu override both use it. */
+export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
+
 export const MODEL_FIELDS: Readonly<Record<string, FieldRule>> = {
   name: { kind: 'text' },
   num_layers: int(1, LIMITS.layers),

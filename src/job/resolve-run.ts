@@ -17,7 +17,7 @@ import path from 'node:path';
 import { calibrationNames } from '../paths.js';
 import { loadCalibration } from '../cost/calibration.js';
 import { inputError } from './errors.js';
-import { CLUSTER_FIELDS, TRAINING_FIELDS, excerpt, gotText, numberAllowed, numberProblem, type FieldRule } from './fields.js';
+import { CLUSTER_FIELDS, NAME_PATTERN, TRAINING_FIELDS, allowedText, excerpt, gotText, numberAllowed, numberProblem, type FieldRule } from './fields.js';
 import { isMapping, kindText, pathText, readMappingFile, resolveInputPath } from './read-file.js';
 import { checkSection } from './schema.js';
 import { closestName } from './suggest.js';
@@ -153,8 +153,8 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
     perNodeOrigin = { file, field: OVERRIDE_FLAGS.gpusPerNode };
   }
   if (overrides.gpu !== undefined) {
-    if (typeof overrides.gpu !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(overrides.gpu)) {
-      throw inputError(file, OVERRIDE_FLAGS.gpu, `must be a name made of letters, digits, ., _ and - (got ${gotText(overrides.gpu)})`);
+    if (typeof overrides.gpu !== 'string' || !new RegExp(NAME_PATTERN).test(overrides.gpu)) {
+      throw inputError(file, OVERRIDE_FLAGS.gpu, `must be ${allowedText(CLUSTER_FIELDS.gpu)} (got ${gotText(overrides.gpu)})`);
     }
     gpu = overrides.gpu;
     gpuOrigin = { file, field: OVERRIDE_FLAGS.gpu };

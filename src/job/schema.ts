@@ -9,6 +9,7 @@ import {
   CLUSTER_FIELDS,
   MODEL_FIELDS,
   MODEL_REQUIRED,
+  NAME_PATTERN,
   TRAINING_FIELDS,
   allowedText,
   gotText,
@@ -40,7 +41,7 @@ function ruleSchema(rule: FieldRule): Record<string, unknown> {
     case 'text':
       return { type: 'string', minLength: 1, pattern: '^[^\\r\\n]+$' };
     case 'name':
-      return { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' };
+      return { type: 'string', pattern: NAME_PATTERN };
     case 'layerFreq':
       // An int, a 0/1 list or a Megatron list expression; the content is checked in layer-freq.ts.
       return { type: ['integer', 'array', 'string'] };

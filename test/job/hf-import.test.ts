@@ -168,16 +168,18 @@ test('DeepSeek-V2-Lite-like config: no q-LoRA, softmax without renormalising, no
   assert.equal(modelShape(m).numMoeLayers, 26);
 });
 
+/** The message of the InputError that importing `obj` as config.json throws. */
+function messageOf(obj: Record<string, unknown>): string {
+  try {
+    jobFromObject(obj, 'config.json', over, opts);
+  } catch (e) {
+    assert.ok(e instanceof InputError);
+    return e.message;
+  }
+  return assert.fail('no error');
+}
+
 test('HF import errors name the HF field', () => {
-  const messageOf = (obj: Record<string, unknown>): string => {
-    try {
-      jobFromObject(obj, 'config.json', over, opts);
-    } catch (e) {
-      assert.ok(e instanceof InputError);
-      return e.message;
-    }
-    return assert.fail('no error');
-  };
   assert.equal(
     messageOf({ ...hfBase, num_key_value_heads: 3 }),
     'config.json: num_key_value_heads: must divide num_attention_heads (8) (got 3)',
@@ -198,15 +200,6 @@ test('HF import errors name the HF field', () => {
 });
 
 test('HF import: numbers beyond their bounds name the HF field and its range, not a derived product', () => {
-  const messageOf = (obj: Record<string, unknown>): string => {
-    try {
-      jobFromObject(obj, 'config.json', over, opts);
-    } catch (e) {
-      assert.ok(e instanceof InputError);
-      return e.message;
-    }
-    return assert.fail('no error');
-  };
   assert.equal(messageOf({ ...hfBase, hidden_size: 1e308 }), 'config.json: hidden_size: must be an integer from 1 to 131072 (got 1e+308)');
   assert.equal(messageOf({ ...hfBase, vocab_size: 1e308 }), 'config.json: vocab_size: must be an integer from 1 to 4194304 (got 1e+308)');
   assert.equal(messageOf({ ...hfBase, max_position_embeddings: 1e308 }),
