@@ -348,7 +348,7 @@ for (const r of doc.runs) {
   const plan: Plan = {
     tp, cp, dp, pp, vpp, ep: shape.isMoe ? ep : 1, etp: shape.isMoe ? etp : 1,
     edp: gpus / ((shape.isMoe ? etp * ep : 1) * pp),
-    firstStageLayers: first, lastStageLayers: last,
+    firstStageLayers: first, lastStageLayers: last, accountEmbedding: false, accountLoss: false, layout: '', mbGroup: pp,
     microBatchSize: mbs, numMicroBatches: Math.max(1, gbs / (mbs * dp)),
     recompute: 'none', dispatcher: facts.dispatcher ?? dispatcherOf(r.moe_dispatcher),
     sequenceParallel: tp > 1, distributedOptimizer: true, precision,

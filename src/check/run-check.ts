@@ -1,3 +1,4 @@
+import { splitText } from '../render/split-text.js';
 import fs from 'node:fs';
 import Table from 'cli-table3';
 import type { Piscina } from 'piscina';
@@ -223,7 +224,8 @@ function sideBySide(job: Job, basePlan: Plan, baseEst: Estimate | null, bestPlan
   row('TP·CP·DP·PP', (p) => `${p.tp}·${p.cp}·${p.dp}·${p.pp}`);
   row('VPP', (p) => p.vpp);
   if (isMoe) row('ETP·EP·EDP', (p) => `${p.etp}·${p.ep}·${p.edp}`);
-  row('first/last stage layers', (p) => `${p.firstStageLayers}/${p.lastStageLayers}`);
+  row('pipeline split', (p) => splitText(p, job.model.num_layers) || '-');
+  row('sequence parallel', (p) => (p.sequenceParallel ? 'on' : 'off'));
   row('MBS', (p) => p.microBatchSize);
   row('recompute', (p) => p.recompute);
   if (isMoe) row('dispatcher', (p) => p.dispatcher);

@@ -25,7 +25,7 @@ export function explainNoFit(job: Job, search: SearchResult, rank: RankOptions):
   if (s) {
     const isMoe = job.model.num_experts > 0;
     lines.push(`  smallest footprint: ${(s.estimate.peakMemBytes / GIB).toFixed(1)} GiB of ${(s.estimate.usableMemBytes / GIB).toFixed(1)} GiB usable,`
-      + ` with ${describeMapping(s.plan, isMoe)}`);
+      + ` with ${describeMapping(s.plan, isMoe, job.model.num_layers)}`);
   }
   const others = calibrationNames().filter((g) => g !== job.cluster.gpu);
   lines.push(`  try: more GPUs (--gpus), another GPU (--gpu ${others.join(' | ')}), a smaller --global-batch-size or --seq-length,`

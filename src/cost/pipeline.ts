@@ -15,15 +15,17 @@ export function pipelineBubbleTimeS(pp: number, vpp: number, meanStageTimeS: num
 
 /**
  * Micro-batches whose activations stage `stage` holds at its peak, in units of the stage's full layer set.
- * 1F1B: min(m, pp − stage). Interleaved: the warm-up of stage r runs (pp − r − 1)·2 + (vpp − 1)·pp model chunks
- * before its first backward, each chunk 1/vpp of the stage, so it holds (that + 1)/vpp; for the first stage this is
+ * 1F1B: min(m, pp − stage). Interleaved: the warm-up of stage r runs (pp − r − 1)·2 + (vpp − 1)·G model chunks
+ * before its first backward (schedules.py get_pp_rank_microbatches; G = the micro-batch group, PP by default),
+ * each chunk 1/vpp of the stage, so it holds (that + 1)/vpp; for the first stage with G = PP this is
  * pp·(1 + (pp − 1)/(pp·vpp)), Megatron's factor (megatron.md §3.3).
  */
-export function inflightMicrobatches(stage: number, pp: number, vpp: number, numMicroBatches: number): number {
+export function inflightMicrobatches(stage: number, pp: number, vpp: number, numMicroBatches: number,
+  mbGroup: number = pp): number {
   if (pp <= 1) return 1;
   let n: number;
   if (vpp <= 1) n = pp - stage;
-  else n = ((pp - stage - 1) * 2 + (vpp - 1) * pp + 1) / vpp;
+  else n = ((pp - stage - 1) * 2 + (vpp - 1) * mbGroup + 1) / vpp;
   return n < numMicroBatches ? n : numMicroBatches;
 }
 

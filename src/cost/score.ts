@@ -22,7 +22,7 @@ import { L, M, layerSlot, mappingSlot } from './memo.js';
 import { fillLayerCosts } from './layer-costs.js';
 import { fillMappingCosts } from './mapping-costs.js';
 import { evalStageKind, stageDenseParams, stageExpertParams } from './stage.js';
-import { STAGE_FIRST, STAGE_LAST } from './stage-layout.js';
+import { STAGE_FIRST, STAGE_LAST, STAGE_MTP, type StageKinds } from './stage-layout.js';
 import { pipelineBubbleTimeS } from './pipeline.js';
 import { modelStateBytes, optimizerOwnedParams } from './memory.js';
 import { ppSendRecvExposedTimeS } from './terms/pp-comm.js';
@@ -50,6 +50,12 @@ function layerBase(ctx: ScoreContext, plan: Plan): number {
   return b;
 }
 
+/** The stage kinds of a plan's split (a layout's, or the first/last split's). */
+function stageKindsOf(ctx: ScoreContext, plan: Plan): StageKinds {
+  return plan.layout === '' ? ctx.stages.get(plan.pp, plan.firstStageLayers, plan.lastStageLayers)
+    : ctx.stages.layout(plan.layout, plan.pp);
+}
+
 /**
  * Weights + gradients + optimizer states (+ framework overhead and communication buffers) of the most loaded
  * stage: independent of micro-batch size, recompute and dispatcher. A lower bound of scorePlan's peak memory.
@@ -58,7 +64,7 @@ export function staticMemoryBytes(ctx: ScoreContext, plan: Plan): number {
   const mv = ctx.mappingMemo.vals;
   const mb = mappingBase(ctx, plan);
   const cal = ctx.cal;
-  const kinds = ctx.stages.get(plan.pp, plan.firstStageLayers, plan.lastStageLayers);
+  const kinds = stageKindsOf(ctx, plan);
   const dpcp = plan.dp * plan.cp;
   let worst = 0;
   for (let k = 0; k < kinds.n; k++) {
@@ -90,7 +96,7 @@ export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimat
     ppS = ppSendRecvExposedTimeS(tokStored * ctx.hidden * 2, pp, plan.vpp, mv[mb + M.PpInterNode] === 1,
       ctx.gpusPerNode, cal);
   }
-  const kinds = ctx.stages.get(pp, plan.firstStageLayers, plan.lastStageLayers);
+  const kinds = stageKindsOf(ctx, plan);
   const res = ctx.kindResult;
 
   let tMax = -1;
@@ -126,20 +132,20 @@ export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimat
   const nL = nDense + nMoe;
   const isFirst = (kinds.role[kMax] & STAGE_FIRST) !== 0;
   const isLast = (kinds.role[kMax] & STAGE_LAST) !== 0;
-  const mtp = ctx.mtpLayers;
+  const mtp = (kinds.role[kMax] & STAGE_MTP) !== 0 ? ctx.mtpLayers : 0;
   const time = out.time;
   const outTp = lv[lb + L.OutputTpS];
   time.attentionS = m * nL * lv[lb + L.AttnS];
   time.denseMlpS = m * nDense * lv[lb + L.DenseMlpS];
   time.expertsS = m * nMoe * lv[lb + L.MoeMlpS];
   time.recomputeS = m * (nDense * lv[lb + L.RecomputeDenseS] + nMoe * lv[lb + L.RecomputeMoeS]);
-  time.tpCommS = m * (nDense * lv[lb + L.TpDenseS] + nMoe * lv[lb + L.TpMoeS] + (isLast ? outTp * (1 + mtp) : 0));
+  time.tpCommS = m * (nDense * lv[lb + L.TpDenseS] + nMoe * lv[lb + L.TpMoeS] + (isLast ? outTp : 0) + mtp * outTp);
   time.cpCommS = m * nL * lv[lb + L.CpS];
   time.epCommS = m * nMoe * lv[lb + L.EpMoeS];
   time.ppCommS = m * ppS;
   time.otherComputeS = m * (nDense * (lv[lb + L.OverheadDenseS] + lv[lb + L.StealDenseS]) +
     nMoe * (lv[lb + L.OverheadMoeS] + lv[lb + L.StealMoeS]) + (isFirst ? lv[lb + L.EmbeddingS] : 0) +
-    (isLast ? lv[lb + L.OutputS] + lv[lb + L.MtpExtraS] - mtp * outTp : 0)) + cal.stepOverheadS;
+    (isLast ? lv[lb + L.OutputS] : 0) + (mtp > 0 ? lv[lb + L.MtpExtraS] - mtp * outTp : 0)) + cal.stepOverheadS;
   time.bubbleS = pipelineBubbleTimeS(pp, plan.vpp, tSum / pp);
   time.dpCommS = dpMax;
   time.optimizerS = optMax;

@@ -12,7 +12,7 @@
 import type { Plan } from '../enumerate/plan.js';
 import type { ScoreContext } from './context.js';
 import { L, M } from './memo.js';
-import { STAGE_FIRST, STAGE_LAST, type StageKinds } from './stage-layout.js';
+import { STAGE_FIRST, STAGE_LAST, STAGE_MTP, type StageKinds } from './stage-layout.js';
 import { inflightMicrobatches } from './pipeline.js';
 import {
   commBufferBytes, frameworkOverheadBytes, modelStateBytes, optimizerOwnedParams, type ModelStateBytes,
@@ -65,11 +65,13 @@ export function evalStageKind(ctx: ScoreContext, plan: Plan, kinds: StageKinds, 
   const role = kinds.role[k];
   const first = (role & STAGE_FIRST) !== 0;
   const last = (role & STAGE_LAST) !== 0;
+  const mtp = (role & STAGE_MTP) !== 0;
 
   // time per micro-batch
   let t = nDense * lv[lb + L.DenseLayerS] + nMoe * lv[lb + L.MoeLayerS] + ppS;
   if (first) t += lv[lb + L.EmbeddingS];
-  if (last) t += lv[lb + L.OutputS] + lv[lb + L.OutputTpS] + lv[lb + L.MtpExtraS];
+  if (last) t += lv[lb + L.OutputS] + lv[lb + L.OutputTpS];
+  if (mtp) t += lv[lb + L.MtpExtraS];
 
   // parameters held, DP and optimizer time
   const dense = stageDenseParams(nDense, nMoe, role, mv, mb);
@@ -94,10 +96,10 @@ export function evalStageKind(ctx: ScoreContext, plan: Plan, kinds: StageKinds, 
   const optimizerS = optimizerStepTimeS(owned, cal);
 
   // memory
-  const inflight = inflightMicrobatches(kinds.firstIndex[k], plan.pp, plan.vpp, plan.numMicroBatches);
+  const inflight = inflightMicrobatches(kinds.firstIndex[k], plan.pp, plan.vpp, plan.numMicroBatches, plan.mbGroup);
   const act = stageActivationBytes(inflight, nDense, nMoe, lv[lb + L.ActDenseBytes], lv[lb + L.ActMoeBytes],
     lv[lb + L.ActLayerInputBytes], plan.recompute === 'full');
-  const logits = last ? lv[lb + L.LogitsBytes] * (1 + ctx.mtpLayers) : 0;
+  const logits = lv[lb + L.LogitsBytes] * ((last ? 1 : 0) + (mtp ? ctx.mtpLayers : 0));
   const comm = commBufferBytes(nMoe > 0 ? lv[lb + L.DispatchBufferBytes] : 0, cal);
   const overhead = frameworkOverheadBytes(act, logits, cal);
 

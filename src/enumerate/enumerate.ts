@@ -5,7 +5,8 @@ import type { SearchSpace } from './search-space.js';
 import type { ResolvedSpace } from './resolve-space.js';
 import { resolveSpace } from './resolve-space.js';
 import { RULES, firstBroken, pruneRulesAt } from './rules.js';
-import { dataParallelSize, expertDataParallelSize, microBatchCount } from '../plan/layout.js';
+import { setSplit } from './resolve-space.js';
+import { dataParallelSize, expertDataParallelSize, microBatchCount, smallestMbGroup } from '../plan/layout.js';
 
 /**
  * Counts of one enumeration. `enumerated` is the size of the cartesian product of the (per-job resolved) space;
@@ -80,8 +81,8 @@ class PlanWalker {
 
   // valid pipeline nodes of the current combo
   nodeCount = 0;
-  private readonly nodeFirst: Int32Array;
-  private readonly nodeLast: Int32Array;
+  private readonly nodeSplit: Int32Array;
+  private readonly nodeGroup: Int32Array;
   private readonly nodeVpp: Int32Array;
   private readonly nodeMbs: Int32Array;
   private readonly nodeMicro: Float64Array;
@@ -110,6 +111,8 @@ class PlanWalker {
   private readonly splitFail: Int32Array[];
   /** Per pp index: first broken vpp-level rule per (split, vpp), or -1. */
   private readonly vppFail: Int32Array[];
+  /** Per pp index: the (split, vpp) pairs of a combo (a layout pairs with its own VPP only). */
+  private readonly splitVppPairs: Float64Array;
   private readonly jobFail: number;
   private readonly nEtp: number;
   private readonly belowDisp: number;
@@ -117,7 +120,6 @@ class PlanWalker {
   private readonly belowEp: number;
   private readonly belowMbs: number;
   private readonly belowVpp: number;
-  private readonly belowSplit: number;
   private readonly world: number;
   private readonly gbs: number;
   private readonly shardIndex: number;
@@ -126,7 +128,10 @@ class PlanWalker {
   private pi = 0;
   private ti = 0;
   private ci = 0;
+  private si = 0;
   private combo = 0;
+  /** The pp index of the combo whose nodes are listed (applyNode reads its splits). */
+  private nodePi = 0;
 
   constructor(job: Job, shape: ModelShape, space: SearchSpace, shardIndex: number, shardCount: number) {
     const r = resolveSpace(job, shape, space);
@@ -151,7 +156,6 @@ class PlanWalker {
     this.belowEp = this.nEtp * this.belowEtp;
     this.belowMbs = r.ep.length * this.belowEp;
     this.belowVpp = r.mbs.length * this.belowMbs;
-    this.belowSplit = r.vpp.length * this.belowVpp;
 
     // rules of one value, asked once per value
     const q = this.probe;
@@ -168,6 +172,7 @@ class PlanWalker {
     let maxSplits = 0;
     this.splitFail = [];
     this.vppFail = [];
+    this.splitVppPairs = new Float64Array(r.pp.length);
     r.pp.forEach((pp, pi) => {
       const first = r.splitFirst[pi];
       const last = r.splitLast[pi];
@@ -175,8 +180,11 @@ class PlanWalker {
       const sf = new Int32Array(first.length);
       const vf = new Int32Array(first.length * nV);
       q.pp = pp;
+      const splits = { first, last, account: r.splitAccount[pi], layout: r.splitLayout[pi] };
+      let pairs = 0;
       for (let si = 0; si < first.length; si++) {
-        q.firstStageLayers = first[si]; q.lastStageLayers = last[si];
+        pairs += r.splitVpp[pi][si] === 0 ? nV : 1;
+        setSplit(q, splits, si);
         sf[si] = firstBroken(SPLIT_RULES, job, shape, q);
         for (let vi = 0; vi < nV; vi++) {
           q.vpp = r.vpp[vi];
@@ -185,11 +193,13 @@ class PlanWalker {
       }
       this.splitFail.push(sf);
       this.vppFail.push(vf);
+      this.splitVppPairs[pi] = pairs;
     });
+    q.layout = ''; q.accountEmbedding = false; q.accountLoss = false;
 
     const maxNodes = maxSplits * nV * r.mbs.length;
-    this.nodeFirst = new Int32Array(maxNodes);
-    this.nodeLast = new Int32Array(maxNodes);
+    this.nodeSplit = new Int32Array(maxNodes);
+    this.nodeGroup = new Int32Array(maxNodes);
     this.nodeVpp = new Int32Array(maxNodes);
     this.nodeMbs = new Int32Array(maxNodes);
     this.nodeMicro = new Float64Array(maxNodes);
@@ -206,24 +216,29 @@ class PlanWalker {
    */
   nextCombo(): boolean {
     const r = this.r;
-    const TP = r.tp, CP = r.cp, PP = r.pp;
+    const TP = r.tp, CP = r.cp, PP = r.pp, SP = r.sequenceParallel;
     const q = this.probe;
     while (this.pi < PP.length) {
-      const pi = this.pi, ti = this.ti, ci = this.ci;
+      const pi = this.pi, ti = this.ti, ci = this.ci, si = this.si;
       const combo = this.combo;
-      // advance the position first (cp fastest, then tp, then pp)
+      const tpNow = TP[ti];
+      // sequence parallel is a choice only with TP > 1 (and then only for dense models: r.sequenceParallel)
+      const nSp = tpNow > 1 ? SP.length : 1;
+      // advance the position first (sp fastest, then cp, then tp, then pp)
       this.combo++;
-      if (++this.ci === CP.length) {
-        this.ci = 0;
-        if (++this.ti === TP.length) { this.ti = 0; this.pi++; }
+      if (++this.si >= nSp) {
+        this.si = 0;
+        if (++this.ci === CP.length) {
+          this.ci = 0;
+          if (++this.ti === TP.length) { this.ti = 0; this.pi++; }
+        }
       }
       if (combo % this.shardCount !== this.shardIndex) continue;
 
-      const pp = PP[pi], tp = TP[ti], cp = CP[ci];
-      const nSplits = r.splitFirst[pi].length;
-      const comboSize = nSplits * this.belowSplit;
+      const pp = PP[pi], tp = tpNow, cp = CP[ci];
+      const comboSize = this.splitVppPairs[pi] * this.belowVpp;
       this.enumerated += comboSize;
-      const sp = tp > 1;
+      const sp = tp > 1 && SP[si];
       q.tp = tp; q.cp = cp; q.pp = pp; q.sequenceParallel = sp;
       let fail = firstOf(this.jobFail, firstOf(this.tpFail[ti], this.cpFail[ci]));
       if (fail < 0 || fail > COMBO_RULES[0]) fail = firstOf(fail, firstBroken(COMBO_RULES, this.job, this.shape, q));
@@ -249,32 +264,40 @@ class PlanWalker {
   /** Valid (split, vpp, micro-batch) nodes of a combo; counts the pruned ones. The probe holds tp, cp, pp, dp. */
   private listNodes(pi: number): void {
     const r = this.r;
-    const first = r.splitFirst[pi], last = r.splitLast[pi];
+    const first = r.splitFirst[pi];
+    const only = r.splitVpp[pi];
     const splitFail = this.splitFail[pi], vppFail = this.vppFail[pi];
+    this.nodePi = pi;
     const VPP = r.vpp, MBS = r.mbs, nV = VPP.length, gbs = this.gbs;
     const q = this.probe, job = this.job, shape = this.shape;
     const dp = q.dp;
     let n = 0;
     for (let si = 0; si < first.length; si++) {
-      if (splitFail[si] >= 0) { this.pruned[splitFail[si]] += this.belowSplit; continue; }
-      q.firstStageLayers = first[si]; q.lastStageLayers = last[si];
+      const v1 = only[si];
+      if (splitFail[si] >= 0) { this.pruned[splitFail[si]] += (v1 === 0 ? nV : 1) * this.belowVpp; continue; }
       for (let vi = 0; vi < nV; vi++) {
+        if (v1 !== 0 && VPP[vi] !== v1) continue;
         const f = vppFail[si * nV + vi];
         if (f >= 0) { this.pruned[f] += this.belowVpp; continue; }
         const vpp = VPP[vi];
         q.vpp = vpp;
         for (let mi = 0; mi < MBS.length; mi++) {
           const mbs = MBS[mi];
+          const micro = microBatchCount(gbs, mbs, dp);
           q.microBatchSize = mbs;
+          q.numMicroBatches = micro;
+          // the micro-batch group: Megatron's default PP where it runs, else the smallest group that does
+          const group = vpp > 1 && Number.isInteger(micro) ? smallestMbGroup(q.pp, micro) : q.pp;
+          q.mbGroup = group;
           const mf = firstBroken(MBS_RULES, job, shape, q);
           if (mf >= 0) { this.pruned[mf] += this.belowMbs; continue; }
-          this.nodeFirst[n] = first[si]; this.nodeLast[n] = last[si]; this.nodeVpp[n] = vpp;
-          this.nodeMbs[n] = mbs; this.nodeMicro[n] = microBatchCount(gbs, mbs, dp);
+          this.nodeSplit[n] = si; this.nodeGroup[n] = group; this.nodeVpp[n] = vpp;
+          this.nodeMbs[n] = mbs; this.nodeMicro[n] = micro;
           n++;
         }
       }
     }
-    q.vpp = 1; q.microBatchSize = 1;
+    q.vpp = 1; q.microBatchSize = 1; q.mbGroup = 1;
     this.nodeCount = n;
   }
 
@@ -317,7 +340,14 @@ class PlanWalker {
 
   applyNode(k: number): void {
     const plan = this.plan;
-    plan.firstStageLayers = this.nodeFirst[k]; plan.lastStageLayers = this.nodeLast[k];
+    const r = this.r;
+    const pi = this.nodePi;
+    const si = this.nodeSplit[k];
+    plan.firstStageLayers = r.splitFirst[pi][si]; plan.lastStageLayers = r.splitLast[pi][si];
+    const acc = r.splitAccount[pi][si];
+    plan.accountEmbedding = (acc & 1) !== 0; plan.accountLoss = (acc & 2) !== 0;
+    plan.layout = r.splitLayout[pi][si];
+    plan.mbGroup = this.nodeGroup[k];
     plan.vpp = this.nodeVpp[k]; plan.microBatchSize = this.nodeMbs[k]; plan.numMicroBatches = this.nodeMicro[k];
   }
 

@@ -10,10 +10,21 @@ export interface KeyValue<K extends string> {
 /**
  * Parses `key=value,key=value` (for --plan and --fix): keys are looked up case-insensitively in `aliases`;
  * an empty list, an item without '=', an unknown key or a key given twice is an InputError naming `source`.
+ * The value of `commaKey` may hold commas (a Megatron pipeline layout: its commas are cosmetic): items without
+ * '=' after it belong to its value.
  */
 export function parseKeyValues<K extends string>(text: string, source: string, aliases: Record<string, K>, keysText: string,
-  unknownWhat: string): KeyValue<K>[] {
-  const items = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  unknownWhat: string, commaKey?: K): KeyValue<K>[] {
+  const raw = text.split(',').map((s) => s.trim());
+  const items: string[] = [];
+  let inComma = false;
+  for (const it of raw) {
+    if (inComma && !it.includes('=') && items.length > 0) { items[items.length - 1] += `,${it}`; continue; }
+    if (it.length === 0) continue;
+    const eq = it.indexOf('=');
+    inComma = commaKey !== undefined && eq > 0 && aliases[it.slice(0, eq).trim().toLowerCase()] === commaKey;
+    items.push(it);
+  }
   if (items.length === 0) throw inputError(source, '', `expected key=value pairs separated by commas (keys: ${keysText})`);
   const seen = new Set<K>();
   return items.map((item) => {

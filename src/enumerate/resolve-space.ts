@@ -4,7 +4,8 @@ import type { Plan } from './plan.js';
 import { newPlan } from './plan.js';
 import type { RuleLevel } from './rules.js';
 import { firstBroken, pruneRulesAt } from './rules.js';
-import { evenStageLayers } from '../plan/layout.js';
+import { accountedLayerCount, accountedSplit, evenStageLayers } from '../plan/layout.js';
+import { balancedLayoutStages, formatLayout } from '../plan/pipeline-layout.js';
 
 /**
  * A search space with every `auto` list turned into numbers for one job (done once per job, never per candidate).
@@ -39,14 +40,30 @@ export interface ResolvedSpace {
   recompute: Recompute[];
   dispatcher: Dispatcher[];
   distributedOptimizer: boolean[];
+  /** Sequence parallel where it is a choice (dense models, TP > 1); MoE models: [true] (Megatron requires it). */
+  sequenceParallel: boolean[];
   /**
-   * Pipeline splits per pp value (same index as `pp`): first-stage and last-stage layer counts. Entry 0 is the
-   * even split (num_layers/pp on each stage, or 0/0 when num_layers % pp != 0, which pp-layer-split prunes);
-   * entries 1… are the uneven splits (see unevenSplits).
+   * Pipeline splits per pp value (same index as `pp`): first-stage and last-stage decoder layer counts, what the
+   * split counts (ACCOUNT_EMBEDDING | ACCOUNT_LOSS) and its layout ('' none). Entry 0 is the even split
+   * (num_layers/pp on each stage, or 0/0 when num_layers % pp != 0, which pp-layer-split prunes); then the uneven
+   * splits (see unevenSplits); then the accounted splits whose count PP divides; then the balanced layouts, one
+   * per VPP > 1 of the vpp list (see pipelineSplits).
    */
   splitFirst: Int32Array[];
   splitLast: Int32Array[];
+  splitAccount: Uint8Array[];
+  splitLayout: string[][];
+  /**
+   * The one VPP a split is tried with (a layout states its VPP), or 0: every VPP of the list. The space's size
+   * counts a layout once, with its own VPP.
+   */
+  splitVpp: Int32Array[];
 }
+
+export const ACCOUNT_EMBEDDING = 1;
+export const ACCOUNT_LOSS = 2;
+/** The accounted splits tried, in order: embedding and loss, loss only, embedding only. */
+const ACCOUNT_VARIANTS = [ACCOUNT_EMBEDDING | ACCOUNT_LOSS, ACCOUNT_LOSS, ACCOUNT_EMBEDDING] as const;
 
 /** Divisors of n (n >= 1), ascending. */
 export function divisors(n: number): number[] {
@@ -114,23 +131,84 @@ const SPLIT_VPP_RULES = rulesOf('split', 'vpp');
 const EP_RULES = rulesOf('ep');
 const ETP_RULES = rulesOf('etp');
 
-/** The pipeline splits generated for `pp` stages: the even split first (0/0 when PP does not divide), then unevenSplits. */
-function splitsOf(L: number, pp: number, uneven: number): [Int32Array, Int32Array] {
-  const pairs = unevenSplits(L, pp, uneven);
-  const first = new Int32Array(pairs.length + 1);
-  const last = new Int32Array(pairs.length + 1);
+/** The pipeline splits of one PP value (see ResolvedSpace). */
+interface Splits {
+  first: Int32Array;
+  last: Int32Array;
+  account: Uint8Array;
+  layout: string[];
+  vpp: Int32Array;
+}
+
+/**
+ * The pipeline splits generated for `pp` stages: the even split first (0/0 when PP does not divide), then
+ * unevenSplits, then (accounted on) each accounted split whose count PP divides, then (layouts on) the balanced
+ * layout of each VPP > 1 in `vpps` that is not the same stages as the accounted embedding-and-loss split.
+ */
+export function pipelineSplits(L: number, mtp: number, pp: number, uneven: number, accounted: boolean,
+  layouts: boolean, vpps: readonly number[]): Splits {
+  const first: number[] = [];
+  const last: number[] = [];
+  const account: number[] = [];
+  const layout: string[] = [];
+  const only: number[] = [];
+  const push = (a: number, b: number, acc: number, lay: string, v = 0) => {
+    first.push(a); last.push(b); account.push(acc); layout.push(lay); only.push(v);
+  };
   const even = evenStageLayers(L, pp);
-  first[0] = even; last[0] = even;
-  pairs.forEach(([a, b], i) => { first[i + 1] = a; last[i + 1] = b; });
-  return [first, last];
+  push(even, even, 0, '');
+  for (const [a, b] of unevenSplits(L, pp, uneven)) push(a, b, 0, '');
+  if (accounted && pp > 1) {
+    for (const acc of ACCOUNT_VARIANTS) {
+      const e = (acc & ACCOUNT_EMBEDDING) !== 0;
+      const l = (acc & ACCOUNT_LOSS) !== 0;
+      if (accountedLayerCount(L, e, l) % pp !== 0) continue;
+      const [a, b] = accountedSplit(L, pp, e, l);
+      push(a, b, acc, '');
+    }
+  }
+  if (layouts && pp > 1) {
+    for (const v of vpps) {
+      if (v < 2) continue;
+      const st = balancedLayoutStages(L, mtp, pp, v);
+      if (st === null) continue;
+      // without MTP and with T % S == 0 the balanced layout is the accounted embedding-and-loss split
+      const n = accountedLayerCount(L, true, true);
+      if (accounted && mtp === 0 && n % (pp * v) === 0) continue;
+      let a = 0;
+      let b = 0;
+      for (let s = 0; s < st.length; s += pp) a += count(st[s], 't');
+      for (let s = pp - 1; s < st.length; s += pp) b += count(st[s], 't');
+      push(a, b, 0, formatLayout(st), v);
+    }
+  }
+  return {
+    first: Int32Array.from(first), last: Int32Array.from(last), account: Uint8Array.from(account), layout,
+    vpp: Int32Array.from(only),
+  };
+}
+
+function count(s: string, ch: string): number {
+  let n = 0;
+  for (const c of s) if (c === ch) n++;
+  return n;
+}
+
+/** Sets a probe plan's split to entry `k` of `sp`. */
+export function setSplit(probe: Plan, sp: Omit<Splits, 'vpp'>, k: number): void {
+  probe.firstStageLayers = sp.first[k]; probe.lastStageLayers = sp.last[k];
+  probe.accountEmbedding = (sp.account[k] & ACCOUNT_EMBEDDING) !== 0;
+  probe.accountLoss = (sp.account[k] & ACCOUNT_LOSS) !== 0;
+  probe.layout = sp.layout[k];
 }
 
 /** Whether some split of `pp` (with VPP `vpp`) passes the rules `levels`; the probe gets pp, vpp and the split. */
 function someSplitPasses(levels: Int32Array, job: Job, shape: ModelShape, probe: Plan, pp: number, vpp: number,
-  first: Int32Array, last: Int32Array): boolean {
+  sp: Splits): boolean {
   probe.pp = pp; probe.vpp = vpp;
-  for (let k = 0; k < first.length; k++) {
-    probe.firstStageLayers = first[k]; probe.lastStageLayers = last[k];
+  for (let k = 0; k < sp.first.length; k++) {
+    if (sp.vpp[k] !== 0 && sp.vpp[k] !== vpp) continue;
+    setSplit(probe, sp, k);
     if (passes(levels, job, shape, probe)) return true;
   }
   return false;
@@ -150,32 +228,47 @@ export function resolveSpace(job: Job, shape: ModelShape, space: SearchSpace): R
 
   const tp = dimValues(space.tp, () => worldDivs.filter(only(TP_RULES, (v) => { probe.tp = v; })));
   const cp = dimValues(space.cp, () => worldDivs.filter(only(CP_RULES, (v) => { probe.cp = v; })));
+  const mtp = m.mtp_num_layers;
+  const acc = space.accountedSplits;
+  const lay = space.layouts;
+  // the VPP values a layout may be generated for before the vpp list is known: 2 … the vpp limit
+  const vppTop = space.vpp.kind === 'auto' ? (space.vpp.max !== null ? space.vpp.max : Math.max(1, Math.floor(L / 2)))
+    : Math.max(1, ...space.vpp.values);
+  const vppCandidates: number[] = [];
+  for (let v = 1; v <= vppTop; v++) vppCandidates.push(v);
+  const vppWanted = space.vpp.kind === 'list' ? space.vpp.values : vppCandidates;
   const pp = dimValues(space.pp, () => worldDivs.filter((d) => {
     if (d > L) return false;
-    const [first, last] = splitsOf(L, d, uneven);
-    return someSplitPasses(SPLIT_RULES, job, shape, probe, d, 1, first, last);
+    const base = pipelineSplits(L, mtp, d, uneven, acc, false, []);
+    if (someSplitPasses(SPLIT_RULES, job, shape, probe, d, 1, base)) return true;
+    return lay && d > 1 && vppWanted.some((v) => v > 1 && balancedLayoutStages(L, mtp, d, v) !== null);
   }));
 
-  const splitFirst: Int32Array[] = [];
-  const splitLast: Int32Array[] = [];
-  for (const p of pp) {
-    const [first, last] = splitsOf(L, p, uneven);
-    splitFirst.push(first); splitLast.push(last);
-  }
-
+  // VPP values: a v passes when some PP > 1 of the list splits with it (base splits, or its balanced layout)
   const vpp = dimValues(space.vpp, () => {
-    const top = space.vpp.kind === 'auto' && space.vpp.max !== null ? space.vpp.max : Math.max(1, Math.floor(L / 2));
     const out = [1];
-    for (let v = 2; v <= top; v++) {
+    for (let v = 2; v <= vppTop; v++) {
       let fits = false;
       for (let i = 0; i < pp.length && !fits; i++) {
-        fits = someSplitPasses(SPLIT_VPP_RULES, job, shape, probe, pp[i], v, splitFirst[i], splitLast[i]);
+        if (pp[i] < 2) continue;
+        fits = someSplitPasses(SPLIT_VPP_RULES, job, shape, probe, pp[i], v, pipelineSplits(L, mtp, pp[i], uneven, acc, lay, [v]));
       }
       if (fits) out.push(v);
     }
     return out;
   });
-  probe.pp = 1; probe.vpp = 1;
+  probe.pp = 1; probe.vpp = 1; probe.layout = ''; probe.accountEmbedding = false; probe.accountLoss = false;
+
+  const splitFirst: Int32Array[] = [];
+  const splitLast: Int32Array[] = [];
+  const splitAccount: Uint8Array[] = [];
+  const splitLayout: string[][] = [];
+  const splitVpp: Int32Array[] = [];
+  for (const p of pp) {
+    const sp = pipelineSplits(L, mtp, p, uneven, acc, lay, vpp);
+    splitFirst.push(sp.first); splitLast.push(sp.last); splitAccount.push(sp.account); splitLayout.push(sp.layout);
+    splitVpp.push(sp.vpp);
+  }
 
   // ep-level rules see ETP = TP (a dense model's ETP follows TP)
   probe.tp = 1; probe.etp = 1;
@@ -189,6 +282,7 @@ export function resolveSpace(job: Job, shape: ModelShape, space: SearchSpace): R
     recompute: space.recompute.slice(),
     dispatcher: shape.isMoe ? space.dispatcher.slice() : ['alltoall'],
     distributedOptimizer: space.distributedOptimizer.slice(),
-    splitFirst, splitLast,
+    sequenceParallel: shape.isMoe ? [true] : space.sequenceParallel.slice(),
+    splitFirst, splitLast, splitAccount, splitLayout, splitVpp,
   };
 }

@@ -2,7 +2,10 @@ import type { ModelShape } from '../job/types.js';
 import type { LayoutJob } from '../plan/layout.js';
 import type { Plan } from './plan.js';
 import {
-  dataParallelSize, evenStageLayers, expertDataParallelSize, microBatchCount, splitKind } from '../plan/layout.js';
+  accountedLayerCount, accountedSplit, dataParallelSize, evenStageLayers, expertDataParallelSize, mbGroupProblem,
+  microBatchCount, planLayout, splitKind,
+} from '../plan/layout.js';
+import { rankDecoderCount } from '../plan/pipeline-layout.js';
 
 /**
  * Every Megatron-Core rule moefold checks, one named check each (reference: megatron.md §1–2 and §6; the rules
@@ -117,6 +120,11 @@ export function unevenSplitProblem(numLayers: number, pp: number, vpp: number, f
 
 export { splitKind } from '../plan/layout.js';
 
+/** "embedding + loss", "embedding" or "loss": what an accounted split counts. */
+function accountedTerms(p: Plan): string {
+  return [p.accountEmbedding ? 'embedding' : '', p.accountLoss ? 'loss' : ''].filter(Boolean).join(' + ');
+}
+
 function microBatches(job: LayoutJob, p: Plan): number {
   return microBatchCount(job.training.global_batch_size, p.microBatchSize, p.dp);
 }
@@ -202,6 +210,25 @@ export const RULES: readonly Rule[] = [
     holds: (job, _s, p) => splitKind(p, job.model.num_layers) !== 'even' || job.model.num_layers % p.pp === 0,
     describe: (job, p) => `num_layers ${job.model.num_layers} is not divisible by PP ${p.pp} (even split)`,
   },
+  {
+    name: 'accounted-split', use: 'prune', level: 'split',
+    source: '[VA] L985–998; [TC] L2370–2388 (--account-for-embedding/loss-in-pipeline-split), HEAD',
+    summary: 'accounted split: (num_layers + embedding + loss) % PP == 0',
+    holds: (job, _s, p) => splitKind(p, job.model.num_layers) !== 'accounted'
+      || accountedLayerCount(job.model.num_layers, p.accountEmbedding, p.accountLoss) % p.pp === 0,
+    describe: (job, p) => `num_layers ${job.model.num_layers} + ${accountedTerms(p)} = `
+      + `${accountedLayerCount(job.model.num_layers, p.accountEmbedding, p.accountLoss)} is not divisible by PP ${p.pp}`,
+  },
+  {
+    name: 'layout-valid', use: 'prune', level: 'split',
+    source: '[VA] L941–952; [TC] L2241–2292; transformer/pipeline_parallel_layer_layout.py (parse_str_to_list, '
+      + 'validate_layer_layout), HEAD',
+    summary: 'layout: stages % PP == 0; one E first, one L last; count(t) == num_layers; count(m) == mtp_num_layers, '
+      + 'after every t, in one stage that is its rank\'s last virtual stage',
+    holds: (job, _s, p) => splitKind(p, job.model.num_layers) !== 'layout' || typeof planLayout(job, p) !== 'string',
+    describe: (job, p) => `--pipeline-model-parallel-layout ${JSON.stringify(p.layout.length > 80 ? `${p.layout.slice(0, 80)}…` : p.layout)} `
+      + `${planLayout(job, p) as string}`,
+  },
   // ---- vpp level ----
   {
     name: 'vpp-needs-pp', use: 'prune', level: 'vpp',
@@ -221,6 +248,17 @@ export const RULES: readonly Rule[] = [
     describe: (job, p) => `${job.model.num_layers / p.pp} layers per pipeline stage are not divisible by VPP ${p.vpp}`,
   },
   {
+    name: 'accounted-vpp-split', use: 'prune', level: 'vpp',
+    source: '[TC] L2389–2415, HEAD',
+    summary: 'accounted split with VPP: ((num_layers + embedding + loss) / PP) % VPP == 0',
+    holds: (job, _s, p) => {
+      const n = accountedLayerCount(job.model.num_layers, p.accountEmbedding, p.accountLoss);
+      return p.vpp === 1 || splitKind(p, job.model.num_layers) !== 'accounted' || n % p.pp !== 0 || (n / p.pp) % p.vpp === 0;
+    },
+    describe: (job, p) => `${accountedLayerCount(job.model.num_layers, p.accountEmbedding, p.accountLoss) / p.pp} `
+      + `layers per pipeline rank (with ${accountedTerms(p)}) are not divisible by VPP ${p.vpp}`,
+  },
+  {
     name: 'uneven-stage-split', use: 'prune', level: 'vpp',
     source: '[TC] L2294–2368 (num_layers_in_first/last_pipeline_stage), HEAD',
     summary: 'uneven split: first, last > 0; middle layers and stages both zero or not; middle % stages == 0; with VPP first, last and per-middle-stage counts % VPP == 0',
@@ -228,6 +266,21 @@ export const RULES: readonly Rule[] = [
       || unevenSplitProblem(job.model.num_layers, p.pp, p.vpp, p.firstStageLayers, p.lastStageLayers) === null,
     describe: (job, p) => `first/last ${p.firstStageLayers}/${p.lastStageLayers} of ${job.model.num_layers} layers on PP ${p.pp}: `
       + `${unevenSplitProblem(job.model.num_layers, p.pp, p.vpp, p.firstStageLayers, p.lastStageLayers)}`,
+  },
+  {
+    name: 'layout-vpp', use: 'prune', level: 'vpp',
+    source: '[VA] L941–952 (VPP = stages / PP); [TC] L2275–2288 (a stated VPP must match), HEAD',
+    summary: 'layout: VPP == number of stages / PP',
+    holds: (job, _s, p) => {
+      if (splitKind(p, job.model.num_layers) !== 'layout') return true;
+      const lay = planLayout(job, p);
+      return typeof lay === 'string' || lay.stages === p.pp * p.vpp;
+    },
+    describe: (job, p) => {
+      const lay = planLayout(job, p);
+      return `the layout has ${typeof lay === 'string' ? '?' : lay.stages} stages, i.e. ${typeof lay === 'string' ? '?' : lay.stages / p.pp} `
+        + `virtual stages per PP rank, not VPP ${p.vpp}`;
+    },
   },
   // ---- micro-batch level ----
   {
@@ -240,13 +293,14 @@ export const RULES: readonly Rule[] = [
   },
   {
     name: 'vpp-microbatches', use: 'prune', level: 'mbs',
-    source: '[RT] pipeline_parallel/schedules.py L1160–1180 (microbatch group = PP by default), HEAD',
-    summary: 'VPP > 1 ⇒ micro-batches M % PP == 0 and M >= PP',
+    source: '[RT] pipeline_parallel/schedules.py L1160–1180; [MPC] L567 (microbatch_group_size_per_vp_stage '
+      + 'defaults to PP), HEAD',
+    summary: 'VPP > 1 ⇒ PP <= G <= M and (M % G == 0 or M % G >= PP), M micro-batches, G = micro-batch group (default PP)',
     holds: (job, _s, p) => {
       const m = microBatches(job, p);
-      return p.vpp === 1 || !Number.isInteger(m) || (m >= p.pp && m % p.pp === 0);
+      return p.vpp === 1 || !Number.isInteger(m) || mbGroupProblem(p.pp, m, p.mbGroup) === null;
     },
-    describe: (job, p) => `with VPP ${p.vpp}, the ${microBatches(job, p)} micro-batches are not a multiple of PP ${p.pp} (at least ${p.pp})`,
+    describe: (job, p) => `with VPP ${p.vpp}: ${mbGroupProblem(p.pp, microBatches(job, p), p.mbGroup)}`,
   },
   // ---- ep level ----
   {
@@ -318,8 +372,25 @@ function derivedSizesProblem(job: LayoutJob, shape: ModelShape | null, p: Plan):
   if (gbs % (p.microBatchSize * p.dp) === 0 && p.numMicroBatches !== micro) {
     return `numMicroBatches ${p.numMicroBatches} is not GBS/(micro-batch·DP) = ${micro}`;
   }
-  if (p.pp > 1 && evenStageLayers(L, p.pp) > 0 && p.firstStageLayers === 0 && p.lastStageLayers === 0) {
+  const kind = splitKind(p, L);
+  if (kind === 'even' && p.pp > 1 && evenStageLayers(L, p.pp) > 0 && p.firstStageLayers === 0 && p.lastStageLayers === 0) {
     return `an even split of ${L} layers over PP ${p.pp} has ${L / p.pp} layers per stage, not 0`;
+  }
+  if (kind === 'accounted') {
+    const [a, b] = accountedSplit(L, p.pp, p.accountEmbedding, p.accountLoss);
+    if ((a > 0 || b > 0) && (p.firstStageLayers !== a || p.lastStageLayers !== b)) {
+      return `an accounted split builds ${a}/${b} decoder layers on the first/last stage, not ${p.firstStageLayers}/${p.lastStageLayers}`;
+    }
+  }
+  if (kind === 'layout') {
+    const lay = planLayout(job, p);
+    if (typeof lay !== 'string') {
+      const a = rankDecoderCount(lay, p.pp, 0);
+      const b = rankDecoderCount(lay, p.pp, p.pp - 1);
+      if (p.firstStageLayers !== a || p.lastStageLayers !== b) {
+        return `the layout builds ${a}/${b} decoder layers on the first/last stage, not ${p.firstStageLayers}/${p.lastStageLayers}`;
+      }
+    }
   }
   return null;
 }

@@ -30,6 +30,12 @@ export interface SearchSpace {
   etp: IntDimension;
   microBatchSize: IntDimension;
   uneven: { enabled: boolean; maxFirstLastReduction: number };
+  /** Also try splits that count the embedding and/or the loss as a layer (--account-for-*-in-pipeline-split). */
+  accountedSplits: boolean;
+  /** Also try the balanced explicit layouts, one per (PP, VPP > 1) (--pipeline-model-parallel-layout). */
+  layouts: boolean;
+  /** Sequence parallel values tried where it is a choice (dense models with TP > 1). */
+  sequenceParallel: boolean[];
   recompute: Recompute[];
   dispatcher: Dispatcher[];
   distributedOptimizer: boolean[];
@@ -39,9 +45,12 @@ export const RECOMPUTE_VALUES: readonly Recompute[] = ['none', 'selective', 'ful
 export const DISPATCHER_VALUES: readonly Dispatcher[] = ['alltoall', 'allgather', 'flex'];
 
 /** The YAML keys, in file order. */
-export const SPACE_KEYS = ['tp', 'cp', 'pp', 'vpp', 'uneven_stages', 'ep', 'etp', 'micro_batch_size', 'recompute',
-  'dispatcher', 'distributed_optimizer'] as const;
+export const SPACE_KEYS = ['tp', 'cp', 'pp', 'vpp', 'uneven_stages', 'accounted_splits', 'layouts', 'ep', 'etp',
+  'micro_batch_size', 'sequence_parallel', 'recompute', 'dispatcher', 'distributed_optimizer'] as const;
 type SpaceKey = typeof SPACE_KEYS[number];
+/** Keys a space file may leave out, with their defaults (added after the first release of the format). */
+const OPTIONAL_KEYS = ['accounted_splits', 'layouts', 'sequence_parallel'] as const;
+const REQUIRED_KEYS = SPACE_KEYS.filter((k) => !(OPTIONAL_KEYS as readonly string[]).includes(k));
 
 /**
  * Bounds of a space file, checked when it is read (and after --fix): an enumerator worker allocates tables of
@@ -68,6 +77,9 @@ const ALLOWED: Record<SpaceKey, string> = {
   tp: INT_DIM_ALLOWED, cp: INT_DIM_ALLOWED, pp: INT_DIM_ALLOWED, vpp: INT_DIM_ALLOWED, ep: INT_DIM_ALLOWED,
   etp: INT_DIM_ALLOWED, micro_batch_size: INT_DIM_ALLOWED,
   uneven_stages: 'must be {enabled: true|false, max_first_last_reduction: integer >= 0}',
+  accounted_splits: 'must be true or false',
+  layouts: 'must be true or false',
+  sequence_parallel: 'must be "auto", true, false, or a non-empty list of true/false',
   recompute: `must be "auto" or a non-empty list of ${RECOMPUTE_VALUES.join(', ')}`,
   dispatcher: `must be "auto" or a non-empty list of ${DISPATCHER_VALUES.join(', ')}`,
   distributed_optimizer: 'must be "auto", true, false, or a non-empty list of true/false',
@@ -94,13 +106,18 @@ const enumDimSchema = (values: readonly string[]) => ({
 const SCHEMA = {
   type: 'object',
   additionalProperties: false,
-  required: [...SPACE_KEYS],
+  required: [...REQUIRED_KEYS],
   properties: {
     tp: intDimSchema, cp: intDimSchema, pp: intDimSchema, vpp: intDimSchema, ep: intDimSchema, etp: intDimSchema,
     micro_batch_size: intDimSchema,
     uneven_stages: {
       type: 'object', additionalProperties: false, required: ['enabled', 'max_first_last_reduction'],
       properties: { enabled: { type: 'boolean' }, max_first_last_reduction: { type: 'integer', minimum: 0 } },
+    },
+    accounted_splits: { type: 'boolean' },
+    layouts: { type: 'boolean' },
+    sequence_parallel: {
+      anyOf: [{ const: 'auto' }, { type: 'boolean' }, { type: 'array', minItems: 1, items: { type: 'boolean' } }],
     },
     recompute: enumDimSchema(RECOMPUTE_VALUES),
     dispatcher: enumDimSchema(DISPATCHER_VALUES),
@@ -164,6 +181,9 @@ function fromDocument(doc: Record<SpaceKey, unknown>, source: string): SearchSpa
     tp: intDim(doc.tp), cp: intDim(doc.cp), pp: intDim(doc.pp), vpp: intDim(doc.vpp), ep: intDim(doc.ep),
     etp: intDim(doc.etp), microBatchSize: intDim(doc.micro_batch_size),
     uneven: { enabled: uneven.enabled, maxFirstLastReduction: uneven.max_first_last_reduction },
+    accountedSplits: (doc.accounted_splits ?? true) as boolean,
+    layouts: (doc.layouts ?? true) as boolean,
+    sequenceParallel: boolDim(doc.sequence_parallel ?? 'auto'),
     recompute: enumDim(doc.recompute, RECOMPUTE_VALUES),
     dispatcher: enumDim(doc.dispatcher, DISPATCHER_VALUES),
     distributedOptimizer: boolDim(doc.distributed_optimizer),
@@ -184,7 +204,7 @@ export function searchSpaceFromDocument(doc: unknown, file: string): SearchSpace
     }
     if (e.instancePath === '' && e.keyword === 'required') {
       const key = (e.params as { missingProperty: string }).missingProperty;
-      throw inputError(file, key, `missing: every dimension must be given (${SPACE_KEYS.join(', ')})`);
+      throw inputError(file, key, `missing: every dimension must be given (${REQUIRED_KEYS.join(', ')}; optional: ${OPTIONAL_KEYS.join(', ')})`);
     }
     const key = e.instancePath.split('/')[1] as SpaceKey;
     const value = (doc as Record<string, unknown>)[key];
@@ -283,8 +303,11 @@ const FIX_ALIASES: Record<string, SpaceKey> = {
   recompute: 'recompute', dispatcher: 'dispatcher',
   distopt: 'distributed_optimizer', dist_opt: 'distributed_optimizer', distributed_optimizer: 'distributed_optimizer',
   uneven: 'uneven_stages', uneven_stages: 'uneven_stages',
+  account: 'accounted_splits', accounted_splits: 'accounted_splits', layouts: 'layouts', layout: 'layouts',
+  sp: 'sequence_parallel', sequence_parallel: 'sequence_parallel',
 };
-const FIX_KEYS_TEXT = 'tp, cp, pp, vpp, ep, etp, mbs (micro_batch_size), recompute, dispatcher, distopt (distributed_optimizer), uneven';
+const FIX_KEYS_TEXT = 'tp, cp, pp, vpp, ep, etp, mbs (micro_batch_size), sp (sequence_parallel), recompute, dispatcher, '
+  + 'distopt (distributed_optimizer), uneven, account (accounted_splits), layouts';
 
 function parseBool(v: string): boolean | null {
   const s = v.toLowerCase();
@@ -331,6 +354,20 @@ export function applyFixes(space: SearchSpace, fixes: string, source = '--fix'):
         const b = parseBool(value);
         if (b === null) throw inputError(source, rawKey, `must be true or false (on/off), or auto (got ${show(value)})`);
         out.distributedOptimizer = [b];
+        break;
+      }
+      case 'sequence_parallel': {
+        if (value.toLowerCase() === 'auto') { out.sequenceParallel = [true, false]; break; }
+        const vals = parts.map(parseBool);
+        if (vals.some((b) => b === null)) throw inputError(source, rawKey, `must be true or false (on/off), several joined by '/', or auto (got ${show(value)})`);
+        out.sequenceParallel = [true, false].filter((x) => vals.includes(x));
+        break;
+      }
+      case 'accounted_splits':
+      case 'layouts': {
+        const b = parseBool(value);
+        if (b === null) throw inputError(source, rawKey, `must be on or off (got ${show(value)})`);
+        if (key === 'layouts') out.layouts = b; else out.accountedSplits = b;
         break;
       }
       case 'uneven_stages': {

@@ -70,10 +70,12 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
   set('model.context_parallel_size', plan.cp);
   set('model.pipeline_model_parallel_size', plan.pp);
   set('model.virtual_pipeline_model_parallel_size', plan.vpp > 1 ? plan.vpp : null);
-  // an explicit split replaces any layout the recipe builds for its own PP size
-  set('model.pipeline_model_parallel_layout', null);
-  set('model.account_for_embedding_in_pipeline_split', false);
-  set('model.account_for_loss_in_pipeline_split', false);
+  // the plan's split replaces any layout the recipe builds for its own PP size (a layout's VPP is its stage
+  // count / PP, which the plan's VPP equals: TransformerConfig accepts a VPP equal to the layout's)
+  set('model.pipeline_model_parallel_layout', plan.layout === '' ? null : plan.layout);
+  set('model.account_for_embedding_in_pipeline_split', plan.accountEmbedding);
+  set('model.account_for_loss_in_pipeline_split', plan.accountLoss);
+  set('model.microbatch_group_size_per_vp_stage', plan.vpp > 1 && plan.mbGroup !== plan.pp ? plan.mbGroup : null);
   const uneven = isUnevenSplit(plan, job.model.num_layers);
   set('model.num_layers_in_first_pipeline_stage', uneven ? plan.firstStageLayers : null);
   set('model.num_layers_in_last_pipeline_stage', uneven ? plan.lastStageLayers : null);

@@ -30,6 +30,11 @@ export function checkAttentionFlags(a: ParsedArgs, out: string[]): void {
   }
 }
 
+/** num_layers plus the embedding and loss an accounted split counts ([VA] L962–966). */
+function accountedL(a: ParsedArgs, L: number): number {
+  return L + (a.has('--account-for-embedding-in-pipeline-split') ? 1 : 0) + (a.has('--account-for-loss-in-pipeline-split') ? 1 : 0);
+}
+
 /**
  * The pipeline flags: which may be combined, and the virtual stages per PP rank they state (returned; 1 when
  * they state none or a bad number, which is reported). The split itself is checked by the rule table.
@@ -47,8 +52,12 @@ export function checkPipelineFlags(a: ParsedArgs, out: string[], L: number, pp: 
   if (uneven && a.has('--pipeline-model-parallel-layout')) {
     out.push('--pipeline-model-parallel-layout cannot be combined with --decoder-first/last-pipeline-num-layers');
   }
-  if (uneven && (a.has('--account-for-embedding-in-pipeline-split') || a.has('--account-for-loss-in-pipeline-split'))) {
-    out.push('--account-for-*-in-pipeline-split cannot be combined with --decoder-first/last-pipeline-num-layers');
+  const accounted = a.has('--account-for-embedding-in-pipeline-split') || a.has('--account-for-loss-in-pipeline-split');
+  if (uneven && accounted) {
+    out.push('--account-for-*-in-pipeline-split cannot be combined with --decoder-first/last-pipeline-num-layers ([TC] L2229)');
+  }
+  if (accounted && a.has('--pipeline-model-parallel-layout')) {
+    out.push('--pipeline-model-parallel-layout cannot be combined with --account-for-*-in-pipeline-split ([TC] L2242)');
   }
   // ours: moefold emits both or neither, so the split is explicit
   if ((first === undefined) !== (last === undefined)) {
@@ -58,8 +67,9 @@ export function checkPipelineFlags(a: ParsedArgs, out: string[], L: number, pp: 
   let vpp = 1;
   const perRankLayersFlag = intOf(a, '--num-layers-per-virtual-pipeline-stage');
   if (a.has('--num-virtual-stages-per-pipeline-rank')) vpp = intOf(a, '--num-virtual-stages-per-pipeline-rank') ?? 1;
-  else if (perRankLayersFlag !== undefined && perRankLayersFlag > 0 && pp > 0 && L % pp === 0) {
-    const perStage = L / pp;
+  else if (perRankLayersFlag !== undefined && perRankLayersFlag > 0 && pp > 0
+    && accountedL(a, L) % pp === 0) {
+    const perStage = accountedL(a, L) / pp;
     if (perStage % perRankLayersFlag !== 0) {
       out.push(`layers per pipeline stage ${perStage} are not divisible by --num-layers-per-virtual-pipeline-stage ${perRankLayersFlag}`);
     } else {

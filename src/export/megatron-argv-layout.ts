@@ -10,7 +10,7 @@ import { newPlan } from '../enumerate/plan.js';
 import type { RuleViolation } from '../enumerate/rules.js';
 import { RULES, checkPlan, unevenSplitProblem } from '../enumerate/rules.js';
 import type { LayoutJob } from '../plan/layout.js';
-import { dataParallelSize, deriveLayout } from '../plan/layout.js';
+import { dataParallelSize, deriveLayout, mbGroupProblem, planLayout } from '../plan/layout.js';
 import { layerMaskFromFreq, parseLayerFreqExpression } from '../job/layer-freq.js';
 import type { Dispatcher, ModelShape } from '../job/types.js';
 
@@ -79,6 +79,7 @@ export function layoutFromArgs(a: ParsedArgs, world: number, vpp: number): ArgvL
   const job: LayoutJob = {
     model: {
       num_layers: numLayers,
+      mtp_num_layers: num('--mtp-num-layers', 0),
       num_attention_heads: heads,
       // without --group-query-attention every head is its own group
       num_query_groups: a.has('--group-query-attention') ? num('--num-query-groups', 1) : heads,
@@ -101,8 +102,16 @@ export function layoutFromArgs(a: ParsedArgs, world: number, vpp: number): ArgvL
   const gran = a.get('--recompute-granularity')?.[0];
   plan.recompute = gran === 'full' ? 'full' : gran === 'selective' ? 'selective' : 'none';
   plan.precision = a.has('--fp8-format') ? 'fp8' : 'bf16';
+  const layout = a.get('--pipeline-model-parallel-layout')?.[0];
+  const statesVpp = a.has('--num-virtual-stages-per-pipeline-rank') || a.has('--num-layers-per-virtual-pipeline-stage');
   deriveLayout(job, {
-    tp, cp, pp, vpp, microBatchSize: mbs,
+    tp, cp, pp, microBatchSize: mbs,
+    // a layout states VPP by its stage count (a VPP flag beside it is refused by checkPipelineFlags)
+    vpp: layout !== undefined && !statesVpp ? undefined : vpp,
+    layout,
+    accountEmbedding: a.has('--account-for-embedding-in-pipeline-split'),
+    accountLoss: a.has('--account-for-loss-in-pipeline-split'),
+    mbGroup: flagInt(a, '--microbatch-group-size-per-virtual-pipeline-stage'),
     ep: num('--expert-model-parallel-size', 1),
     // a dense model has no expert TP: its ETP follows TP (an --expert-tensor-parallel-size there is a stray MoE flag)
     etp: shape.isMoe ? num('--expert-tensor-parallel-size', tp) : tp,
@@ -134,7 +143,12 @@ const ARGV_WORDING: Readonly<Record<string, (job: LayoutJob, p: Plan, l: ArgvLay
   'uneven-stage-split': (j, p) => `first/last pipeline stage layers ${p.firstStageLayers}/${p.lastStageLayers} of --num-layers ${j.model.num_layers} on PP ${p.pp}: `
     + `${unevenSplitProblem(j.model.num_layers, p.pp, p.vpp, p.firstStageLayers, p.lastStageLayers)}`,
   'gbs-divisible-by-mbs-dp': (j, p) => `--global-batch-size ${j.training.global_batch_size} is not divisible by micro-batch-size*DP = ${p.microBatchSize}*${p.dp}`,
-  'vpp-microbatches': (_j, p) => `the interleaved schedule needs the number of microbatches (${p.numMicroBatches}) to be a multiple of PP ${p.pp}`,
+  'vpp-microbatches': (_j, p) => `the interleaved schedule with --microbatch-group-size-per-virtual-pipeline-stage ${p.mbGroup}: `
+    + `${mbGroupProblem(p.pp, p.numMicroBatches, p.mbGroup)} ([RT] schedules.py L1160)`,
+  'accounted-split': (j, p) => `--num-layers ${j.model.num_layers} plus the accounted embedding/loss is not divisible by PP ${p.pp} ([VA] L987)`,
+  'accounted-vpp-split': (j, p) => `(--num-layers ${j.model.num_layers} + accounted embedding/loss) / PP ${p.pp} is not divisible by the virtual stages ${p.vpp} ([TC] L2389)`,
+  'layout-valid': (j, p) => `--pipeline-model-parallel-layout ${planLayout(j, p) as string}`,
+  'layout-vpp': (_j, p) => `--pipeline-model-parallel-layout states another number of virtual stages than ${p.vpp} ([TC] L2275)`,
   'dense-model-no-ep': (_j, p) => `--expert-model-parallel-size ${p.ep} needs --num-experts ([VA] L1655)`,
   'experts-divisible-by-ep': (j, p) => `--num-experts ${j.model.num_experts} is not divisible by EP ${p.ep} ([VA] L1656)`,
   'moe-ffn-divisible-by-etp': (j, p) => `MoE FFN size ${j.model.moe_ffn_hidden_size} is not divisible by ETP ${p.etp}`,

@@ -104,11 +104,12 @@ export const MEGATRON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   '--sequence-parallel': sw,
   '--num-virtual-stages-per-pipeline-rank': int,
   '--num-layers-per-virtual-pipeline-stage': int, // never emitted (not usable with uneven stages)
-  '--pipeline-model-parallel-layout': str, // never emitted
+  '--pipeline-model-parallel-layout': str,
   '--decoder-first-pipeline-num-layers': int,
   '--decoder-last-pipeline-num-layers': int,
-  '--account-for-embedding-in-pipeline-split': sw, // never emitted
-  '--account-for-loss-in-pipeline-split': sw, // never emitted
+  '--account-for-embedding-in-pipeline-split': sw,
+  '--account-for-loss-in-pipeline-split': sw,
+  '--microbatch-group-size-per-virtual-pipeline-stage': int,
   // data parallel / optimizer
   '--use-distributed-optimizer': sw,
   '--overlap-grad-reduce': sw,

@@ -123,11 +123,19 @@ export function megatronLaunch(job: Job, shape: ModelShape, plan: Plan, opts: Me
   put('--tensor-model-parallel-size', plan.tp);
   put('--context-parallel-size', plan.cp);
   put('--pipeline-model-parallel-size', plan.pp);
-  if (plan.vpp > 1) put('--num-virtual-stages-per-pipeline-rank', plan.vpp);
+  // the split: a layout states VPP itself; the other splits state it with --num-virtual-stages-per-pipeline-rank
+  if (plan.layout !== '') {
+    put('--pipeline-model-parallel-layout', plan.layout);
+  } else {
+    if (plan.vpp > 1) put('--num-virtual-stages-per-pipeline-rank', plan.vpp);
+    if (plan.accountEmbedding) put('--account-for-embedding-in-pipeline-split');
+    if (plan.accountLoss) put('--account-for-loss-in-pipeline-split');
+  }
   if (isUnevenSplit(plan, m.num_layers)) {
     put('--decoder-first-pipeline-num-layers', plan.firstStageLayers);
     put('--decoder-last-pipeline-num-layers', plan.lastStageLayers);
   }
+  if (plan.vpp > 1 && plan.mbGroup !== plan.pp) put('--microbatch-group-size-per-virtual-pipeline-stage', plan.mbGroup);
   if (shape.isMoe) {
     put('--expert-model-parallel-size', plan.ep);
     put('--expert-tensor-parallel-size', plan.etp);

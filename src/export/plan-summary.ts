@@ -1,6 +1,6 @@
 /** A few plain lines describing a plan, used as the header comment of every export. */
 import type { Plan } from '../enumerate/plan.js';
-import { isUnevenSplit } from '../enumerate/plan.js';
+import { splitText } from '../render/split-text.js';
 import type { Job, ModelShape } from '../job/types.js';
 
 export function planSummaryLines(job: Job, shape: ModelShape, plan: Plan, rank: number): string[] {
@@ -9,7 +9,8 @@ export function planSummaryLines(job: Job, shape: ModelShape, plan: Plan, rank: 
   const lines = [`moefold plan ${rank} for ${job.model.name} on ${c.gpus} x ${c.gpu} (${nodes} nodes x ${c.gpus_per_node} GPUs)`];
   let pipe = `attention: TP${plan.tp} x CP${plan.cp} x DP${plan.dp} x PP${plan.pp}`;
   if (plan.vpp > 1) pipe += `, ${plan.vpp} virtual stages per PP rank`;
-  if (isUnevenSplit(plan, job.model.num_layers)) pipe += `, first/last stage ${plan.firstStageLayers}/${plan.lastStageLayers} layers`;
+  if (plan.pp > 1) pipe += `, ${splitText(plan, job.model.num_layers)}`;
+  if (plan.tp > 1) pipe += plan.sequenceParallel ? ', sequence parallel' : ', no sequence parallel';
   lines.push(pipe);
   if (shape.isMoe) {
     lines.push(`experts:   ETP${plan.etp} x EP${plan.ep} x EDP${plan.edp} x PP${plan.pp}, ${plan.dispatcher} token dispatcher`);

@@ -69,6 +69,13 @@ export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: nu
   if (plan.precision === 'fp8') {
     refuse(job, "fp8 training as planned (Megatron's Transformer Engine blockwise/MXFP8 recipes; torchtitan's float8 converters are torchao recipes with other numerics)");
   }
+  if (plan.layout !== '' || plan.accountEmbedding || plan.accountLoss) {
+    refuse(job, "Megatron's pipeline layout / accounted embedding and loss split (torchtitan splits decoder layers only)");
+  }
+  if (plan.vpp > 1 && plan.mbGroup !== plan.pp) {
+    refuse(job, `a micro-batch group of ${plan.mbGroup} per virtual stage (torchtitan's interleaved schedule runs groups of PP ${plan.pp})`);
+  }
+  if (plan.tp > 1 && !plan.sequenceParallel) refuse(job, 'TP without sequence parallel (torchtitan\'s TP plan always shards the norms over the sequence)');
   if (m.mtp_num_layers > 0) refuse(job, `multi-token prediction (mtp_num_layers ${m.mtp_num_layers}): torchtitan's models have no MTP layers`);
   if (plan.recompute === 'selective') {
     refuse(job, "Megatron's selective recompute of core attention (torchtitan's selective modes are per-op policies or every n-th layer)");

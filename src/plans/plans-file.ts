@@ -7,6 +7,7 @@ import { parseJson, readInputText } from '../job/read-file.js';
 import type { Plan } from '../enumerate/plan.js';
 import { newPlan } from '../enumerate/plan.js';
 import { deriveLayout } from '../plan/layout.js';
+import { LAYOUT_MAX_CHARS } from '../plan/pipeline-layout.js';
 import type { PlanJson } from '../render/plan-json.js';
 import type { ResultJson } from './result.js';
 
@@ -90,6 +91,19 @@ export function planFromJson(pj: unknown, file: string, field: string, job: Job)
   p.distributedOptimizer = bool('distributed_optimizer', true);
   p.precision = oneOf('precision', PRECISION, job.training.precision);
   const tp = int(m, 'tp', mp);
+  const mbool = (key: string): boolean => {
+    const v = m[key] ?? false;
+    if (typeof v !== 'boolean') throw inputError(file, `${mp}.${key}`, `must be true or false (got ${gotText(v)})`);
+    return v;
+  };
+  const layoutValue = m.layout ?? null;
+  if (layoutValue !== null && (typeof layoutValue !== 'string' || layoutValue.length === 0 || layoutValue.length > LAYOUT_MAX_CHARS)) {
+    throw inputError(file, `${mp}.layout`, `must be null or a Megatron pipeline layout of at most ${LAYOUT_MAX_CHARS} characters (got ${gotText(layoutValue)})`);
+  }
+  const layout = layoutValue as string | null;
+  const accountEmbedding = mbool('account_for_embedding');
+  const accountLoss = mbool('account_for_loss');
+  const explicitSplit = layout === null && !accountEmbedding && !accountLoss;
   // DP, EDP and the micro-batch count come from the current job through the one constructor, so a changed world
   // size or batch shows up as a rule violation, not as a stale number.
   deriveLayout(job, {
@@ -97,8 +111,11 @@ export function planFromJson(pj: unknown, file: string, field: string, job: Job)
     ep: int(m, 'ep', mp), etp: int(m, 'etp', mp),
     microBatchSize: int(pj, 'micro_batch_size', field, LIMITS.globalBatch),
     sequenceParallel: bool('sequence_parallel', tp > 1),
-    firstStageLayers: int(m, 'first_stage_layers', mp, LIMITS.layers),
-    lastStageLayers: int(m, 'last_stage_layers', mp, LIMITS.layers),
+    // with a layout or an accounted split the first/last stage sizes are derived (and checked by the rule table)
+    firstStageLayers: explicitSplit ? int(m, 'first_stage_layers', mp, LIMITS.layers) : undefined,
+    lastStageLayers: explicitSplit ? int(m, 'last_stage_layers', mp, LIMITS.layers) : undefined,
+    accountEmbedding, accountLoss, layout: layout ?? undefined,
+    mbGroup: m.microbatch_group === undefined ? undefined : int(m, 'microbatch_group', mp, LIMITS.globalBatch),
   }, p);
   return p;
 }

@@ -4,6 +4,7 @@ import type { Plan } from '../enumerate/plan.js';
 import type { Estimate, MemoryBreakdown } from '../cost/estimate.js';
 import { TIME_TERM_LABELS } from './cost-shares.js';
 import { GIB } from './numbers.js';
+import { splitText } from './split-text.js';
 
 const MEMORY_TERM_LABELS: Record<keyof MemoryBreakdown, string> = {
   weightsBytes: 'weights (bf16)',
@@ -15,13 +16,13 @@ const MEMORY_TERM_LABELS: Record<keyof MemoryBreakdown, string> = {
   overheadBytes: 'framework overhead',
 };
 
-export function describeMapping(p: Plan, isMoe: boolean): string {
+export function describeMapping(p: Plan, isMoe: boolean, numLayers: number): string {
   const attn = `attention TP${p.tp}·CP${p.cp}·DP${p.dp}·PP${p.pp}${p.vpp > 1 ? ` (VPP ${p.vpp})` : ''}`;
   const moe = isMoe ? ` | MoE ETP${p.etp}·EP${p.ep}·EDP${p.edp}·PP${p.pp}` : '';
-  const stages = p.pp > 1 ? ` | stages first ${p.firstStageLayers} / last ${p.lastStageLayers} layers` : '';
+  const stages = p.pp > 1 ? ` | ${splitText(p, numLayers)}` : '';
   const run = ` | MBS ${p.microBatchSize} × ${p.numMicroBatches} micro-batches, recompute ${p.recompute}`
     + `${isMoe ? `, ${p.dispatcher} dispatcher` : ''}, ${p.distributedOptimizer ? 'distributed optimizer' : 'no distributed optimizer'}`
-    + `${p.sequenceParallel ? ', sequence parallel' : ''}, ${p.precision}`;
+    + `${p.sequenceParallel ? ', sequence parallel' : p.tp > 1 ? ', no sequence parallel' : ''}, ${p.precision}`;
   return attn + moe + stages + run;
 }
 
@@ -29,7 +30,7 @@ export function describeMapping(p: Plan, isMoe: boolean): string {
 export function renderExplain(job: Job, p: Plan, e: Estimate, title: string, launch?: { megatron_args: string[]; env: Record<string, string> }): string {
   const lines: string[] = [];
   lines.push(title);
-  lines.push(describeMapping(p, job.model.num_experts > 0));
+  lines.push(describeMapping(p, job.model.num_experts > 0, job.model.num_layers));
   lines.push(`step ${e.stepTimeS.toFixed(3)} s · ${Math.round(e.tokensPerSPerGpu).toLocaleString('en-US')} tokens/s/GPU · `
     + `${e.tflopsPerGpu.toFixed(0)} TFLOP/s/GPU · MFU ${(100 * e.mfu).toFixed(1)}% · peak ${(e.peakMemBytes / GIB).toFixed(1)} of `
     + `${(e.usableMemBytes / GIB).toFixed(1)} GiB usable${e.fits ? '' : ' — DOES NOT FIT'}`);

@@ -8,6 +8,12 @@ export interface PlanJson {
   mapping: {
     tp: number; cp: number; dp: number; pp: number; vpp: number; ep: number; etp: number; edp: number;
     first_stage_layers: number; last_stage_layers: number;
+    /** --account-for-embedding/loss-in-pipeline-split. */
+    account_for_embedding: boolean; account_for_loss: boolean;
+    /** --pipeline-model-parallel-layout, or null. */
+    layout: string | null;
+    /** --microbatch-group-size-per-virtual-pipeline-stage (PP unless the interleaved schedule needs another). */
+    microbatch_group: number;
   };
   micro_batch_size: number;
   num_micro_batches: number;
@@ -56,6 +62,8 @@ export function planToJson(rank: number, p: Plan, e: Estimate, launch: PlanJson[
     mapping: {
       tp: p.tp, cp: p.cp, dp: p.dp, pp: p.pp, vpp: p.vpp, ep: p.ep, etp: p.etp, edp: p.edp,
       first_stage_layers: p.firstStageLayers, last_stage_layers: p.lastStageLayers,
+      account_for_embedding: p.accountEmbedding, account_for_loss: p.accountLoss,
+      layout: p.layout === '' ? null : p.layout, microbatch_group: p.mbGroup,
     },
     micro_batch_size: p.microBatchSize,
     num_micro_batches: p.numMicroBatches,

@@ -2,7 +2,7 @@ import Table from 'cli-table3';
 import type { Job } from '../job/types.js';
 import type { RankedPlan } from '../search/ranked.js';
 import { GIB } from './numbers.js';
-import { isUnevenSplit } from '../plan/layout.js';
+import { ppCellText, tpCellText } from './split-text.js';
 import { mainCostShares } from './cost-shares.js';
 
 /** Column headers of the plans table; README.md explains each one. */
@@ -10,12 +10,6 @@ export const PLAN_COLUMNS = [
   '#', 'TP', 'CP', 'DP', 'PP', 'VPP', 'ETP', 'EP', 'EDP', 'MBS', 'DO', 'recompute', 'dispatcher',
   'step s', 'tok/s/GPU', 'MFU', 'peak GiB', 'main costs',
 ];
-
-/** PP with the first/last stage layer counts when the split is uneven: `16 (4/1)`. */
-function ppCell(r: RankedPlan, numLayers: number): string {
-  const p = r.plan;
-  return isUnevenSplit(p, numLayers) ? `${p.pp} (${p.firstStageLayers}/${p.lastStageLayers})` : String(p.pp);
-}
 
 export function renderPlansTable(job: Job, plans: RankedPlan[], firstRank = 1): string {
   const table = new Table({
@@ -29,7 +23,7 @@ export function renderPlansTable(job: Job, plans: RankedPlan[], firstRank = 1): 
     const p = r.plan;
     const e = r.estimate;
     table.push([
-      String(firstRank + i), String(p.tp), String(p.cp), String(p.dp), ppCell(r, job.model.num_layers),
+      String(firstRank + i), tpCellText(p), String(p.cp), String(p.dp), ppCellText(p, job.model.num_layers),
       p.vpp > 1 ? String(p.vpp) : '-',
       isMoe ? String(p.etp) : '-', isMoe ? String(p.ep) : '-', isMoe ? String(p.edp) : '-',
       String(p.microBatchSize), p.distributedOptimizer ? 'yes' : 'no', p.recompute, isMoe ? p.dispatcher : '-',

@@ -53,6 +53,7 @@ export function plan(a: PlanArgs, gpus: number, layers: number, gbs: number): Pl
   return {
     tp: a.tp, cp, dp, pp: a.pp, vpp: a.vpp ?? 1, ep, etp, edp: gpus / (etp * ep * a.pp),
     firstStageLayers: a.first ?? even, lastStageLayers: a.last ?? even,
+    accountEmbedding: false, accountLoss: false, layout: '', mbGroup: a.pp,
     microBatchSize: mbs, numMicroBatches: gbs / (mbs * dp),
     recompute: a.recompute ?? 'none', dispatcher: a.dispatcher ?? 'alltoall',
     sequenceParallel: a.sequenceParallel ?? a.tp > 1, distributedOptimizer: a.distributedOptimizer ?? true,

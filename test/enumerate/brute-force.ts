@@ -9,6 +9,7 @@ import { newPlan } from '../../src/enumerate/plan.js';
 import type { SearchSpace } from '../../src/enumerate/search-space.js';
 import { resolveSpace } from '../../src/enumerate/resolve-space.js';
 import { checkPlan } from '../../src/enumerate/rules.js';
+import { smallestMbGroup } from '../../src/plan/layout.js';
 
 export interface BruteForceResult {
   enumerated: number;
@@ -24,8 +25,11 @@ export function bruteForce(job: Job, shape: ModelShape, space: SearchSpace): Bru
   r.pp.forEach((pp, pi) => {
     for (const tp of r.tp) {
       for (const cp of r.cp) {
+        for (const sp of tp > 1 ? r.sequenceParallel : [false]) {
         for (let si = 0; si < r.splitFirst[pi].length; si++) {
           for (const vpp of r.vpp) {
+            // a layout is tried with its own VPP only
+            if (r.splitVpp[pi][si] !== 0 && r.splitVpp[pi][si] !== vpp) continue;
             for (const mbs of r.mbs) {
               for (const ep of r.ep) {
                 for (const etp of r.etpFollowsTp ? [tp] : r.etp) {
@@ -35,11 +39,15 @@ export function bruteForce(job: Job, shape: ModelShape, space: SearchSpace): Bru
                         const p: Plan = newPlan();
                         Object.assign(p, {
                           tp, cp, pp, vpp, ep, etp, microBatchSize: mbs, recompute, dispatcher,
-                          distributedOptimizer: distopt, sequenceParallel: tp > 1, precision: job.training.precision,
+                          distributedOptimizer: distopt, sequenceParallel: sp, precision: job.training.precision,
                           dp: W / (tp * cp * pp), edp: W / (etp * ep * pp),
                           firstStageLayers: r.splitFirst[pi][si], lastStageLayers: r.splitLast[pi][si],
+                          accountEmbedding: (r.splitAccount[pi][si] & 1) !== 0, accountLoss: (r.splitAccount[pi][si] & 2) !== 0,
+                          layout: r.splitLayout[pi][si],
                         });
                         p.numMicroBatches = gbs / (mbs * p.dp);
+                        // the enumerator's micro-batch group: PP, else the smallest group Megatron runs
+                        p.mbGroup = vpp > 1 && Number.isInteger(p.numMicroBatches) ? smallestMbGroup(pp, p.numMicroBatches) : pp;
                         out.enumerated++;
                         const broken = checkPlan(job, shape, p);
                         if (broken.length === 0) out.validKeys.push(JSON.stringify(p));
@@ -51,6 +59,7 @@ export function bruteForce(job: Job, shape: ModelShape, space: SearchSpace): Bru
               }
             }
           }
+        }
         }
       }
     }

@@ -38,7 +38,8 @@ const WIDE: SearchSpace = {
   source: 'test:wide',
   tp: list(1, 2, 3, 4, 16), cp: list(1, 2, 3, 4), pp: list(1, 2, 3, 4, 8, 16), vpp: list(1, 2, 3),
   ep: list(1, 2, 3, 4, 8, 16), etp: list(1, 2, 3, 4), microBatchSize: list(1, 3),
-  uneven: { enabled: true, maxFirstLastReduction: 2 },
+  uneven: { enabled: true, maxFirstLastReduction: 2 }, accountedSplits: true, layouts: true,
+  sequenceParallel: [true, false],
   recompute: ['none'], dispatcher: ['alltoall', 'flex'], distributedOptimizer: [true],
 };
 

@@ -37,11 +37,15 @@ export function groupsWithinNodes(groups: number[][], gpusPerNode: number): bool
 
 /** Number of candidates in a resolved space (the `enumerated` count of an unsharded run). */
 export function spaceSize(r: ResolvedSpace): number {
-  const below = r.vpp.length * r.mbs.length * r.ep.length * (r.etpFollowsTp ? 1 : r.etp.length)
+  const below = r.mbs.length * r.ep.length * (r.etpFollowsTp ? 1 : r.etp.length)
     * r.dispatcher.length * r.recompute.length * r.distributedOptimizer.length;
-  let splits = 0;
-  for (const f of r.splitFirst) splits += f.length;
-  return r.tp.length * r.cp.length * splits * below;
+  // a layout pairs with its own VPP only; every other split with each VPP of the list
+  let splitVpps = 0;
+  for (const only of r.splitVpp) for (const v of only) splitVpps += v === 0 ? r.vpp.length : 1;
+  // sequence parallel is a choice with TP > 1 only
+  let tpSp = 0;
+  for (const tp of r.tp) tpSp += tp > 1 ? r.sequenceParallel.length : 1;
+  return tpSp * r.cp.length * splitVpps * below;
 }
 
 /**

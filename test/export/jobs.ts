@@ -18,7 +18,8 @@ function fixtureJob(file: string): Job {
   return { ...loadJob(path.join(REPO_ROOT, file)), source: file };
 }
 
-type Mapping = Omit<Plan, 'dp' | 'edp' | 'numMicroBatches'>;
+type Mapping = Omit<Plan, 'dp' | 'edp' | 'numMicroBatches' | 'accountEmbedding' | 'accountLoss' | 'layout' | 'mbGroup'>
+  & Partial<Pick<Plan, 'accountEmbedding' | 'accountLoss' | 'layout' | 'mbGroup'>>;
 
 /** `m` on `job`: dp = W/(TP·CP·PP), edp = W/(ETP·EP·PP), micro-batches = GBS/(mbs·dp). */
 function planFor(job: Job, m: Mapping): Plan {
@@ -27,6 +28,8 @@ function planFor(job: Job, m: Mapping): Plan {
   return {
     tp: m.tp, cp: m.cp, dp, pp: m.pp, vpp: m.vpp, ep: m.ep, etp: m.etp, edp: W / (m.etp * m.ep * m.pp),
     firstStageLayers: m.firstStageLayers, lastStageLayers: m.lastStageLayers,
+    accountEmbedding: m.accountEmbedding ?? false, accountLoss: m.accountLoss ?? false, layout: m.layout ?? '',
+    mbGroup: m.mbGroup ?? m.pp,
     microBatchSize: m.microBatchSize, numMicroBatches: job.training.global_batch_size / (m.microBatchSize * dp),
     recompute: m.recompute, dispatcher: m.dispatcher,
     sequenceParallel: m.sequenceParallel, distributedOptimizer: m.distributedOptimizer, precision: m.precision,
