@@ -228,8 +228,7 @@ export function mbGroupProblem(pp: number, numMicroBatches: number, group: numbe
   if (group < pp || group > m) return `the micro-batch group ${group} must lie in [PP ${pp}, micro-batches ${m}]`;
   const rest = m % group;
   if (rest !== 0 && rest < pp) {
-    return `${m} micro-batches leave a last group of ${rest} (group ${group}), fewer than PP ${pp}`
-      + (group === pp ? ' (set mb_group: --microbatch-group-size-per-virtual-pipeline-stage)' : '');
+    return `${m} micro-batches leave a last group of ${rest} (group ${group}), fewer than PP ${pp}`;
   }
   return null;
 }

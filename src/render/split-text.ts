@@ -30,13 +30,14 @@ export function tpCellText(p: Plan): string {
  */
 export function splitText(p: Plan, numLayers: number): string {
   if (p.pp <= 1) return '';
+  if (splitKind(p, numLayers) === 'even' && !(p.vpp > 1 && p.mbGroup !== p.pp)) return `even split, ${numLayers / p.pp} layers per stage`;
   const parts: string[] = [];
   const kind = splitKind(p, numLayers);
   if (kind === 'layout') parts.push(`layout ${p.layout}`);
   if (kind === 'accounted') {
     parts.push(`${p.accountEmbedding && p.accountLoss ? 'embedding and loss' : p.accountEmbedding ? 'embedding' : 'loss'} counted as pipeline layers`);
   }
-  parts.push(`first/last stage ${p.firstStageLayers}/${p.lastStageLayers} layers`);
+  if (kind !== 'even') parts.push(`first/last stage ${p.firstStageLayers}/${p.lastStageLayers} layers`);
   if (p.vpp > 1 && p.mbGroup !== p.pp) parts.push(`micro-batch group ${p.mbGroup}`);
   return parts.join(', ');
 }

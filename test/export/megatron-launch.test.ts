@@ -199,11 +199,12 @@ test('launch: refuses a plan whose sizes do not multiply out, and a plan Megatro
     /^InputError: fixtures\/models\/mixtral-8x22b\.yaml: export: plan is inconsistent: numMicroBatches 16 is not GBS\/\(micro-batch·DP\) = 32$/);
   assert.throws(() => launch(mixtralJob(), withPlan(mixtralPlan(), { dp: 7.5 })),
     /^InputError: fixtures\/models\/mixtral-8x22b\.yaml: export: plan is inconsistent: dp must be an integer >= 1 \(got 7\.5\)$/);
-  // 32 microbatches with VPP are fine, 12 are not a multiple of PP 8 (GBS 96 = 1 x 12 x 8)
+  // 32 microbatches with VPP are fine; 12 with Megatron's default group of PP 8 leave a last group of 4 < PP
+  // (GBS 96 = 1 x 12 x 8)
   const job = mixtralJob();
   job.training.global_batch_size = 96;
   assert.throws(() => launch(job, withPlan(mixtralPlan(), { numMicroBatches: 12 })),
-    /export: Megatron-LM would refuse this plan: the interleaved schedule needs the number of microbatches \(12\) to be a multiple of PP 8$/);
+    /export: Megatron-LM would refuse this plan: the interleaved schedule with --microbatch-group-size-per-virtual-pipeline-stage 8: 12 micro-batches leave a last group of 4 \(group 8\), fewer than PP 8 \(\[RT\] schedules.py L1160\)$/);
   // EP 16 does not divide 8 experts
   assert.throws(() => launch(mixtralJob(), withPlan(mixtralPlan(), { ep: 16, edp: 1 })),
     /--num-experts 8 is not divisible by EP 16/);

@@ -154,7 +154,8 @@ test('rules: pipeline splits, even and uneven', () => {
     ['7 layers per pipeline stage are not divisible by the virtual stages 2 ([RT] get_num_layers_to_build)']);
   // 12 microbatches (GBS 96 over DP 8) cannot run the interleaved schedule on PP 8
   assert.deepEqual(checkMegatronArgs(setFlag(m.args, '--global-batch-size', '96'), m.env, 128),
-    ['the interleaved schedule needs the number of microbatches (12) to be a multiple of PP 8']);
+    ['the interleaved schedule with --microbatch-group-size-per-virtual-pipeline-stage 8: 12 micro-batches leave a last '
+      + 'group of 4 (group 8), fewer than PP 8 ([RT] schedules.py L1160)']);
 });
 
 test('rules: flex dispatcher needs its backend, and the backend needs flex', () => {

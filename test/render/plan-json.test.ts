@@ -36,9 +36,12 @@ test('estimateToJson converts bytes to GiB and names every breakdown term', () =
 test('planToJson uses the contract names', () => {
   const p = newPlan();
   p.tp = 2; p.pp = 8; p.vpp = 7; p.ep = 8; p.etp = 1; p.dp = 8; p.edp = 2; p.firstStageLayers = 7; p.lastStageLayers = 7;
-  p.numMicroBatches = 32; p.sequenceParallel = true;
+  p.numMicroBatches = 32; p.sequenceParallel = true; p.mbGroup = 8;
   const j = planToJson(3, p, newEstimate(), { megatron_args: ['--bf16'], env: {} });
-  assert.deepEqual(j.mapping, { tp: 2, cp: 1, dp: 8, pp: 8, vpp: 7, ep: 8, etp: 1, edp: 2, first_stage_layers: 7, last_stage_layers: 7 });
+  assert.deepEqual(j.mapping, {
+    tp: 2, cp: 1, dp: 8, pp: 8, vpp: 7, ep: 8, etp: 1, edp: 2, first_stage_layers: 7, last_stage_layers: 7,
+    account_for_embedding: false, account_for_loss: false, layout: null, microbatch_group: 8,
+  });
   assert.equal(j.rank, 3);
   assert.equal(j.num_micro_batches, 32);
   assert.equal(j.sequence_parallel, true);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # moefold plan 1 for Mixtral-8x22B on 128 x h100-sxm (16 nodes x 8 GPUs)
-# attention: TP2 x CP1 x DP8 x PP8, 7 virtual stages per PP rank
+# attention: TP2 x CP1 x DP8 x PP8, 7 virtual stages per PP rank, even split, 7 layers per stage, sequence parallel
 # experts:   ETP1 x EP8 x EDP2 x PP8, alltoall token dispatcher
 # batch:     micro-batch 1 x 32 microbatches x DP8 = 256 sequences of 4096 tokens
 # recompute none, bf16, distributed optimizer
