@@ -15,10 +15,11 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { REPO_ROOT } from '../src/paths.js';
 import { loadCalibration } from '../src/cost/calibration.js';
-import { makeScoreContext, scorePlan, type ScoreOptions } from '../src/cost/score.js';
+import { makeScoreContext, scorePlan } from '../src/cost/score.js';
+import { defaultStack } from '../src/job/stack.js';
 import { newEstimate, type Estimate } from '../src/cost/estimate.js';
 import { modelShape } from '../src/job/shape.js';
-import type { Dispatcher, Job, ModelSpec, Precision, Recompute } from '../src/job/types.js';
+import type { Dispatcher, Job, ModelSpec, Precision, Recompute, StackSpec } from '../src/job/types.js';
 import type { Plan } from '../src/enumerate/plan.js';
 
 type Run = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -165,19 +166,17 @@ function measuredTokens(r: Run, model: ModelSpec, causalFlopsPerToken: number): 
 
 /**
  * Software facts of a run that its measured-runs.yaml entry does not record, read from the recipe it was measured
- * with. Every entry names its source; nothing here is fitted.
+ * with. Every entry names its source; nothing here is fitted. `stack` holds them as the job's training fields
+ * (src/job/stack.ts) where Megatron-LM has a flag for them; `apexOptimizerStateBytesPerParam` is the optimizer
+ * state of NeMo 1.x's Apex distributed_fused_adam, which no Megatron-LM flag describes (set on the score context).
  */
 interface RunFacts {
   source: string;
   mbs?: number;
   dispatcher?: Dispatcher;
-  routing?: 'real' | 'forced';
   recompute?: Recompute;
-  modules?: string[];
-  epA2aOverlap?: boolean;
-  gradBytesPerParam?: number;
-  optimizerStateBytesPerParam?: number;
-  logitsBytesPerElement?: number;
+  stack?: Partial<StackSpec>;
+  apexOptimizerStateBytesPerParam?: number;
 }
 
 const NEMO1_APEX_ADAM: RunFacts = {
@@ -185,16 +184,14 @@ const NEMO1_APEX_ADAM: RunFacts = {
     'llama/llama2_70b.yaml @1a7171d7, 2024-07-31; mcore optimizer only from 3dd35614, 2024-12-05) use ' +
     "optim.name distributed_fused_adam (Apex); NeMo's setup_optimization gives it fp32 Adam moments and, for bf16 " +
     'models, store_param_remainders (16-bit remainder of the fp32 master): 4 + 4 + 2 B/param sharded; fp32 grads',
-  gradBytesPerParam: 4,
-  optimizerStateBytesPerParam: 10,
+  apexOptimizerStateBytesPerParam: 10,
 };
 
 const BRIDGE_PERF: RunFacts = {
   source: 'Megatron-Bridge performance configs (scripts/performance/configs/*, v0.1.0rc4 for 25.09, v0.2.0 for ' +
     '25.11): mixed_precision/ddp grad_reduce_in_fp32 false (bf16 main grads), cross_entropy_fusion_impl te; ' +
     'summary table: dropless MoE benchmarks force-balance the routing',
-  gradBytesPerParam: 2,
-  logitsBytesPerElement: 2,
+  stack: { grad_reduce_in_bf16: true, cross_entropy_loss_fusion: true },
 };
 
 const GROUP_FACTS: Record<string, RunFacts> = {
@@ -209,8 +206,8 @@ const RUN_FACTS: Record<string, RunFacts> = {
   'nemo2407-nemotron4-340b-128': {
     source: 'NeMo-Framework-Launcher launcher_scripts/conf/training/nemotron/nemotron_340b.yaml @1a7171d7: ' +
       'distributed_fused_adam with dtype bf16 (bf16 Adam moments, no separate master copy) and grad_sync_dtype bf16',
-    gradBytesPerParam: 2,
-    optimizerStateBytesPerParam: 4,
+    stack: { grad_reduce_in_bf16: true },
+    apexOptimizerStateBytesPerParam: 4,
   },
   'mb2509-dsv3-1024': {
     source: 'Megatron-Bridge v0.1.0rc4 scripts/performance/run_script.py (H100): DeepEP flex dispatcher with ' +
@@ -218,11 +215,12 @@ const RUN_FACTS: Record<string, RunFacts> = {
       '[mla_up_proj, mlp]; recipes/deepseek/deepseek_v3.py: precision-aware optimizer with fp32 main params and ' +
       'bf16 Adam moments (8 B/param)',
     dispatcher: 'flex',
-    routing: 'forced',
-    epA2aOverlap: true,
     recompute: 'selective',
-    modules: ['mla_up_proj', 'mlp'],
-    optimizerStateBytesPerParam: 8,
+    stack: {
+      moe_router_force_load_balancing: true, overlap_moe_expert_parallel_comm: true, delay_wgrad_compute: true,
+      recompute_modules: ['mla_up_proj', 'mlp'], use_precision_aware_optimizer: true, exp_avg_dtype: 'bf16',
+      exp_avg_sq_dtype: 'bf16',
+    },
   },
   'mb2511-gptoss-120b-64': {
     source: 'Megatron-Bridge v0.2.0 scripts/performance/configs/gpt_oss: GPT_OSS_120B_H100_BF16_BASE_CONFIG has ' +
@@ -230,16 +228,16 @@ const RUN_FACTS: Record<string, RunFacts> = {
       'row) and sets recompute_modules without recompute_granularity, so nothing is recomputed; forced balance',
     mbs: 1,
     recompute: 'none',
-    routing: 'forced',
+    stack: { moe_router_force_load_balancing: true },
   },
   'mb2511-qwen3-30b-16': {
     source: 'Megatron-Bridge v0.2.0 QWEN3_30B_A3B_H100_FP8_CS_BASE_CONFIG: moe_a2a_overlap True; recompute none',
-    epA2aOverlap: true,
+    stack: { overlap_moe_expert_parallel_comm: true },
     recompute: 'none',
   },
   'mb2511-qwen3-235b-256': {
     source: 'Megatron-Bridge v0.2.0 QWEN3_235B_A22B_H100_FP8_CS_BASE_CONFIG: moe_a2a_overlap True; recompute none',
-    epA2aOverlap: true,
+    stack: { overlap_moe_expert_parallel_comm: true },
     recompute: 'none',
   },
   'mb2509-qwen3-30b-16': {
@@ -252,12 +250,12 @@ const RUN_FACTS: Record<string, RunFacts> = {
   },
   'zoo-qwen3-235b-256-xnode-ep32-1f1b-ovl': {
     source: "the entry's notes: 1F1B EP-A2A overlap (--overlap-moe-expert-parallel-comm)",
-    epA2aOverlap: true,
+    stack: { overlap_moe_expert_parallel_comm: true },
   },
   'zoo-qwen3-235b-256-h100-best': {
     source: "the entry's moe_dispatcher: DeepEP + EP A2A overlap",
     dispatcher: 'flex',
-    epA2aOverlap: true,
+    stack: { overlap_moe_expert_parallel_comm: true },
   },
 };
 
@@ -284,7 +282,7 @@ function factsOf(r: Run): RunFacts {
   const f = RUN_FACTS[String(r.id)];
   if (!g) return f ?? { source: '' };
   if (!f) return g;
-  return { ...g, ...f, source: `${g.source}; ${f.source}` };
+  return { ...g, ...f, stack: { ...g.stack, ...f.stack }, source: `${g.source}; ${f.source}` };
 }
 
 function median(xs: number[]): number {
@@ -353,28 +351,31 @@ for (const r of doc.runs) {
     recompute: 'none', dispatcher: facts.dispatcher ?? dispatcherOf(r.moe_dispatcher),
     sequenceParallel: tp > 1, distributedOptimizer: true, precision,
   };
+  const stack: StackSpec = {
+    ...defaultStack(),
+    moe_router_force_load_balancing: routingOf(r.moe_load_balance) === 'forced',
+    ...facts.stack,
+  };
   const job: Job = {
     source: String(r.id), model,
-    training: { seq_length: r.seq_len, global_batch_size: gbs, precision },
+    training: { seq_length: r.seq_len, global_batch_size: gbs, precision, ...stack },
     cluster: { gpu: 'h100-sxm', gpus, gpus_per_node: 8 },
   };
-  const baseOpts: ScoreOptions = {
-    routing: facts.routing ?? routingOf(r.moe_load_balance),
-    gradBytesPerParam: facts.gradBytesPerParam,
-    optimizerStateBytesPerParam: facts.optimizerStateBytesPerParam,
-    logitsBytesPerElement: facts.logitsBytesPerElement,
-    epA2aOverlap: facts.epA2aOverlap ?? false,
+  const context = (modules: string[] | undefined) => {
+    const ctx = makeScoreContext({ ...job, training: { ...job.training, recompute_modules: modules ?? stack.recompute_modules } },
+      shape, cal);
+    if (facts.apexOptimizerStateBytesPerParam !== undefined) ctx.optimizerStateBytesPerParam = facts.apexOptimizerStateBytesPerParam;
+    return ctx;
   };
   const score = (recompute: Recompute, modules: string[] | undefined): Estimate => {
     plan.recompute = recompute;
-    const ctx = makeScoreContext(job, shape, cal, { ...baseOpts, recomputeModules: modules });
-    return scorePlan(ctx, plan, est);
+    return scorePlan(context(modules), plan, est);
   };
   // recompute: the entry's, else the recipe's, else the lightest mode that fits
   const published = recomputeOf(r);
   let assumed = '';
   if (published) score(published.recompute, published.modules);
-  else if (facts.recompute) score(facts.recompute, facts.modules);
+  else if (facts.recompute) score(facts.recompute, undefined);
   else {
     for (const mode of ['none', 'selective', 'full'] as const) {
       score(mode, undefined);
@@ -382,7 +383,7 @@ for (const r of doc.runs) {
       if (est.fits) break;
     }
   }
-  const ctx = makeScoreContext(job, shape, cal, baseOpts);
+  const ctx = context(undefined);
   const meas = measuredTokens(r, model, ctx.flopsPerToken);
   const err = est.tokensPerSPerGpu / meas.tok - 1;
   const kind = `${shape.isMoe ? 'moe' : 'dense'}/${precision}`;

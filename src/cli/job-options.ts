@@ -3,6 +3,8 @@ import type { JobOverrides } from '../job/load-job.js';
 import { calibrationNames } from '../paths.js';
 import { InputError } from '../job/errors.js';
 import { CLUSTER_FIELDS, TRAINING_FIELDS, excerpt, numberProblem, type FieldRule } from '../job/fields.js';
+import { STACK_FIELDS, STACK_KEYS, stackFlagName } from '../job/stack.js';
+import type { StackSpec } from '../job/types.js';
 
 /**
  * Options every command that reads a job accepts; they override the job file.
@@ -18,7 +20,64 @@ export function withJobOverrides<T>(y: Argv<T>) {
     .option('gpu', { type: 'string', describe: `GPU calibration: a file name in cost-models/ (${calibrationNames().join(', ')})`, group: 'Job overrides:' })
     .option('seq-length', { type: 'string', describe: 'Sequence length in tokens', group: 'Job overrides:' })
     .option('global-batch-size', { type: 'string', describe: 'Global batch in sequences', group: 'Job overrides:' })
-    .option('precision', { type: 'string', describe: 'Training precision: bf16 or fp8', group: 'Job overrides:' });
+    .option('precision', { type: 'string', describe: 'Training precision: bf16 or fp8', group: 'Job overrides:' })
+    .options(stackOptions());
+}
+
+/**
+ * One option per software-stack field (`--tp-comm-overlap false`, `--recompute-modules core_attn,moe_act`,
+ * `--moe-expert-capacity-factor null`): every one takes a value (true/false for a switch, commas between list
+ * entries, `null` for a field's default), read by stackOverrides() and checked by the loader like the file's.
+ */
+function stackOptions(): Record<string, { type: 'string'; describe: string; group: string }> {
+  const out: Record<string, { type: 'string'; describe: string; group: string }> = {};
+  for (const k of STACK_KEYS) {
+    const f = STACK_FIELDS[k];
+    const what = f.rule.kind === 'bool' ? 'true|false' : f.rule.kind === 'enumList' ? 'a,b,…' : 'VALUE';
+    out[stackFlagName(k).slice(2)] = {
+      type: 'string', group: 'Software stack (training fields):',
+      describe: `${what}: training.${k} (default ${f.dfltText.split(' (')[0]})`,
+    };
+  }
+  return out;
+}
+
+/** The text of a stack flag as the value the field's rule checks (the loader gives the one-line error). */
+function stackValue(k: keyof StackSpec, raw: unknown): unknown {
+  const rule = STACK_FIELDS[k].rule;
+  const v = String(requireValue(stackFlagName(k), raw, stackAllowed(k)));
+  if (v === 'null' && (STACK_FIELDS[k].nullable || rule.kind === 'enumList')) return STACK_FIELDS[k].nullable ? null : [];
+  switch (rule.kind) {
+    case 'bool':
+      return v === 'true' ? true : v === 'false' ? false : v;
+    case 'number':
+      return /^[0-9]{1,16}(\.[0-9]{1,16})?$/.test(v.trim()) ? Number(v) : v;
+    case 'enumList':
+      return v.split(',').map((x) => x.trim());
+    default:
+      return v;
+  }
+}
+
+function stackAllowed(k: keyof StackSpec): string {
+  const rule = STACK_FIELDS[k].rule;
+  if (rule.kind === 'bool') return 'true or false';
+  if (rule.kind === 'enumList') return `a comma-separated list of ${rule.values.join(', ')}`;
+  if (rule.kind === 'enum') return `one of ${rule.values.join(', ')}`;
+  return rule.kind === 'number' ? `a number from ${rule.min} to ${rule.max}` : 'a value';
+}
+
+/** The stack flags given on the command line, as values for the loader (yargs keeps the kebab-case keys too). */
+function stackOverrides(a: Record<string, unknown>): Partial<Record<keyof StackSpec, unknown>> | undefined {
+  const out: Partial<Record<keyof StackSpec, unknown>> = {};
+  let any = false;
+  for (const k of STACK_KEYS) {
+    const raw = a[stackFlagName(k).slice(2)];
+    if (raw === undefined) continue;
+    out[k] = stackValue(k, raw);
+    any = true;
+  }
+  return any ? out : undefined;
 }
 
 /**
@@ -100,6 +159,8 @@ export function overridesFrom(a: JobOverrideArgs): JobOverrides {
   if (gbs !== undefined) o.globalBatchSize = gbs;
   const precision = requireValue('--precision', a.precision, 'bf16 or fp8');
   if (precision !== undefined) o.precision = String(precision);
+  const stack = stackOverrides(a as Record<string, unknown>); // yargs also keeps each flag under its kebab-case name
+  if (stack !== undefined) o.stack = stack;
   return o;
 }
 

@@ -1,13 +1,16 @@
 /**
- * Per-job context of the scorer: every constant of the job, model and options computed once (makeScoreContext),
+ * Per-job context of the scorer: every constant of the job, model and software stack computed once (makeScoreContext),
  * plus the scorer's memos and scratch. scorePlan (score.ts) reads it and the plan.
  */
-import type { Job, ModelShape, ModelSpec } from '../job/types.js';
+import type { Job, ModelShape, ModelSpec, StackSpec } from '../job/types.js';
+import type { Plan } from '../enumerate/plan.js';
+import { COSTED_RECOMPUTE_MODULES, recomputeModulesOf } from '../job/stack.js';
 import type { Calibration } from './calibration.js';
-import { ADAM_FP32_STATE_BYTES_PER_PARAM, type ModelStateBytes } from './memory.js';
-import { LOGITS_BYTES_PER_ELEMENT_UNFUSED } from './terms/edge-stages.js';
+import {
+  BF16_GRAD_BYTES_PER_PARAM, FP8_PARAM_GATHER_BYTES_PER_PARAM, optimizerStateBytesPerParam, type ModelStateBytes,
+} from './memory.js';
+import { LOGITS_BYTES_PER_ELEMENT_FUSED, LOGITS_BYTES_PER_ELEMENT_UNFUSED } from './terms/edge-stages.js';
 import type { SelectiveModules } from './terms/recompute.js';
-import { selectiveRecomputeModules } from '../plan/recompute.js';
 import { newGroupTopology, parseRankOrder, DEFAULT_ORDER, type GroupTopology, type RankOrder } from './topology.js';
 import { StageLayoutCache } from './stage-layout.js';
 import { layerParamCounts, type LayerParamCounts } from './params.js';
@@ -18,38 +21,13 @@ import { newKindResult, type KindResult } from './stage.js';
 
 export type { SelectiveModules } from './terms/recompute.js';
 
-export type RoutingBalance = 'real' | 'forced';
-
-export interface ScoreOptions {
-  /** MoE routing load: 'real' (dropless with aux loss, the planning default) or 'forced' (balanced benchmarks). */
-  routing?: RoutingBalance;
-  /**
-   * Megatron --recompute-modules that plan.recompute 'selective' stands for. Default: moefold's meaning of
-   * 'selective', selectiveRecomputeModules(job.model) (the list the Megatron export emits). Known: core_attn,
-   * layernorm (norms Transformer Engine does not fuse into the next GEMM: the MoE pre-MLP norm and the MLA input
-   * norm), mla_up_proj, mlp (dense MLP layers only, as in Megatron), moe (whole MoE layer), moe_act (expert
-   * activation function).
-   */
-  recomputeModules?: readonly string[];
-  // Software facts a plan does not choose. The defaults are what moefold's Megatron-LM export runs; the accuracy
-  // script overrides them for published runs whose recipe says otherwise.
-  /** Main-gradient buffer bytes per parameter, also the DP reduce width (default: calibration's 4, fp32). */
-  gradBytesPerParam?: number;
-  /** Optimizer state bytes per parameter before sharding (default 12: fp32 master + Adam m, v). */
-  optimizerStateBytesPerParam?: number;
-  /** Peak logits/loss bytes per logit element (default 6, Megatron's unfused cross entropy; 2 with TE's fused one). */
-  logitsBytesPerElement?: number;
-  /** --overlap-moe-expert-parallel-comm (1F1B EP all-to-all overlap; not a plan option): default false. */
-  epA2aOverlap?: boolean;
-}
-
-/** The --recompute-modules the cost model can price (a subset of Megatron's MEGATRON_RECOMPUTE_MODULES). */
-export const COSTED_RECOMPUTE_MODULES: readonly string[] = ['core_attn', 'layernorm', 'mla_up_proj', 'mlp', 'moe', 'moe_act'];
+/** The --recompute-modules the cost model can price (the job's field table refuses the others). */
+export { COSTED_RECOMPUTE_MODULES } from '../job/stack.js';
 
 function selectiveModules(mods: readonly string[]): SelectiveModules {
   for (const x of mods) {
-    if (!COSTED_RECOMPUTE_MODULES.includes(x)) {
-      throw new Error(`recomputeModules: unknown module '${x}' (known: ${COSTED_RECOMPUTE_MODULES.join(', ')})`);
+    if (!(COSTED_RECOMPUTE_MODULES as readonly string[]).includes(x)) {
+      throw new Error(`recompute_modules: unknown module '${x}' (known: ${COSTED_RECOMPUTE_MODULES.join(', ')})`);
     }
   }
   const has = (x: string): number => (mods.includes(x) ? 1 : 0);
@@ -57,6 +35,16 @@ function selectiveModules(mods: readonly string[]): SelectiveModules {
     coreAttn: has('core_attn'), layernorm: has('layernorm'), mlaUpProj: has('mla_up_proj'), mlp: has('mlp'),
     moe: has('moe'), moeAct: has('moe_act'),
   };
+}
+
+/**
+ * Max/mean routed tokens per expert: the job's moe_routing_imbalance, else 1 + the calibration's excess for real or
+ * forced routing; a capacity factor caps it (tokens past capacity are dropped, so CF 1.0 is balanced).
+ */
+export function routingLoadFactor(s: StackSpec, cal: Calibration): number {
+  const ratio = s.moe_router_force_load_balancing ? 1 + cal.routingImbalanceForced
+    : (s.moe_routing_imbalance ?? 1 + cal.routingImbalanceReal);
+  return s.moe_expert_capacity_factor === null ? ratio : Math.min(ratio, s.moe_expert_capacity_factor);
 }
 
 export interface ScoreContext {
@@ -92,14 +80,25 @@ export interface ScoreContext {
   moePrefix: Int32Array;
   mtpLayers: number;
   mtpIsMoe: boolean;
-  routing: RoutingBalance;
+  // The software-stack facts (job.training, src/job/stack.ts), read once into plain numbers.
+  /** Routed tokens on the most loaded expert over the mean, minus 1 (routingLoadFactor − 1). */
   imbalance: number;
+  /** What plan.recompute 'selective' recomputes (job.training.recompute_modules, else moefold's set). */
   selective: SelectiveModules;
+  /** Main-gradient bytes per parameter, also the DP reduce width (2 with grad_reduce_in_bf16). */
   gradBytesPerParam: number;
   optimizerStateBytesPerParam: number;
+  /** DP parameter all-gather bytes per parameter of fp8 plans (1 with fp8_param_gather). */
+  fp8ParamGatherBytesPerParam: number;
   logitsBytesPerElement: number;
-  /** Share of the EP all-to-all hidden (cal.epOverlapFraction, or cal.epA2aOverlapFraction under epA2aOverlap). */
+  /**
+   * Share of the EP all-to-all hidden where the 1F1B EP overlap runs (cal.epA2aOverlapFraction with
+   * overlap_moe_expert_parallel_comm) and elsewhere (cal.epOverlapFraction).
+   */
+  epA2aOverlapHiddenFraction: number;
   epHiddenFraction: number;
+  /** Share of the TP/SP collectives hidden with TP > 1 and sequence parallel (0 without tp_comm_overlap). */
+  tpHiddenFraction: number;
   flopsPerToken: number;
   flopsPerStep: number;
   usableMemBytes: number;
@@ -114,17 +113,22 @@ export interface ScoreContext {
   state: ModelStateBytes;
   /** Per-layer costs and mapping terms (memo.ts layouts). */
   layerMemo: Memo;
+  /**
+   * With overlap_moe_expert_parallel_comm, the layer memo of PP > 1 plans without VPP, where Megatron does not run
+   * the EP overlap (the layer memo is not keyed by PP or VPP, so those plans keep their own); null otherwise.
+   */
+  layerMemoNoEpOverlap: Memo | null;
   mappingMemo: Memo;
 }
 
 /** Precomputes every per-job constant. */
-export function makeScoreContext(job: Job, shape: ModelShape, cal: Calibration, opts: ScoreOptions = {}): ScoreContext {
+export function makeScoreContext(job: Job, shape: ModelShape, cal: Calibration): ScoreContext {
   const m = job.model;
   const L = m.num_layers;
   const moePrefix = new Int32Array(L + 1);
   for (let i = 0; i < L; i++) moePrefix[i + 1] = moePrefix[i] + (shape.moeLayerMask[i] === 1 ? 1 : 0);
   const isMoe = shape.isMoe;
-  const routing: RoutingBalance = opts.routing ?? 'real';
+  const stack = job.training;
   const seq = job.training.seq_length;
   const vocab1 = paddedVocabSize(m, 1);
   const flopsPerToken = modelFlopsPerToken(m, shape, seq, vocab1);
@@ -156,13 +160,15 @@ export function makeScoreContext(job: Job, shape: ModelShape, cal: Calibration, 
     moePrefix,
     mtpLayers: m.mtp_num_layers,
     mtpIsMoe,
-    routing,
-    imbalance: routing === 'real' ? cal.routingImbalanceReal : cal.routingImbalanceForced,
-    selective: selectiveModules(opts.recomputeModules ?? selectiveRecomputeModules(m)),
-    gradBytesPerParam: opts.gradBytesPerParam ?? cal.gradReduceBytesPerParam,
-    optimizerStateBytesPerParam: opts.optimizerStateBytesPerParam ?? ADAM_FP32_STATE_BYTES_PER_PARAM,
-    logitsBytesPerElement: opts.logitsBytesPerElement ?? LOGITS_BYTES_PER_ELEMENT_UNFUSED,
-    epHiddenFraction: opts.epA2aOverlap ? cal.epA2aOverlapFraction : cal.epOverlapFraction,
+    imbalance: routingLoadFactor(stack, cal) - 1,
+    selective: selectiveModules(recomputeModulesOf(job)),
+    gradBytesPerParam: stack.grad_reduce_in_bf16 ? BF16_GRAD_BYTES_PER_PARAM : cal.gradReduceBytesPerParam,
+    optimizerStateBytesPerParam: optimizerStateBytesPerParam(stack),
+    fp8ParamGatherBytesPerParam: stack.fp8_param_gather ? FP8_PARAM_GATHER_BYTES_PER_PARAM : cal.paramGatherBytesPerParam,
+    logitsBytesPerElement: stack.cross_entropy_loss_fusion ? LOGITS_BYTES_PER_ELEMENT_FUSED : LOGITS_BYTES_PER_ELEMENT_UNFUSED,
+    epA2aOverlapHiddenFraction: stack.overlap_moe_expert_parallel_comm ? cal.epA2aOverlapFraction : cal.epOverlapFraction,
+    epHiddenFraction: cal.epOverlapFraction,
+    tpHiddenFraction: stack.tp_comm_overlap ? cal.tpOverlapFraction : 0,
     flopsPerToken,
     flopsPerStep: flopsPerToken * seq * job.training.global_batch_size,
     usableMemBytes: cal.hbmCapacityBytes - cal.reservedBytes,
@@ -173,6 +179,12 @@ export function makeScoreContext(job: Job, shape: ModelShape, cal: Calibration, 
     kindResult: newKindResult(),
     state: { weights: 0, gradients: 0, optimizer: 0 },
     layerMemo: newLayerMemo(),
+    layerMemoNoEpOverlap: stack.overlap_moe_expert_parallel_comm ? newLayerMemo() : null,
     mappingMemo: newMappingMemo(),
   };
+}
+
+/** The layer memo that holds `plan`'s per-layer costs (see layerMemoNoEpOverlap). */
+export function layerMemoOf(ctx: ScoreContext, plan: Plan): Memo {
+  return ctx.layerMemoNoEpOverlap !== null && plan.pp > 1 && plan.vpp === 1 ? ctx.layerMemoNoEpOverlap : ctx.layerMemo;
 }

@@ -16,7 +16,6 @@
  */
 export { loadCalibration, calibrationFromDoc, CALIBRATION_FIELDS, type Calibration } from './calibration.js';
 export {
-  makeScoreContext, scorePlan, staticMemoryBytes, COSTED_RECOMPUTE_MODULES,
-  type ScoreContext, type ScoreOptions, type RoutingBalance,
+  makeScoreContext, scorePlan, staticMemoryBytes, routingLoadFactor, COSTED_RECOMPUTE_MODULES, type ScoreContext,
 } from './score.js';
 export { newEstimate, copyEstimate, type Estimate, type TimeBreakdown, type MemoryBreakdown } from './estimate.js';

@@ -8,6 +8,7 @@
 import type { Plan } from '../enumerate/plan.js';
 import type { ScoreContext } from './context.js';
 import { L } from './memo.js';
+import { epA2aOverlapRuns } from '../job/stack.js';
 import { paddedVocabSize } from '../job/params.js';
 import { groupTopology } from './topology.js';
 import {
@@ -60,6 +61,7 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
   const mode = plan.recompute;
   const selective = mode === 'selective';
   const sel = ctx.selective;
+  const tpHide = sp ? ctx.tpHiddenFraction : 0; // --tp-comm-overlap needs sequence parallel
 
   // ---- attention ----
   const upProjF = ctx.mla ? mlaUpProjectionFwdTimeS(tokA, ctx.heads, tp, model.q_lora_rank, model.kv_lora_rank,
@@ -81,9 +83,9 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
   const tpPair = tpCollectivePairTimeS(tokA * h * 2, tp, topo.tpNodes, sp, G, cal);
   const cpRing = cpRingExchangeTimeS(cpKvBytes(tokA, kvHeads, dqk, dv), cp, topo.cpNodes > 1, G, cal);
   const cpExposed = cpExposedTimeS(cpRing, flashF + flashB, cal);
-  v[b + L.TpDenseS] = tpExposedTimeS(4, tpPair, cal);
+  v[b + L.TpDenseS] = tpExposedTimeS(4, tpPair, tpHide);
   v[b + L.CpS] = cpExposed;
-  const stealD = tpStealTimeS(4, tpPair, cal) + cpStealTimeS(cpRing, cpExposed, cal);
+  const stealD = tpStealTimeS(4, tpPair, tpHide, cal) + cpStealTimeS(cpRing, cpExposed, cal);
   v[b + L.StealDenseS] = stealD;
 
   // ---- recompute (dense) ----
@@ -92,7 +94,7 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
   const upProjRecS = ctx.mla ? mlaUpProjectionRecomputeTimeS(upProjF, tokA, qkvWidth, cal) : 0;
   const recAttnSel = attentionSelectiveRecomputeTimeS(sel, flashF, attnNormRecS, upProjRecS);
   v[b + L.RecomputeDenseS] = denseLayerRecomputeTimeS(mode, sel, recAttnSel, attnF, denseF,
-    tpExposedTimeS(1, tpPair, cal), tpExposedTimeS(2, tpPair, cal));
+    tpExposedTimeS(1, tpPair, tpHide), tpExposedTimeS(2, tpPair, tpHide));
   v[b + L.OverheadDenseS] = denseLayerOverheadTimeS(cal);
 
   // ---- activations (dense) ----
@@ -121,7 +123,7 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
       sharedF);
     v[b + L.MoeMlpS] = moeMlpTimeS(moeF);
     const sharedTp = ctx.sharedFfn > 0 ? tpPair : 0; // the shared expert's own SP gather / scatter
-    v[b + L.TpMoeS] = tpExposedTimeS(2, tpPair + sharedTp, cal);
+    v[b + L.TpMoeS] = tpExposedTimeS(2, tpPair + sharedTp, tpHide);
 
     // EP dispatch + combine (forward), then exposed fwd + bwd
     const sendBytes = tokMoe * k * h * 2 * loadFactor;
@@ -131,13 +133,14 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
     const epFwd = epDispatchFwdTimeS(plan.dispatcher, a2a,
       epAllgatherDispatchFwdTimeS(tokMoe, h, ep * etp, topo.etpEpNodes, G, cal),
       etpGatherScatterTimeS(rows * h * 2, etp, topo.etpNodes, G, cal), etp);
-    const epHide = ctx.epHiddenFraction;
+    // the 1F1B EP overlap runs where Megatron runs it (epA2aOverlapRuns; PP > 1 without VPP has its own memo)
+    const epHide = epA2aOverlapRuns(ctx.job, plan) ? ctx.epA2aOverlapHiddenFraction : ctx.epHiddenFraction;
     v[b + L.EpMoeS] = epExposedTimeS(epFwd, epHide);
-    v[b + L.StealMoeS] = stealD + tpStealTimeS(2, tpPair + sharedTp, cal) + epStealTimeS(epFwd, epHide, cal);
+    v[b + L.StealMoeS] = stealD + tpStealTimeS(2, tpPair + sharedTp, tpHide, cal) + epStealTimeS(epFwd, epHide, cal);
 
     v[b + L.RecomputeMoeS] = moeLayerRecomputeTimeS(mode, sel, recAttnSel, attnF, normRecomputeTimeS(tokMoe, h, cal),
-      moeF, moeActivationFnFwdTimeS(rows, fe, glu, cal), tpExposedTimeS(1, tpPair + sharedTp, cal),
-      tpExposedTimeS(1, sharedTp, cal), epExposedFwdTimeS(epFwd, epHide));
+      moeF, moeActivationFnFwdTimeS(rows, fe, glu, cal), tpExposedTimeS(1, tpPair + sharedTp, tpHide),
+      tpExposedTimeS(1, sharedTp, tpHide), epExposedFwdTimeS(epFwd, epHide));
     v[b + L.OverheadMoeS] = moeLayerOverheadTimeS(localExperts, cal);
     v[b + L.ActMoeBytes] = moeLayerActivationBytes(attnAct, attnSave, tokMoe, tokA, tokStored, h, E, k, etp, fe, glu,
       ctx.sharedFfn > 0 ? fs : 0, tp, sp, gemmIn, selective && sel.layernorm === 1, selective && sel.moe === 1,
@@ -151,7 +154,7 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
   // ---- first / last stage extras (the embedding output is the first layer's input, counted there) ----
   const vocabLocal = paddedVocabSize(model, tp) / tp;
   const outS = outputLayerTimeS(tokA, tokStored, vocabLocal, h, fp8, cal);
-  const outTp = sp ? tpExposedTimeS(1, tpPair, cal) : 0; // SP gathers before the output GEMM
+  const outTp = sp ? tpExposedTimeS(1, tpPair, tpHide) : 0; // SP gathers before the output GEMM
   v[b + L.EmbeddingS] = embeddingTimeS(tokStored, h, cal);
   v[b + L.OutputS] = outS;
   v[b + L.OutputTpS] = outTp;

@@ -17,7 +17,7 @@
  */
 import type { Plan } from '../enumerate/plan.js';
 import type { Estimate } from './estimate.js';
-import type { ScoreContext } from './context.js';
+import { layerMemoOf, type ScoreContext } from './context.js';
 import { L, M, layerSlot, mappingSlot } from './memo.js';
 import { fillLayerCosts } from './layer-costs.js';
 import { fillMappingCosts } from './mapping-costs.js';
@@ -28,8 +28,7 @@ import { modelStateBytes, optimizerOwnedParams } from './memory.js';
 import { ppSendRecvExposedTimeS } from './terms/pp-comm.js';
 
 export {
-  makeScoreContext, COSTED_RECOMPUTE_MODULES, type RoutingBalance, type ScoreContext, type ScoreOptions,
-  type SelectiveModules,
+  makeScoreContext, routingLoadFactor, COSTED_RECOMPUTE_MODULES, type ScoreContext, type SelectiveModules,
 } from './context.js';
 
 /** Offset of the plan's mapping slot in ctx.mappingMemo.vals (filled on a miss). */
@@ -41,12 +40,13 @@ function mappingBase(ctx: ScoreContext, plan: Plan): number {
   return b;
 }
 
-/** Offset of the plan's layer slot in ctx.layerMemo.vals (filled on a miss). */
+/** Offset of the plan's layer slot in layerMemoOf(ctx, plan).vals (filled on a miss). */
 function layerBase(ctx: ScoreContext, plan: Plan): number {
-  const s = layerSlot(ctx.layerMemo, plan);
+  const memo = layerMemoOf(ctx, plan);
+  const s = layerSlot(memo, plan);
   if (s >= 0) return s;
   const b = -1 - s;
-  fillLayerCosts(ctx, plan, ctx.layerMemo.vals, b);
+  fillLayerCosts(ctx, plan, memo.vals, b);
   return b;
 }
 
@@ -84,7 +84,7 @@ export function staticMemoryBytes(ctx: ScoreContext, plan: Plan): number {
 export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimate {
   const mv = ctx.mappingMemo.vals;
   const mb = mappingBase(ctx, plan);
-  const lv = ctx.layerMemo.vals;
+  const lv = layerMemoOf(ctx, plan).vals;
   const lb = layerBase(ctx, plan);
   const pp = plan.pp;
   const m = plan.numMicroBatches;

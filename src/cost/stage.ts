@@ -81,7 +81,7 @@ export function evalStageKind(ctx: ScoreContext, plan: Plan, kinds: StageKinds, 
   const gb = ctx.gradBytesPerParam;
   let dpS: number;
   if (dOpt) {
-    const pb = cal.paramGatherBytesPerParam;
+    const pb = plan.precision === 'fp8' ? ctx.fp8ParamGatherBytesPerParam : cal.paramGatherBytesPerParam;
     const rs = dpCollectiveTimeS(mv[mb + M.DpRsAlpha], mv[mb + M.DpRsPerByte], dense, gb) +
       dpCollectiveTimeS(mv[mb + M.EdpRsAlpha], mv[mb + M.EdpRsPerByte], expert, gb);
     const ag = dpCollectiveTimeS(mv[mb + M.DpAgAlpha], mv[mb + M.DpAgPerByte], dense, pb) +

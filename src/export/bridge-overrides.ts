@@ -21,7 +21,7 @@
  */
 import type { Plan } from '../enumerate/plan.js';
 import { isUnevenSplit } from '../plan/layout.js';
-import { selectiveRecomputeModules } from '../plan/recompute.js';
+import { epA2aOverlapRuns, fp8RecipeOf, recomputeModulesOf } from '../job/stack.js';
 import { inputError } from '../job/errors.js';
 import type { Job, ModelShape } from '../job/types.js';
 import { gpuArchMajor } from './gpu-arch.js';
@@ -86,12 +86,32 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
   set('model.sequence_parallel', plan.sequenceParallel);
   if (shape.isMoe) {
     set('model.moe_token_dispatcher_type', plan.dispatcher);
-    if (plan.dispatcher === 'flex') set('model.moe_flex_dispatcher_backend', 'deepep');
+    if (plan.dispatcher === 'flex') set('model.moe_flex_dispatcher_backend', job.training.moe_flex_dispatcher_backend);
     // shared-expert overlap works with alltoall and flex only
     if (plan.dispatcher === 'allgather') set('model.moe_shared_expert_overlap', false);
     set('model.moe_grouped_gemm', true);
-    set('model.moe_permute_fusion', true);
   }
+  // ---- software stack (job.training, src/job/stack.ts): Megatron-Core TransformerConfig / ModelParallelConfig
+  // fields as model.* keys, TP overlap as Bridge's comm_overlap.tp_comm_overlap; written where the Megatron-LM
+  // export writes the flag (the same conditions), so both launches run the same stack ----
+  const st = job.training;
+  if (shape.isMoe) {
+    set('model.moe_permute_fusion', st.moe_permute_fusion);
+    set('model.moe_router_fusion', st.moe_router_fusion);
+    set('model.moe_router_force_load_balancing', st.moe_router_force_load_balancing);
+    set('model.moe_expert_capacity_factor', st.moe_expert_capacity_factor);
+    const a2a = epA2aOverlapRuns(job, plan);
+    set('model.overlap_moe_expert_parallel_comm', a2a);
+    set('model.delay_wgrad_compute', a2a && st.delay_wgrad_compute);
+  }
+  set('comm_overlap.tp_comm_overlap', st.tp_comm_overlap && plan.tp > 1 && plan.sequenceParallel);
+  set('model.cross_entropy_loss_fusion', st.cross_entropy_loss_fusion);
+  set('model.cross_entropy_fusion_impl', st.cross_entropy_fusion_impl);
+  set('model.cuda_graph_impl', st.cuda_graph_impl);
+  if (st.cuda_graph_impl !== 'none' && st.cuda_graph_modules.length > 0) set('model.cuda_graph_modules', st.cuda_graph_modules);
+  set('model.attention_dropout', st.attention_dropout);
+  set('model.hidden_dropout', st.hidden_dropout);
+  // ---- end of software stack ----
   if (plan.recompute === 'none') {
     set('model.recompute_granularity', null);
     set('model.recompute_method', null);
@@ -101,7 +121,7 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
     set('model.recompute_granularity', 'selective');
     set('model.recompute_method', null);
     set('model.recompute_num_layers', null);
-    set('model.recompute_modules', selectiveRecomputeModules(job.model));
+    set('model.recompute_modules', recomputeModulesOf(job));
   } else {
     set('model.recompute_granularity', 'full');
     set('model.recompute_method', 'uniform');
@@ -117,9 +137,14 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
   set('ddp.overlap_grad_reduce', true);
   set('ddp.overlap_param_gather', plan.distributedOptimizer);
   set('optimizer.overlap_param_gather', plan.distributedOptimizer);
+  const recipe = fp8RecipeOf(job, arch);
   if (plan.precision === 'bf16') {
     set('mixed_precision', 'bf16_mixed');
-  } else if (arch >= 10) {
+  } else if (recipe === 'tensorwise') {
+    set('mixed_precision', 'bf16_with_fp8_current_scaling_mixed');
+  } else if (recipe === 'delayed') {
+    set('mixed_precision', 'bf16_with_fp8_delayed_scaling_mixed');
+  } else if (recipe === 'mxfp8') {
     if (!plan.distributedOptimizer) {
       throw inputError(job.source, 'export', 'megatron-bridge cannot express fp8 on Blackwell without the distributed optimizer (its bf16_with_mxfp8_mixed recipe gathers FP8 parameters, which needs it)');
     }
@@ -140,9 +165,26 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
       '  python scripts/training/run_recipe.py --recipe <recipe> --mode pretrain "${OVERRIDES[@]}"',
       `on ${job.cluster.gpus} GPUs. The pipeline split assumes the recipe's model has ${job.model.num_layers} layers.`,
       'Keys checked against NVIDIA-NeMo/Megatron-Bridge 067f987 (2026-08-22), see src/export/bridge-overrides.ts.',
+      ...recipeOwned(job),
     ]),
     ...kv.map(([k, v]) => `${k}=${hydraValue(v, refuse)}`),
     '',
   ];
   return lines.join('\n');
+}
+
+/**
+ * Stack facts of the job that these overrides leave to the recipe (its mixed_precision and optimizer own them), as
+ * comment lines, so a run that needs them sets them in the recipe: the optimizer dtypes, bf16 gradient reduce and
+ * fp8 parameter gather.
+ */
+function recipeOwned(job: Job): string[] {
+  const s = job.training;
+  const set: string[] = [];
+  if (s.grad_reduce_in_bf16) set.push('grad_reduce_in_bf16 (ddp/mixed_precision grad_reduce_in_fp32 false)');
+  if (s.fp8_param_gather) set.push('fp8_param_gather (mixed_precision)');
+  if (s.use_precision_aware_optimizer) {
+    set.push(`precision-aware optimizer: main params ${s.main_params_dtype}, exp_avg ${s.exp_avg_dtype}, exp_avg_sq ${s.exp_avg_sq_dtype} (optimizer)`);
+  }
+  return set.length === 0 ? [] : ['', 'Left to the recipe (set them there): ' + set.join('; ') + '.'];
 }

@@ -90,7 +90,9 @@ export function checkMoeFlags(a: ParsedArgs, out: string[]): void {
     '--moe-layer-freq', '--moe-token-dispatcher-type', '--moe-flex-dispatcher-backend', '--moe-grouped-gemm',
     '--moe-permute-fusion', '--moe-router-score-function', '--moe-router-pre-softmax', '--moe-router-num-groups',
     '--moe-router-group-topk', '--moe-router-topk-scaling-factor', '--moe-router-enable-expert-bias',
-    '--moe-router-load-balancing-type', '--moe-aux-loss-coeff', '--expert-tensor-parallel-size'];
+    '--moe-router-load-balancing-type', '--moe-aux-loss-coeff', '--expert-tensor-parallel-size',
+    '--moe-router-force-load-balancing', '--moe-expert-capacity-factor', '--moe-router-fusion',
+    '--overlap-moe-expert-parallel-comm', '--delay-wgrad-compute'];
   if (experts <= 0) {
     // ours: a dense launch carries no MoE flags
     const stray = moeOnly.filter((f) => a.has(f));
@@ -176,6 +178,43 @@ export function checkPrecision(a: ParsedArgs, out: string[]): void {
   if (!a.has('--bf16')) out.push('missing --bf16 (moefold plans bf16 or fp8-on-bf16 training)');
   if (a.has('--fp8-recipe') && !a.has('--fp8-format')) {
     out.push('--fp8-recipe has no effect without --fp8-format (there is no --fp8 flag)');
+  }
+}
+
+/** The software-stack flags (src/job/stack.ts): what each needs ([VA] validate_args, [TC] TransformerConfig). */
+export function checkStackFlags(a: ParsedArgs, out: string[], p: { tp: number; ep: number; pp: number; vpp: number }): void {
+  // [VA] L1441
+  if (a.has('--tp-comm-overlap') && !a.has('--sequence-parallel')) out.push('--tp-comm-overlap needs --sequence-parallel');
+  if (a.has('--tp-comm-overlap') && p.tp <= 1) out.push('--tp-comm-overlap needs --tensor-model-parallel-size > 1 (ours: nothing to overlap)');
+  // [TC] overlap_moe_expert_parallel_comm / delay_wgrad_compute
+  if (a.has('--delay-wgrad-compute') && !a.has('--overlap-moe-expert-parallel-comm')) {
+    out.push('--delay-wgrad-compute needs --overlap-moe-expert-parallel-comm');
+  }
+  if (a.has('--overlap-moe-expert-parallel-comm')) {
+    const disp = a.get('--moe-token-dispatcher-type')?.[0] ?? 'allgather';
+    if (p.ep <= 1) out.push('--overlap-moe-expert-parallel-comm needs --expert-model-parallel-size > 1');
+    if (disp !== 'alltoall' && disp !== 'flex') out.push(`--overlap-moe-expert-parallel-comm needs the alltoall or flex dispatcher (got ${disp})`);
+    if (a.get('--recompute-granularity')?.[0] === 'full') out.push('--overlap-moe-expert-parallel-comm cannot be combined with --recompute-granularity full');
+    if ((a.get('--recompute-modules') ?? []).includes('moe')) out.push('--overlap-moe-expert-parallel-comm cannot be combined with --recompute-modules moe');
+    if (p.pp > 1 && p.vpp <= 1) out.push('--overlap-moe-expert-parallel-comm with PP > 1 needs virtual pipeline stages');
+  }
+  // [VA] L1698
+  if (a.has('--cross-entropy-loss-fusion') && a.get('--cross-entropy-fusion-impl')?.[0] === 'te') {
+    out.push('--cross-entropy-loss-fusion with --cross-entropy-fusion-impl te is refused by Megatron-LM (use native)');
+  }
+  // [VA] L1095
+  if (a.has('--fp8-param-gather') && !a.has('--use-distributed-optimizer')) out.push('--fp8-param-gather needs --use-distributed-optimizer');
+  if (a.has('--fp8-param-gather') && !a.has('--fp8-format')) out.push('--fp8-param-gather has no effect without --fp8-format');
+  if (a.has('--cuda-graph-modules') && (a.get('--cuda-graph-impl')?.[0] ?? 'none') === 'none') {
+    out.push('--cuda-graph-modules has no effect without --cuda-graph-impl');
+  }
+  // [TC] moe_expert_capacity_factor
+  if (a.has('--moe-expert-capacity-factor') && (a.get('--moe-router-load-balancing-type') ?? []).includes('sinkhorn')) {
+    out.push('--moe-expert-capacity-factor does not work with sinkhorn load balancing');
+  }
+  // ours: the dtypes are the precision-aware optimizer's
+  for (const f of ['--main-params-dtype', '--exp-avg-dtype', '--exp-avg-sq-dtype']) {
+    if (a.has(f) && !a.has('--use-precision-aware-optimizer')) out.push(`${f} needs --use-precision-aware-optimizer`);
   }
 }
 

@@ -15,6 +15,7 @@ import type { ArgvLayout, ParsedArgs } from './megatron-argv-layout.js';
 import { argvRuleViolations, flagNumber, layoutFromArgs } from './megatron-argv-layout.js';
 import {
   checkAttentionFlags, checkMoeFlags, checkOptimizer, checkPipelineFlags, checkPrecision, checkRecompute, checkRun,
+  checkStackFlags,
 } from './megatron-argv-checks.js';
 
 export type FlagKind =
@@ -124,6 +125,26 @@ export const MEGATRON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   '--fp16': sw, // never emitted
   '--fp8-format': pick('e4m3', 'hybrid'),
   '--fp8-recipe': pick('tensorwise', 'delayed', 'mxfp8', 'blockwise', 'custom'),
+  // ---- software stack (job.training stack fields, src/job/stack.ts) ----
+  '--moe-router-force-load-balancing': sw,
+  '--moe-expert-capacity-factor': float,
+  '--grad-reduce-in-bf16': sw,
+  '--overlap-moe-expert-parallel-comm': sw,
+  '--delay-wgrad-compute': sw,
+  '--cross-entropy-loss-fusion': sw,
+  '--cross-entropy-fusion-impl': pick('native', 'te'),
+  '--tp-comm-overlap': sw,
+  '--cuda-graph-impl': pick('none', 'local', 'transformer_engine', 'full_iteration'),
+  '--cuda-graph-modules': { kind: 'list', type: 'str', choices: ['attn', 'mlp', 'moe', 'moe_router', 'moe_preprocess', 'mamba'] },
+  '--moe-router-fusion': sw,
+  '--fp8-param-gather': sw,
+  '--attention-dropout': float,
+  '--hidden-dropout': float,
+  '--use-precision-aware-optimizer': sw,
+  '--main-params-dtype': pick('fp32', 'fp16'),
+  '--exp-avg-dtype': pick('fp32', 'fp16', 'bf16', 'fp8'),
+  '--exp-avg-sq-dtype': pick('fp32', 'fp16', 'bf16', 'fp8'),
+  // ---- end of software stack ----
   // batch
   '--micro-batch-size': int,
   '--global-batch-size': int,
@@ -252,6 +273,10 @@ export function checkMegatronArgs(args: readonly string[], env: Readonly<Record<
   if ((tp > 1 || cp > 1) && arch < 10 && env.CUDA_DEVICE_MAX_CONNECTIONS !== '1') {
     out.push(`TP > 1 or CP > 1 on GPUs before Blackwell needs CUDA_DEVICE_MAX_CONNECTIONS=1 (got ${env.CUDA_DEVICE_MAX_CONNECTIONS ?? 'unset'})`);
   }
+  if (a.has('--cuda-graph-impl') && a.get('--cuda-graph-impl')?.[0] !== 'none'
+    && (env.PYTORCH_CUDA_ALLOC_CONF ?? '').includes('expandable_segments:True') && env.NCCL_GRAPH_REGISTER !== '0') {
+    out.push('CUDA graphs with PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True need NCCL_GRAPH_REGISTER=0');
+  }
   const vpp = checkPipelineFlags(a, out, num('--num-layers', 0), pp);
   checkMoeFlags(a, out);
 
@@ -263,6 +288,7 @@ export function checkMegatronArgs(args: readonly string[], env: Readonly<Record<
   checkOptimizer(a, out);
   checkRecompute(a, out);
   checkPrecision(a, out);
+  checkStackFlags(a, out, { tp, ep, pp, vpp });
   checkRun(a, out);
   return out;
 }

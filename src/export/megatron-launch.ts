@@ -12,7 +12,7 @@ import type { Plan } from '../enumerate/plan.js';
 import { isUnevenSplit } from '../plan/layout.js';
 import type { RuleViolation } from '../enumerate/rules.js';
 import { checkPlan, ruleByName } from '../enumerate/rules.js';
-import { selectiveRecomputeModules } from '../plan/recompute.js';
+import { epA2aOverlapRuns, fp8RecipeOf, recomputeModulesOf } from '../job/stack.js';
 import { inputError } from '../job/errors.js';
 import { formatLayerFreq } from '../job/layer-freq.js';
 import type { Job, ModelShape } from '../job/types.js';
@@ -47,6 +47,7 @@ export const ENV_REASONS: Readonly<Record<string, string>> = {
   CUDA_DEVICE_MAX_CONNECTIONS: 'required by Megatron with TP > 1 or CP > 1 before Blackwell',
   PYTORCH_CUDA_ALLOC_CONF: 'MoE buffers change size every step: avoid allocator fragmentation',
   NCCL_NVLS_ENABLE: 'no NVLink SHARP buffers (extra memory per communicator, not in the memory model)',
+  NCCL_GRAPH_REGISTER: 'required by Megatron with CUDA graphs and expandable segments (illegal memory access otherwise)',
 };
 
 /** The launch of `plan` for `job`. Throws InputError when Megatron could not run the plan. */
@@ -57,6 +58,9 @@ export function megatronLaunch(job: Job, shape: ModelShape, plan: Plan, opts: Me
   const broken = checkPlanConsistent(job, shape, plan);
   if (plan.precision === 'fp8' && arch < 9) {
     throw inputError(job.source, 'export', `fp8 training needs Hopper or newer GPUs (cluster gpu ${job.cluster.gpu})`);
+  }
+  if (plan.precision === 'fp8' && job.training.fp8_recipe === 'mxfp8' && arch < 10) {
+    throw inputError(job.source, 'training.fp8_recipe', `mxfp8 needs Blackwell GPUs (cluster gpu ${job.cluster.gpu}: use blockwise, tensorwise or delayed)`);
   }
 
   const args: string[] = [];
@@ -114,9 +118,8 @@ export function megatronLaunch(job: Job, shape: ModelShape, plan: Plan, opts: Me
     put('--moe-router-load-balancing-type', m.moe_router_load_balancing_type);
     put('--moe-aux-loss-coeff', m.moe_aux_loss_coeff);
     put('--moe-token-dispatcher-type', plan.dispatcher);
-    if (plan.dispatcher === 'flex') put('--moe-flex-dispatcher-backend', 'deepep');
+    if (plan.dispatcher === 'flex') put('--moe-flex-dispatcher-backend', job.training.moe_flex_dispatcher_backend);
     put('--moe-grouped-gemm');
-    put('--moe-permute-fusion');
   }
 
   // parallel mapping
@@ -151,7 +154,7 @@ export function megatronLaunch(job: Job, shape: ModelShape, plan: Plan, opts: Me
   // recompute (selective: moefold's module list, the same one the cost model prices)
   if (plan.recompute === 'selective') {
     put('--recompute-granularity', 'selective');
-    put('--recompute-modules', ...selectiveRecomputeModules(m));
+    put('--recompute-modules', ...recomputeModulesOf(job));
   }
   if (plan.recompute === 'full') {
     put('--recompute-granularity', 'full');
@@ -163,8 +166,10 @@ export function megatronLaunch(job: Job, shape: ModelShape, plan: Plan, opts: Me
   put('--bf16');
   if (plan.precision === 'fp8') {
     put('--fp8-format', 'e4m3');
-    put('--fp8-recipe', arch >= 10 ? 'mxfp8' : 'blockwise');
+    put('--fp8-recipe', fp8RecipeOf(job, arch));
   }
+
+  putStackFlags(job, shape, plan, put);
 
   // batch
   put('--micro-batch-size', plan.microBatchSize);
@@ -182,6 +187,7 @@ export function megatronLaunch(job: Job, shape: ModelShape, plan: Plan, opts: Me
   if ((plan.tp > 1 || plan.cp > 1) && arch < 10) env.CUDA_DEVICE_MAX_CONNECTIONS = '1';
   env.PYTORCH_CUDA_ALLOC_CONF = 'expandable_segments:True';
   env.NCCL_NVLS_ENABLE = '0';
+  if (job.training.cuda_graph_impl !== 'none') env.NCCL_GRAPH_REGISTER = '0'; // [VA]: CUDA graphs + expandable segments
 
   const problems = checkMegatronArgs(args, env, world, { gpuArchMajor: arch });
   if (problems.length === 0) for (const v of broken) problems.push(`${v.reason} (${v.rule})`);
@@ -190,6 +196,45 @@ export function megatronLaunch(job: Job, shape: ModelShape, plan: Plan, opts: Me
   }
   return { args, env };
 }
+
+/**
+ * ---- software stack ----
+ * The stack facts of the job (job.training, src/job/stack.ts) as their Megatron-LM flags: each is written when it
+ * differs from Megatron's own default, and only where Megatron runs it for this plan (--tp-comm-overlap with
+ * sequence parallel, the EP overlap where epA2aOverlapRuns holds, --fp8-param-gather on fp8 plans with the
+ * distributed optimizer, MoE flags on MoE models). --recompute-modules and --fp8-recipe are written above.
+ */
+function putStackFlags(job: Job, shape: ModelShape, plan: Plan, put: (flag: string, ...values: (string | number)[]) => void): void {
+  const s = job.training;
+  if (shape.isMoe) {
+    if (s.moe_router_force_load_balancing) put('--moe-router-force-load-balancing');
+    if (s.moe_expert_capacity_factor !== null) put('--moe-expert-capacity-factor', s.moe_expert_capacity_factor);
+    if (s.moe_permute_fusion) put('--moe-permute-fusion');
+    if (s.moe_router_fusion) put('--moe-router-fusion');
+    if (epA2aOverlapRuns(job, plan)) {
+      put('--overlap-moe-expert-parallel-comm');
+      if (s.delay_wgrad_compute) put('--delay-wgrad-compute');
+    }
+  }
+  if (s.grad_reduce_in_bf16) put('--grad-reduce-in-bf16');
+  if (s.cross_entropy_loss_fusion) put('--cross-entropy-loss-fusion');
+  if (s.cross_entropy_fusion_impl !== 'native') put('--cross-entropy-fusion-impl', s.cross_entropy_fusion_impl);
+  if (s.tp_comm_overlap && plan.tp > 1 && plan.sequenceParallel) put('--tp-comm-overlap');
+  if (s.cuda_graph_impl !== 'none') {
+    put('--cuda-graph-impl', s.cuda_graph_impl);
+    if (s.cuda_graph_modules.length > 0) put('--cuda-graph-modules', ...s.cuda_graph_modules);
+  }
+  if (s.fp8_param_gather && plan.precision === 'fp8' && plan.distributedOptimizer) put('--fp8-param-gather');
+  if (s.attention_dropout !== 0.1) put('--attention-dropout', s.attention_dropout);
+  if (s.hidden_dropout !== 0.1) put('--hidden-dropout', s.hidden_dropout);
+  if (s.use_precision_aware_optimizer) {
+    put('--use-precision-aware-optimizer');
+    if (s.main_params_dtype !== 'fp32') put('--main-params-dtype', s.main_params_dtype);
+    if (s.exp_avg_dtype !== 'fp32') put('--exp-avg-dtype', s.exp_avg_dtype);
+    if (s.exp_avg_sq_dtype !== 'fp32') put('--exp-avg-sq-dtype', s.exp_avg_sq_dtype);
+  }
+}
+// ---- end of software stack ----
 
 /**
  * The plan's numbers must be whole and its derived sizes (DP, EDP, micro-batches, stage sizes) the ones its

@@ -8,6 +8,7 @@
  * are far above any model or cluster built so far, and all are below 2^53, so a number JavaScript cannot
  * hold exactly (9007199254740993 reads as ...992) is refused too.
  */
+import { STACK_FIELDS } from './stack.js';
 
 export type FieldRule =
   | { kind: 'int'; min: number; max: number }
@@ -16,7 +17,9 @@ export type FieldRule =
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'text' }
   | { kind: 'name' }
-  | { kind: 'layerFreq' };
+  | { kind: 'layerFreq' }
+  /** A list of distinct words from `values` (at most `values.length` entries). */
+  | { kind: 'enumList'; values: readonly string[] };
 
 const int = (min: number, max: number): FieldRule => ({ kind: 'int', min, max });
 const num = (min: number, max: number): FieldRule => ({ kind: 'number', min, max });
@@ -108,10 +111,12 @@ export const MODEL_REQUIRED = ['num_layers', 'hidden_size', 'num_attention_heads
 /** Multi-latent-attention fields: only meaningful with `multi_latent_attention: true`. */
 export const MLA_FIELDS = ['q_lora_rank', 'kv_lora_rank', 'qk_head_dim', 'qk_pos_emb_head_dim', 'v_head_dim'] as const;
 
+/** Training fields: the run's shape, then the software-stack facts (stack.ts, one row each). */
 export const TRAINING_FIELDS: Readonly<Record<string, FieldRule>> = {
   seq_length: int(1, LIMITS.seqLength),
   global_batch_size: int(1, LIMITS.globalBatch),
   precision: oneOf('bf16', 'fp8'),
+  ...Object.fromEntries(Object.entries(STACK_FIELDS).map(([k, f]) => [k, f.rule])),
 };
 
 export const CLUSTER_FIELDS: Readonly<Record<string, FieldRule>> = {
@@ -138,6 +143,8 @@ export function allowedText(rule: FieldRule): string {
       return 'a non-empty one-line string';
     case 'name':
       return 'a name made of letters, digits, ., _ and -';
+    case 'enumList':
+      return `a list of distinct values from ${rule.values.join(', ')}`;
     case 'layerFreq':
       return 'an integer >= 1, a list of 0/1 with one entry per layer, or an expression like "([0]*3+[1]*58)"';
   }

@@ -25,6 +25,7 @@ import { checkKeys, isMapping, kindText, pathText, readMappingFile, resolveInput
 import { finishModel, resolveModel, type ResolvedModel } from './resolve-model.js';
 import { resolveCluster, resolveTraining, type JobOverrides } from './resolve-run.js';
 import { closestName } from './suggest.js';
+import { checkStackWithModel } from './stack.js';
 import type { Job } from './types.js';
 
 export type { JobOverrides } from './resolve-run.js';
@@ -153,6 +154,7 @@ function buildJob(doc: Record<string, unknown>, source: string, overrides: JobOv
     ms.resolved.model.max_position_embeddings = training.seq_length;
   }
   const model = finishModel(ms.resolved, training.seq_length, { file: ms.file, label: ms.label, seqLabel });
+  checkStackWithModel(training, model, source);
   const cluster = resolveCluster(clusterSection, source, overrides, options.costModelsDir ?? COST_MODELS_DIR, options.pathsInside);
   return { source, model, training, cluster };
 }

@@ -2,7 +2,8 @@
  * The `training:` and `cluster:` sections, with the command-line overrides applied after reading and before
  * the checks.
  *
- * training: seq_length (default 4096), global_batch_size (default 1024), precision bf16 | fp8 (default bf16).
+ * training: seq_length (default 4096), global_batch_size (default 1024), precision bf16 | fp8 (default bf16), and
+ *   the software-stack facts (stack.ts), each overridable by its flag (`--tp-comm-overlap false`).
  * cluster: gpu = the name of a calibration file cost-models/<gpu>.yaml (default h100-sxm), gpus (required:
  *   from the file or --gpus), gpus_per_node (default 8). `cluster:` may also be a string: the path of a
  *   cluster file (relative to the job file) holding these three fields, at its top level or under `cluster:`.
@@ -22,7 +23,8 @@ import { isMapping, kindText, pathText, readMappingFile, resolveInputPath } from
 import { checkSection } from './schema.js';
 import { closestName } from './suggest.js';
 import { withoutNulls } from './resolve-model.js';
-import type { ClusterSpec, Precision, TrainingSpec } from './types.js';
+import { STACK_FIELDS, STACK_KEYS, defaultStack, stackFlagName } from './stack.js';
+import type { ClusterSpec, Precision, StackSpec, TrainingSpec } from './types.js';
 
 /** Command-line values that replace the job file's (then everything is checked as if the file held them). */
 export interface JobOverrides {
@@ -32,10 +34,15 @@ export interface JobOverrides {
   seqLength?: number;
   globalBatchSize?: number;
   precision?: string;
+  /**
+   * Stack fields from their flags (`--tp-comm-overlap false` → tp_comm_overlap: false), already read from text by
+   * the CLI; checked here against the field table like the file's values. null = the field's default.
+   */
+  stack?: Partial<Record<keyof StackSpec, unknown>>;
 }
 
 /** The flag each override comes from, as error messages name it. */
-export const OVERRIDE_FLAGS: Readonly<Record<keyof JobOverrides, string>> = {
+export const OVERRIDE_FLAGS: Readonly<Record<Exclude<keyof JobOverrides, 'stack'>, string>> = {
   gpus: '--gpus',
   gpusPerNode: '--gpus-per-node',
   gpu: '--gpu',
@@ -46,7 +53,9 @@ export const OVERRIDE_FLAGS: Readonly<Record<keyof JobOverrides, string>> = {
 
 export const DEFAULT_GPU = 'h100-sxm';
 export const DEFAULT_GPUS_PER_NODE = 8;
-export const DEFAULT_TRAINING: Readonly<TrainingSpec> = { seq_length: 4096, global_batch_size: 1024, precision: 'bf16' };
+export const DEFAULT_TRAINING: Readonly<TrainingSpec> = {
+  seq_length: 4096, global_batch_size: 1024, precision: 'bf16', ...defaultStack(),
+};
 
 /** Where a value came from, for the message that rejects it. */
 interface Origin {
@@ -86,10 +95,12 @@ export function resolveTraining(section: unknown, file: string, overrides: JobOv
     t = withoutNulls(section);
     checkSection('training', t, { file, label: (f) => `training.${f}` });
   }
+  const stack = resolveStack(t, file, overrides);
   const training: TrainingSpec = {
     seq_length: (t.seq_length as number | undefined) ?? DEFAULT_TRAINING.seq_length,
     global_batch_size: (t.global_batch_size as number | undefined) ?? DEFAULT_TRAINING.global_batch_size,
     precision: (t.precision as Precision | undefined) ?? DEFAULT_TRAINING.precision,
+    ...stack,
   };
   let seqLabel = 'training.seq_length';
   const seq = overrideInt(overrides, 'seqLength', file);
@@ -106,6 +117,58 @@ export function resolveTraining(section: unknown, file: string, overrides: JobOv
     training.precision = overrides.precision;
   }
   return { training, seqLabel };
+}
+
+/**
+ * The stack facts: the file's values (already checked), then the flags (checked against the same rules, named by
+ * the flag), then the defaults; then the rules that tie two of them together. A null flag value restores the default.
+ */
+function resolveStack(t: Record<string, unknown>, file: string, overrides: JobOverrides): StackSpec {
+  const out = defaultStack() as unknown as Record<string, unknown>;
+  const where: Record<string, string> = {};
+  for (const k of STACK_KEYS) {
+    if (k in t) {
+      out[k] = t[k];
+      where[k] = `training.${k}`;
+    }
+  }
+  const o = overrides.stack ?? {};
+  const given = withoutNulls(o as Record<string, unknown>);
+  checkSection('training', given, { file, label: (f) => stackFlagName(f as keyof StackSpec) });
+  for (const k of STACK_KEYS) {
+    if (!Object.hasOwn(o, k)) continue;
+    out[k] = Object.hasOwn(given, k) ? given[k] : STACK_FIELDS[k].dflt;
+    where[k] = stackFlagName(k);
+  }
+  const s = out as unknown as StackSpec;
+  const name = (k: keyof StackSpec): string => where[k] ?? `training.${k}`;
+  const refuse = (k: keyof StackSpec, why: string): never => {
+    throw inputError(file, name(k), why);
+  };
+  if (s.moe_router_force_load_balancing && s.moe_routing_imbalance !== null && s.moe_routing_imbalance !== 1) {
+    refuse('moe_routing_imbalance', `must be 1 or unset with moe_router_force_load_balancing (got ${gotText(s.moe_routing_imbalance)})`);
+  }
+  if (s.delay_wgrad_compute && !s.overlap_moe_expert_parallel_comm) {
+    refuse('delay_wgrad_compute', 'needs overlap_moe_expert_parallel_comm: true (Megatron TransformerConfig)');
+  }
+  if (s.overlap_moe_expert_parallel_comm && s.recompute_modules?.includes('moe')) {
+    refuse('recompute_modules', 'must not hold moe with overlap_moe_expert_parallel_comm (Megatron TransformerConfig)');
+  }
+  if (s.cross_entropy_loss_fusion && s.cross_entropy_fusion_impl === 'te') {
+    refuse('cross_entropy_fusion_impl', 'must be native with cross_entropy_loss_fusion (Megatron-LM refuses the te fusion: stability issues)');
+  }
+  if (s.recompute_modules !== null && s.recompute_modules.length === 0) {
+    refuse('recompute_modules', `must list at least one module, or be null for moefold's selective set (got [])`);
+  }
+  if (!s.use_precision_aware_optimizer) {
+    for (const k of ['main_params_dtype', 'exp_avg_dtype', 'exp_avg_sq_dtype'] as const) {
+      if (s[k] !== 'fp32') refuse(k, `needs use_precision_aware_optimizer: true (got ${s[k]})`);
+    }
+  }
+  if (s.cuda_graph_impl === 'none' && s.cuda_graph_modules.length > 0) {
+    refuse('cuda_graph_modules', 'has no effect with cuda_graph_impl none (set cuda_graph_impl local or transformer_engine)');
+  }
+  return s;
 }
 
 /**

@@ -42,6 +42,8 @@ function ruleSchema(rule: FieldRule): Record<string, unknown> {
       return { type: 'string', minLength: 1, pattern: '^[^\\r\\n]+$' };
     case 'name':
       return { type: 'string', pattern: NAME_PATTERN };
+    case 'enumList':
+      return { type: 'array', items: { type: 'string', enum: [...rule.values] }, uniqueItems: true, maxItems: rule.values.length };
     case 'layerFreq':
       // An int, a 0/1 list or a Megatron list expression; the content is checked in layer-freq.ts.
       return { type: ['integer', 'array', 'string'] };

@@ -56,7 +56,41 @@ export interface ModelSpec {
   mtp_num_layers: number;
 }
 
-export interface TrainingSpec {
+/**
+ * Software-stack facts of the run (src/job/stack.ts: allowed values, defaults, flags, cost terms). A null field
+ * takes its default where the fact lives: the calibration, moefold's selective set, the GPU's FP8 recipe.
+ */
+export interface StackSpec {
+  moe_router_force_load_balancing: boolean;
+  /** null = dropless. */
+  moe_expert_capacity_factor: number | null;
+  /** max/mean tokens per expert; null = 1 + the calibration's routing imbalance (real or forced). */
+  moe_routing_imbalance: number | null;
+  grad_reduce_in_bf16: boolean;
+  overlap_moe_expert_parallel_comm: boolean;
+  delay_wgrad_compute: boolean;
+  /** What `recompute: selective` means; null = selectiveRecomputeModules(model). */
+  recompute_modules: string[] | null;
+  cross_entropy_loss_fusion: boolean;
+  cross_entropy_fusion_impl: 'native' | 'te';
+  tp_comm_overlap: boolean;
+  cuda_graph_impl: 'none' | 'local' | 'transformer_engine';
+  cuda_graph_modules: string[];
+  moe_permute_fusion: boolean;
+  moe_router_fusion: boolean;
+  /** null = blockwise on Hopper, mxfp8 on Blackwell. */
+  fp8_recipe: 'tensorwise' | 'delayed' | 'mxfp8' | 'blockwise' | null;
+  fp8_param_gather: boolean;
+  moe_flex_dispatcher_backend: 'deepep' | 'hybridep';
+  attention_dropout: number;
+  hidden_dropout: number;
+  use_precision_aware_optimizer: boolean;
+  main_params_dtype: 'fp32' | 'fp16';
+  exp_avg_dtype: 'fp32' | 'fp16' | 'bf16' | 'fp8';
+  exp_avg_sq_dtype: 'fp32' | 'fp16' | 'bf16' | 'fp8';
+}
+
+export interface TrainingSpec extends StackSpec {
   seq_length: number;
   global_batch_size: number;
   precision: Precision;

@@ -5,16 +5,24 @@ import type { Estimate, MemoryBreakdown } from '../cost/estimate.js';
 import { TIME_TERM_LABELS } from './cost-shares.js';
 import { GIB } from './numbers.js';
 import { splitText } from './split-text.js';
+import { notModelledText } from '../job/stack.js';
 
-const MEMORY_TERM_LABELS: Record<keyof MemoryBreakdown, string> = {
-  weightsBytes: 'weights (bf16)',
-  gradientsBytes: 'gradients (fp32 main grads)',
-  optimizerStatesBytes: 'optimizer states (fp32 master + Adam)',
-  activationsBytes: 'activations (in-flight micro-batches)',
-  logitsBytes: 'output logits and loss',
-  commBuffersBytes: 'communication buffers',
-  overheadBytes: 'framework overhead',
-};
+/** Memory term labels; the gradient and optimizer ones name the job's stack (grad_reduce_in_bf16, optimizer dtypes). */
+function memoryTermLabels(job: Job): Record<keyof MemoryBreakdown, string> {
+  const t = job.training;
+  const opt = t.use_precision_aware_optimizer
+    ? `optimizer states (${t.main_params_dtype} master + Adam ${t.exp_avg_dtype}, ${t.exp_avg_sq_dtype})`
+    : 'optimizer states (fp32 master + Adam)';
+  return {
+    weightsBytes: 'weights (bf16)',
+    gradientsBytes: t.grad_reduce_in_bf16 ? 'gradients (bf16 main grads)' : 'gradients (fp32 main grads)',
+    optimizerStatesBytes: opt,
+    activationsBytes: 'activations (in-flight micro-batches)',
+    logitsBytes: t.cross_entropy_loss_fusion ? 'output logits and loss (fused)' : 'output logits and loss',
+    commBuffersBytes: 'communication buffers',
+    overheadBytes: 'framework overhead',
+  };
+}
 
 export function describeMapping(p: Plan, isMoe: boolean, numLayers: number): string {
   const attn = `attention TP${p.tp}·CP${p.cp}·DP${p.dp}·PP${p.pp}${p.vpp > 1 ? ` (VPP ${p.vpp})` : ''}`;
@@ -40,6 +48,7 @@ export function renderExplain(job: Job, p: Plan, e: Estimate, title: string, lau
     t.push([TIME_TERM_LABELS[k], v.toFixed(4), `${((100 * v) / e.stepTimeS).toFixed(1)}%`]);
   }
   lines.push(t.toString());
+  const MEMORY_TERM_LABELS = memoryTermLabels(job);
   const m = new Table({ head: ['memory term (most loaded GPU)', 'GiB', 'share'], style: { head: [], border: [], compact: true }, colAligns: ['left', 'right', 'right'] });
   for (const k of Object.keys(MEMORY_TERM_LABELS) as (keyof MemoryBreakdown)[]) {
     const v = e.mem[k];
@@ -47,6 +56,7 @@ export function renderExplain(job: Job, p: Plan, e: Estimate, title: string, lau
   }
   m.push(['total (peak)', (e.peakMemBytes / GIB).toFixed(2), '']);
   lines.push(m.toString());
+  lines.push(`stack facts not modelled (accepted and exported): ${notModelledText(job.training)}`);
   if (launch) {
     const env = Object.entries(launch.env).map(([k, v]) => `${k}=${v}`).join(' ');
     lines.push(`launch: ${env ? `${env} ` : ''}torchrun … pretrain_gpt.py ${launch.megatron_args.join(' ')}`);

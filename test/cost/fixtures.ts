@@ -7,7 +7,8 @@
 import path from 'node:path';
 import { REPO_ROOT } from '../../src/paths.js';
 import { loadJob } from '../../src/job/load-job.js';
-import type { Job, ModelSpec, Precision, Dispatcher, Recompute } from '../../src/job/types.js';
+import type { Job, ModelSpec, Precision, Dispatcher, Recompute, StackSpec } from '../../src/job/types.js';
+import { defaultStack } from '../../src/job/stack.js';
 import type { Plan } from '../../src/enumerate/plan.js';
 
 /** The model of fixture `file` (relative to the repository root; the GPU count is given for files without one). */
@@ -28,10 +29,11 @@ export const DEEPSEEK_V3 = fixtureModel('fixtures/models/deepseek-v3.yaml');
 
 export const LLAMA3_70B = fixtureModel('fixtures/models/llama3-70b.yaml');
 
-export function job(model: ModelSpec, gpus: number, seq: number, gbs: number, precision: Precision = 'bf16'): Job {
+export function job(model: ModelSpec, gpus: number, seq: number, gbs: number, precision: Precision = 'bf16',
+  stack: Partial<StackSpec> = {}): Job {
   return {
     source: 'test', model,
-    training: { seq_length: seq, global_batch_size: gbs, precision },
+    training: { seq_length: seq, global_batch_size: gbs, precision, ...defaultStack(), ...stack },
     cluster: { gpu: 'h100-sxm', gpus, gpus_per_node: 8 },
   };
 }

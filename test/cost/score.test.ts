@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadCalibration } from '../../src/cost/calibration.js';
-import { makeScoreContext, scorePlan, staticMemoryBytes, type ScoreOptions } from '../../src/cost/score.js';
+import { makeScoreContext, scorePlan, staticMemoryBytes } from '../../src/cost/score.js';
 import { newEstimate, type Estimate } from '../../src/cost/estimate.js';
 import { modelShape } from '../../src/job/shape.js';
-import type { ModelSpec, Precision } from '../../src/job/types.js';
+import type { ModelSpec, Precision, StackSpec } from '../../src/job/types.js';
 import { DEEPSEEK_V3, job, LLAMA3_70B, MIXTRAL_8X22B, plan, type PlanArgs } from './fixtures.js';
 import { selectiveRecomputeModules } from '../../src/plan/recompute.js';
 import { layerParamCounts } from '../../src/cost/params.js';
@@ -23,8 +23,8 @@ const DSV3: Case = { model: DEEPSEEK_V3, gpus: 1024, seq: 4096, gbs: 8192, preci
 const LLAMA: Case = { model: LLAMA3_70B, gpus: 64, seq: 8192, gbs: 128, precision: 'fp8',
   plan: { tp: 4, pp: 8, vpp: 5, precision: 'fp8' } };
 
-function score(c: Case, over: Partial<PlanArgs> = {}, opts: ScoreOptions = {}): Estimate {
-  const ctx = makeScoreContext(job(c.model, c.gpus, c.seq, c.gbs, c.precision), modelShape(c.model), cal, opts);
+function score(c: Case, over: Partial<PlanArgs> = {}, stack: Partial<StackSpec> = {}): Estimate {
+  const ctx = makeScoreContext(job(c.model, c.gpus, c.seq, c.gbs, c.precision, stack), modelShape(c.model), cal);
   return scorePlan(ctx, plan({ ...c.plan, ...over }, c.gpus, c.model.num_layers, c.gbs), newEstimate());
 }
 
@@ -121,7 +121,7 @@ test('staticMemoryBytes: independent of micro-batch, recompute, dispatcher; a lo
 
 test('behaviour: real routing, FP8, cross-node EP and recompute move the estimate the right way', () => {
   const base = score(MIXTRAL);
-  assert.ok(score(MIXTRAL, {}, { routing: 'forced' }).stepTimeS < base.stepTimeS);
+  assert.ok(score(MIXTRAL, {}, { moe_router_force_load_balancing: true }).stepTimeS < base.stepTimeS);
   assert.ok(score(MIXTRAL, { precision: 'fp8' }).stepTimeS < base.stepTimeS);
   assert.ok(score(MIXTRAL, { recompute: 'full' }).stepTimeS > base.stepTimeS);
   assert.ok(score(MIXTRAL, { recompute: 'full' }).peakMemBytes < base.peakMemBytes);
@@ -131,11 +131,11 @@ test('behaviour: real routing, FP8, cross-node EP and recompute move the estimat
   // DeepEP (flex) dedups tokens per node: cheaper than NCCL all-to-all across nodes
   assert.ok(score(DSV3, { dispatcher: 'flex' }).time.epCommS < score(DSV3, { dispatcher: 'alltoall' }).time.epCommS);
   // the selective MoE recompute module frees MoE activations
-  const selMoe = score(MIXTRAL, { recompute: 'selective' }, { recomputeModules: ['core_attn', 'moe'] });
+  const selMoe = score(MIXTRAL, { recompute: 'selective' }, { recompute_modules: ['core_attn', 'moe'] });
   const selCore = score(MIXTRAL, { recompute: 'selective' });
   assert.ok(selMoe.mem.activationsBytes < selCore.mem.activationsBytes);
   assert.ok(selMoe.time.recomputeS > selCore.time.recomputeS);
-  assert.throws(() => score(MIXTRAL, {}, { recomputeModules: ['attention'] }), /unknown module 'attention'/);
+  assert.throws(() => score(MIXTRAL, {}, { recompute_modules: ['attention'] }), /unknown module 'attention'/);
 });
 
 // ---- selective recompute: what each module frees and costs (hand computations on the golden cases) ----
@@ -145,16 +145,16 @@ test("'selective' defaults to selectiveRecomputeModules(model), the list the Meg
   const sel = { recompute: 'selective' as const };
   const mix = score(MIXTRAL, sel);
   assert.deepEqual(selectiveRecomputeModules(MIXTRAL_8X22B), ['core_attn', 'layernorm', 'moe_act']);
-  assert.deepEqual(mix, score(MIXTRAL, sel, { recomputeModules: ['core_attn', 'layernorm', 'moe_act'] }));
-  assert.notDeepEqual(mix, score(MIXTRAL, sel, { recomputeModules: ['core_attn'] }));
-  assert.deepEqual(score(DSV3, sel), score(DSV3, sel, { recomputeModules: ['core_attn', 'layernorm', 'moe_act', 'mla_up_proj'] }));
+  assert.deepEqual(mix, score(MIXTRAL, sel, { recompute_modules: ['core_attn', 'layernorm', 'moe_act'] }));
+  assert.notDeepEqual(mix, score(MIXTRAL, sel, { recompute_modules: ['core_attn'] }));
+  assert.deepEqual(score(DSV3, sel), score(DSV3, sel, { recompute_modules: ['core_attn', 'layernorm', 'moe_act', 'mla_up_proj'] }));
 });
 
 test('layernorm on MoE layers: frees the pre-MLP norm output, recomputes one norm forward', () => {
   // Mixtral TP2 (SP) PP8 VPP7: 7 MoE layers per stage, stage 0 holds ((8-1)*2 + 6*8 + 1)/7 = 9 micro-batches,
   // m = 32; the norm output is 2 B x s/TP = 2048 tokens x h 6144
-  const base = score(MIXTRAL, { recompute: 'selective' }, { recomputeModules: ['core_attn'] });
-  const ln = score(MIXTRAL, { recompute: 'selective' }, { recomputeModules: ['core_attn', 'layernorm'] });
+  const base = score(MIXTRAL, { recompute: 'selective' }, { recompute_modules: ['core_attn'] });
+  const ln = score(MIXTRAL, { recompute: 'selective' }, { recompute_modules: ['core_attn', 'layernorm'] });
   assert.equal(base.mem.activationsBytes - ln.mem.activationsBytes, 9 * 7 * 2 * 2048 * 6144);
   close(ln.time.recomputeS - base.time.recomputeS, 32 * 7 * (2 * 2 * 2048 * 6144) / HBM);
 });
@@ -162,55 +162,55 @@ test('layernorm on MoE layers: frees the pre-MLP norm output, recomputes one nor
 test('moe_act: frees the activation output (FC2 input) per routed row, recomputes the activation', () => {
   // rows kept: 2048 tokens x top-2 x ETP 1 (mean load), F_e 16384, bf16; recompute reads 2 F_e and writes F_e
   // (bf16) on the most loaded rank's rows: 4096 x 1.25 (real routing)
-  const base = score(MIXTRAL, { recompute: 'selective' }, { recomputeModules: ['core_attn'] });
-  const act = score(MIXTRAL, { recompute: 'selective' }, { recomputeModules: ['core_attn', 'moe_act'] });
+  const base = score(MIXTRAL, { recompute: 'selective' }, { recompute_modules: ['core_attn'] });
+  const act = score(MIXTRAL, { recompute: 'selective' }, { recompute_modules: ['core_attn', 'moe_act'] });
   assert.equal(base.mem.activationsBytes - act.mem.activationsBytes, 9 * 7 * 4096 * 2 * 16384);
   close(act.time.recomputeS - base.time.recomputeS, 32 * 7 * (2 * 5120 * 3 * 16384) / HBM);
 });
 
 test('layernorm does nothing on dense GQA layers (Transformer Engine fuses the norm into the next GEMM)', () => {
-  const a = score(LLAMA, { recompute: 'selective' }, { recomputeModules: ['core_attn'] });
-  const b = score(LLAMA, { recompute: 'selective' }, { recomputeModules: ['core_attn', 'layernorm'] });
+  const a = score(LLAMA, { recompute: 'selective' }, { recompute_modules: ['core_attn'] });
+  const b = score(LLAMA, { recompute: 'selective' }, { recompute_modules: ['core_attn', 'layernorm'] });
   assert.deepEqual(a, b);
 });
 
 test("mlp: the dense MLP's activations go, MoE layers are untouched (Megatron applies it to dense MLPs only)", () => {
   // Llama3-70B TP4 PP8 VPP5 FP8: stage 0 holds ((8-1)*2 + 4*8 + 1)/5 = 9.4 micro-batches of 10 layers; an MLP keeps
   // norm out (2048 x 8192) and activation out (8192 x 7168) at 1 B, FC1 out (8192 x 2 x 7168) at 2 B
-  const a = score(LLAMA, { recompute: 'selective' }, { recomputeModules: ['core_attn'] });
-  const b = score(LLAMA, { recompute: 'selective' }, { recomputeModules: ['core_attn', 'mlp'] });
+  const a = score(LLAMA, { recompute: 'selective' }, { recompute_modules: ['core_attn'] });
+  const b = score(LLAMA, { recompute: 'selective' }, { recompute_modules: ['core_attn', 'mlp'] });
   const mlp = 2048 * 8192 + 8192 * 7168 + 2 * 8192 * 2 * 7168;
   close(a.mem.activationsBytes - b.mem.activationsBytes, 9.4 * 10 * mlp);
   assert.ok(b.time.recomputeS > a.time.recomputeS);
-  assert.deepEqual(score(MIXTRAL, { recompute: 'selective' }, { recomputeModules: ['core_attn', 'mlp'] }),
-    score(MIXTRAL, { recompute: 'selective' }, { recomputeModules: ['core_attn'] }));
+  assert.deepEqual(score(MIXTRAL, { recompute: 'selective' }, { recompute_modules: ['core_attn', 'mlp'] }),
+    score(MIXTRAL, { recompute: 'selective' }, { recompute_modules: ['core_attn'] }));
 });
 
 test('mla_up_proj: frees the up-projected Q, K, V of every layer (DeepSeek-V3, one stage)', () => {
   // PP1: one micro-batch in flight over 61 layers + the MTP layer; Q, K (128 heads x 192) and V (128 x 128), bf16
   const one = { pp: 1, first: 61, last: 61, recompute: 'selective' as const };
-  const a = score(DSV3, one, { recomputeModules: ['core_attn'] });
-  const b = score(DSV3, one, { recomputeModules: ['core_attn', 'mla_up_proj'] });
+  const a = score(DSV3, one, { recompute_modules: ['core_attn'] });
+  const b = score(DSV3, one, { recompute_modules: ['core_attn', 'mla_up_proj'] });
   assert.equal(a.mem.activationsBytes - b.mem.activationsBytes, 62 * 2 * 4096 * (128 * 192 * 2 + 128 * 128));
   assert.ok(b.time.recomputeS > a.time.recomputeS);
 });
 
-// ---- software facts of a run (accuracy script), defaults = what moefold's export runs ----
+// ---- software facts of a run (job.training stack fields), defaults = what moefold's export runs ----
 test('bf16 gradients, bf16 Adam moments, fused loss and EP all-to-all overlap change only their own terms', () => {
   const base = score(MIXTRAL);
-  const g = score(MIXTRAL, {}, { gradBytesPerParam: 2 });
+  const g = score(MIXTRAL, {}, { grad_reduce_in_bf16: true });
   assert.equal(g.mem.gradientsBytes, base.mem.gradientsBytes / 2);
   assert.ok(g.time.dpCommS < base.time.dpCommS);
-  const o = score(MIXTRAL, {}, { optimizerStateBytesPerParam: 8 });
+  const o = score(MIXTRAL, {}, { use_precision_aware_optimizer: true, exp_avg_dtype: 'bf16', exp_avg_sq_dtype: 'bf16' });
   close(o.mem.optimizerStatesBytes, (base.mem.optimizerStatesBytes * 8) / 12);
   // EP all-to-all overlap hides ep_a2a_overlap_fraction (0.36) of it; the rest of the step is untouched
-  const ov = score(MIXTRAL, {}, { epA2aOverlap: true });
+  const ov = score(MIXTRAL, {}, { overlap_moe_expert_parallel_comm: true });
   close(ov.time.epCommS, base.time.epCommS * (1 - 0.36));
   assert.equal(ov.time.expertsS, base.time.expertsS);
   // one stage holds the logits: 4096 tokens x 16384 (vocabulary / TP 2) at 6 B, or 2 B with the fused loss
   const pp1 = { pp: 1, vpp: 1, first: 56, last: 56 };
   assert.equal(score(MIXTRAL, pp1).mem.logitsBytes, 4096 * 16384 * 6);
-  assert.equal(score(MIXTRAL, pp1, { logitsBytesPerElement: 2 }).mem.logitsBytes, 4096 * 16384 * 2);
+  assert.equal(score(MIXTRAL, pp1, { cross_entropy_loss_fusion: true }).mem.logitsBytes, 4096 * 16384 * 2);
 });
 
 test("the MTP layer's parameters are counted once (as a layer of the last stage, plus its projection and norms)", () => {
@@ -313,7 +313,7 @@ const GOLDEN_LLAMA: Record<string, number> = {
 // ---- fine-grained MoE terms (hand computations on the Mixtral case) ----
 test('alltoall with > 1 local expert adds alltoall_sort_passes permute passes; one local expert or flex adds none', () => {
   const est = (c: typeof cal, over: Partial<PlanArgs>): Estimate => {
-    const ctx = makeScoreContext(job(MIXTRAL.model, 128, 4096, 256, 'bf16'), modelShape(MIXTRAL.model), c, {});
+    const ctx = makeScoreContext(job(MIXTRAL.model, 128, 4096, 256, 'bf16'), modelShape(MIXTRAL.model), c);
     return scorePlan(ctx, plan({ ...MIXTRAL.plan, ...over }, 128, 56, 256), newEstimate());
   };
   const cal0 = { ...cal, alltoallSortPasses: 0 };
@@ -333,7 +333,7 @@ test('alltoall with > 1 local expert adds alltoall_sort_passes permute passes; o
 
 test('moe_local_expert_overhead_s is charged per local expert per MoE layer per micro-batch', () => {
   const est = (c: typeof cal, ep: number): Estimate => {
-    const ctx = makeScoreContext(job(MIXTRAL.model, 128, 4096, 256, 'bf16'), modelShape(MIXTRAL.model), c, {});
+    const ctx = makeScoreContext(job(MIXTRAL.model, 128, 4096, 256, 'bf16'), modelShape(MIXTRAL.model), c);
     return scorePlan(ctx, plan({ ...MIXTRAL.plan, ep }, 128, 56, 256), newEstimate());
   };
   const calHi = { ...cal, moeLocalExpertOverheadS: cal.moeLocalExpertOverheadS + 1e-3 };

@@ -13,6 +13,7 @@ import { REPO_ROOT } from '../../src/paths.js';
 import { loadJob, type JobOverrides } from '../../src/job/load-job.js';
 import type { Job, ModelShape, ModelSpec, Precision } from '../../src/job/types.js';
 import { modelShape } from '../../src/job/shape.js';
+import { defaultStack } from '../../src/job/stack.js';
 
 /** The job of fixture `file` (relative to the repository root), named by that relative path. */
 function fixtureJob(file: string, overrides: JobOverrides = {}): Job {
@@ -58,7 +59,7 @@ export function makeJob(model: ModelSpec, o: JobOptions): Job {
   return {
     source: `test:${model.name}`,
     model,
-    training: { seq_length: o.seqLength ?? 4096, global_batch_size: o.globalBatchSize, precision: o.precision ?? 'bf16' },
+    training: { seq_length: o.seqLength ?? 4096, global_batch_size: o.globalBatchSize, precision: o.precision ?? 'bf16', ...defaultStack() },
     cluster: { gpu: 'h100-sxm', gpus: o.gpus, gpus_per_node: o.gpusPerNode ?? 8 },
   };
 }

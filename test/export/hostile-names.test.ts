@@ -190,6 +190,10 @@ function parseHydra(text: string): unknown {
   if (/^null$/i.test(text)) return null;
   if (/^(true|false)$/i.test(text)) return text.toLowerCase() === 'true';
   if (/^[+-]?(0|[1-9](_?\d)*)$/.test(text)) return Number(text.replace(/_/g, ''));
+  // FLOAT: POINT_FLOAT or EXPONENT_FLOAT (OverrideLexer.g4)
+  if (/^[+-]?((\d(_?\d)*)?\.\d(_?\d)*|\d(_?\d)*\.?)([eE][+-]?\d(_?\d)*)?$/.test(text) && /[.eE]/.test(text)) {
+    return Number(text.replace(/_/g, ''));
+  }
   assert.match(text, /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$/, `an unquoted Hydra value: ${text}`);
   assert.doesNotMatch(text, /^(nan|inf)$/i);
   return text;

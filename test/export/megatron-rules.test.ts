@@ -55,7 +55,7 @@ test('rules: unknown, abbreviated and misspelled flags', () => {
     ['unknown flag --overlap-p2p-comm (Megatron-LM rejects unknown and abbreviated flags)']);
   assert.deepEqual(checkMegatronArgs([...args, '--fp8', 'e4m3'], env, 128),
     ['unknown flag --fp8 (Megatron-LM rejects unknown and abbreviated flags)']);
-  assert.deepEqual(checkMegatronArgs([...without(args, '--sequence-parallel'), '--sequence-paral'], env, 128), [
+  assert.deepEqual(checkMegatronArgs([...without(args, '--sequence-parallel', '--tp-comm-overlap'), '--sequence-paral'], env, 128), [
     'unknown flag --sequence-paral (Megatron-LM rejects unknown and abbreviated flags)',
     '--sequence-parallel must be set for an MoE model with TP > 1 (TP=2)',
   ]);
@@ -82,7 +82,7 @@ test('rules: required flags', () => {
 
 test('rules: sequence parallel iff TP > 1', () => {
   const m = mixtral();
-  assert.deepEqual(checkMegatronArgs(without(m.args, '--sequence-parallel'), m.env, 128), ['--sequence-parallel must be set for an MoE model with TP > 1 (TP=2)']);
+  assert.deepEqual(checkMegatronArgs(without(m.args, '--sequence-parallel', '--tp-comm-overlap'), m.env, 128), ['--sequence-parallel must be set for an MoE model with TP > 1 (TP=2)']);
   const d = deepseek();
   assert.deepEqual(checkMegatronArgs([...d.args, '--sequence-parallel'], d.env, 1024), ['--sequence-parallel must not be set when TP = 1']);
 });
@@ -202,7 +202,7 @@ test('rules: CUDA_DEVICE_MAX_CONNECTIONS before Blackwell', () => {
   assert.deepEqual(checkMegatronArgs(deepseek().args, {}, 1024), []);
   // CP2 alone needs it too
   const d = dense();
-  const cp2 = setFlag(setFlag(without(d.args, '--sequence-parallel'), '--tensor-model-parallel-size', '1'), '--context-parallel-size', '2');
+  const cp2 = setFlag(setFlag(without(d.args, '--sequence-parallel', '--tp-comm-overlap'), '--tensor-model-parallel-size', '1'), '--context-parallel-size', '2');
   assert.deepEqual(checkMegatronArgs(cp2, {}, 16), ['TP > 1 or CP > 1 on GPUs before Blackwell needs CUDA_DEVICE_MAX_CONNECTIONS=1 (got unset)']);
 });
 

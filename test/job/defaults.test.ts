@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { InputError } from '../../src/job/errors.js';
 import { jobFromObject } from '../../src/job/load-job.js';
 import { makeCostModelsDir } from './cost-models-dir.js';
+import { defaultStack } from '../../src/job/stack.js';
 
 const opts = { costModelsDir: makeCostModelsDir() };
 const base = { num_layers: 4, hidden_size: 1024, num_attention_heads: 8, vocab_size: 32000 };
@@ -35,7 +36,7 @@ test('dense defaults', () => {
   assert.equal(m.num_experts, 0);
   assert.equal(m.moe_aux_loss_coeff, 0);
   assert.equal(m.multi_latent_attention, false);
-  assert.deepEqual(j.training, { seq_length: 4096, global_batch_size: 1024, precision: 'bf16' });
+  assert.deepEqual(j.training, { seq_length: 4096, global_batch_size: 1024, precision: 'bf16', ...defaultStack() });
   assert.deepEqual(j.cluster, { gpu: 'h100-sxm', gpus: 8, gpus_per_node: 8 });
 });
 

@@ -9,6 +9,7 @@ import { jobFromObject, loadJob } from '../../src/job/load-job.js';
 import { countParams } from '../../src/job/params.js';
 import { modelShape } from '../../src/job/shape.js';
 import { makeCostModelsDir } from './cost-models-dir.js';
+import { defaultStack } from '../../src/job/stack.js';
 
 process.chdir(REPO_ROOT);
 const costModelsDir = makeCostModelsDir();
@@ -42,7 +43,7 @@ test('Mixtral-8x22B: resolved fields, defaults, shape, parameter counts, descrip
   assert.equal(m.make_vocab_size_divisible_by, 128);
   assert.equal(m.multi_latent_attention, false);
   assert.equal(m.mtp_num_layers, 0);
-  assert.deepEqual(job.training, { seq_length: 4096, global_batch_size: 256, precision: 'bf16' });
+  assert.deepEqual(job.training, { seq_length: 4096, global_batch_size: 256, precision: 'bf16', ...defaultStack() });
   assert.deepEqual(job.cluster, { gpu: 'h100-sxm', gpus: 128, gpus_per_node: 8 });
 
   const shape = modelShape(m);
@@ -131,7 +132,7 @@ test('the flat form (Llama3-70B) reads the same as the nested form', () => {
   const nested = jobFromObject({ model: modelFields, training, cluster }, `${M}/llama3-70b.yaml`, {}, opts);
   assert.deepEqual(nested, flat);
   assert.equal(flat.model.num_experts, 0);
-  assert.deepEqual(flat.training, { seq_length: 8192, global_batch_size: 128, precision: 'fp8' });
+  assert.deepEqual(flat.training, { seq_length: 8192, global_batch_size: 128, precision: 'fp8', ...defaultStack() });
 });
 
 test('the name defaults to the file name', () => {

@@ -12,6 +12,7 @@ import { countParams } from '../../src/job/params.js';
 import { modelShape } from '../../src/job/shape.js';
 import type { ModelSpec } from '../../src/job/types.js';
 import { makeCostModelsDir } from './cost-models-dir.js';
+import { defaultStack } from '../../src/job/stack.js';
 
 process.chdir(REPO_ROOT);
 const opts = { costModelsDir: makeCostModelsDir() };
@@ -88,7 +89,7 @@ test('an HF config has no cluster: --gpus is required, defaults fill training', 
   );
   const job = loadJob('fixtures/hf/Llama3-70B', { gpus: 16, seqLength: 16384 }, opts); // a directory holding config.json
   assert.equal(job.source, 'fixtures/hf/Llama3-70B/config.json');
-  assert.deepEqual(job.training, { seq_length: 16384, global_batch_size: 1024, precision: 'bf16' });
+  assert.deepEqual(job.training, { seq_length: 16384, global_batch_size: 1024, precision: 'bf16', ...defaultStack() });
   // Rope model: max_position_embeddings 8192 is raised to the sequence length.
   assert.equal(job.model.max_position_embeddings, 16384);
 });

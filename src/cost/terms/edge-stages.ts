@@ -21,6 +21,9 @@ import { memoryBoundTimeS } from '../compute.js';
  */
 export const LOGITS_BYTES_PER_ELEMENT_UNFUSED = 6;
 
+/** With --cross-entropy-loss-fusion the loss is computed in place on the bf16 logits: 2 B per element. */
+export const LOGITS_BYTES_PER_ELEMENT_FUSED = 2;
+
 /** Embedding lookup forward + backward on the first stage (memory-bound). */
 export function embeddingTimeS(tokensStored: number, hidden: number, cal: Calibration): number {
   return memoryBoundTimeS(3 * 2 * tokensStored * hidden, cal);

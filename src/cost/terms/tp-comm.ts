@@ -4,7 +4,8 @@
  * (tokens × h × 2 B): all-gather + reduce-scatter with sequence parallelism, two all-reduces' worth without
  * (one all-reduce of the pair, comm.ts). Backward mirrors the forward.
  *   dense layer: 2 blocks × (fwd + bwd) = 4 pairs;  MoE layer: 2 × (attention pair + shared-expert pair)
- * A share overlap.tp_overlap_fraction hides behind GEMMs and steals SMs (overlap.sm_steal_fraction).
+ * With --tp-comm-overlap and sequence parallel a share `hidden` (overlap.tp_overlap_fraction) hides behind GEMMs and
+ * steals SMs (overlap.sm_steal_fraction); without it nothing is hidden (hidden = 0).
  */
 import type { Calibration } from '../calibration.js';
 import { ringAllGatherTimeS, ringAllReduceTimeS, ringReduceScatterTimeS } from '../comm.js';
@@ -19,12 +20,12 @@ export function tpCollectivePairTimeS(activationBytes: number, tp: number, tpNod
     : ringAllReduceTimeS(activationBytes, tp, tpNodes, gpusPerNode, cal);
 }
 
-/** Exposed part of `pairs` TP pairs: pairs·t_pair·(1 − tp_overlap_fraction). */
-export function tpExposedTimeS(pairs: number, pairS: number, cal: Calibration): number {
-  return pairs * pairS * (1 - cal.tpOverlapFraction);
+/** Exposed part of `pairs` TP pairs with a share `hidden` overlapped: pairs·t_pair·(1 − hidden). */
+export function tpExposedTimeS(pairs: number, pairS: number, hidden: number): number {
+  return pairs * pairS * (1 - hidden);
 }
 
-/** SM-steal cost of the hidden part of `pairs` TP pairs: pairs·t_pair·tp_overlap_fraction·sm_steal_fraction. */
-export function tpStealTimeS(pairs: number, pairS: number, cal: Calibration): number {
-  return pairs * pairS * cal.tpOverlapFraction * cal.smStealFraction;
+/** SM-steal cost of the hidden part of `pairs` TP pairs: pairs·t_pair·hidden·sm_steal_fraction. */
+export function tpStealTimeS(pairs: number, pairS: number, hidden: number, cal: Calibration): number {
+  return pairs * pairS * hidden * cal.smStealFraction;
 }

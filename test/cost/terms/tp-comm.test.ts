@@ -15,7 +15,10 @@ test('TP pair: all-gather + reduce-scatter with SP, one all-reduce without; 0 at
   assert.equal(tpCollectivePairTimeS(bytes, 1, 1, true, 8, cal), 0);
 });
 
-test('exposed and stolen parts split by tp_overlap_fraction', () => {
-  close(tpExposedTimeS(4, 1, cal) + tpStealTimeS(4, 1, cal) / cal.smStealFraction, 4);
-  close(tpExposedTimeS(4, 1, cal), 4 * (1 - cal.tpOverlapFraction));
+test('exposed and stolen parts split by the hidden share (tp_overlap_fraction with --tp-comm-overlap, else 0)', () => {
+  const h = cal.tpOverlapFraction;
+  close(tpExposedTimeS(4, 1, h) + tpStealTimeS(4, 1, h, cal) / cal.smStealFraction, 4);
+  close(tpExposedTimeS(4, 1, h), 4 * (1 - h));
+  assert.equal(tpExposedTimeS(4, 1, 0), 4);
+  assert.equal(tpStealTimeS(4, 1, 0, cal), 0);
 });

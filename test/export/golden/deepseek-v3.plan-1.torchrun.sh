@@ -77,7 +77,6 @@ MEGATRON_ARGS=(
   --moe-token-dispatcher-type flex
   --moe-flex-dispatcher-backend deepep
   --moe-grouped-gemm
-  --moe-permute-fusion
   --tensor-model-parallel-size 1
   --context-parallel-size 1
   --pipeline-model-parallel-size 16
@@ -93,6 +92,7 @@ MEGATRON_ARGS=(
   --bf16
   --fp8-format e4m3
   --fp8-recipe blockwise
+  --moe-permute-fusion
   --micro-batch-size 1
   --global-batch-size 8192
 )

@@ -41,7 +41,6 @@ MEGATRON_ARGS=(
   --moe-aux-loss-coeff 0.01
   --moe-token-dispatcher-type alltoall
   --moe-grouped-gemm
-  --moe-permute-fusion
   --tensor-model-parallel-size 2
   --context-parallel-size 1
   --pipeline-model-parallel-size 8
@@ -53,6 +52,8 @@ MEGATRON_ARGS=(
   --overlap-grad-reduce
   --overlap-param-gather
   --bf16
+  --moe-permute-fusion
+  --tp-comm-overlap
   --micro-batch-size 1
   --global-batch-size 256
 )
