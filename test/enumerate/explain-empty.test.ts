@@ -19,9 +19,12 @@ test('GBS 250 on DP 8: the batch rule removed everything, and a multiple of 8 is
   const { valid, text } = explain(job, space);
   assert.equal(valid, 0);
   const lines = text.split('\n');
+  // 3 candidates, one per pipeline split that PP8 with VPP 7 is tried with: the even 7/7, the uneven 4/4 and the
+  // balanced layout of 58 slots on 56 stages ("E|(t|)*52(tt|)*2L"); no accounted split (57, 58 % 8 != 0)
   assert.equal(lines[0], "No mapping of Mixtral-8x22B on 128 GPUs (global batch 250, seq 4096) passes Megatron-Core's checks: "
-    + '2 candidates enumerated, 0 valid.');
-  assert.match(text, /\n {2}gbs-divisible-by-mbs-dp +1 {2}global_batch_size % \(micro_batch_size · DP\) == 0/);
+    + '3 candidates enumerated, 0 valid.');
+  // the even split and the layout reach the batch rule; 4/4 is refused first (4 layers are not divisible by VPP 7)
+  assert.match(text, /\n {2}gbs-divisible-by-mbs-dp +2 {2}global_batch_size % \(micro_batch_size · DP\) == 0/);
   assert.match(text, /\n {2}uneven-stage-split +1 /); // 7 layers/stage with first/last 4/4 and VPP 7
   assert.ok(text.includes('global batch size 250 is not divisible by micro-batch × DP for any tried micro-batch {1} and DP {8}: '
     + 'choose a global batch size that is a multiple of 1×8 = 8 (e.g. 248 or 256)'), text);

@@ -29,6 +29,8 @@ const MIXTRAL_FILE = 'fixtures/models/mixtral-8x22b.yaml';
 const DEEPSEEK_FILE = 'fixtures/models/deepseek-v3.yaml';
 const QWEN3_FILE = 'fixtures/models/qwen3-30b-a3b.yaml';
 const LLAMA_FILE = 'fixtures/models/llama3-70b.yaml';
+const QWEN3_235B_FILE = 'fixtures/models/qwen3-235b-a22b.yaml';
+const LLAMA31_405B_FILE = 'fixtures/models/llama3.1-405b.yaml';
 
 export const MIXTRAL_8X22B: ModelSpec = fixtureModel(MIXTRAL_FILE);
 
@@ -79,3 +81,8 @@ export const deepseekZooJob = (): Job => fixtureJob(DEEPSEEK_FILE, { precision: 
 export const qwen3ZooJob = (): Job => fixtureJob(QWEN3_FILE, { gpus: 32, globalBatchSize: 256, precision: 'bf16' });
 export const llamaJob = (): Job =>
   fixtureJob(LLAMA_FILE, { gpus: 64, globalBatchSize: 512, seqLength: 4096, precision: 'bf16' });
+
+/** Qwen3-235B-A22B as its fixture states it (94 layers; 256 GPUs, GBS 2048): the zoo runs it with an accounted split. */
+export const qwen3_235bJob = (): Job => fixtureJob(QWEN3_235B_FILE);
+/** Llama-3.1-405B as its fixture states it (126 layers, dense; 1,024 GPUs, GBS 512). */
+export const llama405bJob = (): Job => fixtureJob(LLAMA31_405B_FILE);

@@ -49,6 +49,10 @@ test('the default space loads and matches its documented contents', () => {
   assert.deepEqual(s.recompute, ['none', 'selective', 'full']);
   assert.deepEqual(s.dispatcher, ['alltoall', 'allgather', 'flex']);
   assert.deepEqual(s.distributedOptimizer, [true, false]);
+  // the keys added with accounted splits and layouts: absent from default.yaml, so their defaults (all on)
+  assert.equal(s.accountedSplits, true);
+  assert.equal(s.layouts, true);
+  assert.deepEqual(s.sequenceParallel, [true, false]);
   assert.deepEqual(structuredClone(s), s); // plain data: can be posted to workers
 });
 
@@ -64,12 +68,20 @@ test('every value form parses; lists are sorted and deduplicated, enums put in c
   assert.deepEqual(s.recompute, ['selective']);
   assert.deepEqual(s.dispatcher, ['alltoall', 'flex']);
   assert.deepEqual(s.distributedOptimizer, [true, false]);
+  // optional keys left out: their defaults
+  assert.deepEqual([s.accountedSplits, s.layouts, s.sequenceParallel], [true, true, [true, false]]);
+  const t = loadSearchSpace(spaceFile(`${GOOD}accounted_splits: false\nlayouts: false\nsequence_parallel: [false, true, false]\n`));
+  assert.deepEqual([t.accountedSplits, t.layouts, t.sequenceParallel], [false, false, [true, false]]);
+  assert.deepEqual(loadSearchSpace(spaceFile(`${GOOD}sequence_parallel: false\n`)).sequenceParallel, [false]);
+  assert.deepEqual(loadSearchSpace(spaceFile(`${GOOD}sequence_parallel: auto\n`)).sequenceParallel, [true, false]);
 });
 
 test('bad search-space files give one-line errors naming the file and the dimension', () => {
   const unknown = spaceFile(`${GOOD}pipeline: 4\n`);
+  // the allowed list names the optional keys too (accounted_splits, layouts, sequence_parallel), in file order
   expectInputError(() => loadSearchSpace(unknown), `${unknown}: pipeline: unknown dimension (allowed: tp, cp, pp, vpp, `
-    + 'uneven_stages, ep, etp, micro_batch_size, recompute, dispatcher, distributed_optimizer)');
+    + 'uneven_stages, accounted_splits, layouts, ep, etp, micro_batch_size, sequence_parallel, recompute, dispatcher, '
+    + 'distributed_optimizer)');
   const zero = spaceFile(GOOD.replace('cp: [1, 2]', 'cp: [0, 2]'));
   expectInputError(() => loadSearchSpace(zero), `${zero}: cp: must be an integer >= 1, a list of integers >= 1, "auto", `
     + 'or {auto: true, max: N} with N >= 1 (got [0,2])');
@@ -82,11 +94,20 @@ test('bad search-space files give one-line errors naming the file and the dimens
   expectInputError(() => loadSearchSpace(uneven), `${uneven}: uneven_stages: must be {enabled: true|false, max_first_last_reduction: integer >= 0} `
     + '(got {"enabled":false,"max_first_last_reduction":-1})');
   const missing = spaceFile(GOOD.replace('dispatcher: [flex, alltoall]\n', ''));
+  // the required keys, then the optional ones (files written before they existed still load)
   expectInputError(() => loadSearchSpace(missing), `${missing}: dispatcher: missing: every dimension must be given (tp, cp, pp, vpp, `
-    + 'uneven_stages, ep, etp, micro_batch_size, recompute, dispatcher, distributed_optimizer)');
+    + 'uneven_stages, ep, etp, micro_batch_size, recompute, dispatcher, distributed_optimizer; optional: accounted_splits, '
+    + 'layouts, sequence_parallel)');
   const list = spaceFile('- 1\n- 2\n');
   expectInputError(() => loadSearchSpace(list), `${list}: must be a mapping of dimension -> values (dimensions: tp, cp, pp, vpp, `
-    + 'uneven_stages, ep, etp, micro_batch_size, recompute, dispatcher, distributed_optimizer)');
+    + 'uneven_stages, accounted_splits, layouts, ep, etp, micro_batch_size, sequence_parallel, recompute, dispatcher, '
+    + 'distributed_optimizer)');
+  const acc = spaceFile(`${GOOD}accounted_splits: yes please\n`);
+  expectInputError(() => loadSearchSpace(acc), `${acc}: accounted_splits: must be true or false (got "yes please")`);
+  const lay = spaceFile(`${GOOD}layouts: [true]\n`);
+  expectInputError(() => loadSearchSpace(lay), `${lay}: layouts: must be true or false (got [true])`);
+  const sp = spaceFile(`${GOOD}sequence_parallel: []\n`);
+  expectInputError(() => loadSearchSpace(sp), `${sp}: sequence_parallel: must be "auto", true, false, or a non-empty list of true/false (got [])`);
   const yamlBad = spaceFile('tp: [1, 2\n');
   assert.throws(() => loadSearchSpace(yamlBad), (e: unknown) => e instanceof InputError && e.message.startsWith(`${yamlBad}: not valid YAML: `)
     && !e.message.includes('\n'));
@@ -115,11 +136,19 @@ test('applyFixes narrows dimensions, accepts aliases, leaves the input alone', (
   assert.deepEqual(t.distributedOptimizer, [true]);
   assert.equal(t.uneven.enabled, false);
   assert.deepEqual(t.dispatcher, ['alltoall', 'allgather', 'flex']);
+  // the keys of accounted splits, layouts and sequence parallel
+  const u = applyFixes(base, 'account=off,layouts=off,sp=off');
+  assert.deepEqual([u.accountedSplits, u.layouts, u.sequenceParallel], [false, false, [false]]);
+  const v = applyFixes(u, 'accounted_splits=on,layout=yes,sequence_parallel=true/false');
+  assert.deepEqual([v.accountedSplits, v.layouts, v.sequenceParallel], [true, true, [true, false]]);
+  assert.deepEqual(applyFixes(u, 'sp=auto').sequenceParallel, [true, false]);
+  assert.deepEqual(applyFixes(base, 'sp=on').sequenceParallel, [true]);
 });
 
 test('applyFixes rejects bad keys and values naming --fix', () => {
   const base = loadSearchSpace();
-  const keys = 'tp, cp, pp, vpp, ep, etp, mbs (micro_batch_size), recompute, dispatcher, distopt (distributed_optimizer), uneven';
+  const keys = 'tp, cp, pp, vpp, ep, etp, mbs (micro_batch_size), sp (sequence_parallel), recompute, dispatcher, '
+    + 'distopt (distributed_optimizer), uneven, account (accounted_splits), layouts';
   expectInputError(() => applyFixes(base, 'tp=2,foo=3'), `--fix: foo: unknown dimension (allowed: ${keys})`);
   expectInputError(() => applyFixes(base, 'tp=0'), `--fix: tp: must be an integer >= 1, several joined by '/', or auto (got "0")`);
   expectInputError(() => applyFixes(base, 'mbs=two'), `--fix: mbs: must be an integer >= 1, several joined by '/', or auto (got "two")`);
@@ -127,6 +156,10 @@ test('applyFixes rejects bad keys and values naming --fix', () => {
   expectInputError(() => applyFixes(base, 'dispatcher=deepep'), `--fix: dispatcher: must be one of alltoall, allgather, flex, several joined by '/', or auto (got "deepep")`);
   expectInputError(() => applyFixes(base, 'distopt=maybe'), '--fix: distopt: must be true or false (on/off), or auto (got "maybe")');
   expectInputError(() => applyFixes(base, 'uneven=some'), '--fix: uneven: must be on, off, or the largest first/last stage reduction N >= 0 (got "some")');
+  expectInputError(() => applyFixes(base, 'account=maybe'), '--fix: account: must be on or off (got "maybe")');
+  expectInputError(() => applyFixes(base, 'layouts=2'), '--fix: layouts: must be on or off (got "2")');
+  expectInputError(() => applyFixes(base, 'sp=on/sometimes'), `--fix: sp: must be true or false (on/off), several joined by '/', or auto (got "on/sometimes")`);
+  expectInputError(() => applyFixes(base, 'layout=on,layouts=off'), '--fix: layouts: given more than once');
   expectInputError(() => applyFixes(base, 'tp=2,tp=4'), '--fix: tp: given more than once');
   expectInputError(() => applyFixes(base, 'mbs=1,micro_batch_size=2'), '--fix: micro_batch_size: given more than once');
   expectInputError(() => applyFixes(base, 'tp2'), `--fix: tp2: expected key=value (keys: ${keys})`);
