@@ -3,7 +3,7 @@ import type { LayoutJob } from '../plan/layout.js';
 import type { Plan } from './plan.js';
 import {
   accountedLayerCount, accountedSplit, dataParallelSize, evenStageLayers, expertDataParallelSize, mbGroupProblem,
-  microBatchCount, planLayout, splitKind,
+  microBatchCount, planLayout, smallestMbGroup, splitKind,
 } from '../plan/layout.js';
 import { rankDecoderCount } from '../plan/pipeline-layout.js';
 
@@ -211,7 +211,7 @@ export const RULES: readonly Rule[] = [
     describe: (job, p) => `num_layers ${job.model.num_layers} is not divisible by PP ${p.pp} (even split)`,
   },
   {
-    name: 'accounted-split', use: 'prune', level: 'split',
+    name: 'accounted-split', use: 'construction', level: 'split',
     source: '[VA] L985–998; [TC] L2370–2388 (--account-for-embedding/loss-in-pipeline-split), HEAD',
     summary: 'accounted split: (num_layers + embedding + loss) % PP == 0',
     holds: (job, _s, p) => splitKind(p, job.model.num_layers) !== 'accounted'
@@ -220,7 +220,7 @@ export const RULES: readonly Rule[] = [
       + `${accountedLayerCount(job.model.num_layers, p.accountEmbedding, p.accountLoss)} is not divisible by PP ${p.pp}`,
   },
   {
-    name: 'layout-valid', use: 'prune', level: 'split',
+    name: 'layout-valid', use: 'construction', level: 'split',
     source: '[VA] L941–952; [TC] L2241–2292; transformer/pipeline_parallel_layer_layout.py (parse_str_to_list, '
       + 'validate_layer_layout), HEAD',
     summary: 'layout: stages % PP == 0; one E first, one L last; count(t) == num_layers; count(m) == mtp_num_layers, '
@@ -268,7 +268,7 @@ export const RULES: readonly Rule[] = [
       + `${unevenSplitProblem(job.model.num_layers, p.pp, p.vpp, p.firstStageLayers, p.lastStageLayers)}`,
   },
   {
-    name: 'layout-vpp', use: 'prune', level: 'vpp',
+    name: 'layout-vpp', use: 'construction', level: 'vpp',
     source: '[VA] L941–952 (VPP = stages / PP); [TC] L2275–2288 (a stated VPP must match), HEAD',
     summary: 'layout: VPP == number of stages / PP',
     holds: (job, _s, p) => {
@@ -300,7 +300,12 @@ export const RULES: readonly Rule[] = [
       const m = microBatches(job, p);
       return p.vpp === 1 || !Number.isInteger(m) || mbGroupProblem(p.pp, m, p.mbGroup) === null;
     },
-    describe: (job, p) => `with VPP ${p.vpp}: ${mbGroupProblem(p.pp, microBatches(job, p), p.mbGroup)}`,
+    describe: (job, p) => {
+      const m = microBatches(job, p);
+      const g = m >= p.pp ? smallestMbGroup(p.pp, m) : 0;
+      return `with VPP ${p.vpp}: ${mbGroupProblem(p.pp, m, p.mbGroup)}`
+        + (g > 0 && g !== p.mbGroup ? ` (a micro-batch group of ${g} runs: mb_group=${g}, --microbatch-group-size-per-virtual-pipeline-stage)` : '');
+    },
   },
   // ---- ep level ----
   {

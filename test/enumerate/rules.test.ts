@@ -189,7 +189,7 @@ const CASES: RuleCase[] = [
     // the default group PP 8: 25 = 3·8 + 1 leaves a last group of 1 < PP (the message names the flag that fixes it)
     rule: 'vpp-microbatches', what: 'VPP7 PP8, 25 micro-batches', job: makeJob(MIXTRAL_8X22B, { gpus: 128, globalBatchSize: 200 }),
     plan: MIXTRAL_ZOO, reason: 'with VPP 7: 25 micro-batches leave a last group of 1 (group 8), fewer than PP 8 '
-      + '(set mb_group: --microbatch-group-size-per-virtual-pipeline-stage)',
+      + '(a micro-batch group of 13 runs: mb_group=13, --microbatch-group-size-per-virtual-pipeline-stage)',
   },
   {
     rule: 'vpp-microbatches', what: 'VPP7 PP8, 25 micro-batches in groups of 13 (25 % 13 = 12 >= 8)',
@@ -198,11 +198,14 @@ const CASES: RuleCase[] = [
   { rule: 'vpp-microbatches', what: "Megatron's example: PP2 VPP2, group 3, 5 micro-batches (5 % 3 = 2 >= 2)", job: pp2m5, plan: 'pp=2,vpp=2,mb_group=3' },
   {
     rule: 'vpp-microbatches', what: 'PP2 VPP2, group 4, 5 micro-batches', job: pp2m5, plan: 'pp=2,vpp=2,mb_group=4',
-    reason: 'with VPP 2: 5 micro-batches leave a last group of 1 (group 4), fewer than PP 2',
+    // the message names the smallest group that runs (5 % 3 = 2 >= PP 2)
+    reason: 'with VPP 2: 5 micro-batches leave a last group of 1 (group 4), fewer than PP 2 '
+      + '(a micro-batch group of 3 runs: mb_group=3, --microbatch-group-size-per-virtual-pipeline-stage)',
   },
   {
     rule: 'vpp-microbatches', what: 'PP2 VPP2, group 6 > 5 micro-batches', job: pp2m5, plan: 'pp=2,vpp=2,mb_group=6',
-    reason: 'with VPP 2: the micro-batch group 6 must lie in [PP 2, micro-batches 5]',
+    reason: 'with VPP 2: the micro-batch group 6 must lie in [PP 2, micro-batches 5] '
+      + '(a micro-batch group of 3 runs: mb_group=3, --microbatch-group-size-per-virtual-pipeline-stage)',
   },
   {
     rule: 'vpp-microbatches', what: 'PP2 VPP2, 1 micro-batch', job: makeJob(TINY_MOE, { gpus: 2, globalBatchSize: 1 }), plan: 'pp=2,vpp=2',
@@ -320,8 +323,7 @@ test('unevenSplitProblem follows Megatron [TC] L2294–2368', () => {
 
 test('mbGroupProblem: Megatron\'s interleaved-schedule checks on the micro-batch group (schedules.py L1160–1180)', () => {
   assert.equal(mbGroupProblem(2, 5, 3), null); // the docstring's "PP2 N3M5 with VP2": 5 % 3 = 2 >= PP
-  assert.equal(mbGroupProblem(2, 5, 2), '5 micro-batches leave a last group of 1 (group 2), fewer than PP 2 '
-    + '(set mb_group: --microbatch-group-size-per-virtual-pipeline-stage)');
+  assert.equal(mbGroupProblem(2, 5, 2), '5 micro-batches leave a last group of 1 (group 2), fewer than PP 2');
   assert.equal(mbGroupProblem(8, 32, 8), null);
   assert.equal(mbGroupProblem(8, 25, 13), null);
   assert.equal(mbGroupProblem(8, 25, 12), '25 micro-batches leave a last group of 1 (group 12), fewer than PP 8');
