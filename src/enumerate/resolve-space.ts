@@ -16,10 +16,11 @@ import { balancedLayoutStages, formatLayout } from '../plan/pipeline-layout.js';
  *   tp   divisors of the world size that divide the heads, fit the query groups (HEAD rule), divide
  *        ffn_hidden_size (when there are dense MLP layers) and the shared-expert size;
  *   cp   divisors of the world size; CP > 1 only when seq_length % (2·CP) == 0;
- *   pp   divisors of the world size, at most num_layers, that have an even split or (when uneven stages are on)
- *        an uneven first/last split;
- *   vpp  1, and each v >= 2 that some PP > 1 of the resolved pp list can split its layers into (even or uneven);
- *        without a max, at most num_layers / 2;
+ *   pp   divisors of the world size, at most num_layers, that have an even split, an uneven first/last split
+ *        (uneven stages on), an accounted split (accounted splits on) or a balanced layout for some VPP > 1 up to
+ *        the vpp limit (layouts on);
+ *   vpp  1, and each v >= 2 that some PP > 1 of the resolved pp list can split its layers into (even, uneven,
+ *        accounted, or its balanced layout with that VPP); without a max, at most num_layers / 2;
  *   ep   MoE: divisors of num_experts that divide the world size; dense: [1];
  *   etp  MoE: divisors of the world size that divide moe_ffn_hidden_size; dense: not a dimension (ETP = TP);
  *   micro_batch_size  divisors of global_batch_size.
