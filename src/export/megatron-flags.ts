@@ -288,7 +288,8 @@ export function checkMegatronArgs(args: readonly string[], env: Readonly<Record<
   checkOptimizer(a, out);
   checkRecompute(a, out);
   checkPrecision(a, out);
-  checkStackFlags(a, out, { tp, ep, pp, vpp });
+  // the virtual stages Megatron runs: the VPP flag's, or a layout's stage count
+  checkStackFlags(a, out, { tp, ep, pp, vpp: layout.plan.vpp });
   checkRun(a, out);
   return out;
 }
