@@ -5,7 +5,7 @@ import type { SearchSpace } from './search-space.js';
 import type { ResolvedSpace } from './resolve-space.js';
 import { resolveSpace } from './resolve-space.js';
 import { RULES, firstBroken, pruneRulesAt } from './rules.js';
-import { setSplit } from './resolve-space.js';
+import { ACCOUNT_EMBEDDING, ACCOUNT_LOSS, setSplit } from './resolve-space.js';
 import { dataParallelSize, expertDataParallelSize, microBatchCount, smallestMbGroup } from '../plan/layout.js';
 
 /**
@@ -345,7 +345,7 @@ class PlanWalker {
     const si = this.nodeSplit[k];
     plan.firstStageLayers = r.splitFirst[pi][si]; plan.lastStageLayers = r.splitLast[pi][si];
     const acc = r.splitAccount[pi][si];
-    plan.accountEmbedding = (acc & 1) !== 0; plan.accountLoss = (acc & 2) !== 0;
+    plan.accountEmbedding = (acc & ACCOUNT_EMBEDDING) !== 0; plan.accountLoss = (acc & ACCOUNT_LOSS) !== 0;
     plan.layout = r.splitLayout[pi][si];
     plan.mbGroup = this.nodeGroup[k];
     plan.vpp = this.nodeVpp[k]; plan.microBatchSize = this.nodeMbs[k]; plan.numMicroBatches = this.nodeMicro[k];
