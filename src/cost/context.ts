@@ -113,11 +113,8 @@ export interface ScoreContext {
   state: ModelStateBytes;
   /** Per-layer costs and mapping terms (memo.ts layouts). */
   layerMemo: Memo;
-  /**
-   * With overlap_moe_expert_parallel_comm, the layer memo of PP > 1 plans without VPP, where Megatron does not run
-   * the EP overlap (the layer memo is not keyed by PP or VPP, so those plans keep their own); null otherwise.
-   */
-  layerMemoNoEpOverlap: Memo | null;
+  /** overlap_moe_expert_parallel_comm: the layer memo tells apart the plans whose schedule does not run it. */
+  epOverlapAsked: boolean;
   mappingMemo: Memo;
 }
 
@@ -179,12 +176,12 @@ export function makeScoreContext(job: Job, shape: ModelShape, cal: Calibration):
     kindResult: newKindResult(),
     state: { weights: 0, gradients: 0, optimizer: 0 },
     layerMemo: newLayerMemo(),
-    layerMemoNoEpOverlap: stack.overlap_moe_expert_parallel_comm ? newLayerMemo() : null,
+    epOverlapAsked: stack.overlap_moe_expert_parallel_comm,
     mappingMemo: newMappingMemo(),
   };
 }
 
-/** The layer memo that holds `plan`'s per-layer costs (see layerMemoNoEpOverlap). */
-export function layerMemoOf(ctx: ScoreContext, plan: Plan): Memo {
-  return ctx.layerMemoNoEpOverlap !== null && plan.pp > 1 && plan.vpp === 1 ? ctx.layerMemoNoEpOverlap : ctx.layerMemo;
+/** 1 where the job asks for the EP overlap and the plan's schedule does not run it (PP > 1 without VPP), else 0. */
+export function epOverlapOffCode(ctx: ScoreContext, plan: Plan): number {
+  return ctx.epOverlapAsked && plan.pp > 1 && plan.vpp === 1 ? 1 : 0;
 }

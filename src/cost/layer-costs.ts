@@ -133,7 +133,7 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
     const epFwd = epDispatchFwdTimeS(plan.dispatcher, a2a,
       epAllgatherDispatchFwdTimeS(tokMoe, h, ep * etp, topo.etpEpNodes, G, cal),
       etpGatherScatterTimeS(rows * h * 2, etp, topo.etpNodes, G, cal), etp);
-    // the 1F1B EP overlap runs where Megatron runs it (epA2aOverlapRuns; PP > 1 without VPP has its own memo)
+    // the 1F1B EP overlap runs where Megatron runs it (epA2aOverlapRuns; the memo key tells those plans apart)
     const epHide = epA2aOverlapRuns(ctx.job, plan) ? ctx.epA2aOverlapHiddenFraction : ctx.epHiddenFraction;
     v[b + L.EpMoeS] = epExposedTimeS(epFwd, epHide);
     v[b + L.StealMoeS] = stealD + tpStealTimeS(2, tpPair + sharedTp, tpHide, cal) + epStealTimeS(epFwd, epHide, cal);

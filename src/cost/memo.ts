@@ -1,8 +1,8 @@
 /**
  * The scorer's two direct-mapped memos, their layouts declared once. Each slot is a run of Float64 values whose
  * offsets are the members of a const enum (inlined by tsc: a slot read is vals[base + Slot.X]).
- *  - layer memo, keyed by (tp, cp, ep, etp, mbs, recompute/dispatcher/precision/SP code): the per-layer, per
- *    micro-batch costs (layer-costs.ts writes them, stage.ts and score.ts read them);
+ *  - layer memo, keyed by (tp, cp, ep, etp, mbs, recompute/dispatcher/precision/SP/EP-overlap code): the per-layer,
+ *    per micro-batch costs (layer-costs.ts writes them, stage.ts and score.ts read them);
  *  - mapping memo, keyed by (tp, cp, dp, pp, ep, etp, optimizer/precision code): parameters per layer kind held by a
  *    rank, pipeline neighbour placement and the DP collective coefficients (mapping-costs.ts).
  * Both keys hold everything their values depend on (the rank layout's TP/CP/ETP/EP strides do not depend on DP or
@@ -63,12 +63,13 @@ export function newMappingMemo(): Memo {
 
 /**
  * Base offset of `plan`'s layer slot in memo.vals, or −1 − base on a miss (the key is then already stored: the
- * caller must fill the slot).
+ * caller must fill the slot). `epOverlapOff` is 1 where the job asks for the 1F1B EP overlap but the plan's
+ * schedule does not run it (PP > 1 without VPP: epA2aOverlapRuns), so those plans get slots of their own.
  */
-export function layerSlot(memo: Memo, plan: Plan): number {
+export function layerSlot(memo: Memo, plan: Plan, epOverlapOff = 0): number {
   const sp = plan.tp > 1 && plan.sequenceParallel ? 1 : 0;
-  const code = (((RECOMPUTE_CODE[plan.recompute] * 3 + DISPATCHER_CODE[plan.dispatcher]) * 2 +
-    (plan.precision === 'fp8' ? 1 : 0)) * 2 + sp);
+  const code = ((((RECOMPUTE_CODE[plan.recompute] * 3 + DISPATCHER_CODE[plan.dispatcher]) * 2 +
+    (plan.precision === 'fp8' ? 1 : 0)) * 2 + sp) * 2 + epOverlapOff);
   const tp = plan.tp;
   const cp = plan.cp;
   const ep = plan.ep;

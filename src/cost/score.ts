@@ -17,7 +17,7 @@
  */
 import type { Plan } from '../enumerate/plan.js';
 import type { Estimate } from './estimate.js';
-import { layerMemoOf, type ScoreContext } from './context.js';
+import { epOverlapOffCode, type ScoreContext } from './context.js';
 import { L, M, layerSlot, mappingSlot } from './memo.js';
 import { fillLayerCosts } from './layer-costs.js';
 import { fillMappingCosts } from './mapping-costs.js';
@@ -40,13 +40,12 @@ function mappingBase(ctx: ScoreContext, plan: Plan): number {
   return b;
 }
 
-/** Offset of the plan's layer slot in layerMemoOf(ctx, plan).vals (filled on a miss). */
+/** Offset of the plan's layer slot in ctx.layerMemo.vals (filled on a miss). */
 function layerBase(ctx: ScoreContext, plan: Plan): number {
-  const memo = layerMemoOf(ctx, plan);
-  const s = layerSlot(memo, plan);
+  const s = layerSlot(ctx.layerMemo, plan, epOverlapOffCode(ctx, plan));
   if (s >= 0) return s;
   const b = -1 - s;
-  fillLayerCosts(ctx, plan, memo.vals, b);
+  fillLayerCosts(ctx, plan, ctx.layerMemo.vals, b);
   return b;
 }
 
@@ -84,7 +83,7 @@ export function staticMemoryBytes(ctx: ScoreContext, plan: Plan): number {
 export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimate {
   const mv = ctx.mappingMemo.vals;
   const mb = mappingBase(ctx, plan);
-  const lv = layerMemoOf(ctx, plan).vals;
+  const lv = ctx.layerMemo.vals;
   const lb = layerBase(ctx, plan);
   const pp = plan.pp;
   const m = plan.numMicroBatches;

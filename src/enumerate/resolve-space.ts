@@ -5,7 +5,7 @@ import { newPlan } from './plan.js';
 import type { RuleLevel } from './rules.js';
 import { firstBroken, pruneRulesAt } from './rules.js';
 import { accountedLayerCount, accountedSplit, evenStageLayers } from '../plan/layout.js';
-import { balancedLayoutStages, formatLayout } from '../plan/pipeline-layout.js';
+import { balancedLayoutStages, formatLayout, layoutOf, rankDecoderCount } from '../plan/pipeline-layout.js';
 
 /**
  * A search space with every `auto` list turned into numbers for one job (done once per job, never per candidate).
@@ -176,23 +176,17 @@ export function pipelineSplits(L: number, mtp: number, pp: number, uneven: numbe
       // without MTP and with T % S == 0 the balanced layout is the accounted embedding-and-loss split
       const n = accountedLayerCount(L, true, true);
       if (accounted && mtp === 0 && n % (pp * v) === 0) continue;
-      let a = 0;
-      let b = 0;
-      for (let s = 0; s < st.length; s += pp) a += count(st[s], 't');
-      for (let s = pp - 1; s < st.length; s += pp) b += count(st[s], 't');
-      push(a, b, 0, formatLayout(st), v);
+      // first/last: the decoder layers of PP rank 0 and the last rank, as deriveLayout reads them from the layout
+      const text = formatLayout(st);
+      const lay = layoutOf(text, L, mtp, pp);
+      if (typeof lay === 'string') throw new Error(`balanced layout ${text}: ${lay}`); // a generator bug
+      push(rankDecoderCount(lay, pp, 0), rankDecoderCount(lay, pp, pp - 1), 0, text, v);
     }
   }
   return {
     first: Int32Array.from(first), last: Int32Array.from(last), account: Uint8Array.from(account), layout,
     vpp: Int32Array.from(only),
   };
-}
-
-function count(s: string, ch: string): number {
-  let n = 0;
-  for (const c of s) if (c === ch) n++;
-  return n;
 }
 
 /** Sets a probe plan's split to entry `k` of `sp`. */

@@ -4,6 +4,7 @@
  * VPP flags state the virtual stages. The mapping rules (sizes, splits, batch) are the rule table's, run by
  * checkMegatronArgs on the list's layout (megatron-argv-layout.ts). Sources as in megatron-flags.ts.
  */
+import { epA2aOverlapProblem, type EpOverlapPlan } from '../job/stack.js';
 import { parseLayerFreqExpression } from '../job/layer-freq.js';
 import type { ParsedArgs } from './megatron-argv-layout.js';
 import { flagInt as intOf, flagNumber } from './megatron-argv-layout.js';
@@ -182,7 +183,7 @@ export function checkPrecision(a: ParsedArgs, out: string[]): void {
 }
 
 /** The software-stack flags (src/job/stack.ts): what each needs ([VA] validate_args, [TC] TransformerConfig). */
-export function checkStackFlags(a: ParsedArgs, out: string[], p: { tp: number; ep: number; pp: number; vpp: number }): void {
+export function checkStackFlags(a: ParsedArgs, out: string[], p: EpOverlapPlan & { tp: number }): void {
   // [VA] L1441
   if (a.has('--tp-comm-overlap') && !a.has('--sequence-parallel')) out.push('--tp-comm-overlap needs --sequence-parallel');
   if (a.has('--tp-comm-overlap') && p.tp <= 1) out.push('--tp-comm-overlap needs --tensor-model-parallel-size > 1 (ours: nothing to overlap)');
@@ -191,12 +192,10 @@ export function checkStackFlags(a: ParsedArgs, out: string[], p: { tp: number; e
     out.push('--delay-wgrad-compute needs --overlap-moe-expert-parallel-comm');
   }
   if (a.has('--overlap-moe-expert-parallel-comm')) {
-    const disp = a.get('--moe-token-dispatcher-type')?.[0] ?? 'allgather';
-    if (p.ep <= 1) out.push('--overlap-moe-expert-parallel-comm needs --expert-model-parallel-size > 1');
-    if (disp !== 'alltoall' && disp !== 'flex') out.push(`--overlap-moe-expert-parallel-comm needs the alltoall or flex dispatcher (got ${disp})`);
-    if (a.get('--recompute-granularity')?.[0] === 'full') out.push('--overlap-moe-expert-parallel-comm cannot be combined with --recompute-granularity full');
+    // the plan-level conditions are the cost model's (epA2aOverlapProblem); the module list is a flag fact
+    const why = epA2aOverlapProblem(p);
+    if (why !== null) out.push(`--overlap-moe-expert-parallel-comm ${why}`);
     if ((a.get('--recompute-modules') ?? []).includes('moe')) out.push('--overlap-moe-expert-parallel-comm cannot be combined with --recompute-modules moe');
-    if (p.pp > 1 && p.vpp <= 1) out.push('--overlap-moe-expert-parallel-comm with PP > 1 needs virtual pipeline stages');
   }
   // [VA] L1698
   if (a.has('--cross-entropy-loss-fusion') && a.get('--cross-entropy-fusion-impl')?.[0] === 'te') {

@@ -288,8 +288,8 @@ export function checkMegatronArgs(args: readonly string[], env: Readonly<Record<
   checkOptimizer(a, out);
   checkRecompute(a, out);
   checkPrecision(a, out);
-  // the virtual stages Megatron runs: the VPP flag's, or a layout's stage count
-  checkStackFlags(a, out, { tp, ep, pp, vpp: layout.plan.vpp });
+  // the plan the flags state (its VPP: the VPP flag's, or a layout's stage count)
+  checkStackFlags(a, out, layout.plan);
   checkRun(a, out);
   return out;
 }

@@ -166,15 +166,28 @@ export function fp8RecipeOf(job: Job, arch: number): string {
   return job.training.fp8_recipe ?? (arch >= 10 ? 'mxfp8' : 'blockwise');
 }
 
+/** The plan fields the 1F1B EP overlap depends on. */
+export interface EpOverlapPlan { ep: number; dispatcher: string; recompute: string; pp: number; vpp: number }
+
 /**
- * Where Megatron runs --overlap-moe-expert-parallel-comm for a plan (TransformerConfig.__post_init__): EP > 1, the
- * alltoall or flex dispatcher, no full recompute, and VPP when PP > 1 (the job-level conditions, no `moe` recompute
- * module and at most one MTP layer, are checked when the job is read). The cost model (layer-costs.ts) and the
- * export both read it, so a plan is priced with the overlap exactly where its launch runs it.
+ * Why Megatron cannot run --overlap-moe-expert-parallel-comm for a plan (TransformerConfig.__post_init__): it needs
+ * EP > 1, the alltoall or flex dispatcher, no full recompute, and VPP when PP > 1; null when it can. The job-level
+ * conditions (no `moe` recompute module, at most one MTP layer) are checked when the job is read.
  */
-export function epA2aOverlapRuns(job: Job, plan: { ep: number; dispatcher: string; recompute: string; pp: number; vpp: number }): boolean {
-  return job.training.overlap_moe_expert_parallel_comm && plan.ep > 1 && plan.dispatcher !== 'allgather'
-    && plan.recompute !== 'full' && (plan.pp === 1 || plan.vpp > 1);
+export function epA2aOverlapProblem(plan: EpOverlapPlan): string | null {
+  if (plan.ep <= 1) return 'needs --expert-model-parallel-size > 1';
+  if (plan.dispatcher !== 'alltoall' && plan.dispatcher !== 'flex') return `needs the alltoall or flex dispatcher (got ${plan.dispatcher})`;
+  if (plan.recompute === 'full') return 'cannot be combined with --recompute-granularity full';
+  if (plan.pp > 1 && plan.vpp <= 1) return 'with PP > 1 needs virtual pipeline stages';
+  return null;
+}
+
+/**
+ * Where Megatron runs the job's --overlap-moe-expert-parallel-comm for a plan (epA2aOverlapProblem). The cost model
+ * (layer-costs.ts) and the export both read it, so a plan is priced with the overlap exactly where its launch runs it.
+ */
+export function epA2aOverlapRuns(job: Job, plan: EpOverlapPlan): boolean {
+  return job.training.overlap_moe_expert_parallel_comm && epA2aOverlapProblem(plan) === null;
 }
 
 /** The stack fields the cost model does not read, with the job's values (`--explain`). */
