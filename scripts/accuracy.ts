@@ -1,45 +1,31 @@
 /**
  * Accuracy of the cost models against published, measured H100 runs.
- *   npm run accuracy [-- RUNS.yaml] [--cal NAME] [--verbose]
+ *   npm run accuracy [-- RUNS.yaml] [--cal NAME] [--in-sample] [--verbose]
  * Default set: fixtures/accuracy/runs.yaml, generated from data/measured-runs.yaml (the development set, each run
- * citing its source) by scripts/accuracy-fixtures.ts: one job file per run (the run's model, training with the stack
- * facts of its recipe, cluster) and a plan in `moefold score --plan` syntax. Each entry is scored exactly as
- * `moefold score JOB --plan PLAN` scores it: the CLI's job loader (loadJobContext), parsePlanSpec, checkPlan (a plan
- * Megatron would refuse stops the report, naming the run and the rules), the context's scorer. Where a run publishes
- * no recompute (`assume_recompute`), the first mode that fits is scored and named in the 'assumed' column. Prints
- * predicted vs measured tokens/s/GPU (a TFLOPS measurement converted with the source's FLOP convention), the error,
- * the predicted peak memory, and summaries (dense/MoE, BF16/FP8, median and max absolute error), with and without
- * the outliers (each with the reason the model cannot reach it), and the hard cases (facts a job cannot state exactly).
- * --cal NAME scores with cost-models/NAME.yaml (as `moefold score --gpu NAME`).
- * Not part of `npm test` (it is a report, not a pass/fail check); a test runs it on the fixture set.
+ * citing its source) by scripts/accuracy-fixtures.ts; scripts/dev-set.ts loads and scores each entry exactly as
+ * `moefold score JOB --plan PLAN` does (a plan Megatron would refuse stops the report, naming the run and the rules).
+ * Where a run publishes no recompute (`assume_recompute`), the first mode that fits is scored and named.
+ * Two figures per run and per slice (dense/MoE, BF16/FP8, forced/real routing):
+ *  - in-sample: the calibration file as it is (its free constants were fitted by `npm run fit` on these runs);
+ *  - leave-one-group-out (LOGO): for each group (software release / source), the free constants of
+ *    cost-models/fit/<gpu>.free.yaml refitted without that group's runs, and the group predicted: what the model
+ *    errs on runs it was not fitted to.
+ * Then a ranking check: within each set of runs on the same model, GPU count and sequence length, does the model
+ * order them as measured (pairs in the same order / all pairs)? Every run is in every figure; hard cases are named
+ * with the reason the model cannot reach them, never dropped. --in-sample skips the refits (fast).
+ * Not part of `npm test` (it is a report, not a pass/fail check); tests run it on the fixture set.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import yaml from 'js-yaml';
 import { REPO_ROOT } from '../src/paths.js';
-import { loadJobContext, type JobContext } from '../src/job-context.js';
-import { checkPlan, parsePlanSpec } from '../src/enumerate/index.js';
-import { scorePlan } from '../src/cost/score.js';
-import { newEstimate, type Estimate } from '../src/cost/estimate.js';
-import type { Plan } from '../src/enumerate/plan.js';
+import type { Estimate } from '../src/cost/estimate.js';
 import type { JobOverrides } from '../src/job/load-job.js';
-
-/** One entry of fixtures/accuracy/runs.yaml (scripts/accuracy-fixtures.ts writes them). */
-interface Entry {
-  id: string;
-  job: string;
-  plan: string;
-  assume_recompute?: string[];
-  measured: { tokens_per_s_per_gpu?: number; how?: string; tflops_per_gpu?: number; flop_convention?: string; flop_vocab_size?: number };
-  notes?: string;
-  outlier?: string;
-  hard_case?: string;
-  source?: string;
-}
-interface Index { runs_file?: string; runs: Entry[]; skipped?: string[] }
+import { DevSetError, loadDevSet, median, predict, type DevRun } from './dev-set.js';
+import { leaveOneGroupOut, readFreeTable } from './fit-core.js';
 
 const args = process.argv.slice(2);
 const verbose = args.includes('--verbose');
+const inSampleOnly = args.includes('--in-sample');
 const calIdx = args.indexOf('--cal');
 const calArg = calIdx >= 0 ? args[calIdx + 1] : undefined;
 const fileArg = args.find((a, i) => !a.startsWith('--') && (calIdx < 0 || i !== calIdx + 1));
@@ -61,119 +47,68 @@ function calibrationName(arg: string | undefined): string | undefined {
   return base;
 }
 
-function readIndex(f: string): Index {
-  let d: unknown;
-  try {
-    d = yaml.load(fs.readFileSync(f, 'utf8'), { filename: f });
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message.split('\n')[0];
-    fail(`${f}: ${why}`);
-  }
-  const runs = (d as { runs?: unknown } | null)?.runs;
-  if (!Array.isArray(runs)) fail(`${f}: runs: missing (expected a list of accuracy runs)`);
-  return d as Index;
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const v = [...xs].sort((a, b) => a - b);
-  const k = v.length >> 1;
-  return v.length % 2 ? v[k] : (v[k - 1] + v[k]) / 2;
-}
-
-/** Measured tokens/s/GPU: as published, or from TFLOPS with the source's FLOP convention. */
-function measuredTokens(e: Entry, jc: JobContext): { tok: number; how: string } {
-  const m = e.measured;
-  if (typeof m.tokens_per_s_per_gpu === 'number') return { tok: m.tokens_per_s_per_gpu, how: m.how ?? 'tok/s' };
-  if (typeof m.tflops_per_gpu !== 'number') fail(`${e.id}: measured: needs tokens_per_s_per_gpu or tflops_per_gpu`);
-  if (m.flop_convention === 'nemo-noncausal') {
-    // NeMo <= 25.07: non-causal attention, fixed vocabulary per family
-    const model = jc.job.model;
-    const vocab = m.flop_vocab_size ?? model.vocab_size;
-    const h = model.hidden_size;
-    const L = model.num_layers;
-    const s = jc.job.training.seq_length;
-    const g = model.num_query_groups / model.num_attention_heads;
-    const f = model.swiglu ? 18 * model.ffn_hidden_size / h : 12 * model.ffn_hidden_size / h;
-    const perToken = L * h * h * (12 + 12 * g + f + 12 * s / h + 6 * vocab / (L * h));
-    return { tok: (m.tflops_per_gpu * 1e12) / perToken, how: 'from TFLOPS (NeMo non-causal)' };
-  }
-  if (m.flop_convention === 'megatron-causal') {
-    return { tok: (m.tflops_per_gpu * 1e12) / jc.scoreContext().flopsPerToken, how: 'from TFLOPS (Megatron causal)' };
-  }
-  return fail(`${e.id}: measured.flop_convention: must be nemo-noncausal or megatron-causal (got ${String(m.flop_convention)})`);
-}
-
-/** The plan `moefold score JOB --plan SPEC` would score; a plan Megatron refuses stops the report. */
-function planOf(e: Entry, jc: JobContext, spec: string): Plan {
-  const plan = parsePlanSpec(spec, jc.job, jc.shape);
-  const broken = checkPlan(jc.job, jc.shape, plan);
-  if (broken.length > 0) {
-    fail(`${e.id}: --plan ${spec}: Megatron-Core would refuse this plan: ` +
-      `${broken.map((v) => `${v.rule} (${v.reason})`).join('; ')}`, 1);
-  }
-  return plan;
-}
-
-const index = readIndex(file);
-const dir = path.dirname(file);
 const overrides: JobOverrides = {};
-const cal = calibrationName(calArg);
-if (cal !== undefined) overrides.gpu = cal;
+const calName = calibrationName(calArg);
+if (calName !== undefined) overrides.gpu = calName;
 
-const rows: { id: string; moe: boolean; fp8: boolean; err: number; outlier: boolean }[] = [];
-const unfit: string[] = [];
-const fitStatus: string[] = [];
+let runs: DevRun[];
+let index: ReturnType<typeof loadDevSet>['index'];
+try {
+  ({ runs, index } = loadDevSet(file, overrides));
+} catch (e) {
+  if (e instanceof DevSetError) fail(e.message, e.exitCode);
+  throw e;
+}
+if (runs.length === 0) fail(`${file}: runs: empty`);
+const cal = runs[0].jc.calibration;
 const pad = (s: string, n: number): string => (s.length >= n ? s.slice(0, n) : s + ' '.repeat(n - s.length));
 const lpad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
+const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '-');
 
-let first = true;
-for (const e of index.runs) {
-  let jc: JobContext;
-  try {
-    jc = loadJobContext(path.resolve(dir, e.job), overrides);
-  } catch (err) {
-    fail(`${e.id}: ${(err as Error).message}`);
-  }
-  if (first) {
-    console.log(`calibration: ${jc.calibration.file}   runs: ${file}${index.runs_file ? ` (from ${index.runs_file})` : ''}`);
-    console.log(`${pad('run', 44)} ${pad('kind', 9)} ${lpad('pred', 8)} ${lpad('meas', 8)} ${lpad('err%', 7)} ` +
-      `${lpad('memGB', 6)}  ${pad('assumed', 14)} notes`);
-    first = false;
-  }
-  const ctx = jc.scoreContext();
-  let est: Estimate = newEstimate();
-  let assumed = '';
-  try {
-    if (e.assume_recompute && e.assume_recompute.length > 0) {
-      for (const mode of e.assume_recompute) {
-        est = scorePlan(ctx, planOf(e, jc, `${e.plan},recompute=${mode}`), newEstimate());
-        assumed = `recompute ${mode}`;
-        if (est.fits) break;
-      }
-    } else {
-      est = scorePlan(ctx, planOf(e, jc, e.plan), newEstimate());
+// ---- leave-one-group-out ----
+const freeFile = path.join(REPO_ROOT, 'cost-models', 'fit', `${cal.name}.free.yaml`);
+let heldOut: number[] | null = null;
+let logoNote = '';
+if (!inSampleOnly) {
+  if (!fs.existsSync(freeFile)) {
+    logoNote = `no cost-models/fit/${cal.name}.free.yaml: no free constants to refit, leave-one-group-out skipped`;
+  } else {
+    try {
+      const table = readFreeTable(freeFile);
+      const start = table.constants.map((c) => (cal as unknown as Record<string, number>)[c.key.split('.')[1].replace(/_([a-z0-9])/g, (_, x: string) => x.toUpperCase())]);
+      heldOut = leaveOneGroupOut(runs, cal, table, start).heldOut.map((x) => Math.exp(x) - 1);
+    } catch (e) {
+      if (e instanceof DevSetError) fail(e.message, e.exitCode);
+      throw e;
     }
-  } catch (err) {
-    fail(`${e.id}: ${(err as Error).message}`);
   }
-  const meas = measuredTokens(e, jc);
-  const err = est.tokensPerSPerGpu / meas.tok - 1;
-  const isMoe = jc.shape.isMoe;
-  const fp8 = jc.job.training.precision === 'fp8';
-  const kind = `${isMoe ? 'moe' : 'dense'}/${jc.job.training.precision}`;
-  rows.push({ id: e.id, moe: isMoe, fp8, err, outlier: e.outlier !== undefined });
-  const memGb = est.peakMemBytes / 1e9;
-  const usableGb = est.usableMemBytes / 1e9;
-  fitStatus.push(`${pad(e.id, 44)} ${lpad(memGb.toFixed(1), 6)} GB ${est.fits ? 'fits' : 'DOES NOT FIT'}` +
-    `${assumed ? ` (${assumed} assumed)` : ''}`);
-  if (!est.fits) unfit.push(`${e.id}: predicted ${memGb.toFixed(1)} GB > usable ${usableGb.toFixed(1)} GB`);
-  const notes = [meas.how, e.notes ?? '', e.hard_case ? 'HARD CASE' : '', est.fits ? '' : 'DOES NOT FIT',
-    e.outlier ? 'OUTLIER' : ''].filter(Boolean).join('; ');
-  console.log(`${pad(e.id, 44)} ${pad(kind, 9)} ${lpad(est.tokensPerSPerGpu.toFixed(0), 8)} ${lpad(meas.tok.toFixed(0), 8)} ` +
-    `${lpad((100 * err).toFixed(1), 7)} ${lpad(memGb.toFixed(1), 6)}  ${pad(assumed, 14)} ${notes}`);
+}
+
+// ---- per-run table ----
+console.log(`calibration: ${cal.file}   runs: ${file}${index.runs_file ? ` (from ${index.runs_file})` : ''}`);
+console.log(`${pad('run', 44)} ${pad('group', 27)} ${pad('kind', 9)} ${lpad('pred', 7)} ${lpad('meas', 7)} ${lpad('err%', 7)} ` +
+  `${lpad('LOGO%', 7)} ${lpad('allocGB', 7)} ${lpad('devGB', 6)}  ${pad('assumed', 18)} notes`);
+interface Row { run: DevRun; err: number; logo: number; est: Estimate }
+const rows: Row[] = [];
+const unfit: string[] = [];
+for (const [i, r] of runs.entries()) {
+  const est = predict(r, cal);
+  const err = est.tokensPerSPerGpu / r.measuredTokens - 1;
+  const logo = heldOut ? heldOut[i] : NaN;
+  rows.push({ run: r, err, logo, est: { ...est, time: { ...est.time }, mem: { ...est.mem } } });
+  const e = r.entry;
+  const devGb = est.peakMemBytes / 1e9;
+  const allocGb = (est as Estimate & { allocatedPeakBytes?: number }).allocatedPeakBytes;
+  if (!est.fits) unfit.push(`${e.id}: predicted ${devGb.toFixed(1)} GB > usable ${(est.usableMemBytes / 1e9).toFixed(1)} GB`);
+  const kind = `${r.moe ? 'moe' : 'dense'}/${r.fp8 ? 'fp8' : 'bf16'}`;
+  const notes = [r.measuredHow, e.notes ?? '', r.forced ? 'forced routing' : '', e.hard_case || e.outlier ? 'HARD CASE' : '',
+    est.fits ? '' : 'DOES NOT FIT'].filter(Boolean).join('; ');
+  console.log(`${pad(e.id, 44)} ${pad(r.group, 27)} ${pad(kind, 9)} ${lpad(est.tokensPerSPerGpu.toFixed(0), 7)} ` +
+    `${lpad(r.measuredTokens.toFixed(0), 7)} ${lpad((100 * err).toFixed(1), 7)} ${lpad(Number.isFinite(logo) ? (100 * logo).toFixed(1) : '-', 7)} ` +
+    `${lpad(allocGb === undefined ? '-' : (allocGb / 1e9).toFixed(1), 7)} ${lpad(devGb.toFixed(1), 6)}  ` +
+    `${pad(r.assumed ? `recompute ${r.assumed}` : '', 18)} ${notes}`);
   if (verbose) {
-    console.log(`    ${e.job}: --plan ${e.plan}${assumed ? `,recompute=${assumed.split(' ')[1]}` : ''}`);
+    console.log(`    ${e.job}: --plan ${e.plan}${r.assumed ? `,recompute=${r.assumed}` : ''}`);
     const parts = Object.entries(est.time).map(([k, v]) => `${k.replace(/S$/, '')}=${(100 * v / est.stepTimeS).toFixed(0)}%`);
     console.log(`    step ${est.stepTimeS.toFixed(3)} s  ${parts.join(' ')}`);
     const mem = Object.entries(est.mem).map(([k, v]) => `${k.replace(/Bytes$/, '')}=${(v / 1e9).toFixed(1)}`);
@@ -181,40 +116,70 @@ for (const e of index.runs) {
   }
 }
 
-function summary(label: string, sel: (x: (typeof rows)[number]) => boolean): void {
-  const errs = rows.filter(sel).map((x) => Math.abs(x.err));
-  if (errs.length === 0) return;
-  const signed = rows.filter(sel).map((x) => x.err);
-  console.log(`${pad(label, 14)} n=${lpad(String(errs.length), 3)}  median |err| ${(100 * median(errs)).toFixed(1)}%  ` +
-    `max |err| ${(100 * Math.max(...errs)).toFixed(1)}%  median signed ${(100 * median(signed)).toFixed(1)}%`);
+// ---- summaries ----
+function summary(label: string, sel: (x: Row) => boolean): void {
+  const xs = rows.filter(sel);
+  if (xs.length === 0) return;
+  const abs = xs.map((x) => Math.abs(x.err));
+  const logo = xs.map((x) => Math.abs(x.logo)).filter(Number.isFinite);
+  console.log(`${pad(label, Math.max(16, label.length))} n=${lpad(String(xs.length), 3)}  in-sample median |err| ${lpad(pct(median(abs)), 6)}  ` +
+    `max ${lpad(pct(Math.max(...abs)), 6)}  signed ${lpad(pct(median(xs.map((x) => x.err))), 6)}   |   ` +
+    `LOGO median |err| ${lpad(pct(logo.length ? median(logo) : NaN), 6)}  max ${lpad(pct(logo.length ? Math.max(...logo) : NaN), 6)}  ` +
+    `signed ${lpad(pct(logo.length ? median(xs.map((x) => x.logo)) : NaN), 6)}`);
 }
 console.log('');
-console.log('all runs:');
+console.log(`summary (every run; LOGO = each group predicted by constants refitted without it${heldOut ? '' : ': not run'}):`);
 summary('  all', () => true);
-summary('  dense', (x) => !x.moe);
-summary('  moe', (x) => x.moe);
-summary('  bf16', (x) => !x.fp8);
-summary('  fp8', (x) => x.fp8);
-console.log('without outliers:');
-summary('  all', (x) => !x.outlier);
-summary('  dense', (x) => !x.moe && !x.outlier);
-summary('  moe', (x) => x.moe && !x.outlier);
-summary('  bf16', (x) => !x.fp8 && !x.outlier);
-summary('  fp8', (x) => x.fp8 && !x.outlier);
-const over30 = rows.filter((x) => Math.abs(x.err) > 0.3).map((x) => `${x.id} (${(100 * x.err).toFixed(1)}%)`);
-console.log(`beyond 30%: ${over30.length ? over30.join(', ') : 'none'}`);
-const outliers = index.runs.filter((e) => e.outlier !== undefined);
-console.log(`outliers (${outliers.length}):`);
-for (const e of outliers) console.log(`  ${e.id}: ${e.outlier}`);
-const hard = index.runs.filter((e) => e.hard_case !== undefined);
-console.log(`hard cases (${hard.length}, kept in the figures):`);
-for (const e of hard) console.log(`  ${e.id}: ${e.hard_case}`);
+summary('  dense', (x) => !x.run.moe);
+summary('  moe', (x) => x.run.moe);
+summary('  bf16', (x) => !x.run.fp8);
+summary('  fp8', (x) => x.run.fp8);
+summary('  moe forced', (x) => x.run.moe && x.run.forced);
+summary('  moe real', (x) => x.run.moe && !x.run.forced);
+if (logoNote) console.log(`  (${logoNote})`);
+console.log('by group (the leave-one-group-out unit):');
+for (const g of [...new Set(rows.map((x) => x.run.group))]) summary(`  ${g}`.padEnd(30), (x) => x.run.group === g);
+
+// ---- ranking check ----
+console.log('ranking (runs of one group on the same model, GPU count and sequence: pairs the model orders as measured;');
+console.log('  measured ties within 1 % and pairs the model cannot tell apart, the same plan and stack, are left out):');
+let pairs = 0;
+let agree = 0;
+for (const key of [...new Set(rows.map((x) => x.run.rankKey))]) {
+  const xs = rows.filter((x) => x.run.rankKey === key);
+  if (xs.length < 2) continue;
+  let p = 0;
+  let a = 0;
+  const wrong: string[] = [];
+  for (let i = 0; i < xs.length; i++) {
+    for (let j = i + 1; j < xs.length; j++) {
+      const dm = xs[i].run.measuredTokens - xs[j].run.measuredTokens;
+      if (Math.abs(dm) / Math.max(xs[i].run.measuredTokens, xs[j].run.measuredTokens) < 0.01) continue; // a measured tie
+      if (xs[i].est.tokensPerSPerGpu === xs[j].est.tokensPerSPerGpu) continue; // the same plan and stack
+      p++;
+      const dp = xs[i].est.tokensPerSPerGpu - xs[j].est.tokensPerSPerGpu;
+      if (Math.sign(dp) === Math.sign(dm)) a++;
+      else wrong.push(`${xs[i].run.entry.id} vs ${xs[j].run.entry.id}`);
+    }
+  }
+  if (p === 0) continue;
+  pairs += p;
+  agree += a;
+  const [group, model, gpus, seq] = key.split('|');
+  console.log(`  ${pad(`${group}: ${model} on ${gpus} GPUs, seq ${seq}`, 64)} ${a}/${p}${wrong.length ? `  reversed: ${wrong.join('; ')}` : ''}`);
+}
+console.log(`  all: ${agree}/${pairs} pairs in the measured order`);
+
+// ---- hard cases, memory ----
+const hard = runs.filter((r) => r.entry.hard_case !== undefined || r.entry.outlier !== undefined);
+console.log(`hard cases (${hard.length}, kept in every figure):`);
+for (const r of hard) console.log(`  ${r.entry.id}: ${r.entry.hard_case ?? r.entry.outlier}`);
+const over30 = rows.filter((x) => Math.abs(x.err) > 0.3).map((x) => `${x.run.entry.id} (${(100 * x.err).toFixed(1)}%)`);
+console.log(`beyond 30% in-sample: ${over30.length ? over30.join(', ') : 'none'}`);
 console.log(`not fitting: ${unfit.length ? '\n  ' + unfit.join('\n  ') : 'none'}`);
 if (verbose) {
-  console.log('memory fit of every published configuration:');
-  for (const line of fitStatus) console.log(`  ${line}`);
   console.log('sources (the job files cite the recipe source of every stack fact):');
-  for (const e of index.runs) console.log(`  ${e.id}: ${e.source ?? 'not recorded'}`);
+  for (const r of runs) console.log(`  ${r.entry.id}: ${r.entry.source ?? 'not recorded'}`);
 }
 const skipped = index.skipped ?? [];
 console.log(`skipped (${skipped.length}):${skipped.length ? `\n  ${skipped.join('\n  ')}` : ' none'}`);

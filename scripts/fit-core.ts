@@ -1,0 +1,168 @@
+/**
+ * The fitter of the few calibration constants that have no sourced value (cost-models/fit/<gpu>.free.yaml names
+ * them, with bounds and what each means): robust least squares on the log error of predicted vs measured
+ * tokens/s/GPU over the development set,
+ *   minimise Σ_runs ρ(ln(pred/meas)),  ρ(r) = 2f²(√(1 + (r/f)²) − 1)   (soft-L1, f = loss_scale),
+ * which is r² for |r| ≪ f and 2f|r| beyond: one run the model cannot reach (a software regression at half the
+ * throughput) pulls on the constants like a 2f error, not like its square. Every run is in the sum.
+ * Bounded Nelder–Mead in the unit cube (each constant mapped linearly, or logarithmically with `log: true`, onto
+ * [min, max] and clamped), restarted from its best point until it stops improving.
+ * leaveOneGroupOut refits without each group (software release / source) and predicts that group: the
+ * cross-validated error the accuracy report puts next to the in-sample one.
+ */
+import fs from 'node:fs';
+import yaml from 'js-yaml';
+import type { Calibration } from '../src/cost/calibration.js';
+import { calibrationField, DevSetError, predict, withValues, type DevRun } from './dev-set.js';
+import { newEstimate } from '../src/cost/estimate.js';
+
+export interface FreeConstant {
+  /** yaml key, section.key of cost-models/<gpu>.yaml. */
+  key: string;
+  min: number;
+  max: number;
+  /** Fit in log space (constants spanning decades). */
+  log?: boolean;
+  /** What the constant means physically (goes into the calibration's source text). */
+  meaning: string;
+}
+export interface FreeTable { calibration: string; loss_scale: number; constants: FreeConstant[] }
+
+export function readFreeTable(file: string): FreeTable {
+  let d: unknown;
+  try {
+    d = yaml.load(fs.readFileSync(file, 'utf8'), { filename: file });
+  } catch (e) {
+    throw new DevSetError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message.split('\n')[0]}`);
+  }
+  const t = d as FreeTable;
+  if (!t || !Array.isArray(t.constants) || t.constants.length === 0) throw new DevSetError(`${file}: constants: missing (a list of free constants)`);
+  if (!(t.loss_scale > 0)) throw new DevSetError(`${file}: loss_scale: must be > 0`);
+  for (const [i, c] of t.constants.entries()) {
+    const [, , , lo, hi] = calibrationField(c.key);
+    if (!(c.min < c.max)) throw new DevSetError(`${file}: constants[${i}] ${c.key}: min must be below max`);
+    if (c.min < lo || c.max > hi) throw new DevSetError(`${file}: constants[${i}] ${c.key}: bounds must lie in the calibration's [${lo}, ${hi}]`);
+    if (c.log && !(c.min > 0)) throw new DevSetError(`${file}: constants[${i}] ${c.key}: log: needs min > 0`);
+    if (typeof c.meaning !== 'string' || c.meaning.length < 8) throw new DevSetError(`${file}: constants[${i}] ${c.key}: meaning: required`);
+  }
+  return t;
+}
+
+function toValue(c: FreeConstant, u: number): number {
+  const x = u < 0 ? 0 : u > 1 ? 1 : u;
+  return c.log ? Math.exp(Math.log(c.min) + x * (Math.log(c.max) - Math.log(c.min))) : c.min + x * (c.max - c.min);
+}
+function toUnit(c: FreeConstant, v: number): number {
+  const u = c.log ? (Math.log(v) - Math.log(c.min)) / (Math.log(c.max) - Math.log(c.min)) : (v - c.min) / (c.max - c.min);
+  return u < 0 ? 0 : u > 1 ? 1 : u;
+}
+
+export function softL1(r: number, f: number): number {
+  return 2 * f * f * (Math.sqrt(1 + (r / f) * (r / f)) - 1);
+}
+
+/** ln(pred/meas) of each run under `cal`. */
+export function logErrors(runs: readonly DevRun[], cal: Calibration): number[] {
+  const est = newEstimate();
+  return runs.map((r) => Math.log(predict(r, cal, est).tokensPerSPerGpu / r.measuredTokens));
+}
+
+export interface FitResult { values: number[]; loss: number; evaluations: number }
+
+/** Fits `table`'s constants on `runs`, starting from `start` (values, default the base calibration's). */
+export function fit(runs: readonly DevRun[], base: Calibration, table: FreeTable, start?: readonly number[],
+  maxEvaluations = 1500): FitResult {
+  const cs = table.constants;
+  const keys = cs.map((c) => c.key);
+  const f = table.loss_scale;
+  const est = newEstimate();
+  let evaluations = 0;
+  const loss = (u: readonly number[]): number => {
+    evaluations++;
+    const cal = withValues(base, keys, u.map((x, i) => toValue(cs[i], x)));
+    let s = 0;
+    for (const r of runs) {
+      const p = predict(r, cal, est).tokensPerSPerGpu;
+      s += softL1(Math.log(p / r.measuredTokens), f);
+    }
+    return s;
+  };
+  const startU = cs.map((c, i) => toUnit(c, start ? start[i] : (base as unknown as Record<string, number>)[calibrationField(c.key)[2]]));
+  let best = startU;
+  let bestF = loss(best);
+  for (let restart = 0; restart < 6 && evaluations < maxEvaluations; restart++) {
+    const r = nelderMead(loss, best, 0.15 / (restart + 1), maxEvaluations - evaluations);
+    const improved = r.f < bestF - 1e-9;
+    if (r.f < bestF) { best = r.x; bestF = r.f; }
+    if (!improved && restart > 0) break;
+  }
+  return { values: best.map((x, i) => toValue(cs[i], x)), loss: bestF, evaluations };
+}
+
+/** Nelder–Mead on the unit cube (points clamped into it). */
+function nelderMead(fn: (x: readonly number[]) => number, x0: readonly number[], step: number,
+  budget: number): { x: number[]; f: number } {
+  const d = x0.length;
+  const clamp = (x: number[]): number[] => x.map((v) => (v < 0 ? 0 : v > 1 ? 1 : v));
+  const pts: number[][] = [clamp([...x0])];
+  for (let i = 0; i < d; i++) {
+    const p = [...x0];
+    p[i] = p[i] + step <= 1 ? p[i] + step : p[i] - step;
+    pts.push(clamp(p));
+  }
+  let fs = pts.map((p) => fn(p));
+  let used = d + 1;
+  while (used < budget) {
+    const order = fs.map((_, i) => i).sort((a, b) => fs[a] - fs[b]);
+    const P = order.map((i) => pts[i]);
+    const F = order.map((i) => fs[i]);
+    pts.splice(0, pts.length, ...P);
+    fs = F;
+    if (Math.abs(fs[d] - fs[0]) <= 1e-10 * (1 + Math.abs(fs[0]))) break;
+    const c = new Array<number>(d).fill(0);
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) c[j] += pts[i][j] / d;
+    const along = (t: number): number[] => clamp(c.map((v, j) => v + t * (pts[d][j] - v)));
+    const xr = along(-1); const fr = fn(xr); used++;
+    if (fr < fs[0]) {
+      const xe = along(-2); const fe = fn(xe); used++;
+      if (fe < fr) { pts[d] = xe; fs[d] = fe; } else { pts[d] = xr; fs[d] = fr; }
+    } else if (fr < fs[d - 1]) {
+      pts[d] = xr; fs[d] = fr;
+    } else {
+      const xc = fr < fs[d] ? along(-0.5) : along(0.5); const fc = fn(xc); used++;
+      if (fc < Math.min(fr, fs[d])) { pts[d] = xc; fs[d] = fc; } else {
+        for (let i = 1; i <= d; i++) { pts[i] = clamp(pts[i].map((v, j) => pts[0][j] + 0.5 * (v - pts[0][j]))); fs[i] = fn(pts[i]); used++; }
+      }
+    }
+  }
+  let b = 0;
+  for (let i = 1; i < fs.length; i++) if (fs[i] < fs[b]) b = i;
+  return { x: pts[b], f: fs[b] };
+}
+
+export interface FoldResult { group: string; values: number[]; loss: number; n: number }
+
+/**
+ * Leave-one-group-out: for each group, fit on the other groups' runs (from `start`) and predict the group's runs.
+ * Returns each run's held-out log error (by index into `runs`) and each fold's constants.
+ */
+export function leaveOneGroupOut(runs: readonly DevRun[], base: Calibration, table: FreeTable,
+  start: readonly number[], onFold?: (f: FoldResult) => void): { heldOut: number[]; folds: FoldResult[] } {
+  const groups = [...new Set(runs.map((r) => r.group))];
+  const heldOut = new Array<number>(runs.length).fill(NaN);
+  const folds: FoldResult[] = [];
+  const keys = table.constants.map((c) => c.key);
+  for (const g of groups) {
+    const train = runs.filter((r) => r.group !== g);
+    const res = fit(train, base, table, start, 900);
+    const cal = withValues(base, keys, res.values);
+    const est = newEstimate();
+    runs.forEach((r, i) => {
+      if (r.group === g) heldOut[i] = Math.log(predict(r, cal, est).tokensPerSPerGpu / r.measuredTokens);
+    });
+    const fold = { group: g, values: res.values, loss: res.loss, n: runs.length - train.length };
+    folds.push(fold);
+    onFold?.(fold);
+  }
+  return { heldOut, folds };
+}
