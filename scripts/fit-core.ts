@@ -166,3 +166,28 @@ export function leaveOneGroupOut(runs: readonly DevRun[], base: Calibration, tab
   }
   return { heldOut, folds };
 }
+
+/** Rewrites the `value` and `source` of `section.key` in the calibration yaml text (comments elsewhere kept). */
+export function setCalibrationEntry(text: string, file: string, key: string, value: number, source: string): string {
+  const [section, k] = key.split('.');
+  const lines = text.split('\n');
+  const s = lines.findIndex((l) => l === `${section}:`);
+  if (s < 0) throw new DevSetError(`${file}: no section ${section}`);
+  let i = s + 1;
+  while (i < lines.length && !(lines[i] === `  ${k}:`)) {
+    if (/^\S/.test(lines[i])) throw new DevSetError(`${file}: no key ${key}`);
+    i++;
+  }
+  if (i >= lines.length) throw new DevSetError(`${file}: no key ${key}`);
+  let end = i + 1;
+  while (end < lines.length && /^ {4}/.test(lines[end])) end++;
+  lines.splice(i + 1, end - i - 1, `    value: ${formatValue(value)}`, `    source: ${JSON.stringify(source)}`);
+  return lines.join('\n');
+}
+
+/** A fitted value at 3 significant digits, as the calibration yaml writes it. */
+export function formatValue(v: number): string {
+  const r = Number(v.toPrecision(3));
+  return Math.abs(r) >= 1e-3 || r === 0 ? String(r) : r.toExponential(2).replace(/\.?0+e/, 'e');
+}
+

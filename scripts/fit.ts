@@ -14,7 +14,9 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { REPO_ROOT } from '../src/paths.js';
 import { DevSetError, loadDevSet, median, withValues } from './dev-set.js';
-import { fit, leaveOneGroupOut, logErrors, readFreeTable, type FreeTable } from './fit-core.js';
+import {
+  fit, formatValue, leaveOneGroupOut, logErrors, readFreeTable, setCalibrationEntry, type FreeTable,
+} from './fit-core.js';
 import { calibrationFromDoc } from '../src/cost/calibration.js';
 
 const args = process.argv.slice(2);
@@ -33,29 +35,6 @@ const freeFile = path.join(REPO_ROOT, 'cost-models', 'fit', `${name}.free.yaml`)
 const resultFile = path.join(REPO_ROOT, 'cost-models', 'fit', `${name}.result.yaml`);
 const runsFile = path.join(REPO_ROOT, 'fixtures', 'accuracy', 'runs.yaml');
 const rel = (f: string): string => path.relative(REPO_ROOT, f);
-
-/** Rewrites the `value` and `source` of `section.key` in the calibration yaml text (comments elsewhere kept). */
-export function setCalibrationEntry(text: string, key: string, value: number, source: string): string {
-  const [section, k] = key.split('.');
-  const lines = text.split('\n');
-  const s = lines.findIndex((l) => l === `${section}:`);
-  if (s < 0) throw new DevSetError(`${rel(calFile)}: no section ${section}`);
-  let i = s + 1;
-  while (i < lines.length && !(lines[i] === `  ${k}:`)) {
-    if (/^\S/.test(lines[i])) throw new DevSetError(`${rel(calFile)}: no key ${key}`);
-    i++;
-  }
-  if (i >= lines.length) throw new DevSetError(`${rel(calFile)}: no key ${key}`);
-  let end = i + 1;
-  while (end < lines.length && /^ {4}/.test(lines[end])) end++;
-  lines.splice(i + 1, end - i - 1, `    value: ${formatValue(value)}`, `    source: ${JSON.stringify(source)}`);
-  return lines.join('\n');
-}
-
-function formatValue(v: number): string {
-  const r = Number(v.toPrecision(3));
-  return Math.abs(r) >= 1e-3 || r === 0 ? String(r) : r.toExponential(2).replace('e-', '.0e-').replace(/\.(\d+)\.0e/, '.$1e');
-}
 
 function sourceText(table: FreeTable, i: number, n: number, groups: number): string {
   const c = table.constants[i];
@@ -88,7 +67,7 @@ try {
 
   let text = fs.readFileSync(calFile, 'utf8');
   for (const [i, c] of table.constants.entries()) {
-    text = setCalibrationEntry(text, c.key, Number(formatValue(res.values[i])), sourceText(table, i, runs.length, groups.length));
+    text = setCalibrationEntry(text, rel(calFile), c.key, Number(formatValue(res.values[i])), sourceText(table, i, runs.length, groups.length));
   }
   calibrationFromDoc(yaml.load(text), rel(calFile)); // what is written must load
   const record = {

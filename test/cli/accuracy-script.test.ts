@@ -23,12 +23,13 @@ const entry = (id: string): Entry => {
 };
 
 test('npm run accuracy runs in a fresh clone: the fixture set ships in fixtures/accuracy, its source in data/', () => {
-  const r = spawnSync(process.execPath, [SCRIPT], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [SCRIPT, '--in-sample'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /runs: fixtures\/accuracy\/runs\.yaml \(from data\/measured-runs\.yaml\)/);
-  assert.match(r.stdout, /all +n= *70 +median \|err\| [\d.]+%/);
-  assert.match(r.stdout, /without outliers:\n +all +n= *66 /);
-  assert.match(r.stdout, /hard cases \(1, kept in the figures\):\n +nemo2407-nemotron4-340b-128: /);
+  assert.match(r.stdout, /\n  all +n= *70 +in-sample median \|err\| +[\d.]+%/);
+  assert.match(r.stdout, /\n  moe real +n= *\d+ /);
+  assert.match(r.stdout, /ranking .*\n(.*\n)*  all: \d+\/\d+ pairs in the measured order/);
+  assert.match(r.stdout, /hard cases \(\d+, kept in every figure\):\n +nemo2407-nemotron4-340b-128: /);
   assert.match(r.stdout, /not fitting: none/);
   assert.match(r.stdout, /skipped \(6\):/);
 });
