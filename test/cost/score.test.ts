@@ -331,15 +331,17 @@ test('alltoall with > 1 local expert adds alltoall_sort_passes permute passes; o
   assert.equal(est(cal, { ep: 2, dispatcher: 'flex' }).time.expertsS, est(cal0, { ep: 2, dispatcher: 'flex' }).time.expertsS);
 });
 
-test('moe_local_expert_overhead_s is charged per local expert per MoE layer per micro-batch', () => {
+test('moe_routed_token_overhead_s is charged per routed row per MoE layer per micro-batch, whatever the EP', () => {
   const est = (c: typeof cal, ep: number): Estimate => {
     const ctx = makeScoreContext(job(MIXTRAL.model, 128, 4096, 256, 'bf16'), modelShape(MIXTRAL.model), c);
     return scorePlan(ctx, plan({ ...MIXTRAL.plan, ep }, 128, 56, 256), newEstimate());
   };
-  const calHi = { ...cal, moeLocalExpertOverheadS: cal.moeLocalExpertOverheadS + 1e-3 };
-  // 32 micro-batches × 7 MoE layers on the slowest stage × local experts (8 / EP) × 1 ms
-  close(est(calHi, 8).time.otherComputeS - est(cal, 8).time.otherComputeS, 32 * 7 * 1 * 1e-3, 1e-9);
-  close(est(calHi, 2).time.otherComputeS - est(cal, 2).time.otherComputeS, 32 * 7 * 4 * 1e-3, 1e-9);
+  const calHi = { ...cal, moeRoutedTokenOverheadS: cal.moeRoutedTokenOverheadS + 1e-9 };
+  // 32 micro-batches × 7 MoE layers on the slowest stage × routed rows (4096 tokens / TP2 × top-2 × 1.25 real-routing
+  // load) × 1 ns, the same at EP 8 (1 local expert) and EP 2 (4 local experts)
+  const rows = (4096 / 2) * 2 * 1.25;
+  close(est(calHi, 8).time.otherComputeS - est(cal, 8).time.otherComputeS, 32 * 7 * rows * 1e-9, 1e-9);
+  close(est(calHi, 2).time.otherComputeS - est(cal, 2).time.otherComputeS, 32 * 7 * rows * 1e-9, 1e-9);
 });
 
 test('allgather dispatcher: EP comm is one all-gather + one reduce-scatter over ETP×EP per MoE layer, forward and backward', () => {
