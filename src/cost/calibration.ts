@@ -30,7 +30,10 @@ export interface Calibration {
   gemmHalfK: number;
   gemmHalfGflopBf16: number;
   gemmHalfGflopFp8: number;
-  groupedGemmHalfRows: number;
+  groupedGemmEffMaxBf16: number;
+  groupedGemmEffMaxFp8: number;
+  groupedGemmHalfRowsBf16: number;
+  groupedGemmHalfRowsFp8: number;
   flashAttnFwdEff: number;
   flashAttnBwdEff: number;
   flashAttnHalfSeq: number;
@@ -71,7 +74,7 @@ export interface Calibration {
   // overhead
   denseLayerOverheadS: number;
   moeLayerOverheadS: number;
-  moeLocalExpertOverheadS: number;
+  moeRoutedTokenOverheadS: number;
   stepOverheadS: number;
   optimizerBytesPerParam: number;
   gradReduceBytesPerParam: number;
@@ -105,7 +108,10 @@ export const CALIBRATION_FIELDS: readonly FieldSpec[] = [
   ['compute', 'gemm_half_k', 'gemmHalfK', ...NONNEG, false],
   ['compute', 'gemm_half_gflop_bf16', 'gemmHalfGflopBf16', ...NONNEG, false],
   ['compute', 'gemm_half_gflop_fp8', 'gemmHalfGflopFp8', ...NONNEG, false],
-  ['compute', 'grouped_gemm_half_rows', 'groupedGemmHalfRows', ...NONNEG, false],
+  ['compute', 'grouped_gemm_eff_max_bf16', 'groupedGemmEffMaxBf16', 0.16, 0.85, false],
+  ['compute', 'grouped_gemm_eff_max_fp8', 'groupedGemmEffMaxFp8', 0.01, 1, false],
+  ['compute', 'grouped_gemm_half_rows_bf16', 'groupedGemmHalfRowsBf16', 100, 2300, false],
+  ['compute', 'grouped_gemm_half_rows_fp8', 'groupedGemmHalfRowsFp8', ...NONNEG, false],
   ['compute', 'flash_attn_fwd_eff', 'flashAttnFwdEff', 0.01, 1, false],
   ['compute', 'flash_attn_bwd_eff', 'flashAttnBwdEff', 0.01, 1, false],
   ['compute', 'flash_attn_half_seq', 'flashAttnHalfSeq', ...NONNEG, false],
@@ -141,7 +147,7 @@ export const CALIBRATION_FIELDS: readonly FieldSpec[] = [
   ['overlap', 'sm_steal_fraction', 'smStealFraction', ...FRACTION, false],
   ['overhead', 'dense_layer_overhead_s', 'denseLayerOverheadS', ...NONNEG, false],
   ['overhead', 'moe_layer_overhead_s', 'moeLayerOverheadS', ...NONNEG, false],
-  ['overhead', 'moe_local_expert_overhead_s', 'moeLocalExpertOverheadS', ...NONNEG, false],
+  ['overhead', 'moe_routed_token_overhead_s', 'moeRoutedTokenOverheadS', 0, 1e-8, false],
   ['overhead', 'step_overhead_s', 'stepOverheadS', ...NONNEG, false],
   ['overhead', 'optimizer_bytes_per_param', 'optimizerBytesPerParam', ...NONNEG, false],
   ['overhead', 'grad_reduce_bytes_per_param', 'gradReduceBytesPerParam', ...POS, false],

@@ -141,7 +141,7 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
     v[b + L.RecomputeMoeS] = moeLayerRecomputeTimeS(mode, sel, recAttnSel, attnF, normRecomputeTimeS(tokMoe, h, cal),
       moeF, moeActivationFnFwdTimeS(rows, fe, glu, cal), tpExposedTimeS(1, tpPair + sharedTp, tpHide),
       tpExposedTimeS(1, sharedTp, tpHide), epExposedFwdTimeS(epFwd, epHide));
-    v[b + L.OverheadMoeS] = moeLayerOverheadTimeS(localExperts, cal);
+    v[b + L.OverheadMoeS] = moeLayerOverheadTimeS(rows, cal);
     v[b + L.ActMoeBytes] = moeLayerActivationBytes(attnAct, attnSave, tokMoe, tokA, tokStored, h, E, k, etp, fe, glu,
       ctx.sharedFfn > 0 ? fs : 0, tp, sp, gemmIn, selective && sel.layernorm === 1, selective && sel.moe === 1,
       selective && sel.moeAct === 1);

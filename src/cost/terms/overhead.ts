@@ -1,7 +1,9 @@
 /**
- * Fixed per-layer launch/framework overheads per micro-batch (cost-models/*.yaml overhead.*, fitted to measured
- * runs): overhead.dense_layer_overhead_s per dense layer; overhead.moe_layer_overhead_s per MoE layer plus
- * overhead.moe_local_expert_overhead_s per local expert (E/EP) per MoE layer.
+ * Fixed per-layer launch/framework overheads per micro-batch (fwd + bwd; cost-models/*.yaml overhead.*):
+ *   dense layer: t = overhead.dense_layer_overhead_s
+ *   MoE layer:   t = overhead.moe_layer_overhead_s + R · overhead.moe_routed_token_overhead_s
+ * R = routed rows on the rank (tokens × top-k × ETP × load factor after dispatch): the per-row routing work the
+ * byte model misses (index maps, sort, probabilities, padding), independent of how many experts share the rows.
  */
 import type { Calibration } from '../calibration.js';
 
@@ -10,7 +12,7 @@ export function denseLayerOverheadTimeS(cal: Calibration): number {
   return cal.denseLayerOverheadS;
 }
 
-/** Per MoE layer per micro-batch with `localExperts` = E/EP experts on the rank. */
-export function moeLayerOverheadTimeS(localExperts: number, cal: Calibration): number {
-  return cal.moeLayerOverheadS + localExperts * cal.moeLocalExpertOverheadS;
+/** Per MoE layer per micro-batch with `routedRows` routed rows on the rank. */
+export function moeLayerOverheadTimeS(routedRows: number, cal: Calibration): number {
+  return cal.moeLayerOverheadS + routedRows * cal.moeRoutedTokenOverheadS;
 }

@@ -5,7 +5,16 @@ import { denseLayerOverheadTimeS, moeLayerOverheadTimeS } from '../../../src/cos
 
 const cal = loadCalibration('h100-sxm');
 
-test('per-layer overheads: dense fixed; MoE fixed + per local expert', () => {
+test('per-layer overheads: dense fixed; MoE fixed + per routed row', () => {
   assert.equal(denseLayerOverheadTimeS(cal), cal.denseLayerOverheadS);
-  assert.equal(moeLayerOverheadTimeS(4, cal), cal.moeLayerOverheadS + 4 * cal.moeLocalExpertOverheadS);
+  // 400 us + 65,536 routed rows x 2.3e-11 s (h100-sxm priors)
+  const want = 400e-6 + 65536 * 2.3e-11;
+  assert.ok(Math.abs(moeLayerOverheadTimeS(65536, cal) - want) < 1e-15);
+  assert.equal(moeLayerOverheadTimeS(0, cal), cal.moeLayerOverheadS);
+});
+
+test('MoE overhead depends on routed rows only: EP8 (16 local experts) and EP16 (8) of the same rows cost the same', () => {
+  const c = { ...cal, moeRoutedTokenOverheadS: 1e-9 };
+  const a = moeLayerOverheadTimeS(2 * 32768, c) - moeLayerOverheadTimeS(32768, c);
+  assert.ok(Math.abs(a - 32768e-9) < 1e-15);
 });
