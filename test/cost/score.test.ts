@@ -53,6 +53,12 @@ function golden(e: Estimate, want: Record<string, number>): void {
 // Regenerated again when the last stage of an untied model with MTP gained its input-embedding copy (Megatron
 // builds the embedding on the MTP stage): DeepSeek-V3's peak +0.93 B params × (bf16 weight + fp32 grad + sharded
 // optimizer) ≈ +2.9 GB, and its most loaded stage moved back to the last; step times did not change.
+// Regenerated again when the DP collectives got Megatron's per-chunk / per-bucket windows and NCCL's ring latency
+// (terms/dp-comm.ts): only dpCommS moved (and the step with it). Mixtral (VPP 7) and Llama (VPP 5) now expose
+// chunk 0's reduce-scatter and all-gather (1/vpp of the bytes, above the old (1 − 0.9) floor) plus one ring latency
+// per chunk (8.4 + (n−1)·3.4 + …: 32.2 µs for EDP/DP groups inside a node); DeepSeek-V3 (1F1B, PP16) has no window on
+// stage 0's last bucket and r backward passes on stage r. The flex NVLink forwarding leg does not move DeepSeek-V3:
+// its RDMA leg (EP64 over 8 nodes) stays the larger one.
 test('golden: Mixtral-8x22B TP2 PP8 VPP7 EP8 ETP1 on 128 H100 (bf16, real routing)', () => {
   golden(score(MIXTRAL), GOLDEN_MIXTRAL);
 });
@@ -238,8 +244,8 @@ test('memoised mapping terms follow DP: the same TP/PP/EP with another DP shards
 });
 
 const GOLDEN_MIXTRAL: Record<string, number> = {
-  'stepTimeS': 4.392024740644274,
-  'tokensPerSPerGpu': 1865.1989648852252,
+  'stepTimeS': 4.394825452195754,
+  'tokensPerSPerGpu': 1864.0103205707733,
   'peakMemBytes': 71529605283.84,
   'attentionS': 0.5693592639350803,
   'denseMlpS': 0,
@@ -249,7 +255,7 @@ const GOLDEN_MIXTRAL: Record<string, number> = {
   'tpCommS': 0.06108729343999999,
   'cpCommS': 0,
   'epCommS': 0.181020672,
-  'dpCommS': 0.03707840840951884,
+  'dpCommS': 0.03987911996099824,
   'ppCommS': 0.1281466212173913,
   'bubbleS': 0.12700493081212,
   'optimizerS': 0.013455951908571429,
@@ -262,8 +268,8 @@ const GOLDEN_MIXTRAL: Record<string, number> = {
   'mem.overheadBytes': 3841978531.84,
 };
 const GOLDEN_DSV3: Record<string, number> = {
-  'stepTimeS': 49.73864482271613,
-  'tokensPerSPerGpu': 658.803634815449,
+  'stepTimeS': 49.74503860871613,
+  'tokensPerSPerGpu': 658.7189580401396,
   'peakMemBytes': 34300422659.84,
   'attentionS': 6.69561482089407,
   'denseMlpS': 0,
@@ -273,7 +279,7 @@ const GOLDEN_DSV3: Record<string, number> = {
   'tpCommS': 0,
   'cpCommS': 0,
   'epCommS': 15.176980452173913,
-  'dpCommS': 0.011349787358750299,
+  'dpCommS': 0.0177435733587503,
   'ppCommS': 0.16659549495652176,
   'bubbleS': 4.985157089577507,
   'optimizerS': 0.008733208331428571,
@@ -286,8 +292,8 @@ const GOLDEN_DSV3: Record<string, number> = {
   'mem.overheadBytes': 2934141091.84,
 };
 const GOLDEN_LLAMA: Record<string, number> = {
-  'stepTimeS': 10.843001520600165,
-  'tokensPerSPerGpu': 1511.0207232630858,
+  'stepTimeS': 10.845031007866908,
+  'tokensPerSPerGpu': 1510.7379580671704,
   'peakMemBytes': 77533004431.36,
   'attentionS': 2.9317424858056382,
   'denseMlpS': 5.328565558112581,
@@ -297,7 +303,7 @@ const GOLDEN_LLAMA: Record<string, number> = {
   'tpCommS': 1.1153594832213332,
   'cpCommS': 0,
   'epCommS': 0,
-  'dpCommS': 0.00475902459093757,
+  'dpCommS': 0.006788511857679794,
   'ppCommS': 0.2414221356521739,
   'bubbleS': 0.2145093073854493,
   'optimizerS': 0.014586362148571428,
