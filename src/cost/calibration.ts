@@ -63,6 +63,14 @@ export interface Calibration {
   epA2aNicBytesPerSFlex: number;
   epA2aNvlinkBusbwFlex: number;
   epA2aAlphaS: number;
+  /** NCCL tuner latency model, Simple protocol (nccl src/graph/tuning.cc, h100.md §4.2 [S20]): DP collectives. */
+  ncclBaseLatencySimpleS: number;
+  ncclNvlinkStepLatencyRingSimpleS: number;
+  ncclNvlinkStepLatencyTreeSimpleS: number;
+  ncclNetStepLatencySimpleS: number;
+  ncclNetOverheadS: number;
+  /** Tree all-reduce bandwidth as a share of the ring's. */
+  ncclTreeAllreduceBwFraction: number;
   // overlap
   dpOverlapMaxFraction: number;
   tpOverlapFraction: number;
@@ -71,6 +79,11 @@ export interface Calibration {
   epA2aOverlapFraction: number;
   ppOverlapFraction: number;
   smStealFraction: number;
+  /** SMs of the GPU (the share a communication kernel takes from concurrent compute is its SMs / this). */
+  gpuSmCount: number;
+  /** SMs the flex dispatcher's DeepEP / HybridEP kernels occupy. */
+  epFlexDeepepSms: number;
+  epFlexHybridepSms: number;
   // overhead
   denseLayerOverheadS: number;
   moeLayerOverheadS: number;
@@ -138,6 +151,12 @@ export const CALIBRATION_FIELDS: readonly FieldSpec[] = [
   ['network', 'ep_a2a_nic_bytes_per_s_flex', 'epA2aNicBytesPerSFlex', ...POS, false],
   ['network', 'ep_a2a_nvlink_busbw_flex', 'epA2aNvlinkBusbwFlex', ...POS, false],
   ['network', 'ep_a2a_alpha_s', 'epA2aAlphaS', ...NONNEG, false],
+  ['network', 'nccl_base_latency_simple_s', 'ncclBaseLatencySimpleS', ...NONNEG, false],
+  ['network', 'nccl_nvlink_step_latency_ring_simple_s', 'ncclNvlinkStepLatencyRingSimpleS', ...NONNEG, false],
+  ['network', 'nccl_nvlink_step_latency_tree_simple_s', 'ncclNvlinkStepLatencyTreeSimpleS', ...NONNEG, false],
+  ['network', 'nccl_net_step_latency_simple_s', 'ncclNetStepLatencySimpleS', ...NONNEG, false],
+  ['network', 'nccl_net_overhead_s', 'ncclNetOverheadS', ...NONNEG, false],
+  ['network', 'nccl_tree_allreduce_bw_fraction', 'ncclTreeAllreduceBwFraction', 0.01, 1, false],
   ['overlap', 'dp_overlap_max_fraction', 'dpOverlapMaxFraction', ...FRACTION, false],
   ['overlap', 'tp_overlap_fraction', 'tpOverlapFraction', ...FRACTION, false],
   ['overlap', 'cp_overlap_fraction', 'cpOverlapFraction', ...FRACTION, false],
@@ -145,6 +164,9 @@ export const CALIBRATION_FIELDS: readonly FieldSpec[] = [
   ['overlap', 'ep_a2a_overlap_fraction', 'epA2aOverlapFraction', ...FRACTION, false],
   ['overlap', 'pp_overlap_fraction', 'ppOverlapFraction', ...FRACTION, false],
   ['overlap', 'sm_steal_fraction', 'smStealFraction', ...FRACTION, false],
+  ['overlap', 'gpu_sm_count', 'gpuSmCount', 1, 1024, true],
+  ['overlap', 'ep_flex_deepep_sms', 'epFlexDeepepSms', 0, 1024, true],
+  ['overlap', 'ep_flex_hybridep_sms', 'epFlexHybridepSms', 0, 1024, true],
   ['overhead', 'dense_layer_overhead_s', 'denseLayerOverheadS', ...NONNEG, false],
   ['overhead', 'moe_layer_overhead_s', 'moeLayerOverheadS', ...NONNEG, false],
   ['overhead', 'moe_routed_token_overhead_s', 'moeRoutedTokenOverheadS', 0, 1e-8, false],

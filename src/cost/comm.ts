@@ -89,3 +89,33 @@ export function exposedOverlapS(t: number, window: number, maxFraction: number):
   const rest = t - window;
   return rest > floor ? rest : floor;
 }
+
+/**
+ * NCCL's latency of one ring collective, Simple protocol (nccl src/graph/tuning.cc, ncclTopoTuneModel; h100.md
+ * §4.2 [S20]), over n ranks on `nodes` nodes:
+ *   nsteps = 2(n−1) (all-reduce) or n−1 (reduce-scatter / all-gather); nInter = 2(nodes−1) or nodes−1 (0 in a node)
+ *   t = base + (nsteps − nInter)·intra + nInter·net,  intra = max(NVLink step, 3·net overhead) when nodes > 1
+ * so it grows with the ring length n, not with log(nodes). 0 for one rank.
+ */
+export function ncclRingLatencyS(kind: CollectiveKind, n: number, nodes: number, cal: Calibration): number {
+  if (n <= 1) return 0;
+  const ar = kind === CollectiveKind.AllReduce;
+  const nsteps = ar ? 2 * (n - 1) : n - 1;
+  const nInter = nodes <= 1 ? 0 : ar ? 2 * (nodes - 1) : nodes - 1;
+  let intra = cal.ncclNvlinkStepLatencyRingSimpleS;
+  if (nodes > 1 && 3 * cal.ncclNetOverheadS > intra) intra = 3 * cal.ncclNetOverheadS;
+  return cal.ncclBaseLatencySimpleS + (nsteps - nInter) * intra + nInter * cal.ncclNetStepLatencySimpleS;
+}
+
+/**
+ * NCCL's latency of one tree all-reduce, Simple protocol (tuning.cc, [S20]): base + 2·((n/nodes − 1)·NVLink tree
+ * step + log2(nodes)·net step): logarithmic in the node count, the algorithm NCCL picks at large n for small
+ * messages. 0 for one rank.
+ */
+export function ncclTreeAllReduceLatencyS(n: number, nodes: number, cal: Calibration): number {
+  if (n <= 1) return 0;
+  const ppn = nodes > 1 ? n / nodes : n;
+  const l = nodes <= 1 ? 0 : (nodes & (nodes - 1)) === 0 ? 31 - Math.clz32(nodes) : Math.floor(Math.log2(nodes));
+  return cal.ncclBaseLatencySimpleS + 2 * ((ppn - 1) * cal.ncclNvlinkStepLatencyTreeSimpleS +
+    l * cal.ncclNetStepLatencySimpleS);
+}

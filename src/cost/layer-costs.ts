@@ -22,7 +22,7 @@ import {
 } from './terms/moe-compute.js';
 import {
   epAllgatherDispatchFwdTimeS, epAlltoallTimeS, epDispatchBufferBytes, epDispatchFwdTimeS, epExposedFwdTimeS,
-  epExposedTimeS, epFlexAlltoallTimeS, epStealTimeS, etpGatherScatterTimeS,
+  epExposedTimeS, epFlexAlltoallTimeS, epFlexSms, epFlexSmStealTimeS, epStealTimeS, etpGatherScatterTimeS,
 } from './terms/ep-dispatch.js';
 import { tpCollectivePairTimeS, tpExposedTimeS, tpStealTimeS } from './terms/tp-comm.js';
 import { cpExposedTimeS, cpKvBytes, cpRingExchangeTimeS, cpStealTimeS } from './terms/cp-comm.js';
@@ -128,7 +128,7 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
     // EP dispatch + combine (forward), then exposed fwd + bwd
     const sendBytes = tokMoe * k * h * 2 * loadFactor;
     const a2a = plan.dispatcher === 'flex'
-      ? epFlexAlltoallTimeS(sendBytes, tokMoe, h, loadFactor, k, ep, topo.epNodes, topo.epPerNode, G, cal)
+      ? epFlexAlltoallTimeS(tokMoe, h, loadFactor, k, ep, topo.epNodes, topo.epPerNode, G, cal)
       : epAlltoallTimeS(sendBytes, ep, topo.epNodes, topo.epPerNode, G, cal);
     const epFwd = epDispatchFwdTimeS(plan.dispatcher, a2a,
       epAllgatherDispatchFwdTimeS(tokMoe, h, ep * etp, topo.etpEpNodes, G, cal),
@@ -136,7 +136,10 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
     // the 1F1B EP overlap runs where Megatron runs it (epA2aOverlapRuns; the memo key tells those plans apart)
     const epHide = epA2aOverlapRuns(ctx.job, plan) ? ctx.epA2aOverlapHiddenFraction : ctx.epHiddenFraction;
     v[b + L.EpMoeS] = epExposedTimeS(epFwd, epHide);
-    v[b + L.StealMoeS] = stealD + tpStealTimeS(2, tpPair + sharedTp, tpHide, cal) + epStealTimeS(epFwd, epHide, cal);
+    const epSteal = plan.dispatcher === 'flex'
+      ? epFlexSmStealTimeS(epFwd, epHide, epFlexSms(ctx.job.training.moe_flex_dispatcher_backend, cal), cal)
+      : epStealTimeS(epFwd, epHide, cal);
+    v[b + L.StealMoeS] = stealD + tpStealTimeS(2, tpPair + sharedTp, tpHide, cal) + epSteal;
 
     v[b + L.RecomputeMoeS] = moeLayerRecomputeTimeS(mode, sel, recAttnSel, attnF, normRecomputeTimeS(tokMoe, h, cal),
       moeF, moeActivationFnFwdTimeS(rows, fe, glu, cal), tpExposedTimeS(1, tpPair + sharedTp, tpHide),

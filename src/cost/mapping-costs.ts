@@ -8,7 +8,10 @@ import type { ScoreContext } from './context.js';
 import { M } from './memo.js';
 import { paddedVocabSize } from '../job/params.js';
 import { groupTopology } from './topology.js';
-import { DpCollective, dpCollectiveAlphaS, dpCollectivePerByteS } from './terms/dp-comm.js';
+import type { Calibration } from './calibration.js';
+import {
+  DpCollective, dpCollectiveAlphaS, dpCollectivePerByteS, dpTreeAllReduceAlphaS, dpTreeAllReducePerByteS,
+} from './terms/dp-comm.js';
 
 /** Fills the mapping slot at `b` in `v` for `plan`. */
 export function fillMappingCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b: number): void {
@@ -40,15 +43,22 @@ export function fillMappingCosts(ctx: ScoreContext, plan: Plan, v: Float64Array,
   // ---- DP collectives: only those the optimizer mode uses (RS + AG with the distributed optimizer, AR without) ----
   const dOpt = plan.distributedOptimizer;
   const dpcp = plan.dp * plan.cp;
-  const a = dpCollectiveAlphaS(dpcp, topo.dpcpNodes, cal);
-  v[b + M.DpRsAlpha] = a; v[b + M.DpAgAlpha] = a; v[b + M.DpArAlpha] = a;
-  v[b + M.DpRsPerByte] = dOpt ? dpCollectivePerByteS(DpCollective.ReduceScatter, dpcp, topo.dpcpNodes, G, cal) : 0;
-  v[b + M.DpAgPerByte] = dOpt ? dpCollectivePerByteS(DpCollective.AllGather, dpcp, topo.dpcpNodes, G, cal) : 0;
-  v[b + M.DpArPerByte] = dOpt ? 0 : dpCollectivePerByteS(DpCollective.AllReduce, dpcp, topo.dpcpNodes, G, cal);
-  const edp = plan.edp;
-  const e = dpCollectiveAlphaS(edp, topo.edpNodes, cal);
-  v[b + M.EdpRsAlpha] = e; v[b + M.EdpAgAlpha] = e; v[b + M.EdpArAlpha] = e;
-  v[b + M.EdpRsPerByte] = dOpt ? dpCollectivePerByteS(DpCollective.ReduceScatter, edp, topo.edpNodes, G, cal) : 0;
-  v[b + M.EdpAgPerByte] = dOpt ? dpCollectivePerByteS(DpCollective.AllGather, edp, topo.edpNodes, G, cal) : 0;
-  v[b + M.EdpArPerByte] = dOpt ? 0 : dpCollectivePerByteS(DpCollective.AllReduce, edp, topo.edpNodes, G, cal);
+  fillDpGroup(v, b, M.DpRsAlpha, M.DpRsPerByte, M.DpAgAlpha, M.DpAgPerByte, M.DpArAlpha, M.DpArPerByte,
+    M.DpArTreeAlpha, M.DpArTreePerByte, dOpt, dpcp, topo.dpcpNodes, G, cal);
+  fillDpGroup(v, b, M.EdpRsAlpha, M.EdpRsPerByte, M.EdpAgAlpha, M.EdpAgPerByte, M.EdpArAlpha, M.EdpArPerByte,
+    M.EdpArTreeAlpha, M.EdpArTreePerByte, dOpt, plan.edp, topo.edpNodes, G, cal);
+}
+
+/** One DP group's collective coefficients (n ranks on `nodes` nodes) at the given slot offsets. */
+function fillDpGroup(v: Float64Array, b: number, rsA: number, rsC: number, agA: number, agC: number, arA: number,
+  arC: number, trA: number, trC: number, dOpt: boolean, n: number, nodes: number, G: number, cal: Calibration): void {
+  v[b + rsA] = dOpt ? dpCollectiveAlphaS(DpCollective.ReduceScatter, n, nodes, cal) : 0;
+  v[b + rsC] = dOpt ? dpCollectivePerByteS(DpCollective.ReduceScatter, n, nodes, G, cal) : 0;
+  v[b + agA] = dOpt ? dpCollectiveAlphaS(DpCollective.AllGather, n, nodes, cal) : 0;
+  v[b + agC] = dOpt ? dpCollectivePerByteS(DpCollective.AllGather, n, nodes, G, cal) : 0;
+  const arPerByte = dOpt ? 0 : dpCollectivePerByteS(DpCollective.AllReduce, n, nodes, G, cal);
+  v[b + arA] = dOpt ? 0 : dpCollectiveAlphaS(DpCollective.AllReduce, n, nodes, cal);
+  v[b + arC] = arPerByte;
+  v[b + trA] = dOpt ? 0 : dpTreeAllReduceAlphaS(n, nodes, cal);
+  v[b + trC] = dOpt ? 0 : dpTreeAllReducePerByteS(arPerByte, cal);
 }

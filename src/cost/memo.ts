@@ -31,6 +31,8 @@ export const enum M {
   /** DP collectives as alpha + bytes × perByte (dense over DP×CP, experts over EDP); 0 when unused or 1 rank. */
   DpRsAlpha, DpRsPerByte, DpAgAlpha, DpAgPerByte, DpArAlpha, DpArPerByte,
   EdpRsAlpha, EdpRsPerByte, EdpAgAlpha, EdpAgPerByte, EdpArAlpha, EdpArPerByte,
+  /** The tree all-reduce's (alpha, perByte) beside the ring's (Ar above), dense and expert; 0 when unused. */
+  DpArTreeAlpha, DpArTreePerByte, EdpArTreeAlpha, EdpArTreePerByte,
   /** Slot width. */
   Count,
 }

@@ -3,7 +3,8 @@
  * memory, from the layer costs (memo.ts L slot) and mapping terms (M slot):
  *   t     = n_dense·t_dense + n_moe·t_moe + PP send/recv (+ embedding on the first stage, + output, loss and MTP
  *           heads on the last)
- *   DP    = terms/dp-comm.ts over the stage's dense (DP×CP) and expert (EDP) parameters, hidden behind t
+ *   DP    = terms/dp-comm.ts over the stage's dense (DP×CP) and expert (EDP) parameters, per chunk and bucket,
+ *           hidden behind the compute left after each launch (per stage index: kinds.firstIndex)
  *   opt   = terms/optimizer.ts over the parameters the rank owns
  *   mem   = model state (memory.ts) + activations of the in-flight micro-batches (terms/activations.ts,
  *           pipeline.ts) + logits (terms/edge-stages.ts) + buffers + overhead (memory.ts)
@@ -18,7 +19,10 @@ import {
   commBufferBytes, frameworkOverheadBytes, modelStateBytes, optimizerOwnedParams, type ModelStateBytes,
 } from './memory.js';
 import { stageActivationBytes } from './terms/activations.js';
-import { dpAllReduceExposedTimeS, dpCollectiveTimeS, dpDistributedOptimizerExposedTimeS } from './terms/dp-comm.js';
+import {
+  ddpBucketParams, dpExposedWithStealTimeS, dpFirstChunkBuckets, dpPhaseTimeS, dpTailExposedTimeS,
+  dpUnhideableTimeS, dpWindowS,
+} from './terms/dp-comm.js';
 import { optimizerStepTimeS } from './terms/optimizer.js';
 
 /**
@@ -79,18 +83,44 @@ export function evalStageKind(ctx: ScoreContext, plan: Plan, kinds: StageKinds, 
   const dOpt = plan.distributedOptimizer;
   const dpcp = plan.dp * plan.cp;
   const gb = ctx.gradBytesPerParam;
+  // DP collectives per chunk and bucket, hidden behind the compute left after each launch (terms/dp-comm.ts)
+  const stage = kinds.firstIndex[k];
+  const vpp = plan.vpp;
+  const group = plan.mbGroup < plan.numMicroBatches ? plan.mbGroup : plan.numMicroBatches;
+  const bucket = ddpBucketParams(dpcp);
+  const nbD = dpFirstChunkBuckets(dense, vpp, stage, bucket);
+  const nbE = dpFirstChunkBuckets(expert, vpp, stage, bucket);
+  const nb = nbD > nbE ? nbD : nbE;
+  const bwdS = (2 / 3) * t;
   let dpS: number;
   if (dOpt) {
     const pb = plan.precision === 'fp8' ? ctx.fp8ParamGatherBytesPerParam : cal.paramGatherBytesPerParam;
-    const rs = dpCollectiveTimeS(mv[mb + M.DpRsAlpha], mv[mb + M.DpRsPerByte], dense, gb) +
-      dpCollectiveTimeS(mv[mb + M.EdpRsAlpha], mv[mb + M.EdpRsPerByte], expert, gb);
-    const ag = dpCollectiveTimeS(mv[mb + M.DpAgAlpha], mv[mb + M.DpAgPerByte], dense, pb) +
-      dpCollectiveTimeS(mv[mb + M.EdpAgAlpha], mv[mb + M.EdpAgPerByte], expert, pb);
-    dpS = dpDistributedOptimizerExposedTimeS(rs, ag, t, cal);
+    const rs = dpPhaseTimeS(mv[mb + M.DpRsAlpha], mv[mb + M.DpRsPerByte], dense, gb, vpp, nbD) +
+      dpPhaseTimeS(mv[mb + M.EdpRsAlpha], mv[mb + M.EdpRsPerByte], expert, gb, vpp, nbE);
+    const rs0 = dpUnhideableTimeS(mv[mb + M.DpRsAlpha], mv[mb + M.DpRsPerByte], dense, gb, vpp, nbD, stage) +
+      dpUnhideableTimeS(mv[mb + M.EdpRsAlpha], mv[mb + M.EdpRsPerByte], expert, gb, vpp, nbE, stage);
+    const ag = dpPhaseTimeS(mv[mb + M.DpAgAlpha], mv[mb + M.DpAgPerByte], dense, pb, vpp, nbD) +
+      dpPhaseTimeS(mv[mb + M.EdpAgAlpha], mv[mb + M.EdpAgPerByte], expert, pb, vpp, nbE);
+    const ag0 = dpUnhideableTimeS(mv[mb + M.DpAgAlpha], mv[mb + M.DpAgPerByte], dense, pb, vpp, nbD, stage) +
+      dpUnhideableTimeS(mv[mb + M.EdpAgAlpha], mv[mb + M.EdpAgPerByte], expert, pb, vpp, nbE, stage);
+    const ex = dpTailExposedTimeS(rs, rs0, dpWindowS(bwdS, vpp, group, stage, nb), cal) +
+      dpTailExposedTimeS(ag, ag0, dpWindowS(t - bwdS, vpp, group, stage, nb), cal);
+    dpS = dpExposedWithStealTimeS(rs + ag, ex, cal);
   } else {
-    const ar = dpCollectiveTimeS(mv[mb + M.DpArAlpha], mv[mb + M.DpArPerByte], dense, gb) +
-      dpCollectiveTimeS(mv[mb + M.EdpArAlpha], mv[mb + M.EdpArPerByte], expert, gb);
-    dpS = dpAllReduceExposedTimeS(ar, t, cal);
+    // ring or tree all-reduce, whichever is faster for the whole phase
+    const ring = dpPhaseTimeS(mv[mb + M.DpArAlpha], mv[mb + M.DpArPerByte], dense, gb, vpp, nbD) +
+      dpPhaseTimeS(mv[mb + M.EdpArAlpha], mv[mb + M.EdpArPerByte], expert, gb, vpp, nbE);
+    const tree = dpPhaseTimeS(mv[mb + M.DpArTreeAlpha], mv[mb + M.DpArTreePerByte], dense, gb, vpp, nbD) +
+      dpPhaseTimeS(mv[mb + M.EdpArTreeAlpha], mv[mb + M.EdpArTreePerByte], expert, gb, vpp, nbE);
+    const useTree = tree < ring;
+    const aD = useTree ? M.DpArTreeAlpha : M.DpArAlpha;
+    const cD = useTree ? M.DpArTreePerByte : M.DpArPerByte;
+    const aE = useTree ? M.EdpArTreeAlpha : M.EdpArAlpha;
+    const cE = useTree ? M.EdpArTreePerByte : M.EdpArPerByte;
+    const ar = useTree ? tree : ring;
+    const ar0 = dpUnhideableTimeS(mv[mb + aD], mv[mb + cD], dense, gb, vpp, nbD, stage) +
+      dpUnhideableTimeS(mv[mb + aE], mv[mb + cE], expert, gb, vpp, nbE, stage);
+    dpS = dpExposedWithStealTimeS(ar, dpTailExposedTimeS(ar, ar0, dpWindowS(bwdS, vpp, group, stage, nb), cal), cal);
   }
   const owned = optimizerOwnedParams(dense, expert, dpcp, plan.edp, dOpt);
   const optimizerS = optimizerStepTimeS(owned, cal);

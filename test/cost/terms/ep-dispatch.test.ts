@@ -4,7 +4,8 @@ import { loadCalibration } from '../../../src/cost/calibration.js';
 import { allToAllTimeS, collectiveAlphaS, ringAllGatherTimeS, ringReduceScatterTimeS } from '../../../src/cost/comm.js';
 import {
   epAllgatherDispatchFwdTimeS, epAlltoallAlphaS, epAlltoallTimeS, epDispatchBufferBytes, epDispatchFwdTimeS,
-  epExposedFwdTimeS, epExposedTimeS, epFlexAlltoallTimeS, epStealTimeS, etpGatherScatterTimeS,
+  epExposedFwdTimeS, epExposedTimeS, epFlexAlltoallTimeS, epFlexSms, epFlexSmStealTimeS, epStealTimeS,
+  etpGatherScatterTimeS,
 } from '../../../src/cost/terms/ep-dispatch.js';
 import { DEEPSEEK_V3 } from '../fixtures.js';
 
@@ -26,16 +27,34 @@ test('alltoall (NCCL): intra share over NVLink, inter share through the NIC at t
     allToAllTimeS(send, 64, 8, cal.nvlinkAlltoallBusbw, cal.epA2aNicBytesPerSNccl, epAlltoallAlphaS(8, cal)));
 });
 
-test('flex (DeepEP): a token crosses to each remote node it targets once, E = (N-1)(1 - (1 - 1/N)^k)', () => {
-  // inside one node: NVLink share only
-  close(epFlexAlltoallTimeS(send, tokens, h, load, k, 8, 1, 8, 8, cal),
-    cal.epA2aAlphaS + (send * 7) / 8 / cal.epA2aNvlinkBusbwFlex);
-  // 8 nodes: the NIC term (here the larger one)
+test('flex (DeepEP): one RDMA copy per remote node, then an NVLink leg to each target GPU ((p-1)/p of them)', () => {
+  const tokenBytes = tokens * h * 2 * load;
+  // inside one node (EP 8): the NVLink leg only, E[target ranks] = 8 (1 - (7/8)^8), 7/8 of them over NVLink
+  const ranks8 = 8 * (1 - Math.pow(7 / 8, k));
+  close(epFlexAlltoallTimeS(tokens, h, load, k, 8, 1, 8, 8, cal),
+    cal.epA2aAlphaS + (tokenBytes * ranks8 * 7) / 8 / cal.epA2aNvlinkBusbwFlex);
+  // EP 64 over 8 nodes: the RDMA leg, E[remote nodes] = 7 (1 - (7/8)^8) = 4.6 copies, is the larger one
   const remote = 7 * (1 - Math.pow(7 / 8, k));
-  const inter = (tokens * h * 2 * load * remote) / cal.epA2aNicBytesPerSFlex;
-  close(epFlexAlltoallTimeS(send, tokens, h, load, k, 64, 8, 8, 8, cal), epAlltoallAlphaS(8, cal) + inter);
-  // deduplication: cheaper than sending every copy through the NIC
-  assert.ok(epFlexAlltoallTimeS(send, tokens, h, load, k, 64, 8, 8, 8, cal) < epAlltoallTimeS(send, 64, 8, 8, 8, cal));
+  const inter = (tokenBytes * remote) / cal.epA2aNicBytesPerSFlex;
+  const ranks64 = 64 * (1 - Math.pow(63 / 64, k));
+  const nvl = (tokenBytes * ranks64 * 7) / 8 / cal.epA2aNvlinkBusbwFlex;
+  assert.ok(nvl < inter);
+  close(epFlexAlltoallTimeS(tokens, h, load, k, 64, 8, 8, 8, cal), epAlltoallAlphaS(8, cal) + inter);
+  // the forwarding leg is counted: with one EP rank per node (stride 8) there is no NVLink leg; with a fast NIC
+  // the NVLink leg (7/8 of ~7.6 copies) sets the time, not the old (p-1)/ep share
+  const fastNic = { ...cal, epA2aNicBytesPerSFlex: 1e15, nicBytesPerS: 1e15 };
+  close(epFlexAlltoallTimeS(tokens, h, load, k, 64, 8, 8, 8, fastNic) - epAlltoallAlphaS(8, cal), nvl, 1e-6);
+  assert.ok(epFlexAlltoallTimeS(tokens, h, load, k, 8, 8, 1, 8, fastNic) - epAlltoallAlphaS(8, cal) < 1e-6);
+  // deduplication: cheaper than the alltoall dispatcher, which sends all k copies through the NIC
+  assert.ok(epFlexAlltoallTimeS(tokens, h, load, k, 64, 8, 8, 8, cal) < epAlltoallTimeS(send, 64, 8, 8, 8, cal));
+});
+
+test('flex SM steal: the hidden share runs compute on (132 - SMs)/132; DeepEP 20 SMs, HybridEP 32', () => {
+  assert.equal(epFlexSms('deepep', cal), 20);
+  assert.equal(epFlexSms('hybridep', cal), 32);
+  close(epFlexSmStealTimeS(4, 0.5, 20, cal), 2 * 4 * 0.5 * (20 / 132));
+  assert.equal(epFlexSmStealTimeS(4, 0, 20, cal), 0);
+  close(epFlexSmStealTimeS(1, 1, 500, cal), 2); // never more than the whole GPU
 });
 
 test('allgather: all-gather + reduce-scatter of the ETP×EP group\'s tokens; ETP gather/scatter for the others', () => {
