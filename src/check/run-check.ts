@@ -122,7 +122,7 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
     const mem = estimateToJson(est).memory_breakdown_gib;
     const memLine = Object.entries(mem).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
     report.checks.push(est.fits
-      ? { name: 'fits', status: 'pass', message: `fits: peak ${(est.peakMemBytes / GIB).toFixed(1)} of ${(est.usableMemBytes / GIB).toFixed(1)} GiB usable`, details: [] }
+      ? { name: 'fits', status: 'pass', message: `fits: peak ${(est.peakMemBytes / GIB).toFixed(1)} of ${(est.usableMemBytes / GIB).toFixed(1)} GiB usable (allocated ${(est.allocatedPeakBytes / GIB).toFixed(1)} GiB)`, details: [] }
       : {
         name: 'fits', status: 'fail',
         message: `no longer fits: peak ${(est.peakMemBytes / GIB).toFixed(1)} GiB exceeds ${(est.usableMemBytes / GIB).toFixed(1)} GiB usable`,
