@@ -29,7 +29,9 @@ test('npm run accuracy runs in a fresh clone: the fixture set ships in fixtures/
   assert.match(r.stdout, /all +n= *70 +median \|err\| [\d.]+%/);
   assert.match(r.stdout, /without outliers:\n +all +n= *66 /);
   assert.match(r.stdout, /hard cases \(1, kept in the figures\):\n +nemo2407-nemotron4-340b-128: /);
-  assert.match(r.stdout, /not fitting: none/);
+  // With Transformer Engine's cached FP8 weight copies (2 B per GEMM parameter, memory.fp8_weight_copy_bytes_per_param)
+  // GPT-3 20B TP2 PP1 holds 8 B/param of weights, copies and fp32 main grads: it does not fit at any recompute (issue 12)
+  assert.match(r.stdout, /not fitting: \n +nemo2407-gpt3-20b-64: predicted [\d.]+ GB > usable [\d.]+ GB\nskipped/);
   assert.match(r.stdout, /skipped \(6\):/);
 });
 
