@@ -102,7 +102,7 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
   const attnAct = attentionActivationBytes(tokA, h, qkvWidth + heads * dv, ctx.latentWidth, tp, sp, gemmIn);
   const attnSave = selective && ctx.mla
     ? attentionSelectiveSavedBytes(sel.layernorm, sel.mlaUpProj, tokA, tokStored, h, qkvWidth, gemmIn) : 0;
-  const masks = dropoutMaskBytes(tokStored, h, DROPOUT_MASKS_PER_LAYER, ctx.job.training.hidden_dropout);
+  const masks = dropoutMaskBytes(tokStored, h, DROPOUT_MASKS_PER_LAYER, ctx.hiddenDropout);
   v[b + L.ActDenseBytes] = denseLayerActivationBytes(attnAct, attnSave,
     mlpActivationBytes(tokA, h, ctx.ffn / tp, glu, tp, sp, gemmIn), selective && sel.mlp === 1) + masks;
   v[b + L.ActLayerInputBytes] = fullRecomputeBytesPerLayer(tokA, h, tp, sp);

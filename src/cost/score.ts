@@ -22,7 +22,9 @@ import { epOverlapOffCode, type ScoreContext } from './context.js';
 import { L, M, layerSlot, mappingSlot } from './memo.js';
 import { fillLayerCosts } from './layer-costs.js';
 import { fillMappingCosts } from './mapping-costs.js';
-import { evalStageKind, planNcclBufferBytes, stageDenseParams, stageExpertParams, stageGemmParams } from './stage.js';
+import {
+  evalStageKind, planNcclBufferBytes, setPlanMemoryConstants, stageDenseParams, stageExpertParams, stageGemmParams,
+} from './stage.js';
 import { STAGE_FIRST, STAGE_LAST, STAGE_MTP, type StageKinds } from './stage-layout.js';
 import { pipelineBubbleTimeS } from './pipeline.js';
 import { fp8WeightCopyBytes, modelStateBytes, optimizerOwnedParams } from './memory.js';
@@ -69,7 +71,7 @@ export function staticMemoryBytes(ctx: ScoreContext, plan: Plan): number {
   const kinds = stageKindsOf(ctx, plan);
   const dpcp = plan.dp * plan.cp;
   const fp8 = plan.precision === 'fp8';
-  const fp8Primary = fp8 && ctx.job.training.fp8_param_gather;
+  const fp8Primary = fp8 && ctx.fp8ParamGather;
   let worst = 0;
   for (let k = 0; k < kinds.n; k++) {
     const nMoe = kinds.nMoe[k];
@@ -105,6 +107,7 @@ export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimat
   }
   const kinds = stageKindsOf(ctx, plan);
   const res = ctx.kindResult;
+  setPlanMemoryConstants(ctx, plan, mv, mb, res);
 
   let tMax = -1;
   let kMax = 0;

@@ -32,6 +32,11 @@ import { optimizerStepTimeS } from './terms/optimizer.js';
  * MemoryBreakdown terms).
  */
 export interface KindResult extends ModelStateBytes {
+  /**
+   * Inputs set once per plan by scorePlan (setPlanMemoryConstants): cuBLAS/TE workspaces of a stage without and with
+   * MoE layers, NCCL buffers, userbuffers.
+   */
+  wsDense: number; wsMoe: number; planNccl: number; planUserBuffers: number;
   timeS: number; dpS: number; optimizerS: number; allocBytes: number; memBytes: number;
   memFp8Copies: number; memAct: number; memLogits: number; memDispatch: number; memWorkspaces: number;
   memContext: number; memNccl: number; memUserBuffers: number; memReserve: number;
@@ -39,6 +44,7 @@ export interface KindResult extends ModelStateBytes {
 
 export function newKindResult(): KindResult {
   return {
+    wsDense: 0, wsMoe: 0, planNccl: 0, planUserBuffers: 0,
     timeS: 0, dpS: 0, optimizerS: 0, allocBytes: 0, memBytes: 0, weights: 0, gradients: 0, optimizer: 0,
     memFp8Copies: 0, memAct: 0, memLogits: 0, memDispatch: 0, memWorkspaces: 0, memContext: 0, memNccl: 0,
     memUserBuffers: 0, memReserve: 0,
@@ -54,6 +60,21 @@ export function stageGemmParams(nDense: number, nMoe: number, role: number, expe
   let g = nDense * mv[mb + M.DenseLayerGemmParams] + nMoe * mv[mb + M.MoeLayerDenseGemmParams] + expertParams;
   if ((role & STAGE_LAST) !== 0) g += mv[mb + M.OutputGemmParams];
   return g;
+}
+
+/**
+ * The memory terms that depend on the plan, not on the stage kind, into `res` (once per plan, before evalStageKind):
+ * workspaces without / with MoE layers (terms/workspaces.ts), NCCL buffers, userbuffers.
+ */
+export function setPlanMemoryConstants(ctx: ScoreContext, plan: Plan, mv: Float64Array, mb: number,
+  res: KindResult): void {
+  const sp = plan.tp > 1 && plan.sequenceParallel;
+  const ub = sp && ctx.tpCommOverlap;
+  res.wsDense = cublasWorkspaceBytes(false, ub, ctx.cal);
+  res.wsMoe = cublasWorkspaceBytes(true, ub, ctx.cal);
+  res.planNccl = planNcclBufferBytes(plan, mv, mb);
+  res.planUserBuffers = userBufferBytes((ctx.seq / plan.cp) * plan.microBatchSize, ctx.hidden,
+    plan.precision === 'fp8', ub);
 }
 
 /** NCCL buffers of the plan's communicators: the mapping's, plus the EP group's for its dispatcher (flex: DeepEP's own). */
@@ -81,7 +102,7 @@ export function stageExpertParams(nMoe: number, mv: Float64Array, mb: number): n
 
 /**
  * Evaluates stage kind `k` into `res`: layer costs at lv[lb + L.*], mapping terms at mv[mb + M.*]; `ppS` is the
- * exposed pipeline send/recv time per micro-batch.
+ * exposed pipeline send/recv time per micro-batch. `res` holds the plan's memory constants (setPlanMemoryConstants).
  */
 export function evalStageKind(ctx: ScoreContext, plan: Plan, kinds: StageKinds, k: number, lv: Float64Array,
   lb: number, mv: Float64Array, mb: number, ppS: number, res: KindResult): void {
@@ -122,9 +143,8 @@ export function evalStageKind(ctx: ScoreContext, plan: Plan, kinds: StageKinds, 
   const optimizerS = optimizerStepTimeS(owned, cal);
 
   // memory: allocator side
-  const stack = ctx.job.training;
   const fp8 = plan.precision === 'fp8';
-  const fp8Primary = fp8 && stack.fp8_param_gather;
+  const fp8Primary = fp8 && ctx.fp8ParamGather;
   const sp = plan.tp > 1 && plan.sequenceParallel;
   const tokA = (ctx.seq / plan.cp) * plan.microBatchSize;
   const tokStored = sp ? tokA / plan.tp : tokA;
@@ -132,17 +152,16 @@ export function evalStageKind(ctx: ScoreContext, plan: Plan, kinds: StageKinds, 
   const inflight = inflightMicrobatches(kinds.firstIndex[k], plan.pp, plan.vpp, plan.numMicroBatches, plan.mbGroup);
   let act = stageActivationBytes(inflight, nDense, nMoe, lv[lb + L.ActDenseBytes], lv[lb + L.ActMoeBytes],
     lv[lb + L.ActLayerInputBytes], plan.recompute === 'full');
-  if (first) act += inflight * dropoutMaskBytes(tokStored, ctx.hidden, 1, stack.hidden_dropout); // embedding dropout
+  if (first) act += inflight * dropoutMaskBytes(tokStored, ctx.hidden, 1, ctx.hiddenDropout); // embedding dropout
   const logits = lv[lb + L.LogitsBytes] * ((last ? 1 : 0) + (mtp ? ctx.mtpLayers : 0));
   const dispatch = nMoe > 0 ? lv[lb + L.DispatchBufferBytes] : 0;
-  const ub = sp && stack.tp_comm_overlap;
-  const workspaces = cublasWorkspaceBytes(nMoe > 0, ub, cal) + globalMemoryBufferBytes(tokA, ctx.hidden, sp, last);
+  const workspaces = (nMoe > 0 ? res.wsMoe : res.wsDense) + globalMemoryBufferBytes(tokA, ctx.hidden, sp, last);
   const copies = fp8WeightCopyBytes(gemm, fp8, fp8Primary, cal);
   modelStateBytes(dense + expert, fp8Primary ? gemm : 0, owned, fp8Primary, gb, ctx.optimizerStateBytesPerParam, res);
   const alloc = res.weights + copies + res.gradients + res.optimizer + act + logits + dispatch + workspaces;
   // device side
-  const nccl = planNcclBufferBytes(plan, mv, mb);
-  const userBuffers = userBufferBytes(tokA, ctx.hidden, fp8, ub);
+  const nccl = res.planNccl;
+  const userBuffers = res.planUserBuffers;
   const reserve = allocatorReserveBytes(act, logits, cal);
 
   res.timeS = t;
