@@ -122,7 +122,7 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
     const mem = estimateToJson(est).memory_breakdown_gib;
     const memLine = Object.entries(mem).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
     report.checks.push(est.fits
-      ? { name: 'fits', status: 'pass', message: `fits: peak ${(est.peakMemBytes / GIB).toFixed(1)} of ${(est.usableMemBytes / GIB).toFixed(1)} GiB usable`, details: [] }
+      ? { name: 'fits', status: 'pass', message: `fits: peak ${(est.peakMemBytes / GIB).toFixed(1)} of ${(est.usableMemBytes / GIB).toFixed(1)} GiB usable (allocated ${(est.allocatedPeakBytes / GIB).toFixed(1)} GiB)`, details: [] }
       : {
         name: 'fits', status: 'fail',
         message: `no longer fits: peak ${(est.peakMemBytes / GIB).toFixed(1)} GiB exceeds ${(est.usableMemBytes / GIB).toFixed(1)} GiB usable`,
@@ -209,8 +209,10 @@ export function movedTerms(before: Record<string, number> | undefined, after: Re
 }
 
 function moved(before: Record<string, number>, after: Record<string, number>, unit: string, digits: number, none: string): string[] {
-  const rows = Object.keys(after)
-    .map((k) => ({ k, b: before[k] ?? 0, a: after[k] }))
+  // terms a baseline records that are no longer computed (an older moefold's names) count as moved to 0
+  const keys = [...Object.keys(after), ...Object.keys(before).filter((k) => !Object.hasOwn(after, k) && typeof before[k] === 'number')];
+  const rows = keys
+    .map((k) => ({ k, b: before[k] ?? 0, a: after[k] ?? 0 }))
     .filter((r) => Math.abs(r.a - r.b) > 1e-9)
     .sort((x, y) => Math.abs(y.a - y.b) - Math.abs(x.a - x.b) || x.k.localeCompare(y.k));
   return rows.length === 0 ? [none]

@@ -24,7 +24,8 @@ export function explainNoFit(job: Job, search: SearchResult, rank: RankOptions):
   const s = search.smallestNotFitting;
   if (s) {
     const isMoe = job.model.num_experts > 0;
-    lines.push(`  smallest footprint: ${(s.estimate.peakMemBytes / GIB).toFixed(1)} GiB of ${(s.estimate.usableMemBytes / GIB).toFixed(1)} GiB usable,`
+    lines.push(`  smallest footprint: ${(s.estimate.peakMemBytes / GIB).toFixed(1)} GiB of ${(s.estimate.usableMemBytes / GIB).toFixed(1)} GiB usable`
+      + ` (allocated ${(s.estimate.allocatedPeakBytes / GIB).toFixed(1)} GiB),`
       + ` with ${describeMapping(s.plan, isMoe, job.model.num_layers)}`);
   }
   const others = calibrationNames().filter((g) => g !== job.cluster.gpu);

@@ -42,10 +42,14 @@ export interface Calibration {
   // memory
   hbmCapacityBytes: number;
   reservedBytes: number;
-  frameworkOverheadBytes: number;
+  cudaContextBytes: number;
+  cublasWorkspaceBytes: number;
+  teCublasWorkspaceBytes: number;
+  ncclBuffsizeBytes: number;
+  ncclRingChannels: number;
+  ncclP2pChannelsPerPeer: number;
   allocatorFragmentationFraction: number;
   fp8WeightCopyBytesPerParam: number;
-  commBufferBytes: number;
   // network
   nvlinkAllreduceBusbw: number;
   nvlinkAllgatherBusbw: number;
@@ -132,10 +136,14 @@ export const CALIBRATION_FIELDS: readonly FieldSpec[] = [
   ['compute', 'fp8_cast_bytes_per_element', 'fp8CastBytesPerElement', ...NONNEG, false],
   ['memory', 'hbm_capacity_bytes', 'hbmCapacityBytes', ...POS, false],
   ['memory', 'reserved_bytes', 'reservedBytes', ...NONNEG, false],
-  ['memory', 'framework_overhead_bytes', 'frameworkOverheadBytes', ...NONNEG, false],
+  ['memory', 'cuda_context_bytes', 'cudaContextBytes', ...NONNEG, false],
+  ['memory', 'cublas_workspace_bytes', 'cublasWorkspaceBytes', ...NONNEG, false],
+  ['memory', 'te_cublas_workspace_bytes', 'teCublasWorkspaceBytes', ...NONNEG, false],
+  ['memory', 'nccl_buffsize_bytes', 'ncclBuffsizeBytes', ...NONNEG, false],
+  ['memory', 'nccl_ring_channels', 'ncclRingChannels', 1, 64, true],
+  ['memory', 'nccl_p2p_channels_per_peer', 'ncclP2pChannelsPerPeer', 1, 64, true],
   ['memory', 'allocator_fragmentation_fraction', 'allocatorFragmentationFraction', ...FRACTION, false],
-  ['memory', 'fp8_weight_copy_bytes_per_param', 'fp8WeightCopyBytesPerParam', ...NONNEG, false],
-  ['memory', 'comm_buffer_bytes', 'commBufferBytes', ...NONNEG, false],
+  ['memory', 'fp8_weight_copy_bytes_per_param', 'fp8WeightCopyBytesPerParam', 0, 4, false],
   ['network', 'nvlink_allreduce_busbw', 'nvlinkAllreduceBusbw', ...POS, false],
   ['network', 'nvlink_allgather_busbw', 'nvlinkAllgatherBusbw', ...POS, false],
   ['network', 'nvlink_reducescatter_busbw', 'nvlinkReducescatterBusbw', ...POS, false],

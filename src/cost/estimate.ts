@@ -26,18 +26,45 @@ export interface TimeBreakdown {
   optimizerS: number;
 }
 
-/** Peak memory per GPU on the most loaded pipeline stage, in bytes. */
+/**
+ * Peak memory per GPU on the most loaded pipeline stage (the one with the largest device figure), in bytes. The
+ * allocator-side terms sum to Estimate.allocatedPeakBytes, all terms to Estimate.peakMemBytes (MEMORY_TERM_SIDE).
+ */
 export interface MemoryBreakdown {
+  /** bf16 weights (FP8 primary GEMM weights with --fp8-param-gather). */
   weightsBytes: number;
+  /** Transformer Engine's cached FP8 weight copies (row-wise + transpose) on FP8 plans. */
+  fp8WeightCopiesBytes: number;
   gradientsBytes: number;
   optimizerStatesBytes: number;
+  /** Activations of the in-flight micro-batches, dropout masks included. */
   activationsBytes: number;
   /** Output logits / loss buffers (fp32) on the last stage, when it is the most loaded. */
   logitsBytes: number;
-  commBuffersBytes: number;
-  /** CUDA context, allocator fragmentation, workspace (from the calibration file). */
-  overheadBytes: number;
+  /** The MoE dispatcher's send/receive buffers. */
+  dispatchBuffersBytes: number;
+  /** cuBLAS / Transformer Engine workspaces and Megatron's global memory buffer. */
+  workspacesBytes: number;
+  /** Device side: the CUDA context. */
+  cudaContextBytes: number;
+  /** Device side: NCCL's buffers of the plan's communicators. */
+  ncclBuffersBytes: number;
+  /** Device side: Transformer Engine's userbuffers (--tp-comm-overlap). */
+  userBuffersBytes: number;
+  /** Device side: the caching allocator's reserved-but-unallocated memory (fragmentation). */
+  allocatorReserveBytes: number;
 }
+
+/**
+ * Which figure each memory term belongs to: 'allocator' terms are PyTorch caching-allocator memory (Megatron's
+ * "max allocated"); 'device' terms are outside it but must fit on the GPU as well.
+ */
+export const MEMORY_TERM_SIDE: Readonly<Record<keyof MemoryBreakdown, 'allocator' | 'device'>> = {
+  weightsBytes: 'allocator', fp8WeightCopiesBytes: 'allocator', gradientsBytes: 'allocator',
+  optimizerStatesBytes: 'allocator', activationsBytes: 'allocator', logitsBytes: 'allocator',
+  dispatchBuffersBytes: 'allocator', workspacesBytes: 'allocator',
+  cudaContextBytes: 'device', ncclBuffersBytes: 'device', userBuffersBytes: 'device', allocatorReserveBytes: 'device',
+};
 
 export interface Estimate {
   stepTimeS: number;
@@ -46,8 +73,14 @@ export interface Estimate {
   tflopsPerGpu: number;
   /** Model FLOPs utilisation against the GPU's dense peak for the run's precision. */
   mfu: number;
+  /**
+   * What Megatron logs as "max allocated" (torch.cuda.max_memory_allocated): the allocator-side terms of the most
+   * loaded stage.
+   */
+  allocatedPeakBytes: number;
+  /** Device figure, what must fit: allocatedPeakBytes + CUDA context, NCCL buffers, userbuffers, allocator reserve. */
   peakMemBytes: number;
-  /** Usable memory of the GPU (capacity minus what the calibration reserves). */
+  /** Usable memory of the GPU (capacity minus what the calibration reserves); `fits` compares peakMemBytes to it. */
   usableMemBytes: number;
   fits: boolean;
   time: TimeBreakdown;
@@ -56,21 +89,22 @@ export interface Estimate {
 
 export function newEstimate(): Estimate {
   return {
-    stepTimeS: 0, tokensPerSPerGpu: 0, tflopsPerGpu: 0, mfu: 0, peakMemBytes: 0, usableMemBytes: 0, fits: false,
+    stepTimeS: 0, tokensPerSPerGpu: 0, tflopsPerGpu: 0, mfu: 0, allocatedPeakBytes: 0, peakMemBytes: 0, usableMemBytes: 0, fits: false,
     time: {
       attentionS: 0, denseMlpS: 0, expertsS: 0, otherComputeS: 0, recomputeS: 0,
       tpCommS: 0, cpCommS: 0, epCommS: 0, dpCommS: 0, ppCommS: 0, bubbleS: 0, optimizerS: 0,
     },
     mem: {
-      weightsBytes: 0, gradientsBytes: 0, optimizerStatesBytes: 0, activationsBytes: 0, logitsBytes: 0,
-      commBuffersBytes: 0, overheadBytes: 0,
+      weightsBytes: 0, fp8WeightCopiesBytes: 0, gradientsBytes: 0, optimizerStatesBytes: 0, activationsBytes: 0,
+      logitsBytes: 0, dispatchBuffersBytes: 0, workspacesBytes: 0, cudaContextBytes: 0, ncclBuffersBytes: 0,
+      userBuffersBytes: 0, allocatorReserveBytes: 0,
     },
   };
 }
 
 export function copyEstimate(from: Estimate, to: Estimate): Estimate {
   to.stepTimeS = from.stepTimeS; to.tokensPerSPerGpu = from.tokensPerSPerGpu; to.tflopsPerGpu = from.tflopsPerGpu;
-  to.mfu = from.mfu; to.peakMemBytes = from.peakMemBytes; to.usableMemBytes = from.usableMemBytes; to.fits = from.fits;
+  to.mfu = from.mfu; to.allocatedPeakBytes = from.allocatedPeakBytes; to.peakMemBytes = from.peakMemBytes; to.usableMemBytes = from.usableMemBytes; to.fits = from.fits;
   Object.assign(to.time, from.time);
   Object.assign(to.mem, from.mem);
   return to;

@@ -31,8 +31,8 @@ import {
   normRecomputeTimeS,
 } from './terms/recompute.js';
 import {
-  attentionActivationBytes, attentionSelectiveSavedBytes, denseLayerActivationBytes, fullRecomputeBytesPerLayer,
-  mlpActivationBytes, moeLayerActivationBytes,
+  attentionActivationBytes, attentionSelectiveSavedBytes, denseLayerActivationBytes, dropoutMaskBytes,
+  DROPOUT_MASKS_PER_LAYER, fullRecomputeBytesPerLayer, mlpActivationBytes, moeLayerActivationBytes,
 } from './terms/activations.js';
 import { embeddingTimeS, logitsBytes, mtpExtraTimeS, outputLayerTimeS } from './terms/edge-stages.js';
 import { denseLayerOverheadTimeS, moeLayerOverheadTimeS } from './terms/overhead.js';
@@ -102,8 +102,9 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
   const attnAct = attentionActivationBytes(tokA, h, qkvWidth + heads * dv, ctx.latentWidth, tp, sp, gemmIn);
   const attnSave = selective && ctx.mla
     ? attentionSelectiveSavedBytes(sel.layernorm, sel.mlaUpProj, tokA, tokStored, h, qkvWidth, gemmIn) : 0;
+  const masks = dropoutMaskBytes(tokStored, h, DROPOUT_MASKS_PER_LAYER, ctx.hiddenDropout);
   v[b + L.ActDenseBytes] = denseLayerActivationBytes(attnAct, attnSave,
-    mlpActivationBytes(tokA, h, ctx.ffn / tp, glu, tp, sp, gemmIn), selective && sel.mlp === 1);
+    mlpActivationBytes(tokA, h, ctx.ffn / tp, glu, tp, sp, gemmIn), selective && sel.mlp === 1) + masks;
   v[b + L.ActLayerInputBytes] = fullRecomputeBytesPerLayer(tokA, h, tp, sp);
 
   // ---- MoE layer ----
@@ -147,7 +148,7 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
     v[b + L.OverheadMoeS] = moeLayerOverheadTimeS(rows, cal);
     v[b + L.ActMoeBytes] = moeLayerActivationBytes(attnAct, attnSave, tokMoe, tokA, tokStored, h, E, k, etp, fe, glu,
       ctx.sharedFfn > 0 ? fs : 0, tp, sp, gemmIn, selective && sel.layernorm === 1, selective && sel.moe === 1,
-      selective && sel.moeAct === 1);
+      selective && sel.moeAct === 1) + masks;
     v[b + L.DispatchBufferBytes] = epDispatchBufferBytes(plan.dispatcher, rows, tokMoe, h, ep, etp);
   } else {
     v[b + L.MoeMlpS] = 0; v[b + L.TpMoeS] = 0; v[b + L.EpMoeS] = 0; v[b + L.StealMoeS] = stealD;

@@ -1,7 +1,8 @@
 /**
  * The mapping-dependent terms of one plan (memo.ts M slot): parameters a rank holds per layer kind and per edge
  * stage (params.ts counts, sharded by TP / EP / ETP), the pipeline neighbour placement and the DP collective
- * coefficients (terms/dp-comm.ts). Depends on (tp, cp, dp, pp, ep, etp, optimizer, precision) only.
+ * coefficients (terms/dp-comm.ts) and the NCCL buffers of its communicators (terms/nccl-buffers.ts). Depends on (tp, cp,
+ * dp, pp, ep, etp, optimizer, precision) only.
  */
 import type { Plan } from '../enumerate/plan.js';
 import type { ScoreContext } from './context.js';
@@ -12,6 +13,7 @@ import type { Calibration } from './calibration.js';
 import {
   DpCollective, dpCollectiveAlphaS, dpCollectivePerByteS, dpTreeAllReduceAlphaS, dpTreeAllReducePerByteS,
 } from './terms/dp-comm.js';
+import { ncclCollectiveBufferBytes, ncclP2pBufferBytes, ringPeers } from './terms/nccl-buffers.js';
 
 /** Fills the mapping slot at `b` in `v` for `plan`. */
 export function fillMappingCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b: number): void {
@@ -36,9 +38,29 @@ export function fillMappingCosts(ctx: ScoreContext, plan: Plan, v: Float64Array,
   const mtpEmbedding = ctx.mtpLayers > 0 && plan.pp > 1 && ctx.model.untie_embeddings_and_output_weights;
   v[b + M.OutputParams] = (needsOutput ? vocabLocal * ctx.hidden : 0) + (mtpEmbedding ? vocabLocal * ctx.hidden : 0) +
     p.mlpNormParams + ctx.mtpLayers * (p.mtpProjTpParams / tp + p.mtpNormParams);
-  v[b + M.WeightBytesPerParam] = 2 + (plan.precision === 'fp8' ? cal.fp8WeightCopyBytesPerParam : 0);
+  // GEMM weights (Transformer Engine linears: FP8 copies under FP8): the TP-sharded attention and MLP weights, the
+  // MLA down-projections (replicated linears), the MTP eh_proj; not norms, router, embedding or output layer. The
+  // QKV bias (add_qkv_bias) is counted with them (negligible).
+  const mdl = ctx.model;
+  const mlaDown = ctx.mla
+    ? (mdl.q_lora_rank > 0 ? ctx.hidden * mdl.q_lora_rank : 0) + ctx.hidden * (mdl.kv_lora_rank + mdl.qk_pos_emb_head_dim) : 0;
+  const attnGemm = p.attnTpParams / tp + mlaDown;
+  v[b + M.DenseLayerGemmParams] = attnGemm + p.denseMlpTpParams / tp;
+  v[b + M.MoeLayerDenseGemmParams] = ctx.isMoe ? attnGemm + p.sharedExpertTpParams / tp : 0;
+  v[b + M.OutputGemmParams] = ctx.mtpLayers * (p.mtpProjTpParams / tp);
 
   v[b + M.PpInterNode] = topo.ppInterNode ? 1 : 0;
+
+  // ---- NCCL buffers: collectives over TP, DP×CP, the model-parallel group (TP×PP: gradient-norm all-reduce), EDP and
+  // ETP (MoE); point-to-point to the pipeline and CP ring neighbours; the EP group per dispatcher ----
+  const moe = ctx.isMoe;
+  v[b + M.NcclBaseBytes] = ncclCollectiveBufferBytes(tp, cal) + ncclCollectiveBufferBytes(plan.dp * plan.cp, cal) +
+    ncclCollectiveBufferBytes(tp * plan.pp, cal) +
+    (moe ? ncclCollectiveBufferBytes(plan.edp, cal) + ncclCollectiveBufferBytes(plan.etp, cal) : 0) +
+    ncclP2pBufferBytes(ringPeers(plan.pp), topo.ppInterNode, cal) +
+    ncclP2pBufferBytes(ringPeers(plan.cp), topo.cpNodes > 1, cal);
+  v[b + M.NcclEpA2aBytes] = moe ? ncclP2pBufferBytes(plan.ep - 1, topo.epNodes > 1, cal) : 0;
+  v[b + M.NcclEpAgBytes] = moe ? ncclCollectiveBufferBytes(plan.ep * plan.etp, cal) : 0;
 
   // ---- DP collectives: only those the optimizer mode uses (RS + AG with the distributed optimizer, AR without) ----
   const dOpt = plan.distributedOptimizer;

@@ -4,7 +4,7 @@
  *  - layer memo, keyed by (tp, cp, ep, etp, mbs, recompute/dispatcher/precision/SP/EP-overlap code): the per-layer,
  *    per micro-batch costs (layer-costs.ts writes them, stage.ts and score.ts read them);
  *  - mapping memo, keyed by (tp, cp, dp, pp, ep, etp, optimizer/precision code): parameters per layer kind held by a
- *    rank, pipeline neighbour placement and the DP collective coefficients (mapping-costs.ts).
+ *    rank, pipeline neighbour placement, the DP collective coefficients and the NCCL buffers (mapping-costs.ts).
  * Both keys hold everything their values depend on (the rank layout's TP/CP/ETP/EP strides do not depend on DP or
  * PP in either order Megatron accepts, topology.ts).
  */
@@ -25,7 +25,14 @@ export const enum L {
 
 /** Mapping-dependent terms, one mapping-memo slot. */
 export const enum M {
-  DenseLayerParams, MoeLayerDenseParams, MoeLayerExpertParams, EmbeddingParams, OutputParams, WeightBytesPerParam,
+  DenseLayerParams, MoeLayerDenseParams, MoeLayerExpertParams, EmbeddingParams, OutputParams,
+  /** GEMM weights among them (FP8 copies under FP8): a dense layer's, an MoE layer's non-expert ones, the MTP heads'. */
+  DenseLayerGemmParams, MoeLayerDenseGemmParams, OutputGemmParams,
+  /**
+   * NCCL buffers (terms/nccl-buffers.ts) of the communicators every plan of the mapping uses, and of the EP group
+   * under the alltoall (point-to-point) and allgather (collective over ETP×EP) dispatchers.
+   */
+  NcclBaseBytes, NcclEpA2aBytes, NcclEpAgBytes,
   /** 1 when a pipeline neighbour is on another node. */
   PpInterNode,
   /** DP collectives as alpha + bytes × perByte (dense over DP×CP, experts over EDP); 0 when unused or 1 rank. */

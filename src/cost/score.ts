@@ -1,5 +1,6 @@
 /**
- * The scorer: estimated step time (with breakdown), throughput, MFU and peak memory of one plan.
+ * The scorer: estimated step time (with breakdown), throughput, MFU and the two peak-memory figures of one plan
+ * (allocator side: Megatron's "max allocated"; device: what must fit, used by `fits`).
  * makeScoreContext (context.ts) precomputes every per-job constant once; scorePlan reads it and the plan, writes
  * into the caller's Estimate and allocates nothing (it runs millions of times per search).
  *
@@ -21,10 +22,13 @@ import { epOverlapOffCode, type ScoreContext } from './context.js';
 import { L, M, layerSlot, mappingSlot } from './memo.js';
 import { fillLayerCosts } from './layer-costs.js';
 import { fillMappingCosts } from './mapping-costs.js';
-import { evalStageKind, stageDenseParams, stageExpertParams } from './stage.js';
+import {
+  evalStageKind, planNcclBufferBytes, setPlanMemoryConstants, stageDenseParams, stageExpertParams, stageGemmParams,
+} from './stage.js';
 import { STAGE_FIRST, STAGE_LAST, STAGE_MTP, type StageKinds } from './stage-layout.js';
 import { pipelineBubbleTimeS } from './pipeline.js';
-import { modelStateBytes, optimizerOwnedParams } from './memory.js';
+import { fp8WeightCopyBytes, modelStateBytes, optimizerOwnedParams } from './memory.js';
+import { cublasWorkspaceBytes } from './terms/workspaces.js';
 import { ppSendRecvExposedTimeS } from './terms/pp-comm.js';
 
 export {
@@ -56,8 +60,9 @@ function stageKindsOf(ctx: ScoreContext, plan: Plan): StageKinds {
 }
 
 /**
- * Weights + gradients + optimizer states (+ framework overhead and communication buffers) of the most loaded
- * stage: independent of micro-batch size, recompute and dispatcher. A lower bound of scorePlan's peak memory.
+ * Weights + FP8 weight copies + gradients + optimizer states of the most loaded stage, plus what every stage holds
+ * whatever the micro-batch size, recompute and dispatcher (the CUDA context, the dispatcher-independent NCCL buffers,
+ * the cuBLAS workspaces of a stage without MoE layers or userbuffers). A lower bound of scorePlan's device figure.
  */
 export function staticMemoryBytes(ctx: ScoreContext, plan: Plan): number {
   const mv = ctx.mappingMemo.vals;
@@ -65,18 +70,23 @@ export function staticMemoryBytes(ctx: ScoreContext, plan: Plan): number {
   const cal = ctx.cal;
   const kinds = stageKindsOf(ctx, plan);
   const dpcp = plan.dp * plan.cp;
+  const fp8 = plan.precision === 'fp8';
+  const fp8Primary = fp8 && ctx.fp8ParamGather;
   let worst = 0;
   for (let k = 0; k < kinds.n; k++) {
     const nMoe = kinds.nMoe[k];
     const dense = stageDenseParams(kinds.nDense[k], nMoe, kinds.role[k], mv, mb);
     const expert = stageExpertParams(nMoe, mv, mb);
-    const s = modelStateBytes(dense + expert, optimizerOwnedParams(dense, expert, dpcp, plan.edp,
-      plan.distributedOptimizer), mv[mb + M.WeightBytesPerParam], ctx.gradBytesPerParam,
-    ctx.optimizerStateBytesPerParam, ctx.state);
-    const bytes = s.weights + s.gradients + s.optimizer;
+    const gemm = stageGemmParams(kinds.nDense[k], nMoe, kinds.role[k], expert, mv, mb);
+    const s = modelStateBytes(dense + expert, fp8Primary ? gemm : 0, optimizerOwnedParams(dense, expert, dpcp, plan.edp,
+      plan.distributedOptimizer), fp8Primary, ctx.gradBytesPerParam, ctx.optimizerStateBytesPerParam, ctx.state);
+    const bytes = s.weights + fp8WeightCopyBytes(gemm, fp8, fp8Primary, cal) + s.gradients + s.optimizer;
     if (bytes > worst) worst = bytes;
   }
-  return worst + cal.frameworkOverheadBytes + cal.commBufferBytes;
+  // the EP group's NCCL buffers depend on the dispatcher: the smallest (flex: none) is the bound
+  const ncclBase = planNcclBufferBytes(plan, mv, mb) - (plan.dispatcher === 'flex' ? 0
+    : plan.dispatcher === 'alltoall' ? mv[mb + M.NcclEpA2aBytes] : mv[mb + M.NcclEpAgBytes]);
+  return worst + cal.cudaContextBytes + ncclBase + cublasWorkspaceBytes(false, false, cal);
 }
 
 /** Scores one plan into `out` (no allocation). */
@@ -97,6 +107,7 @@ export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimat
   }
   const kinds = stageKindsOf(ctx, plan);
   const res = ctx.kindResult;
+  setPlanMemoryConstants(ctx, plan, mv, mb, res);
 
   let tMax = -1;
   let kMax = 0;
@@ -104,6 +115,7 @@ export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimat
   let dpMax = 0;
   let optMax = 0;
   let memMax = -1;
+  let allocAtMax = 0;
   const mem = out.mem;
   for (let k = 0; k < kinds.n; k++) {
     evalStageKind(ctx, plan, kinds, k, lv, lb, mv, mb, ppS, res);
@@ -115,13 +127,19 @@ export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimat
     if (res.memBytes > memMax) {
       // the most loaded stage so far: keep its breakdown
       memMax = res.memBytes;
+      allocAtMax = res.allocBytes;
       mem.weightsBytes = res.weights;
+      mem.fp8WeightCopiesBytes = res.memFp8Copies;
       mem.gradientsBytes = res.gradients;
       mem.optimizerStatesBytes = res.optimizer;
       mem.activationsBytes = res.memAct;
       mem.logitsBytes = res.memLogits;
-      mem.commBuffersBytes = res.memComm;
-      mem.overheadBytes = res.memOverhead;
+      mem.dispatchBuffersBytes = res.memDispatch;
+      mem.workspacesBytes = res.memWorkspaces;
+      mem.cudaContextBytes = res.memContext;
+      mem.ncclBuffersBytes = res.memNccl;
+      mem.userBuffersBytes = res.memUserBuffers;
+      mem.allocatorReserveBytes = res.memReserve;
     }
   }
 
@@ -158,6 +176,8 @@ export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimat
   const peak = plan.precision === 'fp8' ? cal.denseFp8PeakFlops : cal.denseBf16PeakFlops;
   out.mfu = (out.tflopsPerGpu * 1e12) / peak;
 
+  // the two memory figures of the most loaded stage (largest device figure): allocator side and device
+  out.allocatedPeakBytes = allocAtMax;
   out.peakMemBytes = memMax;
   out.usableMemBytes = ctx.usableMemBytes;
   out.fits = out.peakMemBytes <= ctx.usableMemBytes;

@@ -6,8 +6,12 @@
  *   DP    = terms/dp-comm.ts over the stage's dense (DP×CP) and expert (EDP) parameters, per chunk and bucket,
  *           hidden behind the compute left after each launch (per stage index: kinds.firstIndex)
  *   opt   = terms/optimizer.ts over the parameters the rank owns
- *   mem   = model state (memory.ts) + activations of the in-flight micro-batches (terms/activations.ts,
- *           pipeline.ts) + logits (terms/edge-stages.ts) + buffers + overhead (memory.ts)
+ *   alloc = model state + FP8 weight copies (memory.ts) + activations of the in-flight micro-batches and dropout masks
+ *           (terms/activations.ts, pipeline.ts; + the embedding dropout mask on the first stage) + logits
+ *           (terms/edge-stages.ts) + dispatcher buffers (terms/ep-dispatch.ts) + workspaces (terms/workspaces.ts):
+ *           the allocator side, what Megatron logs as "max allocated"
+ *   mem   = alloc + CUDA context + NCCL buffers (terms/nccl-buffers.ts) + userbuffers (terms/workspaces.ts) + allocator
+ *           reserve (memory.ts): the device figure, what must fit
  * The memory is the kind's earliest stage's (in-flight micro-batches only decrease with the stage index).
  */
 import type { Plan } from '../enumerate/plan.js';
@@ -16,9 +20,10 @@ import { L, M } from './memo.js';
 import { STAGE_FIRST, STAGE_LAST, STAGE_MTP, type StageKinds } from './stage-layout.js';
 import { inflightMicrobatches } from './pipeline.js';
 import {
-  commBufferBytes, frameworkOverheadBytes, modelStateBytes, optimizerOwnedParams, type ModelStateBytes,
+  allocatorReserveBytes, fp8WeightCopyBytes, modelStateBytes, optimizerOwnedParams, type ModelStateBytes,
 } from './memory.js';
-import { stageActivationBytes } from './terms/activations.js';
+import { dropoutMaskBytes, stageActivationBytes } from './terms/activations.js';
+import { cublasWorkspaceBytes, globalMemoryBufferBytes, userBufferBytes } from './terms/workspaces.js';
 import {
   ddpBucketParams, dpExposedWithStealTimeS, dpFirstChunkBuckets, dpPhaseTimeS, dpTailExposedTimeS,
   dpUnhideableTimeS, dpWindowS,
@@ -26,19 +31,61 @@ import {
 import { optimizerStepTimeS } from './terms/optimizer.js';
 
 /**
- * Per-stage results of the kind last evaluated by evalStageKind (scratch): times, peak memory and its breakdown
- * (model state as memory.ts writes it, then mem* = the other MemoryBreakdown terms).
+ * Per-stage results of the kind last evaluated by evalStageKind (scratch): times, the two memory figures (allocBytes:
+ * allocator side, memBytes: device) and the breakdown (model state as memory.ts writes it, then mem* = the other
+ * MemoryBreakdown terms).
  */
 export interface KindResult extends ModelStateBytes {
-  timeS: number; dpS: number; optimizerS: number; memBytes: number;
-  memAct: number; memLogits: number; memComm: number; memOverhead: number;
+  /**
+   * Inputs set once per plan by scorePlan (setPlanMemoryConstants): cuBLAS/TE workspaces of a stage without and with
+   * MoE layers, NCCL buffers, userbuffers.
+   */
+  wsDense: number; wsMoe: number; planNccl: number; planUserBuffers: number;
+  timeS: number; dpS: number; optimizerS: number; allocBytes: number; memBytes: number;
+  memFp8Copies: number; memAct: number; memLogits: number; memDispatch: number; memWorkspaces: number;
+  memContext: number; memNccl: number; memUserBuffers: number; memReserve: number;
 }
 
 export function newKindResult(): KindResult {
   return {
-    timeS: 0, dpS: 0, optimizerS: 0, memBytes: 0, weights: 0, gradients: 0, optimizer: 0, memAct: 0, memLogits: 0,
-    memComm: 0, memOverhead: 0,
+    wsDense: 0, wsMoe: 0, planNccl: 0, planUserBuffers: 0,
+    timeS: 0, dpS: 0, optimizerS: 0, allocBytes: 0, memBytes: 0, weights: 0, gradients: 0, optimizer: 0,
+    memFp8Copies: 0, memAct: 0, memLogits: 0, memDispatch: 0, memWorkspaces: 0, memContext: 0, memNccl: 0,
+    memUserBuffers: 0, memReserve: 0,
   };
+}
+
+/**
+ * GEMM weights (FP8-quantized under FP8) among a stage's parameters: its layers' attention / MLP / shared-expert
+ * linears, all expert parameters, and the MTP heads' eh_proj on the last stage (mapping terms at mv[mb + M.*]).
+ */
+export function stageGemmParams(nDense: number, nMoe: number, role: number, expertParams: number, mv: Float64Array,
+  mb: number): number {
+  let g = nDense * mv[mb + M.DenseLayerGemmParams] + nMoe * mv[mb + M.MoeLayerDenseGemmParams] + expertParams;
+  if ((role & STAGE_LAST) !== 0) g += mv[mb + M.OutputGemmParams];
+  return g;
+}
+
+/**
+ * The memory terms that depend on the plan, not on the stage kind, into `res` (once per plan, before evalStageKind):
+ * workspaces without / with MoE layers (terms/workspaces.ts), NCCL buffers, userbuffers.
+ */
+export function setPlanMemoryConstants(ctx: ScoreContext, plan: Plan, mv: Float64Array, mb: number,
+  res: KindResult): void {
+  const sp = plan.tp > 1 && plan.sequenceParallel;
+  const ub = sp && ctx.tpCommOverlap;
+  res.wsDense = cublasWorkspaceBytes(false, ub, ctx.cal);
+  res.wsMoe = cublasWorkspaceBytes(true, ub, ctx.cal);
+  res.planNccl = planNcclBufferBytes(plan, mv, mb);
+  res.planUserBuffers = userBufferBytes((ctx.seq / plan.cp) * plan.microBatchSize, ctx.hidden,
+    plan.precision === 'fp8', ub);
+}
+
+/** NCCL buffers of the plan's communicators: the mapping's, plus the EP group's for its dispatcher (flex: DeepEP's own). */
+export function planNcclBufferBytes(plan: Plan, mv: Float64Array, mb: number): number {
+  const ep = plan.dispatcher === 'alltoall' ? mv[mb + M.NcclEpA2aBytes]
+    : plan.dispatcher === 'allgather' ? mv[mb + M.NcclEpAgBytes] : 0;
+  return mv[mb + M.NcclBaseBytes] + ep;
 }
 
 /**
@@ -59,7 +106,7 @@ export function stageExpertParams(nMoe: number, mv: Float64Array, mb: number): n
 
 /**
  * Evaluates stage kind `k` into `res`: layer costs at lv[lb + L.*], mapping terms at mv[mb + M.*]; `ppS` is the
- * exposed pipeline send/recv time per micro-batch.
+ * exposed pipeline send/recv time per micro-batch. `res` holds the plan's memory constants (setPlanMemoryConstants).
  */
 export function evalStageKind(ctx: ScoreContext, plan: Plan, kinds: StageKinds, k: number, lv: Float64Array,
   lb: number, mv: Float64Array, mb: number, ppS: number, res: KindResult): void {
@@ -125,21 +172,40 @@ export function evalStageKind(ctx: ScoreContext, plan: Plan, kinds: StageKinds, 
   const owned = optimizerOwnedParams(dense, expert, dpcp, plan.edp, dOpt);
   const optimizerS = optimizerStepTimeS(owned, cal);
 
-  // memory
+  // memory: allocator side
+  const fp8 = plan.precision === 'fp8';
+  const fp8Primary = fp8 && ctx.fp8ParamGather;
+  const sp = plan.tp > 1 && plan.sequenceParallel;
+  const tokA = (ctx.seq / plan.cp) * plan.microBatchSize;
+  const tokStored = sp ? tokA / plan.tp : tokA;
+  const gemm = stageGemmParams(nDense, nMoe, role, expert, mv, mb);
   const inflight = inflightMicrobatches(kinds.firstIndex[k], plan.pp, plan.vpp, plan.numMicroBatches, plan.mbGroup);
-  const act = stageActivationBytes(inflight, nDense, nMoe, lv[lb + L.ActDenseBytes], lv[lb + L.ActMoeBytes],
+  let act = stageActivationBytes(inflight, nDense, nMoe, lv[lb + L.ActDenseBytes], lv[lb + L.ActMoeBytes],
     lv[lb + L.ActLayerInputBytes], plan.recompute === 'full');
+  if (first) act += inflight * dropoutMaskBytes(tokStored, ctx.hidden, 1, ctx.hiddenDropout); // embedding dropout
   const logits = lv[lb + L.LogitsBytes] * ((last ? 1 : 0) + (mtp ? ctx.mtpLayers : 0));
-  const comm = commBufferBytes(nMoe > 0 ? lv[lb + L.DispatchBufferBytes] : 0, cal);
-  const overhead = frameworkOverheadBytes(act, logits, cal);
+  const dispatch = nMoe > 0 ? lv[lb + L.DispatchBufferBytes] : 0;
+  const workspaces = (nMoe > 0 ? res.wsMoe : res.wsDense) + globalMemoryBufferBytes(tokA, ctx.hidden, sp, last);
+  const copies = fp8WeightCopyBytes(gemm, fp8, fp8Primary, cal);
+  modelStateBytes(dense + expert, fp8Primary ? gemm : 0, owned, fp8Primary, gb, ctx.optimizerStateBytesPerParam, res);
+  const alloc = res.weights + copies + res.gradients + res.optimizer + act + logits + dispatch + workspaces;
+  // device side
+  const nccl = res.planNccl;
+  const userBuffers = res.planUserBuffers;
+  const reserve = allocatorReserveBytes(act, logits, cal);
 
   res.timeS = t;
   res.dpS = dpS;
   res.optimizerS = optimizerS;
-  modelStateBytes(dense + expert, owned, mv[mb + M.WeightBytesPerParam], gb, ctx.optimizerStateBytesPerParam, res);
-  res.memBytes = res.weights + res.gradients + res.optimizer + act + logits + comm + overhead;
+  res.allocBytes = alloc;
+  res.memBytes = alloc + cal.cudaContextBytes + nccl + userBuffers + reserve;
+  res.memFp8Copies = copies;
   res.memAct = act;
   res.memLogits = logits;
-  res.memComm = comm;
-  res.memOverhead = overhead;
+  res.memDispatch = dispatch;
+  res.memWorkspaces = workspaces;
+  res.memContext = cal.cudaContextBytes;
+  res.memNccl = nccl;
+  res.memUserBuffers = userBuffers;
+  res.memReserve = reserve;
 }

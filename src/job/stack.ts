@@ -119,7 +119,8 @@ export const STACK_FIELDS: Readonly<Record<keyof StackSpec, StackField>> = {
     rule: { kind: 'number', min: 0, max: 1 }, dflt: 0.1, dfltText: '0.1', flag: '--attention-dropout', moves: null,
   },
   hidden_dropout: {
-    rule: { kind: 'number', min: 0, max: 1 }, dflt: 0.1, dfltText: '0.1', flag: '--hidden-dropout', moves: null,
+    rule: { kind: 'number', min: 0, max: 1 }, dflt: 0.1, dfltText: '0.1', flag: '--hidden-dropout',
+    moves: 'activation memory: above 0, a 1 B mask per stored residual element per bias-dropout-add (2 per layer) and the embedding dropout',
   },
   use_precision_aware_optimizer: {
     rule: bool, dflt: false, dfltText: 'false', flag: '--use-precision-aware-optimizer',

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import type { Job } from '../job/types.js';
 import type { Plan } from '../enumerate/plan.js';
-import type { Estimate, MemoryBreakdown } from '../cost/estimate.js';
+import { MEMORY_TERM_SIDE, type Estimate, type MemoryBreakdown } from '../cost/estimate.js';
 import { TIME_TERM_LABELS } from './cost-shares.js';
 import { GIB } from './numbers.js';
 import { splitText } from './split-text.js';
@@ -14,13 +14,19 @@ function memoryTermLabels(job: Job): Record<keyof MemoryBreakdown, string> {
     ? `optimizer states (${t.main_params_dtype} master + Adam ${t.exp_avg_dtype}, ${t.exp_avg_sq_dtype})`
     : 'optimizer states (fp32 master + Adam)';
   return {
-    weightsBytes: 'weights (bf16)',
+    weightsBytes: t.fp8_param_gather ? 'weights (bf16; FP8 GEMM weights on fp8 plans)' : 'weights (bf16)',
+    fp8WeightCopiesBytes: 'FP8 weight copies (TE, row-wise + transpose)',
     gradientsBytes: t.grad_reduce_in_bf16 ? 'gradients (bf16 main grads)' : 'gradients (fp32 main grads)',
     optimizerStatesBytes: opt,
-    activationsBytes: 'activations (in-flight micro-batches)',
+    activationsBytes: t.hidden_dropout > 0 ? 'activations (in-flight micro-batches, dropout masks)'
+      : 'activations (in-flight micro-batches)',
     logitsBytes: t.cross_entropy_loss_fusion ? 'output logits and loss (fused)' : 'output logits and loss',
-    commBuffersBytes: 'communication buffers',
-    overheadBytes: 'framework overhead',
+    dispatchBuffersBytes: 'MoE dispatcher buffers',
+    workspacesBytes: 'cuBLAS/TE workspaces, Megatron global buffer',
+    cudaContextBytes: 'CUDA context',
+    ncclBuffersBytes: 'NCCL buffers (per communicator)',
+    userBuffersBytes: 'TE userbuffers (tp-comm-overlap)',
+    allocatorReserveBytes: 'allocator reserve (fragmentation)',
   };
 }
 
@@ -41,7 +47,8 @@ export function renderExplain(job: Job, p: Plan, e: Estimate, title: string, lau
   lines.push(describeMapping(p, job.model.num_experts > 0, job.model.num_layers));
   lines.push(`step ${e.stepTimeS.toFixed(3)} s · ${Math.round(e.tokensPerSPerGpu).toLocaleString('en-US')} tokens/s/GPU · `
     + `${e.tflopsPerGpu.toFixed(0)} TFLOP/s/GPU · MFU ${(100 * e.mfu).toFixed(1)}% · peak ${(e.peakMemBytes / GIB).toFixed(1)} of `
-    + `${(e.usableMemBytes / GIB).toFixed(1)} GiB usable${e.fits ? '' : ' — DOES NOT FIT'}`);
+    + `${(e.usableMemBytes / GIB).toFixed(1)} GiB usable (allocated ${(e.allocatedPeakBytes / GIB).toFixed(1)} GiB)`
+    + `${e.fits ? '' : ' — DOES NOT FIT'}`);
   const t = new Table({ head: ['step time term', 'seconds', 'share'], style: { head: [], border: [], compact: true }, colAligns: ['left', 'right', 'right'] });
   for (const k of Object.keys(TIME_TERM_LABELS) as (keyof typeof TIME_TERM_LABELS)[]) {
     const v = e.time[k];
@@ -49,12 +56,16 @@ export function renderExplain(job: Job, p: Plan, e: Estimate, title: string, lau
   }
   lines.push(t.toString());
   const MEMORY_TERM_LABELS = memoryTermLabels(job);
-  const m = new Table({ head: ['memory term (most loaded GPU)', 'GiB', 'share'], style: { head: [], border: [], compact: true }, colAligns: ['left', 'right', 'right'] });
-  for (const k of Object.keys(MEMORY_TERM_LABELS) as (keyof MemoryBreakdown)[]) {
-    const v = e.mem[k];
-    m.push([MEMORY_TERM_LABELS[k], (v / GIB).toFixed(2), `${((100 * v) / e.peakMemBytes).toFixed(1)}%`]);
+  const m = new Table({ head: ['memory term (most loaded GPU)', 'side', 'GiB', 'share'], style: { head: [], border: [], compact: true }, colAligns: ['left', 'left', 'right', 'right'] });
+  for (const side of ['allocator', 'device'] as const) {
+    for (const k of Object.keys(MEMORY_TERM_LABELS) as (keyof MemoryBreakdown)[]) {
+      if (MEMORY_TERM_SIDE[k] !== side) continue;
+      const v = e.mem[k];
+      m.push([MEMORY_TERM_LABELS[k], side, (v / GIB).toFixed(2), `${((100 * v) / e.peakMemBytes).toFixed(1)}%`]);
+    }
+    if (side === 'allocator') m.push(['allocated peak (Megatron "max allocated")', '', (e.allocatedPeakBytes / GIB).toFixed(2), '']);
   }
-  m.push(['total (peak)', (e.peakMemBytes / GIB).toFixed(2), '']);
+  m.push(['total (device peak, must fit)', '', (e.peakMemBytes / GIB).toFixed(2), '']);
   lines.push(m.toString());
   lines.push(`stack facts not modelled (accepted and exported): ${notModelledText(job.training)}`);
   if (launch) {

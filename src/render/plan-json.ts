@@ -1,5 +1,5 @@
 import type { Plan } from '../enumerate/plan.js';
-import type { Estimate } from '../cost/estimate.js';
+import { MEMORY_TERM_SIDE, type Estimate, type MemoryBreakdown } from '../cost/estimate.js';
 import { GIB, sig, snakeWithoutUnit } from './numbers.js';
 
 /** The JSON form of one plan (a contract: CI checks and tests read these names). */
@@ -31,11 +31,23 @@ export interface EstimateJson {
   tokens_per_s_per_gpu: number;
   tflops_per_gpu: number;
   mfu: number;
+  /** Device figure: what must fit (`fits` compares it to usable_memory_gib). */
   peak_memory_gib: number;
+  /** Allocator side: what Megatron logs as "max allocated" (torch.cuda.max_memory_allocated). */
+  allocated_peak_gib: number;
   usable_memory_gib: number;
   fits: boolean;
   time_breakdown_s: Record<string, number>;
+  /** Every memory term; the allocator-side ones sum to allocated_peak_gib, all to peak_memory_gib. */
   memory_breakdown_gib: Record<string, number>;
+  /** The memory_breakdown_gib names on each side. */
+  memory_sides: { allocator: string[]; device: string[] };
+}
+
+/** memory_breakdown_gib names per side (MEMORY_TERM_SIDE), computed once. */
+const MEMORY_SIDES: { allocator: string[]; device: string[] } = { allocator: [], device: [] };
+for (const [k, side] of Object.entries(MEMORY_TERM_SIDE) as [keyof MemoryBreakdown, 'allocator' | 'device'][]) {
+  MEMORY_SIDES[side].push(snakeWithoutUnit(k, 'Bytes'));
 }
 
 export function estimateToJson(e: Estimate): EstimateJson {
@@ -49,10 +61,12 @@ export function estimateToJson(e: Estimate): EstimateJson {
     tflops_per_gpu: sig(e.tflopsPerGpu),
     mfu: sig(e.mfu, 4),
     peak_memory_gib: sig(e.peakMemBytes / GIB),
+    allocated_peak_gib: sig(e.allocatedPeakBytes / GIB),
     usable_memory_gib: sig(e.usableMemBytes / GIB),
     fits: e.fits,
     time_breakdown_s: time,
     memory_breakdown_gib: mem,
+    memory_sides: { allocator: [...MEMORY_SIDES.allocator], device: [...MEMORY_SIDES.device] },
   };
 }
 

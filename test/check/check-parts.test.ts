@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { movedTerms } from '../../src/check/run-check.js';
+import { movedMemory, movedTerms } from '../../src/check/run-check.js';
 import { renderJunit } from '../../src/check/junit.js';
 import { baselineFor } from '../../src/check/find-pairs.js';
 import type { JobCheckReport } from '../../src/check/check-types.js';
@@ -90,4 +90,10 @@ test('jobChanges names every field that moved, in job order; the same job has no
   const fewer = { ...a, model: { ...a.model, moe_layer_freq: [0, ...new Array(a.model.num_layers - 1).fill(1)] } };
   assert.deepEqual(jobChanges(a, fewer).map((c) => c.field), ['model.moe_layer_freq']);
   assert.match(describeChange(jobChanges(a, fewer)[0]), /^model\.moe_layer_freq 1 → \[0,1,1,1,1,1,1,1,… \(48 values\)\]$/);
+});
+
+test('movedMemory reads an old baseline: a term it records that is no longer computed moved to 0', () => {
+  const lines = movedMemory({ weights: 5, comm_buffers: 0.5, overhead: 3.8 }, { weights: 5, cuda_context: 0.5, nccl_buffers: 0.6 });
+  assert.deepEqual(lines, ['overhead: 3.80 GiB → 0.00 GiB (-3.80 GiB)', 'nccl_buffers: 0.00 GiB → 0.60 GiB (+0.60 GiB)',
+    'comm_buffers: 0.50 GiB → 0.00 GiB (-0.50 GiB)', 'cuda_context: 0.00 GiB → 0.50 GiB (+0.50 GiB)']);
 });

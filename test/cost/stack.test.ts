@@ -118,11 +118,33 @@ test('the precision-aware optimizer dtypes set the optimizer-state bytes (12 = f
   assert.equal(score(mixtral({ use_precision_aware_optimizer: true })).mem.optimizerStatesBytes, base);
 });
 
+test('hidden_dropout keeps a 1 B mask per stored residual element: 2 per layer and the embedding\'s, per in-flight micro-batch', () => {
+  const a = score(mixtral({ hidden_dropout: 0 }));
+  const b = score(mixtral({ hidden_dropout: 0.1 }));
+  // first stage of TP2 (SP) PP8 VPP7: 7 layers, 9 in-flight micro-batches ((8-1)*2 + 6*8 + 1)/7, 4096/2 tokens stored
+  assert.equal(b.mem.activationsBytes - a.mem.activationsBytes, 9 * (7 * 2 + 1) * 2048 * 6144);
+  assert.equal(b.stepTimeS, a.stepTimeS);
+});
+
+test('FP8 plans hold TE\'s FP8 weight copies (2 B per GEMM param); with fp8_param_gather the weights themselves are FP8', () => {
+  const fp8 = { precision: 'fp8' as const };
+  const bf16 = score(mixtral());
+  const e = score(mixtral({}, 'fp8'), fp8);
+  // first stage: 7 layers x (attention 88,080,384/TP2 + one local expert 3 x 6144 x 16384), 2 B each
+  const gemm = 7 * (88_080_384 / 2 + 3 * 6144 * 16384);
+  assert.equal(e.mem.fp8WeightCopiesBytes, 2 * gemm);
+  assert.equal(e.mem.weightsBytes, bf16.mem.weightsBytes);
+  assert.equal(bf16.mem.fp8WeightCopiesBytes, 0);
+  const pg = score(mixtral({ fp8_param_gather: true }, 'fp8'), fp8);
+  assert.equal(pg.mem.weightsBytes, bf16.mem.weightsBytes - gemm); // FP8 primary GEMM weights: 1 B instead of 2
+  assert.equal(pg.mem.fp8WeightCopiesBytes, gemm); // + their transpose
+});
+
 test('fields that are not modelled leave every figure as it is', () => {
   const base = score(mixtral());
   const stack: Partial<StackSpec> = {
     cuda_graph_impl: 'transformer_engine', cuda_graph_modules: ['attn'], moe_permute_fusion: false, moe_router_fusion: true,
-    fp8_recipe: 'tensorwise', moe_flex_dispatcher_backend: 'hybridep', attention_dropout: 0, hidden_dropout: 0,
+    fp8_recipe: 'tensorwise', moe_flex_dispatcher_backend: 'hybridep', attention_dropout: 0,
     cross_entropy_fusion_impl: 'te',
   };
   assert.deepEqual(score(mixtral(stack)), base);

@@ -21,16 +21,22 @@ test('sig keeps 6 significant digits', () => {
 test('estimateToJson converts bytes to GiB and names every breakdown term', () => {
   const e = newEstimate();
   e.stepTimeS = 2; e.tokensPerSPerGpu = 1500; e.peakMemBytes = 60 * 2 ** 30; e.usableMemBytes = 78 * 2 ** 30; e.fits = true;
+  e.allocatedPeakBytes = 57 * 2 ** 30;
   e.mem.weightsBytes = 3 * 2 ** 29; // 1.5 GiB
   e.time.epCommS = 0.25;
   const j = estimateToJson(e);
   assert.equal(j.peak_memory_gib, 60);
+  assert.equal(j.allocated_peak_gib, 57);
   assert.equal(j.memory_breakdown_gib.weights, 1.5);
   assert.equal(j.time_breakdown_s.ep_comm, 0.25);
   assert.deepEqual(Object.keys(j.time_breakdown_s), ['attention', 'dense_mlp', 'experts', 'other_compute', 'recompute',
     'tp_comm', 'cp_comm', 'ep_comm', 'dp_comm', 'pp_comm', 'bubble', 'optimizer']);
-  assert.deepEqual(Object.keys(j.memory_breakdown_gib), ['weights', 'gradients', 'optimizer_states', 'activations', 'logits',
-    'comm_buffers', 'overhead']);
+  assert.deepEqual(Object.keys(j.memory_breakdown_gib), ['weights', 'fp8_weight_copies', 'gradients', 'optimizer_states',
+    'activations', 'logits', 'dispatch_buffers', 'workspaces', 'cuda_context', 'nccl_buffers', 'user_buffers',
+    'allocator_reserve']);
+  // which side of the two figures each term is on
+  assert.deepEqual(j.memory_sides.device, ['cuda_context', 'nccl_buffers', 'user_buffers', 'allocator_reserve']);
+  assert.deepEqual([...j.memory_sides.allocator, ...j.memory_sides.device].sort(), Object.keys(j.memory_breakdown_gib).sort());
 });
 
 test('planToJson uses the contract names', () => {

@@ -5,6 +5,18 @@
  * and the residual are split over TP as well. `gemmInputBytes` per saved GEMM-input element: 2 in bf16, 1 under FP8
  * (Transformer Engine saves the FP8-cast input for the weight gradient). Then the stage total over its in-flight
  * micro-batches (pipeline.ts inflightMicrobatches).
+ *
+ * TP without sequence parallel: the norm inputs/outputs, the residual and the dropout masks are replicated on every TP
+ * rank (`tokStored` = tokens, not tokens/TP, in each term below); the Q/K/V, attention output and MLP inner tensors are
+ * split over TP either way.
+ * Dropout: with hidden_dropout > 0 Megatron's bias-dropout-add after attention and after the MLP
+ * (fusions/fused_bias_dropout.py, torch.nn.functional.dropout) keeps a bool mask, 1 B per element of the stored
+ * residual stream (dropoutMaskBytes); the embedding dropout keeps one more on the first stage. attention_dropout
+ * costs no memory: the attention Megatron runs for the plans moefold emits is Transformer Engine's flash / cuDNN fused
+ * attention (--attention-backend auto, causal mask, head dim <= 256), which saves the RNG seed and offset and
+ * regenerates its dropout in the backward (flash-attention saves rng_state, no mask). For the same reason there is no
+ * s² score / softmax buffer: unfused attention is not a backend moefold's jobs or exports select (no stack field, no
+ * --attention-backend flag in the export).
  */
 
 /**
@@ -100,4 +112,18 @@ export function stageActivationBytes(inflight: number, nDense: number, nMoe: num
       (nMoe > 0 && moeLayerBytes > denseLayerBytes ? moeLayerBytes : denseLayerBytes);
   }
   return inflight * (nDense * denseLayerBytes + nMoe * moeLayerBytes);
+}
+
+/** Bool dropout mask bytes per element (torch.nn.functional.dropout saves a torch.bool mask for backward). */
+export const DROPOUT_MASK_BYTES_PER_ELEMENT = 1;
+
+/** Bias-dropout-add masks per transformer layer: after the attention block and after the MLP / MoE block. */
+export const DROPOUT_MASKS_PER_LAYER = 2;
+
+/**
+ * Dropout masks: masks × tokStored × h × 1 B when hidden_dropout > 0, else 0 (`tokStored` = tokens/TP with sequence
+ * parallel, tokens otherwise).
+ */
+export function dropoutMaskBytes(tokensStored: number, hidden: number, masks: number, hiddenDropout: number): number {
+  return hiddenDropout > 0 ? masks * tokensStored * hidden * DROPOUT_MASK_BYTES_PER_ELEMENT : 0;
 }

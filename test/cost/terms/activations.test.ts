@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  attentionActivationBytes, attentionSelectiveSavedBytes, denseLayerActivationBytes, fullRecomputeBytesPerLayer,
+  attentionActivationBytes, attentionSelectiveSavedBytes, denseLayerActivationBytes, dropoutMaskBytes,
+  fullRecomputeBytesPerLayer,
   mlpActivationBytes, moeActivationBytes, moeLayerActivationBytes, stageActivationBytes,
 } from '../../../src/cost/terms/activations.js';
 import { MIXTRAL_8X22B } from '../fixtures.js';
@@ -54,4 +55,22 @@ test('stage activations: in-flight micro-batches x layers; full recompute keeps 
   assert.equal(stageActivationBytes(4, 2, 3, 10, 20, 1, false), 4 * (2 * 10 + 3 * 20));
   assert.equal(stageActivationBytes(4, 2, 3, 10, 20, 1, true), 4 * 5 * 1 + 20);
   assert.equal(stageActivationBytes(4, 2, 0, 10, 20, 1, true), 4 * 2 * 1 + 10);
+});
+
+test('dropout masks: 1 B per stored residual element per bias-dropout-add, none at dropout 0', () => {
+  // 4096 tokens, h 8192, SP over TP 4: 1024 stored tokens x 8192 x 2 masks
+  assert.equal(dropoutMaskBytes(1024, 8192, 2, 0.1), 2 * 1024 * 8192);
+  assert.equal(dropoutMaskBytes(1024, 8192, 2, 0), 0);
+});
+
+test('TP without sequence parallel: the norm, residual terms are replicated (TP times the SP figure), Q/K/V/O are not', () => {
+  // 4096 tokens, h 8192, TP 4, Q/K/V/O 4608 per rank, bf16
+  const withSp = attentionActivationBytes(4096, 8192, 4608, 0, 4, true, 2);
+  const noSp = attentionActivationBytes(4096, 8192, 4608, 0, 4, false, 2);
+  assert.equal(noSp - withSp, (4096 - 1024) * 8192 * (2 * 2 + 2));
+  // MLP: the norm output (GEMM input) on all 4096 tokens instead of 1024
+  assert.equal(mlpActivationBytes(4096, 8192, 7168, 2, 4, false, 2) - mlpActivationBytes(4096, 8192, 7168, 2, 4, true, 2),
+    2 * (4096 - 1024) * 8192);
+  assert.equal(fullRecomputeBytesPerLayer(4096, 8192, 4, false), 4 * fullRecomputeBytesPerLayer(4096, 8192, 4, true));
+  assert.equal(dropoutMaskBytes(4096, 8192, 2, 0.1), 4 * dropoutMaskBytes(1024, 8192, 2, 0.1));
 });
