@@ -141,6 +141,11 @@ const RUN_FACTS: Record<string, RecipeFacts> = {
 
 /** Runs the model cannot reach, with the reason (kept in the figures, reported separately in the summary). */
 const OUTLIERS: Record<string, string> = {
+  'nemo2407-gpt3-20b-64': 'TP2 PP1 holds 10.3 B parameters per GPU: bf16 weights (20.6 GB), Transformer Engine\'s ' +
+    'cached FP8 weight and transpose copies (2 B per GEMM parameter, 20 GB) and fp32 main gradients (41 GB) already ' +
+    'exceed 80 GB before any activation, so the memory model says no recompute mode fits; the run did, so one of ' +
+    'those facts was different in NeMo 24.07 (bf16 gradients in Apex\'s distributed Adam, or FP8 primary weights) and ' +
+    'the recipe does not say which',
   'nemo2407-llama2-70b-sft-16': 'TP4 PP4 with DP 1 leaves 4.34 B parameters per GPU: 69.5 GB of model state even ' +
     "with NeMo's Apex Adam (16 B/param), so only full recompute fits the 19 GB of activations in 80 GB; but the " +
     'published 756 TFLOPS/GPU (above the pretraining run of the same model) rules full recompute out. How the SFT ' +
@@ -334,6 +339,16 @@ function commentLines(text: string, first = '# ', cont = '#   ', width = 118): s
 
 const dump = (x: unknown): string => yaml.dump(x, { lineWidth: -1, noRefs: true, sortKeys: false });
 
+/**
+ * Families trained without dropout (Megatron's default is 0.1 for both): Megatron-Bridge's HF bridges set
+ * hidden_dropout 0.0 for them and their HF configs carry attention_dropout 0.0.
+ */
+const NO_DROPOUT_FAMILIES = new Set(['llama2', 'llama3', 'qwen3_moe', 'deepseek_v3', 'gpt_oss', 'nemotron']);
+const NO_DROPOUT_SOURCE = 'the family trains without dropout: Megatron-Bridge sets provider.hidden_dropout = 0.0 in ' +
+  'src/megatron/bridge/models/{llama/llama_bridge.py, qwen/qwen3_moe_bridge.py, deepseek/deepseek_v3_bridge.py, ' +
+  'gpt_oss/gpt_oss_bridge.py, nemotron/nemotron_bridge.py} (NVIDIA-NeMo/Megatron-Bridge HEAD) and maps ' +
+  'attention_dropout from the HF config, 0.0 for these models';
+
 interface Built { id: string; file: string; text: string; entry: Fields }
 
 function build(r: Run): Built {
@@ -362,6 +377,11 @@ function build(r: Run): Built {
   Object.assign(stack, facts?.stack ?? {});
   if (published?.modules) {
     stackSources.push(`recompute_modules [${published.modules.join(', ')}]: the entry's recompute ${JSON.stringify(String(r.recompute))}`);
+  }
+  if (NO_DROPOUT_FAMILIES.has(String(r.arch.family)) && stack.hidden_dropout === undefined) {
+    stack.attention_dropout = 0;
+    stack.hidden_dropout = 0;
+    stackSources.push(`attention_dropout 0, hidden_dropout 0: ${NO_DROPOUT_SOURCE}`);
   }
   const recipeKeys = Object.keys(facts?.stack ?? {});
   if (facts && recipeKeys.length > 0) stackSources.push(`${recipeKeys.join(', ')}: ${facts.source}`);

@@ -32,8 +32,7 @@ export interface Calibration {
   gemmHalfGflopFp8: number;
   groupedGemmEffMaxBf16: number;
   groupedGemmEffMaxFp8: number;
-  groupedGemmHalfRowsBf16: number;
-  groupedGemmHalfRowsFp8: number;
+  groupedGemmHalfRows: number;
   flashAttnFwdEff: number;
   flashAttnBwdEff: number;
   flashAttnHalfSeq: number;
@@ -125,10 +124,9 @@ export const CALIBRATION_FIELDS: readonly FieldSpec[] = [
   ['compute', 'gemm_half_k', 'gemmHalfK', ...NONNEG, false],
   ['compute', 'gemm_half_gflop_bf16', 'gemmHalfGflopBf16', ...NONNEG, false],
   ['compute', 'gemm_half_gflop_fp8', 'gemmHalfGflopFp8', ...NONNEG, false],
-  ['compute', 'grouped_gemm_eff_max_bf16', 'groupedGemmEffMaxBf16', 0.16, 0.85, false],
+  ['compute', 'grouped_gemm_eff_max_bf16', 'groupedGemmEffMaxBf16', 0.01, 1, false],
   ['compute', 'grouped_gemm_eff_max_fp8', 'groupedGemmEffMaxFp8', 0.01, 1, false],
-  ['compute', 'grouped_gemm_half_rows_bf16', 'groupedGemmHalfRowsBf16', 100, 2300, false],
-  ['compute', 'grouped_gemm_half_rows_fp8', 'groupedGemmHalfRowsFp8', ...NONNEG, false],
+  ['compute', 'grouped_gemm_half_rows', 'groupedGemmHalfRows', 1, 100000, false],
   ['compute', 'flash_attn_fwd_eff', 'flashAttnFwdEff', 0.01, 1, false],
   ['compute', 'flash_attn_bwd_eff', 'flashAttnBwdEff', 0.01, 1, false],
   ['compute', 'flash_attn_half_seq', 'flashAttnHalfSeq', ...NONNEG, false],

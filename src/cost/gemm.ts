@@ -68,13 +68,13 @@ export function fp8GemmQuantFwdShareTimeS(m: number, n: number, k: number, cal: 
 
 /**
  * Whole-kernel efficiency of a grouped GEMM (all local experts in one launch) with `rowsPerExpert` rows per expert:
- *   eff_g = max_g · r/(r + r_half)   (per precision: compute.grouped_gemm_eff_max_*, grouped_gemm_half_rows_*)
+ *   eff_g = max_g · r/(r + r_half)   (max per precision: compute.grouped_gemm_eff_max_*; r_half:
+ *   compute.grouped_gemm_half_rows, between the two published kernel curves' values, fitted by npm run fit)
  */
 export function groupedGemmEfficiency(rowsPerExpert: number, fp8: boolean, cal: Calibration): number {
   if (rowsPerExpert <= 0) return 1;
   const max = fp8 ? cal.groupedGemmEffMaxFp8 : cal.groupedGemmEffMaxBf16;
-  const half = fp8 ? cal.groupedGemmHalfRowsFp8 : cal.groupedGemmHalfRowsBf16;
-  return max * (rowsPerExpert / (rowsPerExpert + half));
+  return max * (rowsPerExpert / (rowsPerExpert + cal.groupedGemmHalfRows));
 }
 
 /**
