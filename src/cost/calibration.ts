@@ -31,9 +31,16 @@ export interface Calibration {
   gemmHalfGflopBf16: number;
   gemmHalfGflopFp8: number;
   groupedGemmHalfRows: number;
-  flashAttnFwdEff: number;
-  flashAttnBwdEff: number;
-  flashAttnHalfSeq: number;
+  flashAttnFwdEffHd64: number;
+  flashAttnFwdEffHd128: number;
+  flashAttnFwdEffHd256: number;
+  flashAttnFwdHalfSeq: number;
+  flashAttnBwdEffHd64: number;
+  flashAttnBwdEffHd128: number;
+  flashAttnBwdEffHd256: number;
+  flashAttnBwdHalfSeq: number;
+  /** Fit candidate: the container's attention kernel (TE / cuDNN) relative to FlashAttention-3's curves. */
+  flashAttnSoftwareScale: number;
   hbmBytesPerS: number;
   fp8CastBytesPerElement: number;
   // memory
@@ -63,7 +70,8 @@ export interface Calibration {
   // overlap
   dpOverlapMaxFraction: number;
   tpOverlapFraction: number;
-  cpOverlapFraction: number;
+  /** Fixed cost of one CP ring step (launches, stream/event waits around the send/recv and the block kernel). */
+  cpStepOverheadS: number;
   epOverlapFraction: number;
   epA2aOverlapFraction: number;
   ppOverlapFraction: number;
@@ -106,9 +114,15 @@ export const CALIBRATION_FIELDS: readonly FieldSpec[] = [
   ['compute', 'gemm_half_gflop_bf16', 'gemmHalfGflopBf16', ...NONNEG, false],
   ['compute', 'gemm_half_gflop_fp8', 'gemmHalfGflopFp8', ...NONNEG, false],
   ['compute', 'grouped_gemm_half_rows', 'groupedGemmHalfRows', ...NONNEG, false],
-  ['compute', 'flash_attn_fwd_eff', 'flashAttnFwdEff', 0.01, 1, false],
-  ['compute', 'flash_attn_bwd_eff', 'flashAttnBwdEff', 0.01, 1, false],
-  ['compute', 'flash_attn_half_seq', 'flashAttnHalfSeq', ...NONNEG, false],
+  ['compute', 'flash_attn_fwd_eff_hd64', 'flashAttnFwdEffHd64', 0.01, 1, false],
+  ['compute', 'flash_attn_fwd_eff_hd128', 'flashAttnFwdEffHd128', 0.01, 1, false],
+  ['compute', 'flash_attn_fwd_eff_hd256', 'flashAttnFwdEffHd256', 0.01, 1, false],
+  ['compute', 'flash_attn_fwd_half_seq', 'flashAttnFwdHalfSeq', ...NONNEG, false],
+  ['compute', 'flash_attn_bwd_eff_hd64', 'flashAttnBwdEffHd64', 0.01, 1, false],
+  ['compute', 'flash_attn_bwd_eff_hd128', 'flashAttnBwdEffHd128', 0.01, 1, false],
+  ['compute', 'flash_attn_bwd_eff_hd256', 'flashAttnBwdEffHd256', 0.01, 1, false],
+  ['compute', 'flash_attn_bwd_half_seq', 'flashAttnBwdHalfSeq', ...NONNEG, false],
+  ['compute', 'flash_attn_software_scale', 'flashAttnSoftwareScale', 0.01, 1, false],
   ['compute', 'hbm_bytes_per_s', 'hbmBytesPerS', ...POS, false],
   ['compute', 'fp8_cast_bytes_per_element', 'fp8CastBytesPerElement', ...NONNEG, false],
   ['memory', 'hbm_capacity_bytes', 'hbmCapacityBytes', ...POS, false],
@@ -134,7 +148,7 @@ export const CALIBRATION_FIELDS: readonly FieldSpec[] = [
   ['network', 'ep_a2a_alpha_s', 'epA2aAlphaS', ...NONNEG, false],
   ['overlap', 'dp_overlap_max_fraction', 'dpOverlapMaxFraction', ...FRACTION, false],
   ['overlap', 'tp_overlap_fraction', 'tpOverlapFraction', ...FRACTION, false],
-  ['overlap', 'cp_overlap_fraction', 'cpOverlapFraction', ...FRACTION, false],
+  ['overlap', 'cp_step_overhead_s', 'cpStepOverheadS', ...NONNEG, false],
   ['overlap', 'ep_overlap_fraction', 'epOverlapFraction', ...FRACTION, false],
   ['overlap', 'ep_a2a_overlap_fraction', 'epA2aOverlapFraction', ...FRACTION, false],
   ['overlap', 'pp_overlap_fraction', 'ppOverlapFraction', ...FRACTION, false],
