@@ -151,8 +151,8 @@ const OUTLIERS: Record<string, string> = {
     'published 756 TFLOPS/GPU (above the pretraining run of the same model) rules full recompute out. How the SFT ' +
     'recipe fitted is not published',
   'mb2511-gptoss-120b-64': 'GPT-OSS attention (learnable-softmax sinks, alternating 128-token sliding windows, head ' +
-    'dim 64) is modelled as standard causal flash attention; the measured 15.5 % MFU points at attention kernels the ' +
-    'model does not represent (NVIDIA lists a GPT-OSS pre-training regression in cuDNN attention, cudnn-frontend ' +
+    'dim 64) is modelled by its FLOPs at FlashAttention-3 rates (windowed layers at a 256-token chunk); the measured ' +
+    '15.5 % MFU points at attention kernels slower than that (NVIDIA lists a GPT-OSS pre-training regression in cuDNN attention, cudnn-frontend ' +
     'issue 256, in the 26.06.01 notes)',
   'zoo-qwen3-235b-256-ep8-pp32-a2a': 'the same source measures PP32 VPP3 EP8 (96 one-layer virtual stages) 23 % ' +
     'slower than PP8 VPP4 EP32 on the same 256 GPUs (24.2 vs 19.7 s); the model predicts 18.8 vs 17.6 s. A per-virtual-' +
@@ -197,7 +197,12 @@ function modelOf(r: Run): { model: Fields; notes: string[]; isMoe: boolean } {
   };
   const moeLayers = num(a.moe_layers, layers);
   const notes: string[] = [];
-  if (attn.includes('sliding')) notes.push('sliding-window layers modelled as full attention');
+  // "alternating full / sliding-window(N)": Megatron's --window-size N,0 --window-attn-skip-freq 2 (layer 1 windowed,
+  // layer 2 full, ...: GPT-OSS's layer_types); "attention sinks": --softmax-type learnable
+  const windowMatch = /sliding-window\((\d+)\)/.exec(attn);
+  if (attn.includes('sliding') && !(windowMatch && attn.includes('alternating'))) {
+    notes.push('sliding-window layers modelled as full attention');
+  }
   const model: Fields = {
     name: r.model,
     num_layers: layers,
@@ -216,6 +221,14 @@ function modelOf(r: Run): { model: Fields; notes: string[]; isMoe: boolean } {
     add_qkv_bias: false,
     qk_layernorm: fam.startsWith('qwen3'),
   };
+  if (windowMatch && attn.includes('alternating')) {
+    model.window_size = Number(windowMatch[1]);
+    model.window_attn_skip_freq = 2;
+  }
+  if (attn.includes('sinks')) model.softmax_type = 'learnable';
+  // GPT-OSS has biases on QKV, the output projection and the experts (HF config attention_bias true; GptOssExperts
+  // gate_up_proj_bias / down_proj_bias): Megatron's add_bias_linear
+  if (fam === 'gpt_oss') model.add_bias_linear = true;
   if (experts > 0) {
     Object.assign(model, {
       num_experts: experts,

@@ -33,9 +33,16 @@ export interface Calibration {
   groupedGemmEffMaxBf16: number;
   groupedGemmEffMaxFp8: number;
   groupedGemmHalfRows: number;
-  flashAttnFwdEff: number;
-  flashAttnBwdEff: number;
-  flashAttnHalfSeq: number;
+  flashAttnFwdEffHd64: number;
+  flashAttnFwdEffHd128: number;
+  flashAttnFwdEffHd256: number;
+  flashAttnFwdHalfSeq: number;
+  flashAttnBwdEffHd64: number;
+  flashAttnBwdEffHd128: number;
+  flashAttnBwdEffHd256: number;
+  flashAttnBwdHalfSeq: number;
+  /** Fit candidate: the container's attention kernel (TE / cuDNN) relative to FlashAttention-3's curves. */
+  flashAttnSoftwareScale: number;
   hbmBytesPerS: number;
   fp8CastBytesPerElement: number;
   // memory
@@ -77,7 +84,8 @@ export interface Calibration {
   // overlap
   dpOverlapMaxFraction: number;
   tpOverlapFraction: number;
-  cpOverlapFraction: number;
+  /** Fixed cost of one CP ring step (launches, stream/event waits around the send/recv and the block kernel). */
+  cpStepOverheadS: number;
   epOverlapFraction: number;
   epA2aOverlapFraction: number;
   ppOverlapFraction: number;
@@ -127,9 +135,15 @@ export const CALIBRATION_FIELDS: readonly FieldSpec[] = [
   ['compute', 'grouped_gemm_eff_max_bf16', 'groupedGemmEffMaxBf16', 0.01, 1, false],
   ['compute', 'grouped_gemm_eff_max_fp8', 'groupedGemmEffMaxFp8', 0.01, 1, false],
   ['compute', 'grouped_gemm_half_rows', 'groupedGemmHalfRows', 1, 100000, false],
-  ['compute', 'flash_attn_fwd_eff', 'flashAttnFwdEff', 0.01, 1, false],
-  ['compute', 'flash_attn_bwd_eff', 'flashAttnBwdEff', 0.01, 1, false],
-  ['compute', 'flash_attn_half_seq', 'flashAttnHalfSeq', ...NONNEG, false],
+  ['compute', 'flash_attn_fwd_eff_hd64', 'flashAttnFwdEffHd64', 0.01, 1, false],
+  ['compute', 'flash_attn_fwd_eff_hd128', 'flashAttnFwdEffHd128', 0.01, 1, false],
+  ['compute', 'flash_attn_fwd_eff_hd256', 'flashAttnFwdEffHd256', 0.01, 1, false],
+  ['compute', 'flash_attn_fwd_half_seq', 'flashAttnFwdHalfSeq', ...NONNEG, false],
+  ['compute', 'flash_attn_bwd_eff_hd64', 'flashAttnBwdEffHd64', 0.01, 1, false],
+  ['compute', 'flash_attn_bwd_eff_hd128', 'flashAttnBwdEffHd128', 0.01, 1, false],
+  ['compute', 'flash_attn_bwd_eff_hd256', 'flashAttnBwdEffHd256', 0.01, 1, false],
+  ['compute', 'flash_attn_bwd_half_seq', 'flashAttnBwdHalfSeq', ...NONNEG, false],
+  ['compute', 'flash_attn_software_scale', 'flashAttnSoftwareScale', 0.01, 1, false],
   ['compute', 'hbm_bytes_per_s', 'hbmBytesPerS', ...POS, false],
   ['compute', 'fp8_cast_bytes_per_element', 'fp8CastBytesPerElement', ...NONNEG, false],
   ['memory', 'hbm_capacity_bytes', 'hbmCapacityBytes', ...POS, false],
@@ -165,7 +179,7 @@ export const CALIBRATION_FIELDS: readonly FieldSpec[] = [
   ['network', 'nccl_tree_allreduce_bw_fraction', 'ncclTreeAllreduceBwFraction', 0.01, 1, false],
   ['overlap', 'dp_overlap_max_fraction', 'dpOverlapMaxFraction', ...FRACTION, false],
   ['overlap', 'tp_overlap_fraction', 'tpOverlapFraction', ...FRACTION, false],
-  ['overlap', 'cp_overlap_fraction', 'cpOverlapFraction', ...FRACTION, false],
+  ['overlap', 'cp_step_overhead_s', 'cpStepOverheadS', ...NONNEG, false],
   ['overlap', 'ep_overlap_fraction', 'epOverlapFraction', ...FRACTION, false],
   ['overlap', 'ep_a2a_overlap_fraction', 'epA2aOverlapFraction', ...FRACTION, false],
   ['overlap', 'pp_overlap_fraction', 'ppOverlapFraction', ...FRACTION, false],

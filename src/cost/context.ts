@@ -2,6 +2,7 @@
  * Per-job context of the scorer: every constant of the job, model and software stack computed once (makeScoreContext),
  * plus the scorer's memos and scratch. scorePlan (score.ts) reads it and the plan.
  */
+import { windowLayerCount } from '../job/window-attention.js';
 import type { Job, ModelShape, ModelSpec, StackSpec } from '../job/types.js';
 import type { Plan } from '../enumerate/plan.js';
 import { COSTED_RECOMPUTE_MODULES, recomputeModulesOf } from '../job/stack.js';
@@ -70,6 +71,9 @@ export interface ScoreContext {
   mla: boolean;
   /** MLA latent widths stored per token (q-LoRA + kv-LoRA + rope), 0 otherwise. */
   latentWidth: number;
+  /** Share of decoder layers with sliding-window attention and the left window (job/window-attention.ts). */
+  windowShare: number;
+  window: number;
   ffn: number;
   expertFfn: number;
   sharedFfn: number;
@@ -153,6 +157,8 @@ export function makeScoreContext(job: Job, shape: ModelShape, cal: Calibration):
     dv: mla ? m.v_head_dim : m.kv_channels,
     mla,
     latentWidth: mla ? m.q_lora_rank + m.kv_lora_rank + m.qk_pos_emb_head_dim : 0,
+    windowShare: L > 0 ? windowLayerCount(m) / L : 0,
+    window: m.window_size,
     ffn: m.ffn_hidden_size,
     expertFfn: m.moe_ffn_hidden_size,
     sharedFfn: m.moe_shared_expert_intermediate_size,

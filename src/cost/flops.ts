@@ -6,20 +6,28 @@
  */
 import type { ModelSpec } from '../job/types.js';
 import type { ModelShape } from '../job/types.js';
+import { meanAttentionFlopsFraction } from '../job/window-attention.js';
 
-/** Forward+backward model FLOPs per token of one attention block (projections + causal core attention). */
+/**
+ * Forward+backward model FLOPs per token of one attention block (projections + causal core attention), averaged
+ * over the decoder layers: the core (s²) term is scaled by the mean sliding-window share
+ * (job/window-attention.ts meanAttentionFlopsFraction, 1 without windows). Megatron-LM's own
+ * num_floating_point_operations (training.py) counts every layer as full causal attention, windows or not; moefold
+ * counts the work the windowed layers do, so its MFU for a windowed model (GPT-OSS) is below what Megatron logs.
+ */
 export function attentionFlopsPerToken(m: ModelSpec, seq: number): number {
   const h = m.hidden_size;
   const a = m.num_attention_heads;
+  const core = meanAttentionFlopsFraction(m, seq);
   if (m.multi_latent_attention) {
     const qkd = m.qk_head_dim + m.qk_pos_emb_head_dim;
     const qTerm = m.q_lora_rank > 0 ? m.q_lora_rank * (h + a * qkd + 1) : h * a * qkd;
     return 6 * (qTerm + m.kv_lora_rank * (h + a * (m.qk_head_dim + m.v_head_dim) + 1) + h * m.qk_pos_emb_head_dim +
-      a * m.v_head_dim * h + 0.5 * seq * a * qkd + 0.5 * seq * a * m.v_head_dim);
+      a * m.v_head_dim * h + core * (0.5 * seq * a * qkd + 0.5 * seq * a * m.v_head_dim));
   }
   const q = m.kv_channels * a;
   const kv = m.kv_channels * m.num_query_groups;
-  return 6 * (h * (q + 2 * kv) + q * h) + 6 * seq * q;
+  return 6 * (h * (q + 2 * kv) + q * h) + core * 6 * seq * q;
 }
 
 /** Forward+backward model FLOPs per token of a dense MLP of width `ffn`. */

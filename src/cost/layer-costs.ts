@@ -25,7 +25,10 @@ import {
   epExposedTimeS, epFlexAlltoallTimeS, epFlexSms, epFlexSmStealTimeS, epStealTimeS, etpGatherScatterTimeS,
 } from './terms/ep-dispatch.js';
 import { tpCollectivePairTimeS, tpExposedTimeS, tpStealTimeS } from './terms/tp-comm.js';
-import { cpExposedTimeS, cpKvBytes, cpRingExchangeTimeS, cpStealTimeS } from './terms/cp-comm.js';
+import {
+  cpBwdCorrectionBytes, cpFwdCorrectionBytes, cpKvBytes, cpRingPassExposedTimeS, cpRingPassHiddenTimeS, cpSendTimeS,
+  cpStealTimeS, cpStepFixedTimeS,
+} from './terms/cp-comm.js';
 import {
   attentionSelectiveRecomputeTimeS, denseLayerRecomputeTimeS, mlaUpProjectionRecomputeTimeS, moeLayerRecomputeTimeS,
   normRecomputeTimeS,
@@ -69,8 +72,8 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
   const projF = ctx.mla ? mlaProjectionFwdTimeS(tokA, h, ctx.heads, tp, model.q_lora_rank, model.kv_lora_rank,
     model.qk_head_dim, model.qk_pos_emb_head_dim, model.v_head_dim, upProjF, fp8, cal)
     : gqaProjectionFwdTimeS(tokA, h, heads, kvHeads, dqk, dv, fp8, cal);
-  const flashF = flashAttentionLayerFwdTimeS(mbs, ctx.seq, heads, dqk, dv, cp, cal);
-  const flashB = flashAttentionLayerBwdTimeS(mbs, ctx.seq, heads, dqk, dv, cp, cal);
+  const flashF = flashAttentionLayerFwdTimeS(mbs, ctx.seq, heads, dqk, dv, cp, ctx.windowShare, ctx.window, cal);
+  const flashB = flashAttentionLayerBwdTimeS(mbs, ctx.seq, heads, dqk, dv, cp, ctx.windowShare, ctx.window, cal);
   const elemF = attentionElementwiseFwdTimeS(tokStored, tokA, h, (heads + kvHeads) * dqk, cal);
   const attnF = attentionFwdTimeS(projF, flashF, elemF);
   v[b + L.AttnS] = attentionTimeS(projF, elemF, flashF, flashB);
@@ -81,11 +84,17 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
 
   // ---- TP (one forward pair of the full gathered activation), CP ring ----
   const tpPair = tpCollectivePairTimeS(tokA * h * 2, tp, topo.tpNodes, sp, G, cal);
-  const cpRing = cpRingExchangeTimeS(cpKvBytes(tokA, kvHeads, dqk, dv), cp, topo.cpNodes > 1, G, cal);
-  const cpExposed = cpExposedTimeS(cpRing, flashF + flashB, cal);
+  // CP ring (TE p2p): per step the K/V send against the step's block, plus the per-step fixed work
+  const kvBytes = cpKvBytes(tokA, kvHeads, dqk, dv);
+  const cpSendF = cpSendTimeS(kvBytes, topo.cpNodes > 1, G, cal);
+  const cpSendB = cpSendTimeS(2 * kvBytes, topo.cpNodes > 1, G, cal);
+  const cpExposed = cpRingPassExposedTimeS(cpSendF, flashF, cp, cpStepFixedTimeS(cpFwdCorrectionBytes(tokA, heads, dv), cal)) +
+    cpRingPassExposedTimeS(cpSendB, flashB, cp,
+      cpStepFixedTimeS(cpBwdCorrectionBytes(tokA, heads, kvHeads, dqk, dv), cal));
+  const cpHidden = cpRingPassHiddenTimeS(cpSendF, flashF, cp) + cpRingPassHiddenTimeS(cpSendB, flashB, cp);
   v[b + L.TpDenseS] = tpExposedTimeS(4, tpPair, tpHide);
   v[b + L.CpS] = cpExposed;
-  const stealD = tpStealTimeS(4, tpPair, tpHide, cal) + cpStealTimeS(cpRing, cpExposed, cal);
+  const stealD = tpStealTimeS(4, tpPair, tpHide, cal) + cpStealTimeS(cpHidden, cal);
   v[b + L.StealDenseS] = stealD;
 
   // ---- recompute (dense) ----

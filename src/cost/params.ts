@@ -1,7 +1,9 @@
 /**
  * Parameter counts per layer kind (megatron.md §3.1, restated for the folded layout): which parts TP shards,
  * which are replicated across TP, and which live in experts (sharded by ETP inside an expert, E/EP experts per
- * rank). Counts are per layer, unsharded.
+ * rank). Counts are per layer, unsharded. Biases (add_bias_linear: QKV, output projection, FC1, FC2 and each
+ * expert's FC1/FC2; add_qkv_bias: QKV only) and learnable softmax sinks (one per head) are counted where their
+ * weights live (Megatron-Core ColumnParallelLinear shards its bias, RowParallelLinear replicates it).
  */
 import type { ModelSpec } from '../job/types.js';
 
@@ -54,16 +56,20 @@ export function layerParamCounts(m: ModelSpec): LayerParamCounts {
     const d = m.kv_channels;
     const g = m.num_query_groups;
     attnTp = h * a * d + 2 * h * g * d + a * d * h;
-    if (m.add_qkv_bias) attnTp += (a + 2 * g) * d;
+    if (m.add_qkv_bias || m.add_bias_linear) attnTp += (a + 2 * g) * d;
     if (m.qk_layernorm) attnRep += 2 * normParams(d, m);
   }
+  // add_bias_linear: the output projection's bias (h, replicated: RowParallelLinear adds it after the reduce)
+  if (m.add_bias_linear) attnRep += h;
+  // learnable softmax: one sink logit per head (TP-sharded with the heads)
+  if (m.softmax_type === 'learnable') attnTp += a;
   const glu = gluFactor(m);
   return {
     attnTpParams: attnTp,
     attnReplicatedParams: attnRep,
-    denseMlpTpParams: (glu + 1) * h * m.ffn_hidden_size,
-    mlpNormParams: normParams(h, m),
-    expertParams: (glu + 1) * h * m.moe_ffn_hidden_size,
+    denseMlpTpParams: (glu + 1) * h * m.ffn_hidden_size + (m.add_bias_linear ? glu * m.ffn_hidden_size : 0),
+    mlpNormParams: normParams(h, m) + (m.add_bias_linear ? h : 0), // FC2 bias replicated like the norm
+    expertParams: (glu + 1) * h * m.moe_ffn_hidden_size + (m.add_bias_linear ? glu * m.moe_ffn_hidden_size + h : 0),
     sharedExpertTpParams: (glu + 1) * h * m.moe_shared_expert_intermediate_size,
     routerParams: h * m.num_experts + (m.moe_router_enable_expert_bias ? m.num_experts : 0),
     mtpProjTpParams: 2 * h * h,

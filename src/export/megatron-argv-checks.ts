@@ -101,7 +101,13 @@ export function checkMoeFlags(a: ParsedArgs, out: string[]): void {
     return;
   }
   // [TC] L2611–2615, shared_experts.py:124: bias in MoE only with ETP 1 and never with shared experts
-  if (!a.has('--disable-bias-linear')) out.push(`MoE (--num-experts ${experts}) needs --disable-bias-linear`);
+  if (!a.has('--disable-bias-linear')) {
+    const etp = intOf(a, '--expert-tensor-parallel-size') ?? intOf(a, '--tensor-model-parallel-size') ?? 1;
+    if (etp !== 1) out.push(`MoE biases (no --disable-bias-linear) need --expert-tensor-parallel-size 1 (got ${etp})`);
+    if (a.has('--moe-shared-expert-intermediate-size')) {
+      out.push('MoE biases (no --disable-bias-linear) are not supported with a shared expert: add --disable-bias-linear');
+    }
+  }
   // a pattern of the wrong length passes validate_args and fails when the model is built [RT]
   const L = intOf(a, '--num-layers');
   const freq = a.get('--moe-layer-freq')?.[0];

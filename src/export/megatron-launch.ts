@@ -84,11 +84,17 @@ export function megatronLaunch(job: Job, shape: ModelShape, plan: Plan, opts: Me
   put('--normalization', m.normalization);
   if (m.swiglu) put('--swiglu');
   if (m.untie_embeddings_and_output_weights) put('--untie-embeddings-and-output-weights');
-  // The spec has no add_bias_linear: the models moefold plans are bias-free (Llama/Mixtral/DeepSeek/Qwen style),
-  // and MoE needs it off anyway ([TC]: bias in MoE only with ETP 1, never with shared experts).
-  put('--disable-bias-linear');
+  // Megatron's add_bias_linear defaults to true; moefold's to false (bias-free Llama/Mixtral/DeepSeek/Qwen style).
+  // With biases and MoE, Megatron needs ETP 1 ([TC] L2612–2615) and no shared expert (shared_experts.py:124).
+  if (!m.add_bias_linear) put('--disable-bias-linear');
   if (m.add_qkv_bias) put('--add-qkv-bias');
   if (m.qk_layernorm) put('--qk-layernorm');
+  if (m.softmax_type !== 'vanilla') put('--softmax-type', m.softmax_type);
+  if (m.window_size > 0) {
+    // TransformerConfig.window_size (left, right): moefold's window is the left one, causal (right 0)
+    put('--window-size', `${m.window_size},0`);
+    if (m.window_attn_skip_freq !== 0) put('--window-attn-skip-freq', formatLayerFreq(m.window_attn_skip_freq));
+  }
   put('--make-vocab-size-divisible-by', m.make_vocab_size_divisible_by);
   if (m.multi_latent_attention) {
     put('--multi-latent-attention');

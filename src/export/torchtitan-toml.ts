@@ -77,6 +77,9 @@ export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: nu
   }
   if (plan.tp > 1 && !plan.sequenceParallel) refuse(job, 'TP without sequence parallel (torchtitan\'s TP plan always shards the norms over the sequence)');
   if (m.mtp_num_layers > 0) refuse(job, `multi-token prediction (mtp_num_layers ${m.mtp_num_layers}): torchtitan's models have no MTP layers`);
+  if (m.window_size > 0) refuse(job, `sliding-window attention (window_size ${m.window_size}): this export writes no attention-mask key for it`);
+  if (m.softmax_type !== 'vanilla') refuse(job, `softmax_type ${m.softmax_type} (attention sinks): this export writes no key for it`);
+  if (m.add_bias_linear) refuse(job, 'linear-layer biases (add_bias_linear): the torchtitan model flavours this export names are bias-free');
   if (plan.recompute === 'selective') {
     refuse(job, "Megatron's selective recompute of core attention (torchtitan's selective modes are per-op policies or every n-th layer)");
   }

@@ -7,8 +7,10 @@
  *   MoE layer    2·h·(F_e·E·m + F_s·m + n) + A + h·E (+ E with expert bias)   (router)
  *   embedding    h·V, twice when untied (V = vocab padded to make_vocab_size_divisible_by, TP = 1); final norm n·h
  *   MTP layers   like the last decoder layer (MoE iff the last moe_layer_freq entry is MoE).
- * "Active" replaces E by top-k in the routed-expert term. Like Megatron's count, it leaves out biases, the
- * q/k layernorms and learned position embeddings (each well under 0.1 % for the fixtures).
+ * "Active" replaces E by top-k in the routed-expert term. Like Megatron's count, it leaves out the q/k layernorms
+ * and learned position embeddings (each well under 0.1 % for the fixtures). Unlike it, it counts the linear-layer
+ * biases (add_bias_linear: QKV (a + 2g)·d + h per attention, F·m·… see linearBiasParams; add_qkv_bias: QKV only) and
+ * learnable softmax sinks (a per layer), which Megatron's formula leaves out.
  */
 import { modelShape } from './shape.js';
 import type { ModelSpec } from './types.js';
@@ -48,18 +50,32 @@ export function attentionParams(model: ModelSpec): number {
   return 2 * h * d * a + 2 * h * d * g; // = 2·h²·(1 + g/a)·(d·a/h)
 }
 
+/** Bias and sink parameters of one attention block (0 for a bias-free vanilla-softmax model). */
+export function attentionExtraParams(model: ModelSpec): number {
+  if (model.multi_latent_attention) return model.softmax_type === 'learnable' ? model.num_attention_heads : 0;
+  const d = model.kv_channels;
+  const qkv = (model.num_attention_heads + 2 * model.num_query_groups) * d;
+  return (model.add_bias_linear || model.add_qkv_bias ? qkv : 0) + (model.add_bias_linear ? model.hidden_size : 0) +
+    (model.softmax_type === 'learnable' ? model.num_attention_heads : 0);
+}
+
+/** Bias parameters of one MLP of width `ffn` (FC1: glu·F, FC2: h) under add_bias_linear. */
+export function mlpBiasParams(model: ModelSpec, ffn: number): number {
+  return model.add_bias_linear && ffn > 0 ? (model.swiglu ? 2 : 1) * ffn + model.hidden_size : 0;
+}
+
 export function countParams(model: ModelSpec): ParamCounts {
   const h = model.hidden_size;
   const n = model.normalization === 'RMSNorm' ? 1 : 2;
   const m = model.swiglu ? 1.5 : 1;
-  const attn = attentionParams(model);
+  const attn = attentionParams(model) + attentionExtraParams(model);
   const shape = modelShape(model);
   const E = model.num_experts;
 
-  const dense = 2 * h * (model.ffn_hidden_size * m + n) + attn;
+  const dense = 2 * h * (model.ffn_hidden_size * m + n) + attn + mlpBiasParams(model, model.ffn_hidden_size);
   const router = E > 0 ? h * E + (model.moe_router_enable_expert_bias ? E : 0) : 0;
   const moeFixed = 2 * h * (model.moe_shared_expert_intermediate_size * m + n) + attn + router;
-  const expert = 2 * h * model.moe_ffn_hidden_size * m;
+  const expert = 2 * h * model.moe_ffn_hidden_size * m + mlpBiasParams(model, model.moe_ffn_hidden_size);
   const moeTotal = moeFixed + expert * E;
   const moeActive = moeFixed + expert * Math.min(model.moe_router_topk, E);
 

@@ -9,7 +9,9 @@
  *   moe_layer_freq 1; router options as Megatron; moe_aux_loss_coeff 0.01 for MoE models (moefold's, the value
  *   the MoE model zoo uses; Megatron's is 0), 0 for dense; MLA ranks q_lora 0 (none), kv_lora 512, qk 128,
  *   rope 64, v 128 (DeepSeek's); make_vocab_size_divisible_by 128; max_position_embeddings =
- *   max(seq_length, 4096), set in finishModel once seq_length is known. The MLA fields are filled in for every
+ *   max(seq_length, 4096), set in finishModel once seq_length is known; add_bias_linear false (moefold's: Megatron's
+ *   is true, the export writes --disable-bias-linear), softmax_type vanilla, window_size 0 (no sliding window),
+ *   window_attn_skip_freq 0 (every layer windowed once window_size is set, Megatron's None). The MLA fields are filled in for every
  *   model (the type has no "absent"); only multi_latent_attention says whether they are used.
  *
  * A field with a null value (`num_experts:` with nothing after it) counts as absent.
@@ -24,6 +26,7 @@
 import { inputError } from './errors.js';
 import { MLA_FIELDS } from './fields.js';
 import { checkLayerFreq } from './layer-freq.js';
+import { checkWindowSkipFreq } from './window-attention.js';
 import { checkSection, type SectionContext } from './schema.js';
 import type { ModelSpec } from './types.js';
 import { hasUnsafeChar, oneLine, replaceUnsafeChars } from '../text/one-line.js';
@@ -138,6 +141,18 @@ export function resolveModel(input: Record<string, unknown>, ctx: ModelContext):
     layerFreq = r.ok;
   }
 
+  const windowSize = num('window_size', 0);
+  let windowSkip: number | number[] = 0;
+  // 0 is the resolved "every layer" value (a written-back job holds it), accepted with or without a window
+  if (has('window_attn_skip_freq') && m.window_attn_skip_freq !== 0) {
+    if (windowSize === 0) fail('window_attn_skip_freq', 'only valid with window_size > 0 (Megatron ignores it without --window-size)');
+    const r = checkWindowSkipFreq(m.window_attn_skip_freq, numLayers);
+    if ('problem' in r) return fail('window_attn_skip_freq', r.problem);
+    windowSkip = r.ok;
+  }
+  if (windowSize > 0 && mla) fail('window_size', 'sliding-window attention with multi_latent_attention is not modelled');
+  const biasLinear = flag('add_bias_linear', false);
+
   const topk = num('moe_router_topk', 2);
   const scoreFunction = get<ModelSpec['moe_router_score_function']>('moe_router_score_function', 'softmax');
   const preSoftmax = flag('moe_router_pre_softmax', false);
@@ -154,6 +169,9 @@ export function resolveModel(input: Record<string, unknown>, ctx: ModelContext):
     if (groupTopk > numGroups) fail('moe_router_group_topk', `must be <= moe_router_num_groups (${numGroups}) (got ${groupTopk})`);
     if (expertBias && scoreFunction !== 'sigmoid') {
       fail('moe_router_enable_expert_bias', `needs moe_router_score_function: sigmoid (got ${scoreFunction})`);
+    }
+    if (biasLinear && num('moe_shared_expert_intermediate_size', 0) > 0) {
+      fail('add_bias_linear', 'is not supported with a shared expert (Megatron-Core shared_experts.py asserts add_bias_linear == False)');
     }
     if (topk === 1 && scoreFunction === 'softmax' && !preSoftmax && balancing !== 'sinkhorn') {
       fail('moe_router_topk', 'is 1 with softmax scoring: Megatron then requires moe_router_pre_softmax: true');
@@ -176,7 +194,11 @@ export function resolveModel(input: Record<string, unknown>, ctx: ModelContext):
     normalization: get<ModelSpec['normalization']>('normalization', 'RMSNorm'),
     position_embedding_type: get<ModelSpec['position_embedding_type']>('position_embedding_type', 'rope'),
     add_qkv_bias: flag('add_qkv_bias', false),
+    add_bias_linear: biasLinear,
     qk_layernorm: flag('qk_layernorm', false),
+    softmax_type: get<ModelSpec['softmax_type']>('softmax_type', 'vanilla'),
+    window_size: windowSize,
+    window_attn_skip_freq: windowSkip,
     num_experts: numExperts,
     moe_router_topk: topk,
     moe_ffn_hidden_size: num('moe_ffn_hidden_size', ffn),

@@ -27,7 +27,17 @@ export interface ModelSpec {
   normalization: 'RMSNorm' | 'LayerNorm';
   position_embedding_type: 'rope' | 'learned_absolute' | 'none';
   add_qkv_bias: boolean;
+  /** Biases in every linear layer (QKV, output projection, MLP and expert FC1/FC2); Megatron's default is true
+   * (--disable-bias-linear turns it off), moefold's false (the models it plans are bias-free). */
+  add_bias_linear: boolean;
   qk_layernorm: boolean;
+  /** Attention softmax: vanilla, off-by-one (fixed sink) or learnable (one learned sink logit per head, GPT-OSS). */
+  softmax_type: 'vanilla' | 'off-by-one' | 'learnable';
+  /** Sliding-window attention: the left window in tokens (right window 0); 0 = full causal attention. */
+  window_size: number;
+  /** Which layers the window applies to (window-attention.ts): int N (1-based layer n windowed iff n % N != 0),
+   * a 0/1 list (1 = windowed), or 0 = every layer. */
+  window_attn_skip_freq: number | number[];
   /** 0 = dense model. */
   num_experts: number;
   moe_router_topk: number;

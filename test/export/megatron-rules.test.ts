@@ -87,9 +87,15 @@ test('rules: sequence parallel iff TP > 1', () => {
   assert.deepEqual(checkMegatronArgs([...d.args, '--sequence-parallel'], d.env, 1024), ['--sequence-parallel must not be set when TP = 1']);
 });
 
-test('rules: MoE needs --disable-bias-linear', () => {
+test('rules: MoE biases (no --disable-bias-linear) need ETP 1 and no shared expert', () => {
   const m = mixtral();
-  assert.deepEqual(checkMegatronArgs(without(m.args, '--disable-bias-linear'), m.env, 128), ['MoE (--num-experts 8) needs --disable-bias-linear']);
+  // [TC] L2612-2615: bias in MoE only with ETP 1 (the Mixtral plan has ETP 1), never with a shared expert
+  assert.deepEqual(checkMegatronArgs(without(m.args, '--disable-bias-linear'), m.env, 128), []);
+  const etp2 = without(m.args, '--disable-bias-linear').map((x, i, all) =>
+    all[i - 1] === '--expert-tensor-parallel-size' ? '2' : x);
+  assert.ok(checkMegatronArgs(etp2, m.env, 128).includes('MoE biases (no --disable-bias-linear) need --expert-tensor-parallel-size 1 (got 2)'));
+  const ds = deepseek();
+  assert.ok(checkMegatronArgs(without(ds.args, '--disable-bias-linear'), ds.env, 1024).some((e) => e.includes('shared expert')));
   // a dense model may keep its biases
   const d = dense();
   assert.deepEqual(checkMegatronArgs(without(d.args, '--disable-bias-linear'), d.env, 16), []);

@@ -5,16 +5,21 @@
  *   forward  t_f = t_proj + t_flash,f + t_elem
  *   fwd+bwd  t   = 3·(t_proj + t_elem) + t_flash,f + t_flash,b
  * (a GEMM's backward is its dgrad + wgrad, 2× its forward, Megatron's FLOPs convention, megatron.md §3.4;
- * elementwise backward likewise 2× its forward; flash attention has its own fitted forward/backward rates,
- * cost-models/*.yaml compute.flash_attn_*, whose sources say h100.md has no flash-attention figure).
+ * elementwise backward likewise 2× its forward; flash attention has its own forward/backward curves by head dimension
+ * and per-rank chunk from FlashAttention-3's H100 figures, cost-models/*.yaml compute.flash_attn_*; the backward
+ * kernel does 2.5× the forward's work). Linear-layer biases (add_bias_linear, add_qkv_bias) add no time: Transformer
+ * Engine applies them in the GEMM epilogue and computes their gradients in the wgrad epilogue (cuBLASLt BIAS /
+ * BGRADB). Learnable softmax sinks (softmax_type) add one logit per head to the kernel's softmax: no time term.
  * MLA's projections follow Megatron's MLASelfAttention (megatron.md §3.1): q down (q-LoRA) or full q, kv down + rope,
  * q/kv up-projections, output projection; the up-projections are what --recompute-modules mla_up_proj recomputes.
  */
 import type { Calibration } from '../calibration.js';
 import { gemmTimeS } from '../gemm.js';
 import {
-  attentionElementwiseBytes, coreAttentionFwdFlops, flashAttentionBwdTimeS, flashAttentionFwdTimeS, memoryBoundTimeS,
+  attentionElementwiseBytes, coreAttentionFwdFlops, flashAttentionBwdTimeS, flashAttentionFwdTimeS,
+  flashAttentionHeadDim, memoryBoundTimeS,
 } from '../compute.js';
+import { windowPairFraction } from '../../job/window-attention.js';
 
 /** GQA/MHA projections, forward: QKV (tokens × (a + 2g)/TP·d × h) and output (tokens × h × a/TP·d). */
 export function gqaProjectionFwdTimeS(tokens: number, hidden: number, headsLocal: number, kvHeadsLocal: number,
@@ -53,17 +58,36 @@ export function mlaProjectionFwdTimeS(tokens: number, hidden: number, heads: num
 
 /**
  * Flash-attention forward of one layer: causal core attention over `batch` sequences of `seq` tokens split over
- * CP, `headsLocal` = a/TP heads; each rank runs a seq/CP chunk.
+ * CP, `headsLocal` = a/TP heads; each rank runs a seq/CP chunk at the efficiency of that chunk and of the head
+ * dimension (compute.ts flashAttentionFwdEff). A share `windowShare` of the layers uses a left window of `window`
+ * tokens (job/window-attention.ts): their FLOPs are the causal FLOPs × windowPairFraction, at the efficiency of a
+ * causal chunk of min(seq/CP, 2·window) tokens (the causal length whose queries see as many keys, w, on average).
+ *   t_f = (1 − w_share)·t(F, s/CP) + w_share·t(F·φ(s, w), min(s/CP, 2w))
+ * The layer memo holds one attention cost for all layers, so windowed and full layers enter by their share.
  */
 export function flashAttentionLayerFwdTimeS(batch: number, seq: number, headsLocal: number, dqk: number, dv: number,
-  cp: number, cal: Calibration): number {
-  return flashAttentionFwdTimeS(coreAttentionFwdFlops(batch, seq, headsLocal, dqk, dv, cp), seq / cp, cal);
+  cp: number, windowShare: number, window: number, cal: Calibration): number {
+  const f = coreAttentionFwdFlops(batch, seq, headsLocal, dqk, dv, cp);
+  const d = flashAttentionHeadDim(dqk, dv);
+  const chunk = seq / cp;
+  let t = (1 - windowShare) * flashAttentionFwdTimeS(f, chunk, d, cal);
+  if (windowShare > 0) {
+    t += windowShare * flashAttentionFwdTimeS(f * windowPairFraction(seq, window), Math.min(chunk, 2 * window), d, cal);
+  }
+  return t;
 }
 
-/** Flash-attention backward of one layer (same arguments as flashAttentionLayerFwdTimeS). */
+/** Flash-attention backward of one layer (same arguments and form as flashAttentionLayerFwdTimeS). */
 export function flashAttentionLayerBwdTimeS(batch: number, seq: number, headsLocal: number, dqk: number, dv: number,
-  cp: number, cal: Calibration): number {
-  return flashAttentionBwdTimeS(coreAttentionFwdFlops(batch, seq, headsLocal, dqk, dv, cp), seq / cp, cal);
+  cp: number, windowShare: number, window: number, cal: Calibration): number {
+  const f = coreAttentionFwdFlops(batch, seq, headsLocal, dqk, dv, cp);
+  const d = flashAttentionHeadDim(dqk, dv);
+  const chunk = seq / cp;
+  let t = (1 - windowShare) * flashAttentionBwdTimeS(f, chunk, d, cal);
+  if (windowShare > 0) {
+    t += windowShare * flashAttentionBwdTimeS(f * windowPairFraction(seq, window), Math.min(chunk, 2 * window), d, cal);
+  }
+  return t;
 }
 
 /** Elementwise work around attention, forward (memory-bound; compute.ts attentionElementwiseBytes). */
