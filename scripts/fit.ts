@@ -8,6 +8,8 @@
  *  - writes cost-models/fit/NAME.result.yaml: the runs and groups fitted on, the values, each run's residual, and
  *    the constants of each leave-one-group-out fold (how stable each constant is without each group).
  * --dry-run prints the result and writes nothing. No other calibration value is touched.
+ * --carry TARGET copies the values of cost-models/fit/NAME.result.yaml into cost-models/TARGET.yaml (a GPU without
+ * measured runs of its own to fit on), each source saying where the value comes from; it fits nothing.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -40,6 +42,34 @@ function sourceText(table: FreeTable, i: number, n: number, groups: number): str
   const c = table.constants[i];
   return `${c.meaning}. Fitted by npm run fit (scripts/fit.ts) on the ${n} runs of fixtures/accuracy/runs.yaml ` +
     `(${groups} groups), bounds [${c.min}, ${c.max}]; residuals and leave-one-group-out constants: ${rel(resultFile)}`;
+}
+
+const carryIdx = args.indexOf('--carry');
+if (carryIdx >= 0) {
+  const target = args[carryIdx + 1];
+  if (!target || target.startsWith('--') || !/^[A-Za-z0-9._-]+$/.test(target)) fail('--carry: needs a calibration name (a file in cost-models/)');
+  try {
+    const table = readFreeTable(freeFile);
+    if (!fs.existsSync(resultFile)) fail(`${rel(resultFile)}: file not found (run npm run fit first)`);
+    const rec = yaml.load(fs.readFileSync(resultFile, 'utf8')) as { values: Record<string, number>; fitted_on: { runs: number } };
+    const targetFile = path.join(REPO_ROOT, 'cost-models', `${target}.yaml`);
+    if (!fs.existsSync(targetFile)) fail(`${rel(targetFile)}: file not found`);
+    let text = fs.readFileSync(targetFile, 'utf8');
+    for (const c of table.constants) {
+      const v = rec.values[c.key];
+      if (typeof v !== 'number') fail(`${rel(resultFile)}: values.${c.key}: missing`);
+      text = setCalibrationEntry(text, rel(targetFile), c.key, v, `${c.meaning}. Carried over from the ${name} fit ` +
+        `(npm run fit -- --carry ${target}; ${rel(resultFile)}, ${rec.fitted_on.runs} runs): there are no measured ` +
+        `${target} runs to fit on`);
+    }
+    calibrationFromDoc(yaml.load(text), rel(targetFile));
+    if (!dry) fs.writeFileSync(targetFile, text);
+    console.log(`fit: ${dry ? 'would carry' : 'carried'} ${table.constants.length} values of ${rel(resultFile)} into ${rel(targetFile)}`);
+    process.exit(0);
+  } catch (e) {
+    if (e instanceof DevSetError) fail(e.message, e.exitCode);
+    throw e;
+  }
 }
 
 try {
