@@ -268,7 +268,10 @@ test('check DIR: a job changed since its baseline fails as a changed job, the ot
 test('check: a baseline plan that no longer fits is not "pass regression", and "a better plan exists" shows its real throughput', () => {
   const dir = tmp();
   const { job, baseline } = qwenCopy(dir);
-  const edited = edit(baseline, (o) => { o.plans[0].recompute = 'none'; }); // selective → none: the activations outgrow the GPU
+  // four times the micro-batch (8 sequences, 8 micro-batches per step), no recompute: the activations outgrow the GPU
+  const edited = edit(baseline, (o) => {
+    o.plans[0].recompute = 'none'; o.plans[0].micro_batch_size = 8; o.plans[0].num_micro_batches = 8;
+  });
   const r = moefold('check', job, '--baseline', edited, ...QSLICE, '--format', 'json');
   assert.equal(r.status, 1, r.stdout + r.stderr);
   const rep = JSON.parse(r.stdout);

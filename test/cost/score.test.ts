@@ -190,11 +190,11 @@ test('layernorm on MoE layers: frees the pre-MLP norm output, recomputes one nor
 
 test('moe_act: frees the activation output (FC2 input) per routed row, recomputes the activation', () => {
   // rows kept: 2048 tokens x top-2 x ETP 1 (mean load), F_e 16384, bf16; recompute reads 2 F_e and writes F_e
-  // (bf16) on the most loaded rank's rows: 4096 x 1.25 (real routing)
+  // (bf16) on the most loaded rank's rows: 4096 x (1 + moe.routing_imbalance_real) (real routing)
   const base = score(MIXTRAL, { recompute: 'selective' }, { recompute_modules: ['core_attn'] });
   const act = score(MIXTRAL, { recompute: 'selective' }, { recompute_modules: ['core_attn', 'moe_act'] });
   assert.equal(base.mem.activationsBytes - act.mem.activationsBytes, 9 * 7 * 4096 * 2 * 16384);
-  close(act.time.recomputeS - base.time.recomputeS, 32 * 7 * (2 * 5120 * 3 * 16384) / HBM);
+  close(act.time.recomputeS - base.time.recomputeS, 32 * 7 * (2 * 4096 * (1 + cal.routingImbalanceReal) * 3 * 16384) / HBM);
 });
 
 test('layernorm does nothing on dense GQA layers (Transformer Engine fuses the norm into the next GEMM)', () => {
@@ -232,9 +232,9 @@ test('bf16 gradients, bf16 Adam moments, fused loss and EP all-to-all overlap ch
   assert.ok(g.time.dpCommS < base.time.dpCommS);
   const o = score(MIXTRAL, {}, { use_precision_aware_optimizer: true, exp_avg_dtype: 'bf16', exp_avg_sq_dtype: 'bf16' });
   close(o.mem.optimizerStatesBytes, (base.mem.optimizerStatesBytes * 8) / 12);
-  // EP all-to-all overlap hides ep_a2a_overlap_fraction (0.36) of it; the rest of the step is untouched
+  // EP all-to-all overlap hides ep_a2a_overlap_fraction of it; the rest of the step is untouched
   const ov = score(MIXTRAL, {}, { overlap_moe_expert_parallel_comm: true });
-  close(ov.time.epCommS, base.time.epCommS * (1 - 0.36));
+  close(ov.time.epCommS, base.time.epCommS * (1 - cal.epA2aOverlapFraction));
   assert.equal(ov.time.expertsS, base.time.expertsS);
   // one stage holds the logits: 4096 tokens x 16384 (vocabulary / TP 2) at 6 B, or 2 B with the fused loss
   const pp1 = { pp: 1, vpp: 1, first: 56, last: 56 };
@@ -267,20 +267,20 @@ test('memoised mapping terms follow DP: the same TP/PP/EP with another DP shards
 });
 
 const GOLDEN_MIXTRAL: Record<string, number> = {
-  'stepTimeS': 4.306300658053462,
-  'tokensPerSPerGpu': 1902.3288549719973,
-  'peakMemBytes': 72113250877.44,
+  'stepTimeS': 5.2277025010315334,
+  'tokensPerSPerGpu': 1567.0363794388738,
+  'peakMemBytes': 72102781894.656,
   'attentionS': 0.5566557963793873,
   'denseMlpS': 0,
-  'expertsS': 2.940399788958703,
-  'otherComputeS': 0.26133305289575415,
+  'expertsS': 3.4584648839288885,
+  'otherComputeS': 0.6598829625676902,
   'recomputeS': 0,
-  'tpCommS': 0.06108729343999999,
+  'tpCommS': 0.05358228310308571,
   'cpCommS': 0,
-  'epCommS': 0.181020672,
+  'epCommS': 0.1681961680896,
   'dpCommS': 0.03987911996099824,
   'ppCommS': 0.1281466212173913,
-  'bubbleS': 0.12432236129265663,
+  'bubbleS': 0.1494387138759211,
   'optimizerS': 0.013455951908571429,
   'mem.weightsBytes': 5046607872,
   'mem.fp8WeightCopiesBytes': 0,
@@ -288,7 +288,7 @@ const GOLDEN_MIXTRAL: Record<string, number> = {
   'mem.optimizerStatesBytes': 13297637376,
   'mem.activationsBytes': 40286158848,
   'mem.logitsBytes': 0,
-  'mem.dispatchBuffersBytes': 125829120,
+  'mem.dispatchBuffersBytes': 115360137.21599999,
   'mem.workspacesBytes': 335552512,
   'mem.cudaContextBytes': 536870912,
   'mem.ncclBuffersBytes': 679477248,
@@ -296,20 +296,20 @@ const GOLDEN_MIXTRAL: Record<string, number> = {
   'mem.allocatorReserveBytes': 1208584765.44,
 };
 const GOLDEN_DSV3: Record<string, number> = {
-  'stepTimeS': 49.3687758422538,
-  'tokensPerSPerGpu': 663.7393664510208,
-  'peakMemBytes': 32223911755.52,
+  'stepTimeS': 48.568233390726796,
+  'tokensPerSPerGpu': 674.6796766599389,
+  'peakMemBytes': 32126201249.536,
   'attentionS': 6.492447083219422,
   'denseMlpS': 0,
-  'expertsS': 9.586996550670348,
-  'otherComputeS': 0.25528234496,
-  'recomputeS': 12.717048470969234,
+  'expertsS': 9.869343506563553,
+  'otherComputeS': 1.039442213859328,
+  'recomputeS': 12.1865322833232,
   'tpCommS': 0,
   'cpCommS': 0,
-  'epCommS': 15.176980452173913,
+  'epCommS': 13.92771677295304,
   'dpCommS': 0.0177435733587503,
   'ppCommS': 0.16659549495652176,
-  'bubbleS': 4.946948663614171,
+  'bubbleS': 4.859679254161556,
   'optimizerS': 0.008733208331428571,
   'mem.weightsBytes': 5548925952,
   'mem.fp8WeightCopiesBytes': 0,
@@ -317,7 +317,7 @@ const GOLDEN_DSV3: Record<string, number> = {
   'mem.optimizerStatesBytes': 4682009952,
   'mem.activationsBytes': 2030567424,
   'mem.logitsBytes': 6354370560,
-  'mem.dispatchBuffersBytes': 1174405120,
+  'mem.dispatchBuffersBytes': 1076694614.0159998,
   'mem.workspacesBytes': 234886144,
   'mem.cudaContextBytes': 536870912,
   'mem.ncclBuffersBytes': 312475648,
@@ -325,20 +325,20 @@ const GOLDEN_DSV3: Record<string, number> = {
   'mem.allocatorReserveBytes': 251548139.51999998,
 };
 const GOLDEN_LLAMA: Record<string, number> = {
-  'stepTimeS': 9.487616390859912,
-  'tokensPerSPerGpu': 1726.8826357465146,
+  'stepTimeS': 10.561846009060414,
+  'tokensPerSPerGpu': 1551.2439762845518,
   'peakMemBytes': 84145488166.91199,
-  'attentionS': 2.5696206198656824,
-  'denseMlpS': 4.475031697408398,
+  'attentionS': 2.778240453001008,
+  'denseMlpS': 5.268629988970131,
   'expertsS': 0,
-  'otherComputeS': 0.8772047917953467,
+  'otherComputeS': 1.0673295447726427,
   'recomputeS': 0,
-  'tpCommS': 1.1153594832213332,
+  'tpCommS': 0.9783296038541409,
   'cpCommS': 0,
   'epCommS': 0,
   'dpCommS': 0.006788511857679794,
   'ppCommS': 0.2414221356521739,
-  'bubbleS': 0.18760278891072718,
+  'bubbleS': 0.20651940880406564,
   'optimizerS': 0.014586362148571428,
   'mem.weightsBytes': 4804902912,
   'mem.fp8WeightCopiesBytes': 4278190080,
@@ -361,10 +361,10 @@ test('alltoall with > 1 local expert adds alltoall_sort_passes permute passes; o
     return scorePlan(ctx, plan({ ...MIXTRAL.plan, ...over }, 128, 56, 256), newEstimate());
   };
   const cal0 = { ...cal, alltoallSortPasses: 0 };
-  // EP 2 (4 local experts): tokens 4096/TP2 = 2048 per rank, top-2, real-routing imbalance 1.25 -> 5120 rows of
+  // EP 2 (4 local experts): tokens 4096/TP2 = 2048 per rank, top-2, real-routing load 1 + imbalance -> rows of
   // h 6144; one more permute + unpermute pass = 2·4·rows·h bytes forward, ×3 (fwd + bwd), per MoE layer per micro-batch
   const over = { ep: 2, dispatcher: 'alltoall' as const };
-  const rows = 2048 * 2 * 1.25;
+  const rows = 2048 * 2 * (1 + cal.routingImbalanceReal);
   const perLayer = (3 * 2 * 4 * rows * 6144) / cal.hbmBytesPerS;
   const a = est(cal, over);
   const b = est(cal0, over);
@@ -381,9 +381,9 @@ test('moe_routed_token_overhead_s is charged per routed row per MoE layer per mi
     return scorePlan(ctx, plan({ ...MIXTRAL.plan, ep }, 128, 56, 256), newEstimate());
   };
   const calHi = { ...cal, moeRoutedTokenOverheadS: cal.moeRoutedTokenOverheadS + 1e-9 };
-  // 32 micro-batches × 7 MoE layers on the slowest stage × routed rows (4096 tokens / TP2 × top-2 × 1.25 real-routing
+  // 32 micro-batches × 7 MoE layers on the slowest stage × routed rows (4096 tokens / TP2 × top-2 × 1 + imbalance real-routing
   // load) × 1 ns, the same at EP 8 (1 local expert) and EP 2 (4 local experts)
-  const rows = (4096 / 2) * 2 * 1.25;
+  const rows = (4096 / 2) * 2 * (1 + cal.routingImbalanceReal);
   close(est(calHi, 8).time.otherComputeS - est(cal, 8).time.otherComputeS, 32 * 7 * rows * 1e-9, 1e-9);
   close(est(calHi, 2).time.otherComputeS - est(cal, 2).time.otherComputeS, 32 * 7 * rows * 1e-9, 1e-9);
 });
