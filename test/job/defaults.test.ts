@@ -1,24 +1,14 @@
 /** Defaults the loader fills in, and the model rules that tie fields together. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InputError } from '../../src/job/errors.js';
 import { jobFromObject } from '../../src/job/load-job.js';
+import { BASE_MODEL, loadModelJob, messageOf } from './load-model.js';
 import { makeCostModelsDir } from './cost-models-dir.js';
 import { defaultStack } from '../../src/job/stack.js';
 
+const base = BASE_MODEL;
+const load = loadModelJob;
 const opts = { costModelsDir: makeCostModelsDir() };
-const base = { num_layers: 4, hidden_size: 1024, num_attention_heads: 8, vocab_size: 32000 };
-const load = (model: Record<string, unknown>, training?: Record<string, unknown>) =>
-  jobFromObject({ model, training, cluster: { gpus: 8 } }, 'job.yaml', {}, opts);
-const messageOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof InputError, String(e));
-    return e.message;
-  }
-  return assert.fail('no error');
-};
 
 test('dense defaults', () => {
   const j = load(base);

@@ -1,8 +1,6 @@
 /** Attention variants as model fields: sliding windows, sinks, linear biases (loader, FLOPs, params, export). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InputError } from '../../src/job/errors.js';
-import { jobFromObject } from '../../src/job/load-job.js';
 import { modelShape } from '../../src/job/shape.js';
 import { countParams } from '../../src/job/params.js';
 import { isWindowLayer, meanAttentionFlopsFraction, windowLayerCount } from '../../src/job/window-attention.js';
@@ -10,21 +8,10 @@ import { attentionFlopsPerToken } from '../../src/cost/flops.js';
 import { layerParamCounts } from '../../src/cost/params.js';
 import { megatronLaunch } from '../../src/export/megatron-launch.js';
 import { plan } from '../cost/fixtures.js';
-import { makeCostModelsDir } from './cost-models-dir.js';
+import { BASE_MODEL, loadModelJob, messageOf } from './load-model.js';
 
-const opts = { costModelsDir: makeCostModelsDir() };
-const base = { num_layers: 4, hidden_size: 1024, num_attention_heads: 8, vocab_size: 32000 };
-const load = (model: Record<string, unknown>) =>
-  jobFromObject({ model, training: { seq_length: 4096 }, cluster: { gpus: 8 } }, 'job.yaml', {}, opts);
-const messageOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof InputError, String(e));
-    return e.message;
-  }
-  return assert.fail('no error');
-};
+const base = BASE_MODEL;
+const load = (model: Record<string, unknown>) => loadModelJob(model, { seq_length: 4096 });
 
 test('defaults: no window, vanilla softmax, no linear biases', () => {
   const m = load(base).model;

@@ -67,26 +67,24 @@ export function mlaProjectionFwdTimeS(tokens: number, hidden: number, heads: num
  */
 export function flashAttentionLayerFwdTimeS(batch: number, seq: number, headsLocal: number, dqk: number, dv: number,
   cp: number, windowShare: number, window: number, cal: Calibration): number {
-  const f = coreAttentionFwdFlops(batch, seq, headsLocal, dqk, dv, cp);
-  const d = flashAttentionHeadDim(dqk, dv);
-  const chunk = seq / cp;
-  let t = (1 - windowShare) * flashAttentionFwdTimeS(f, chunk, d, cal);
-  if (windowShare > 0) {
-    t += windowShare * flashAttentionFwdTimeS(f * windowPairFraction(seq, window), Math.min(chunk, 2 * window), d, cal);
-  }
-  return t;
+  return windowedLayerTimeS(flashAttentionFwdTimeS, batch, seq, headsLocal, dqk, dv, cp, windowShare, window, cal);
 }
 
 /** Flash-attention backward of one layer (same arguments and form as flashAttentionLayerFwdTimeS). */
 export function flashAttentionLayerBwdTimeS(batch: number, seq: number, headsLocal: number, dqk: number, dv: number,
   cp: number, windowShare: number, window: number, cal: Calibration): number {
+  return windowedLayerTimeS(flashAttentionBwdTimeS, batch, seq, headsLocal, dqk, dv, cp, windowShare, window, cal);
+}
+
+/** t = (1 − w_share)·time(F, s/CP) + w_share·time(F·φ(s, w), min(s/CP, 2w)) for one direction's `time`. */
+function windowedLayerTimeS(time: (fwdFlops: number, chunk: number, headDim: number, cal: Calibration) => number,
+  batch: number, seq: number, headsLocal: number, dqk: number, dv: number, cp: number, windowShare: number,
+  window: number, cal: Calibration): number {
   const f = coreAttentionFwdFlops(batch, seq, headsLocal, dqk, dv, cp);
   const d = flashAttentionHeadDim(dqk, dv);
   const chunk = seq / cp;
-  let t = (1 - windowShare) * flashAttentionBwdTimeS(f, chunk, d, cal);
-  if (windowShare > 0) {
-    t += windowShare * flashAttentionBwdTimeS(f * windowPairFraction(seq, window), Math.min(chunk, 2 * window), d, cal);
-  }
+  let t = (1 - windowShare) * time(f, chunk, d, cal);
+  if (windowShare > 0) t += windowShare * time(f * windowPairFraction(seq, window), Math.min(chunk, 2 * window), d, cal);
   return t;
 }
 
