@@ -75,8 +75,7 @@ if (!inSampleOnly) {
   } else {
     try {
       const table = readFreeTable(freeFile);
-      const start = table.constants.map((c) => (cal as unknown as Record<string, number>)[c.key.split('.')[1].replace(/_([a-z0-9])/g, (_, x: string) => x.toUpperCase())]);
-      heldOut = leaveOneGroupOut(runs, cal, table, start).heldOut.map((x) => Math.exp(x) - 1);
+      heldOut = leaveOneGroupOut(runs, cal, table).heldOut.map((x) => Math.exp(x) - 1);
     } catch (e) {
       if (e instanceof DevSetError) fail(e.message, e.exitCode);
       throw e;

@@ -6,7 +6,11 @@
  * which is r² for |r| ≪ f and 2f|r| beyond: one run the model cannot reach (a software regression at half the
  * throughput) pulls on the constants like a 2f error, not like its square. Every run is in the sum.
  * Bounded Nelder–Mead in the unit cube (each constant mapped linearly, or logarithmically with `log: true`, onto
- * [min, max] and clamped), restarted from its best point until it stops improving.
+ * [min, max] and clamped), restarted from its best point until it stops improving. Each constant has a `prior` (a
+ * physical first guess, in the table): every fit starts there, and a weak pull toward it, prior_weight·Σ(u − u_prior)²
+ * in unit-cube coordinates, keeps a constant the runs cannot see (no run in the fit depends on it, as the real-routing
+ * imbalance without the one source of real-routing runs) at its prior instead of wherever the simplex wanders; it is
+ * far below the loss of one run at a few percent, so it does not move a constant the runs determine.
  * leaveOneGroupOut refits without each group (software release / source) and predicts that group: the
  * cross-validated error the accuracy report puts next to the in-sample one.
  */
@@ -25,8 +29,10 @@ export interface FreeConstant {
   log?: boolean;
   /** What the constant means physically (goes into the calibration's source text). */
   meaning: string;
+  /** The physical first guess every fit starts from and is weakly pulled toward. */
+  prior: number;
 }
-export interface FreeTable { calibration: string; loss_scale: number; constants: FreeConstant[] }
+export interface FreeTable { calibration: string; loss_scale: number; prior_weight: number; constants: FreeConstant[] }
 
 export function readFreeTable(file: string): FreeTable {
   let d: unknown;
@@ -38,12 +44,16 @@ export function readFreeTable(file: string): FreeTable {
   const t = d as FreeTable;
   if (!t || !Array.isArray(t.constants) || t.constants.length === 0) throw new DevSetError(`${file}: constants: missing (a list of free constants)`);
   if (!(t.loss_scale > 0)) throw new DevSetError(`${file}: loss_scale: must be > 0`);
+  if (!(t.prior_weight >= 0)) throw new DevSetError(`${file}: prior_weight: must be >= 0`);
   for (const [i, c] of t.constants.entries()) {
     const [, , , lo, hi] = calibrationField(c.key);
     if (!(c.min < c.max)) throw new DevSetError(`${file}: constants[${i}] ${c.key}: min must be below max`);
     if (c.min < lo || c.max > hi) throw new DevSetError(`${file}: constants[${i}] ${c.key}: bounds must lie in the calibration's [${lo}, ${hi}]`);
     if (c.log && !(c.min > 0)) throw new DevSetError(`${file}: constants[${i}] ${c.key}: log: needs min > 0`);
     if (typeof c.meaning !== 'string' || c.meaning.length < 8) throw new DevSetError(`${file}: constants[${i}] ${c.key}: meaning: required`);
+    if (typeof c.prior !== 'number' || !(c.prior >= c.min && c.prior <= c.max)) {
+      throw new DevSetError(`${file}: constants[${i}] ${c.key}: prior: must be a number in [${c.min}, ${c.max}]`);
+    }
   }
   return t;
 }
@@ -69,9 +79,8 @@ export function logErrors(runs: readonly DevRun[], cal: Calibration): number[] {
 
 export interface FitResult { values: number[]; loss: number; evaluations: number }
 
-/** Fits `table`'s constants on `runs`, starting from `start` (values, default the base calibration's). */
-export function fit(runs: readonly DevRun[], base: Calibration, table: FreeTable, start?: readonly number[],
-  maxEvaluations = 1500): FitResult {
+/** Fits `table`'s constants on `runs`, starting from their priors. */
+export function fit(runs: readonly DevRun[], base: Calibration, table: FreeTable, maxEvaluations = 1500): FitResult {
   const cs = table.constants;
   const keys = cs.map((c) => c.key);
   const f = table.loss_scale;
@@ -85,9 +94,11 @@ export function fit(runs: readonly DevRun[], base: Calibration, table: FreeTable
       const p = predict(r, cal, est).tokensPerSPerGpu;
       s += softL1(Math.log(p / r.measuredTokens), f);
     }
+    for (let i = 0; i < u.length; i++) s += table.prior_weight * (u[i] - priorU[i]) * (u[i] - priorU[i]);
     return s;
   };
-  const startU = cs.map((c, i) => toUnit(c, start ? start[i] : (base as unknown as Record<string, number>)[calibrationField(c.key)[2]]));
+  const priorU = cs.map((c) => toUnit(c, c.prior));
+  const startU = [...priorU];
   let best = startU;
   let bestF = loss(best);
   for (let restart = 0; restart < 6 && evaluations < maxEvaluations; restart++) {
@@ -143,18 +154,19 @@ function nelderMead(fn: (x: readonly number[]) => number, x0: readonly number[],
 export interface FoldResult { group: string; values: number[]; loss: number; n: number }
 
 /**
- * Leave-one-group-out: for each group, fit on the other groups' runs (from `start`) and predict the group's runs.
+ * Leave-one-group-out: for each group, fit on the other groups' runs (from the priors: nothing of the full fit) and
+ * predict the group's runs.
  * Returns each run's held-out log error (by index into `runs`) and each fold's constants.
  */
 export function leaveOneGroupOut(runs: readonly DevRun[], base: Calibration, table: FreeTable,
-  start: readonly number[], onFold?: (f: FoldResult) => void): { heldOut: number[]; folds: FoldResult[] } {
+  onFold?: (f: FoldResult) => void): { heldOut: number[]; folds: FoldResult[] } {
   const groups = [...new Set(runs.map((r) => r.group))];
   const heldOut = new Array<number>(runs.length).fill(NaN);
   const folds: FoldResult[] = [];
   const keys = table.constants.map((c) => c.key);
   for (const g of groups) {
     const train = runs.filter((r) => r.group !== g);
-    const res = fit(train, base, table, start, 900);
+    const res = fit(train, base, table);
     const cal = withValues(base, keys, res.values);
     const est = newEstimate();
     runs.forEach((r, i) => {
@@ -167,7 +179,7 @@ export function leaveOneGroupOut(runs: readonly DevRun[], base: Calibration, tab
   return { heldOut, folds };
 }
 
-/** Rewrites the `value` and `source` of `section.key` in the calibration yaml text (comments elsewhere kept). */
+/** Rewrites the `value` (as given: the caller rounds) and `source` of `section.key` in the calibration yaml text (comments elsewhere kept). */
 export function setCalibrationEntry(text: string, file: string, key: string, value: number, source: string): string {
   const [section, k] = key.split('.');
   const lines = text.split('\n');
@@ -181,7 +193,7 @@ export function setCalibrationEntry(text: string, file: string, key: string, val
   if (i >= lines.length) throw new DevSetError(`${file}: no key ${key}`);
   let end = i + 1;
   while (end < lines.length && /^ {4}/.test(lines[end])) end++;
-  lines.splice(i + 1, end - i - 1, `    value: ${formatValue(value)}`, `    source: ${JSON.stringify(source)}`);
+  lines.splice(i + 1, end - i - 1, `    value: ${String(value)}`, `    source: ${JSON.stringify(source)}`);
   return lines.join('\n');
 }
 

@@ -80,24 +80,26 @@ try {
   const keys = table.constants.map((c) => c.key);
   const t0 = Date.now();
   const res = fit(runs, base, table);
-  const cal = withValues(base, keys, res.values);
+  // the values as the calibration will hold them: 3 significant digits, clamped into the constant's bounds
+  const written = table.constants.map((c, i) => Math.min(c.max, Math.max(c.min, Number(formatValue(res.values[i])))));
+  const cal = withValues(base, keys, written);
   const errs = logErrors(runs, cal).map((x) => Math.exp(x) - 1);
   const groups = [...new Set(runs.map((r) => r.group))];
   console.log(`fit: ${keys.length} constants on ${runs.length} runs (${groups.length} groups), loss ${res.loss.toFixed(4)}, ` +
     `${res.evaluations} evaluations, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   for (const [i, c] of table.constants.entries()) {
     const at = res.values[i] <= c.min * (1 + 1e-6) + 1e-15 || res.values[i] >= c.max * (1 - 1e-6) ? '  (at a bound)' : '';
-    console.log(`  ${c.key.padEnd(40)} ${formatValue(res.values[i]).padStart(10)}   [${c.min}, ${c.max}]${at}`);
+    console.log(`  ${c.key.padEnd(40)} ${String(written[i]).padStart(10)}   [${c.min}, ${c.max}]${at}`);
   }
   console.log(`  in-sample median |err| ${(100 * median(errs.map(Math.abs))).toFixed(1)}%`);
-  const logo = leaveOneGroupOut(runs, base, table, res.values, (f) =>
+  const logo = leaveOneGroupOut(runs, base, table, (f) =>
     console.log(`  without ${f.group.padEnd(28)} (${f.n} runs): ${f.values.map(formatValue).join(' ')}`));
   console.log(`  leave-one-group-out median |err| ${(100 * median(logo.heldOut.map((x) => Math.abs(Math.exp(x) - 1)))).toFixed(1)}%`);
   if (dry) process.exit(0);
 
   let text = fs.readFileSync(calFile, 'utf8');
   for (const [i, c] of table.constants.entries()) {
-    text = setCalibrationEntry(text, rel(calFile), c.key, Number(formatValue(res.values[i])), sourceText(table, i, runs.length, groups.length));
+    text = setCalibrationEntry(text, rel(calFile), c.key, written[i], sourceText(table, i, runs.length, groups.length));
   }
   calibrationFromDoc(yaml.load(text), rel(calFile)); // what is written must load
   const record = {
@@ -105,7 +107,7 @@ try {
     free_constants: rel(freeFile),
     fitted_on: { runs_file: rel(runsFile), runs: runs.length, groups: Object.fromEntries(groups.map((g) => [g, runs.filter((r) => r.group === g).length])) },
     loss: { kind: 'soft_l1 on ln(predicted / measured) tokens/s/GPU', scale: table.loss_scale, value: Number(res.loss.toFixed(5)) },
-    values: Object.fromEntries(table.constants.map((c, i) => [c.key, Number(formatValue(res.values[i]))])),
+    values: Object.fromEntries(table.constants.map((c, i) => [c.key, written[i]])),
     in_sample_median_abs_error: Number(median(errs.map(Math.abs)).toFixed(4)),
     leave_one_group_out_median_abs_error: Number(median(logo.heldOut.map((x) => Math.abs(Math.exp(x) - 1))).toFixed(4)),
     residuals: Object.fromEntries(runs.map((r, i) => [r.entry.id, { group: r.group, in_sample: Number(errs[i].toFixed(4)),

@@ -27,8 +27,9 @@ export interface TimeBreakdown {
 }
 
 /**
- * Peak memory per GPU on the most loaded pipeline stage (the one with the largest device figure), in bytes. The
- * allocator-side terms sum to Estimate.allocatedPeakBytes, all terms to Estimate.peakMemBytes (MEMORY_TERM_SIDE).
+ * Peak memory per GPU on the most loaded pipeline stage (the one with the largest device figure), in bytes. All
+ * terms sum to Estimate.peakMemBytes; the allocator-side ones (MEMORY_TERM_SIDE) to that stage's allocator figure,
+ * which Estimate.allocatedPeakBytes (the largest over all stages) equals unless another stage allocates more.
  */
 export interface MemoryBreakdown {
   /** bf16 weights (FP8 primary GEMM weights with --fp8-param-gather). */
@@ -74,8 +75,8 @@ export interface Estimate {
   /** Model FLOPs utilisation against the GPU's dense peak for the run's precision. */
   mfu: number;
   /**
-   * What Megatron logs as "max allocated" (torch.cuda.max_memory_allocated): the allocator-side terms of the most
-   * loaded stage.
+   * What Megatron logs as "max allocated" (torch.cuda.max_memory_allocated): the largest allocator figure over the
+   * pipeline stages (Megatron prints the maximum over ranks).
    */
   allocatedPeakBytes: number;
   /** Device figure, what must fit: allocatedPeakBytes + CUDA context, NCCL buffers, userbuffers, allocator reserve. */

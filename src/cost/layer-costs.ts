@@ -166,7 +166,7 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
 
   // ---- first / last stage extras (the embedding output is the first layer's input, counted there) ----
   const vocabLocal = paddedVocabSize(model, tp) / tp;
-  const outS = outputLayerTimeS(tokA, tokStored, vocabLocal, h, fp8, cal);
+  const outS = outputLayerTimeS(tokA, tokStored, vocabLocal, h, cal);
   const outTp = sp ? tpExposedTimeS(1, tpPair, tpHide) : 0; // SP gathers before the output GEMM
   v[b + L.EmbeddingS] = embeddingTimeS(tokStored, h, cal);
   v[b + L.OutputS] = outS;

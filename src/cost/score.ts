@@ -115,7 +115,7 @@ export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimat
   let dpMax = 0;
   let optMax = 0;
   let memMax = -1;
-  let allocAtMax = 0;
+  let allocMax = 0;
   const mem = out.mem;
   for (let k = 0; k < kinds.n; k++) {
     evalStageKind(ctx, plan, kinds, k, lv, lb, mv, mb, ppS, res);
@@ -124,10 +124,10 @@ export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimat
     if (t > tMax) { tMax = t; kMax = k; }
     if (res.dpS > dpMax) dpMax = res.dpS;
     if (res.optimizerS > optMax) optMax = res.optimizerS;
+    if (res.allocBytes > allocMax) allocMax = res.allocBytes; // Megatron's max allocated: the largest on any stage
     if (res.memBytes > memMax) {
       // the most loaded stage so far: keep its breakdown
       memMax = res.memBytes;
-      allocAtMax = res.allocBytes;
       mem.weightsBytes = res.weights;
       mem.fp8WeightCopiesBytes = res.memFp8Copies;
       mem.gradientsBytes = res.gradients;
@@ -177,7 +177,7 @@ export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimat
   out.mfu = (out.tflopsPerGpu * 1e12) / peak;
 
   // the two memory figures of the most loaded stage (largest device figure): allocator side and device
-  out.allocatedPeakBytes = allocAtMax;
+  out.allocatedPeakBytes = allocMax;
   out.peakMemBytes = memMax;
   out.usableMemBytes = ctx.usableMemBytes;
   out.fits = out.peakMemBytes <= ctx.usableMemBytes;

@@ -189,6 +189,15 @@ export const RULES: readonly Rule[] = [
     describe: () => 'sequence parallel needs TP > 1 (TP is 1)',
   },
   {
+    name: 'cp-attention-variant', use: 'prune', level: 'cp',
+    source: "[RT] Transformer Engine dot_product_attention/utils.py get_attention_backend: a non-vanilla softmax turns " +
+      'FlashAttention off and FusedAttention off under CP unless cp_comm_type a2a; a sliding window turns FusedAttention ' +
+      'off with p2p CP (moefold runs p2p CP, Megatron\'s default --cp-comm-type)',
+    summary: 'CP > 1 ⇒ vanilla softmax and no sliding window',
+    holds: (job, _s, p) => p.cp <= 1 || (job.model.softmax_type === 'vanilla' && job.model.window_size === 0),
+    describe: (job, p) => `CP ${p.cp} with ${job.model.softmax_type !== 'vanilla' ? `softmax_type ${job.model.softmax_type}` : `window_size ${job.model.window_size}`}: Transformer Engine has no p2p context-parallel attention backend for it`,
+  },
+  {
     name: 'cp-seq-divisible', use: 'prune', level: 'cp',
     source: '[VA] L1335–1338, HEAD',
     summary: 'CP > 1 ⇒ seq_length % (2·CP) == 0',

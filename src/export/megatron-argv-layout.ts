@@ -88,6 +88,9 @@ export function layoutFromArgs(a: ParsedArgs, world: number, vpp: number): ArgvL
       moe_ffn_hidden_size: flagInt(a, '--moe-ffn-hidden-size') ?? flagInt(a, '--ffn-hidden-size') ?? 0,
       moe_shared_expert_intermediate_size: num('--moe-shared-expert-intermediate-size', 0),
       max_position_embeddings: a.has('--max-position-embeddings') ? num('--max-position-embeddings', 0) : seq,
+      softmax_type: (a.get('--softmax-type')?.[0] ?? 'vanilla') as LayoutJob['model']['softmax_type'],
+      // --window-size LEFT,RIGHT: the left window (moefold's window_size); absent or -1 is full attention
+      window_size: Math.max(0, Number((a.get('--window-size')?.[0] ?? '0').split(',')[0]) || 0),
     },
     training: {
       seq_length: seq,
@@ -135,6 +138,7 @@ const ARGV_WORDING: Readonly<Record<string, (job: LayoutJob, p: Plan, l: ArgvLay
   'shared-expert-divisible-by-tp': (j, p) => `--moe-shared-expert-intermediate-size ${j.model.moe_shared_expert_intermediate_size} is not divisible by TP ${p.tp} (shared experts use attention TP)`,
   'sequence-parallel-with-moe-tp': (_j, p) => `--sequence-parallel must be set for an MoE model with TP > 1 (TP=${p.tp})`,
   'sequence-parallel-needs-tp': () => '--sequence-parallel must not be set when TP = 1',
+  'cp-attention-variant': (j, p) => `--context-parallel-size ${p.cp} with ${j.model.softmax_type !== 'vanilla' ? `--softmax-type ${j.model.softmax_type}` : `--window-size ${j.model.window_size},0`}: Transformer Engine has no p2p context-parallel attention for it`,
   'cp-seq-divisible': (j, p) => `--seq-length ${j.training.seq_length} is not divisible by 2*CP = ${2 * p.cp}`,
   'cp-tp-seq-divisible': (j, p) => `--seq-length ${j.training.seq_length} / CP ${p.cp} is not divisible by TP ${p.tp} (sequence-parallel split)`,
   'pp-layer-split': (j, p) => `--num-layers ${j.model.num_layers} is not divisible by PP ${p.pp} ([VA] L987)`,

@@ -56,7 +56,7 @@ export const STACK_FIELDS: Readonly<Record<keyof StackSpec, StackField>> = {
   },
   moe_routing_imbalance: {
     rule: { kind: 'number', min: 1, max: 10 }, dflt: null, nullable: true,
-    dfltText: '1 + moe.routing_imbalance_real of the calibration (1.25 on H100), 1 + routing_imbalance_forced when forced',
+    dfltText: '1 + moe.routing_imbalance_real of the calibration (fitted by npm run fit), 1 + routing_imbalance_forced when forced',
     flag: null, moves: 'expert GEMM rows and EP volume: max/mean tokens per expert under real routing',
   },
   grad_reduce_in_bf16: {

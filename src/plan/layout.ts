@@ -22,7 +22,8 @@ import { layoutDecoderCounts, layoutOf, rankDecoderCount, type PipelineLayout } 
  */
 export interface LayoutJob {
   model: Pick<ModelSpec, 'num_layers' | 'mtp_num_layers' | 'num_attention_heads' | 'num_query_groups' | 'ffn_hidden_size' | 'num_experts'
-    | 'moe_ffn_hidden_size' | 'moe_shared_expert_intermediate_size' | 'max_position_embeddings'>;
+    | 'moe_ffn_hidden_size' | 'moe_shared_expert_intermediate_size' | 'max_position_embeddings' | 'softmax_type'
+    | 'window_size'>;
   training: Pick<TrainingSpec, 'seq_length' | 'global_batch_size'>;
   cluster: Pick<ClusterSpec, 'gpus'>;
 }

@@ -71,6 +71,12 @@ const BRUTE_CASES: { what: string; job: Job; space: SearchSpace; mustFire: strin
     mustFire: ['shared-expert-divisible-by-tp', 'cp-tp-seq-divisible'],
   },
   {
+    what: 'made-up dense model with a 128-token sliding window on 16 GPUs, CP listed',
+    job: makeJob({ ...TINY_DENSE, window_size: 128 }, { gpus: 16, globalBatchSize: 32 }),
+    space: { ...WIDE, tp: list(1, 2), cp: list(1, 2, 4), ep: list(1) },
+    mustFire: ['cp-attention-variant'],
+  },
+  {
     what: 'made-up dense model on 24 GPUs with EP values listed',
     job: makeJob(TINY_DENSE, { gpus: 24, globalBatchSize: 48 }),
     space: { ...WIDE, tp: list(1, 2, 3, 4, 6), cp: list(1, 2), pp: list(1, 2, 3, 4), ep: list(1, 2) },

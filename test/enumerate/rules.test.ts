@@ -89,6 +89,15 @@ const CASES: RuleCase[] = [
     rule: 'sequence-parallel-needs-tp', what: 'TP1 with SP', job: mixtral, plan: 'pp=8,ep=8',
     edit: (p) => { p.sequenceParallel = true; }, reason: 'sequence parallel needs TP > 1 (TP is 1)',
   },
+  { rule: 'cp-attention-variant', what: 'sliding window 128 without CP', job: tiny({ window_size: 128 }, 16), plan: 'cp=1' },
+  {
+    rule: 'cp-attention-variant', what: 'sliding window 128, CP2 (TE has no p2p CP backend)', job: tiny({ window_size: 128 }, 16),
+    plan: 'cp=2', reason: 'CP 2 with window_size 128: Transformer Engine has no p2p context-parallel attention backend for it',
+  },
+  {
+    rule: 'cp-attention-variant', what: 'learnable softmax (sinks), CP2', job: tiny({ softmax_type: 'learnable' }, 16), plan: 'cp=2',
+    reason: 'CP 2 with softmax_type learnable: Transformer Engine has no p2p context-parallel attention backend for it',
+  },
   { rule: 'cp-seq-divisible', what: 'CP2, seq 4096', job: mixtral, plan: 'cp=2,pp=8' },
   {
     rule: 'cp-seq-divisible', what: '§2.11: CP3 with seq 4096', job: mixtral, plan: 'cp=3',

@@ -29,10 +29,14 @@ export function embeddingTimeS(tokensStored: number, hidden: number, cal: Calibr
   return memoryBoundTimeS(3 * 2 * tokensStored * hidden, cal);
 }
 
-/** Output layer + loss forward + backward on the last stage. */
+/**
+ * Output layer + loss forward + backward on the last stage. The output layer is Megatron's plain BF16
+ * ColumnParallelLinear under FP8 too (gpt_model.py builds it outside Transformer Engine's FP8 autocast), so its GEMM
+ * runs at the BF16 rate with no quantisation.
+ */
 export function outputLayerTimeS(tokens: number, tokensStored: number, vocabLocal: number, hidden: number,
-  fp8: boolean, cal: Calibration): number {
-  const outGemm = gemmTimeS(tokens, vocabLocal, hidden, fp8, cal);
+  cal: Calibration): number {
+  const outGemm = gemmTimeS(tokens, vocabLocal, hidden, false, cal);
   const lossBytes = tokens * vocabLocal * 4 * 4;
   return 3 * outGemm + memoryBoundTimeS(lossBytes + 3 * 2 * tokensStored * hidden, cal);
 }

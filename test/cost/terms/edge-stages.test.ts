@@ -20,7 +20,7 @@ test('embedding, output layer + loss and MTP heads (DeepSeek-V3 shapes, TP 1)', 
   const h = DEEPSEEK_V3.hidden_size;
   const v = 129280;
   close(embeddingTimeS(4096, h, cal), (3 * 2 * 4096 * h) / cal.hbmBytesPerS);
-  const out = outputLayerTimeS(4096, 4096, v, h, false, cal);
+  const out = outputLayerTimeS(4096, 4096, v, h, cal);
   close(out, 3 * gemmTimeS(4096, v, h, false, cal) + (4096 * v * 16 + 6 * 4096 * h) / cal.hbmBytesPerS);
   close(mtpExtraTimeS(1, 4096, h, out, 0, false, cal), 3 * gemmTimeS(4096, h, 2 * h, false, cal) + out);
   assert.equal(mtpExtraTimeS(0, 4096, h, out, 0, false, cal), 0);
