@@ -129,9 +129,28 @@ export function evalStageKind(ctx: ScoreContext, plan: Plan, kinds: StageKinds, 
   const expert = stageExpertParams(nMoe, mv, mb);
   const dOpt = plan.distributedOptimizer;
   const dpcp = plan.dp * plan.cp;
+  const dpS = stageDpExposedTimeS(ctx, plan, kinds.firstIndex[k], t, dense, expert, mv, mb);
+  const owned = optimizerOwnedParams(dense, expert, dpcp, plan.edp, dOpt);
+  const optimizerS = optimizerStepTimeS(owned, cal);
+
+  stageMemory(ctx, plan, kinds, k, lv, lb, mv, mb, dense, expert, owned, res);
+  res.timeS = t;
+  res.dpS = dpS;
+  res.optimizerS = optimizerS;
+}
+
+/**
+ * Exposed DP time of a stage (index `stage`, micro-batch time `t`, `dense` / `expert` parameters): the collectives per
+ * chunk and bucket, hidden behind the compute left after each launch (terms/dp-comm.ts). A function of its own so
+ * that the JIT optimises it apart from the memory terms.
+ */
+function stageDpExposedTimeS(ctx: ScoreContext, plan: Plan, stage: number, t: number, dense: number, expert: number,
+  mv: Float64Array, mb: number): number {
+  const cal = ctx.cal;
+  const dOpt = plan.distributedOptimizer;
+  const dpcp = plan.dp * plan.cp;
   const gb = ctx.gradBytesPerParam;
   // DP collectives per chunk and bucket, hidden behind the compute left after each launch (terms/dp-comm.ts)
-  const stage = kinds.firstIndex[k];
   const vpp = plan.vpp;
   const group = plan.mbGroup < plan.numMicroBatches ? plan.mbGroup : plan.numMicroBatches;
   const bucket = ddpBucketParams(dpcp);
@@ -169,9 +188,20 @@ export function evalStageKind(ctx: ScoreContext, plan: Plan, kinds: StageKinds, 
       dpUnhideableTimeS(mv[mb + aE], mv[mb + cE], expert, gb, vpp, nbE, stage);
     dpS = dpExposedWithStealTimeS(ar, dpTailExposedTimeS(ar, ar0, dpWindowS(bwdS, vpp, group, stage, nb), cal), cal);
   }
-  const owned = optimizerOwnedParams(dense, expert, dpcp, plan.edp, dOpt);
-  const optimizerS = optimizerStepTimeS(owned, cal);
+  return dpS;
+}
 
+/** The allocator-side and device memory of stage kind `k` into `res` (stage.ts header: alloc, mem). */
+function stageMemory(ctx: ScoreContext, plan: Plan, kinds: StageKinds, k: number, lv: Float64Array, lb: number,
+  mv: Float64Array, mb: number, dense: number, expert: number, owned: number, res: KindResult): void {
+  const cal = ctx.cal;
+  const nDense = kinds.nDense[k];
+  const nMoe = kinds.nMoe[k];
+  const role = kinds.role[k];
+  const first = (role & STAGE_FIRST) !== 0;
+  const last = (role & STAGE_LAST) !== 0;
+  const mtp = (role & STAGE_MTP) !== 0;
+  const gb = ctx.gradBytesPerParam;
   // memory: allocator side
   const fp8 = plan.precision === 'fp8';
   const fp8Primary = fp8 && ctx.fp8ParamGather;
@@ -194,9 +224,6 @@ export function evalStageKind(ctx: ScoreContext, plan: Plan, kinds: StageKinds, 
   const userBuffers = res.planUserBuffers;
   const reserve = allocatorReserveBytes(act, logits, cal);
 
-  res.timeS = t;
-  res.dpS = dpS;
-  res.optimizerS = optimizerS;
   res.allocBytes = alloc;
   res.memBytes = alloc + cal.cudaContextBytes + nccl + userBuffers + reserve;
   res.memFp8Copies = copies;
