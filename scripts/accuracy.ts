@@ -97,14 +97,14 @@ for (const [i, r] of runs.entries()) {
   rows.push({ run: r, err, logo, est: { ...est, time: { ...est.time }, mem: { ...est.mem } } });
   const e = r.entry;
   const devGb = est.peakMemBytes / 1e9;
-  const allocGb = (est as Estimate & { allocatedPeakBytes?: number }).allocatedPeakBytes;
+  const allocGb = est.allocatedPeakBytes / 1e9;
   if (!est.fits) unfit.push(`${e.id}: predicted ${devGb.toFixed(1)} GB > usable ${(est.usableMemBytes / 1e9).toFixed(1)} GB`);
   const kind = `${r.moe ? 'moe' : 'dense'}/${r.fp8 ? 'fp8' : 'bf16'}`;
   const notes = [r.measuredHow, e.notes ?? '', r.forced ? 'forced routing' : '', e.hard_case || e.outlier ? 'HARD CASE' : '',
     est.fits ? '' : 'DOES NOT FIT'].filter(Boolean).join('; ');
   console.log(`${pad(e.id, 44)} ${pad(r.group, 27)} ${pad(kind, 9)} ${lpad(est.tokensPerSPerGpu.toFixed(0), 7)} ` +
     `${lpad(r.measuredTokens.toFixed(0), 7)} ${lpad((100 * err).toFixed(1), 7)} ${lpad(Number.isFinite(logo) ? (100 * logo).toFixed(1) : '-', 7)} ` +
-    `${lpad(allocGb === undefined ? '-' : (allocGb / 1e9).toFixed(1), 7)} ${lpad(devGb.toFixed(1), 6)}  ` +
+    `${lpad(allocGb.toFixed(1), 7)} ${lpad(devGb.toFixed(1), 6)}  ` +
     `${pad(r.assumed ? `recompute ${r.assumed}` : '', 18)} ${notes}`);
   if (verbose) {
     console.log(`    ${e.job}: --plan ${e.plan}${r.assumed ? `,recompute=${r.assumed}` : ''}`);

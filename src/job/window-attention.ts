@@ -19,7 +19,7 @@ export function checkWindowSkipFreq(value: unknown, numLayers: number): { ok: nu
       parsed = evalLayerFreqExpression(v, numLayers);
     } catch (e) {
       if (!(e instanceof LayerFreqTooLong)) throw e;
-      return { problem: `list must have one entry per layer: ${numLayers} for num_layers ${numLayers}` };
+      return { problem: `list must have one entry per layer: ${numLayers} for num_layers ${numLayers} (the expression gives more)` };
     }
     if (parsed === undefined) {
       return { problem: `must be an integer >= 1, a 0/1 list or a list expression such as "([1]*3+[0]*1)*9" (got ${gotText(v)})` };
