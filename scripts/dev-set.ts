@@ -115,11 +115,10 @@ export function loadDevSet(file: string, overrides: JobOverrides = {}): { index:
       throw new DevSetError(`${e.id}: ${(err as Error).message}`);
     }
     const ctx = jc.scoreContext();
-    let plan: Plan;
+    let plan: Plan | undefined;
     let assumed = '';
     try {
       if (e.assume_recompute && e.assume_recompute.length > 0) {
-        plan = planOf(e, jc, `${e.plan},recompute=${e.assume_recompute[0]}`);
         for (const mode of e.assume_recompute) {
           plan = planOf(e, jc, `${e.plan},recompute=${mode}`);
           assumed = mode;

@@ -136,9 +136,9 @@ export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimat
       mem.logitsBytes = res.memLogits;
       mem.dispatchBuffersBytes = res.memDispatch;
       mem.workspacesBytes = res.memWorkspaces;
-      mem.cudaContextBytes = res.memContext;
-      mem.ncclBuffersBytes = res.memNccl;
-      mem.userBuffersBytes = res.memUserBuffers;
+      mem.cudaContextBytes = cal.cudaContextBytes;
+      mem.ncclBuffersBytes = res.planNccl;
+      mem.userBuffersBytes = res.planUserBuffers;
       mem.allocatorReserveBytes = res.memReserve;
     }
   }

@@ -43,15 +43,14 @@ export interface KindResult extends ModelStateBytes {
   wsDense: number; wsMoe: number; planNccl: number; planUserBuffers: number;
   timeS: number; dpS: number; optimizerS: number; allocBytes: number; memBytes: number;
   memFp8Copies: number; memAct: number; memLogits: number; memDispatch: number; memWorkspaces: number;
-  memContext: number; memNccl: number; memUserBuffers: number; memReserve: number;
+  memReserve: number;
 }
 
 export function newKindResult(): KindResult {
   return {
     wsDense: 0, wsMoe: 0, planNccl: 0, planUserBuffers: 0,
     timeS: 0, dpS: 0, optimizerS: 0, allocBytes: 0, memBytes: 0, weights: 0, gradients: 0, optimizer: 0,
-    memFp8Copies: 0, memAct: 0, memLogits: 0, memDispatch: 0, memWorkspaces: 0, memContext: 0, memNccl: 0,
-    memUserBuffers: 0, memReserve: 0,
+    memFp8Copies: 0, memAct: 0, memLogits: 0, memDispatch: 0, memWorkspaces: 0, memReserve: 0,
   };
 }
 
@@ -133,7 +132,7 @@ export function evalStageKind(ctx: ScoreContext, plan: Plan, kinds: StageKinds, 
   const owned = optimizerOwnedParams(dense, expert, dpcp, plan.edp, dOpt);
   const optimizerS = optimizerStepTimeS(owned, cal);
 
-  stageMemory(ctx, plan, kinds, k, lv, lb, mv, mb, dense, expert, owned, res);
+  stageMemory(ctx, plan, nDense, nMoe, role, kinds.firstIndex[k], lv, lb, mv, mb, dense, expert, owned, res);
   res.timeS = t;
   res.dpS = dpS;
   res.optimizerS = optimizerS;
@@ -192,12 +191,10 @@ function stageDpExposedTimeS(ctx: ScoreContext, plan: Plan, stage: number, t: nu
 }
 
 /** The allocator-side and device memory of stage kind `k` into `res` (stage.ts header: alloc, mem). */
-function stageMemory(ctx: ScoreContext, plan: Plan, kinds: StageKinds, k: number, lv: Float64Array, lb: number,
-  mv: Float64Array, mb: number, dense: number, expert: number, owned: number, res: KindResult): void {
+function stageMemory(ctx: ScoreContext, plan: Plan, nDense: number, nMoe: number, role: number, stage: number,
+  lv: Float64Array, lb: number, mv: Float64Array, mb: number, dense: number, expert: number, owned: number,
+  res: KindResult): void {
   const cal = ctx.cal;
-  const nDense = kinds.nDense[k];
-  const nMoe = kinds.nMoe[k];
-  const role = kinds.role[k];
   const first = (role & STAGE_FIRST) !== 0;
   const last = (role & STAGE_LAST) !== 0;
   const mtp = (role & STAGE_MTP) !== 0;
@@ -209,7 +206,7 @@ function stageMemory(ctx: ScoreContext, plan: Plan, kinds: StageKinds, k: number
   const tokA = (ctx.seq / plan.cp) * plan.microBatchSize;
   const tokStored = sp ? tokA / plan.tp : tokA;
   const gemm = stageGemmParams(nDense, nMoe, role, expert, mv, mb);
-  const inflight = inflightMicrobatches(kinds.firstIndex[k], plan.pp, plan.vpp, plan.numMicroBatches, plan.mbGroup);
+  const inflight = inflightMicrobatches(stage, plan.pp, plan.vpp, plan.numMicroBatches, plan.mbGroup);
   let act = stageActivationBytes(inflight, nDense, nMoe, lv[lb + L.ActDenseBytes], lv[lb + L.ActMoeBytes],
     lv[lb + L.ActLayerInputBytes], plan.recompute === 'full');
   if (first) act += inflight * dropoutMaskBytes(tokStored, ctx.hidden, 1, ctx.hiddenDropout); // embedding dropout
@@ -219,20 +216,15 @@ function stageMemory(ctx: ScoreContext, plan: Plan, kinds: StageKinds, k: number
   const copies = fp8WeightCopyBytes(gemm, fp8, fp8Primary, cal);
   modelStateBytes(dense + expert, fp8Primary ? gemm : 0, owned, fp8Primary, gb, ctx.optimizerStateBytesPerParam, res);
   const alloc = res.weights + copies + res.gradients + res.optimizer + act + logits + dispatch + workspaces;
-  // device side
-  const nccl = res.planNccl;
-  const userBuffers = res.planUserBuffers;
+  // device side (the CUDA context, NCCL buffers and userbuffers are the plan's: setPlanMemoryConstants)
   const reserve = allocatorReserveBytes(act, logits, cal);
 
   res.allocBytes = alloc;
-  res.memBytes = alloc + cal.cudaContextBytes + nccl + userBuffers + reserve;
+  res.memBytes = alloc + cal.cudaContextBytes + res.planNccl + res.planUserBuffers + reserve;
   res.memFp8Copies = copies;
   res.memAct = act;
   res.memLogits = logits;
   res.memDispatch = dispatch;
   res.memWorkspaces = workspaces;
-  res.memContext = cal.cudaContextBytes;
-  res.memNccl = nccl;
-  res.memUserBuffers = userBuffers;
   res.memReserve = reserve;
 }

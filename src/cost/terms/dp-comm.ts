@@ -35,7 +35,7 @@
  */
 import type { Calibration } from '../calibration.js';
 import {
-  CollectiveKind, collectiveAlphaS, ncclRingLatencyS, ncclTreeAllReduceLatencyS, ringAllGatherTimeS,
+  CollectiveKind, collectiveAlphaS, exposedOverlapS, ncclRingLatencyS, ncclTreeAllReduceLatencyS, ringAllGatherTimeS,
   ringAllReduceTimeS, ringReduceScatterTimeS,
 } from '../comm.js';
 
@@ -121,11 +121,9 @@ export function dpWindowS(passS: number, vpp: number, group: number, stage: numb
 /** Exposed tail of a DP phase of `totalS`: max(unhideable, totalS − window, (1 − dp_overlap_max_fraction)·totalS). */
 export function dpTailExposedTimeS(totalS: number, unhideableS: number, windowS: number, cal: Calibration): number {
   if (totalS <= 0) return 0;
-  const floorCap = totalS * (1 - cal.dpOverlapMaxFraction);
-  const floor = unhideableS > floorCap ? unhideableS : floorCap;
-  const rest = totalS - windowS;
-  const ex = rest > floor ? rest : floor;
-  return ex < totalS ? ex : totalS;
+  const ex = exposedOverlapS(totalS, windowS, cal.dpOverlapMaxFraction);
+  const floor = unhideableS < totalS ? unhideableS : totalS;
+  return ex > floor ? ex : floor;
 }
 
 /** Exposed DP time of one or two phases plus the SM steal of their hidden parts: Σ exposed + hidden·steal. */
