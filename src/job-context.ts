@@ -1,7 +1,7 @@
 /**
  * The inputs of one run, loaded and checked once and shared by every command (tune, score, check, export):
  * the job (file + command-line overrides), the model's shape, the search space (with --fix), and the GPU
- * calibration; the scorer's per-job context is built on first use. Warnings about the job go to stderr here,
+ * calibration (the GPU's, with the job's overlays applied in order); the scorer's per-job context is built on first use. Warnings about the job go to stderr here,
  * once, whichever command loaded it.
  */
 import type { Job, ModelShape } from './job/types.js';
@@ -9,7 +9,7 @@ import { loadJob, type JobOverrides } from './job/load-job.js';
 import { modelShape } from './job/shape.js';
 import { InputError } from './job/errors.js';
 import { printJobWarnings } from './job/warnings.js';
-import { loadCalibration, type Calibration } from './cost/calibration.js';
+import { loadCalibrationStack, type Calibration } from './cost/calibration.js';
 import { makeScoreContext, type ScoreContext } from './cost/score.js';
 import { applyFixes, loadSearchSpace, type SearchSpace } from './enumerate/index.js';
 
@@ -39,7 +39,7 @@ export function contextOf(job: Job, opts: ContextOptions = {}): JobContext {
   if (opts.space !== undefined && opts.space.trim() === '') throw new InputError('--space: needs a value (a search-space file)');
   let space = loadSearchSpace(opts.space);
   if (opts.fix !== undefined) space = applyFixes(space, opts.fix);
-  const calibration = loadCalibration(job.cluster.gpu);
+  const calibration = loadCalibrationStack(job.cluster.gpu, job.cluster.calibrations ?? []);
   let score: ScoreContext | null = null;
   return {
     job, shape, space, calibration,

@@ -18,6 +18,7 @@ import { TIME_TERM_LABELS } from '../render/cost-shares.js';
 import { buildResult } from '../plans/result.js';
 import type { JobCheckReport } from './check-types.js';
 import { describeChange, jobChanges } from './job-diff.js';
+import { calibrationLabel, type Calibration } from '../cost/calibration.js';
 import type { FileToWrite } from '../io/write-files.js';
 
 export interface CheckOptions {
@@ -57,7 +58,7 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
   report.best_tokens_per_s_per_gpu_now = best ? round(best.estimate.tokensPerSPerGpu) : null;
   const newBaseline = (): FileToWrite => {
     report.updated = true;
-    return { file: baselineFile, text: baselineText(job, shape, opts, search) };
+    return { file: baselineFile, text: baselineText(job, shape, calibration, opts, search) };
   };
 
   if (opts.update && best === null) {
@@ -101,7 +102,7 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
     report.passed = false;
     return { report, write: opts.update ? newBaseline() : null };
   }
-  report.checks.push({ name: 'job', status: 'pass', message: `baseline was made for this job (${describeJob(job)})`, details: [] });
+  report.checks.push({ name: 'job', status: 'pass', message: `baseline was made for this job (${describeJob(job, calibration)})`, details: [] });
 
   // 1. Megatron would still accept the plan for the current job.
   const broken = checkPlan(job, shape, plan);
@@ -181,15 +182,15 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
   return { report, write: opts.update ? newBaseline() : null }; // best is not null here
 }
 
-function baselineText(job: Job, shape: ModelShape, opts: CheckOptions, search: SearchResult): string {
-  const result = buildResult(job, shape, { objective: 'throughput', space: opts.space, timing: false, pareto: false }, search);
+function baselineText(job: Job, shape: ModelShape, calibration: Calibration, opts: CheckOptions, search: SearchResult): string {
+  const result = buildResult(job, shape, calibration, { objective: 'throughput', space: opts.space, timing: false, pareto: false }, search);
   return plansFileText(result);
 }
 
-function describeJob(job: Job): string {
+function describeJob(job: Job, calibration: Calibration): string {
   const c = job.cluster;
   const t = job.training;
-  return `${job.model.name}, ${c.gpus} × ${c.gpu} (${c.gpus_per_node} per node), seq ${t.seq_length}, GBS ${t.global_batch_size}, ${t.precision}`;
+  return `${job.model.name}, ${c.gpus} × ${calibrationLabel(calibration)} (${c.gpus_per_node} per node), seq ${t.seq_length}, GBS ${t.global_batch_size}, ${t.precision}`;
 }
 
 function doesNotFit(est: Estimate): string {

@@ -5,12 +5,12 @@ import { enumeratePlans, newEnumStats, explainEmpty } from '../enumerate/index.j
 import { orderedPruned } from '../plans/result.js';
 
 /** Enumerates without scoring: how many candidates, how many Megatron accepts, and what each rule pruned. */
-export function dryRun(job: Job, shape: ModelShape, space: SearchSpace): { text: string; valid: number } {
+export function dryRun(job: Job, shape: ModelShape, space: SearchSpace, calibration?: string): { text: string; valid: number } {
   const stats = newEnumStats();
   const started = process.hrtime.bigint();
   for (const _plan of enumeratePlans(job, shape, space, {}, stats)) { /* counting only */ }
   const wallS = Number(process.hrtime.bigint() - started) / 1e9;
-  const lines = [describeJob(job)];
+  const lines = [describeJob(job, calibration)];
   lines.push(`enumerated ${stats.enumerated.toLocaleString('en-US')} candidates in ${wallS.toFixed(2)} s · `
     + `valid (Megatron accepts) ${stats.valid.toLocaleString('en-US')} · pruned ${(stats.enumerated - stats.valid).toLocaleString('en-US')}`);
   const pruned = orderedPruned(stats);

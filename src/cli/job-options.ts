@@ -17,7 +17,11 @@ export function withJobOverrides<T>(y: Argv<T>) {
   return y
     .option('gpus', { type: 'string', describe: 'Total GPUs (overrides cluster.gpus)', group: 'Job overrides:' })
     .option('gpus-per-node', { type: 'string', describe: 'GPUs per node (default 8)', group: 'Job overrides:' })
-    .option('gpu', { type: 'string', describe: `GPU calibration: a file name in cost-models/ (${calibrationNames().join(', ')})`, group: 'Job overrides:' })
+    .option('gpu', { type: 'string', describe: `GPU calibration: a name in cost-models/ (${calibrationNames().join(', ')}) or the path of a calibration file`, group: 'Job overrides:' })
+    .option('calibration', {
+      type: 'string', group: 'Job overrides:', // repeated: yargs gives the list (not `array`, which would take the next words too)
+      describe: 'Calibration overlay (written by moefold calibrate) applied over the GPU\'s calibration; repeat for several, applied in order (the first may be a full calibration file: it replaces --gpu). Replaces the job\'s cluster.calibrations',
+    })
     .option('seq-length', { type: 'string', describe: 'Sequence length in tokens', group: 'Job overrides:' })
     .option('global-batch-size', { type: 'string', describe: 'Global batch in sequences', group: 'Job overrides:' })
     .option('precision', { type: 'string', describe: 'Training precision: bf16 or fp8', group: 'Job overrides:' })
@@ -136,6 +140,7 @@ export interface JobOverrideArgs {
   gpus?: unknown;
   gpusPerNode?: unknown;
   gpu?: unknown;
+  calibration?: unknown;
   seqLength?: unknown;
   globalBatchSize?: unknown;
   precision?: unknown;
@@ -151,8 +156,12 @@ export function overridesFrom(a: JobOverrideArgs): JobOverrides {
   if (gpus !== undefined) o.gpus = gpus;
   const perNode = intFlag('--gpus-per-node', a.gpusPerNode, CLUSTER_FIELDS.gpus_per_node, file);
   if (perNode !== undefined) o.gpusPerNode = perNode;
-  const gpu = requireValue('--gpu', a.gpu, 'a calibration name such as h100-sxm');
+  const gpu = requireValue('--gpu', a.gpu, 'a calibration name such as h100-sxm, or the path of a calibration file');
   if (gpu !== undefined) o.gpu = String(gpu);
+  if (a.calibration !== undefined) {
+    const given: unknown[] = Array.isArray(a.calibration) ? a.calibration : [a.calibration];
+    o.calibrations = given.map((f) => String(requireValue('--calibration', f, 'a calibration overlay file')));
+  }
   const seq = intFlag('--seq-length', a.seqLength, TRAINING_FIELDS.seq_length, file);
   if (seq !== undefined) o.seqLength = seq;
   const gbs = intFlag('--global-batch-size', a.globalBatchSize, TRAINING_FIELDS.global_batch_size, file);

@@ -12,6 +12,8 @@ import { withJobOverrides, overridesFrom, choiceOption, textOption } from './job
 import type { JobOverrides } from '../job/load-job.js';
 import { printStructured } from './output.js';
 import { planWarnings } from '../plan/plan-warnings.js';
+import { calibrationLabel } from '../cost/calibration.js';
+import { calibrationJson } from '../plans/result.js';
 
 interface ScoreArgs extends JobOverrides {
   job: string;
@@ -51,9 +53,9 @@ export function registerScore(cli: Argv, setExit: (code: number) => void): void 
       const { args: megatronArgs, env } = megatronLaunch(job, shape, plan);
       const launch = { megatron_args: megatronArgs, env };
       if (format === 'table') {
-        process.stdout.write(`${renderExplain(job, plan, est, describeJob(job), launch)}\n`);
+        process.stdout.write(`${renderExplain(job, plan, est, describeJob(job, calibrationLabel(jc.calibration)), launch)}\n`);
       } else {
-        printStructured(planToJson(1, plan, est, launch), format);
+        printStructured({ ...planToJson(1, plan, est, launch), calibration: calibrationJson(jc.calibration) }, format);
       }
       setExit(est.fits ? 0 : 1);
     },

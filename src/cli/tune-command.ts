@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { describeJob } from '../job/describe.js';
 import { InputError } from '../job/errors.js';
-import type { Calibration } from '../cost/calibration.js';
+import { calibrationLabel, type Calibration } from '../cost/calibration.js';
 import { loadJobContext } from '../job-context.js';
 import { explainEmpty, type SearchSpace } from '../enumerate/index.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../export/index.js';
@@ -119,7 +119,7 @@ async function runTune(raw: TuneArgs): Promise<number> {
   if (args.export && !args.out) throw new InputError('--export: needs --out DIR to write the launch configs into');
 
   if (args.dryRun) {
-    const { text, valid } = dryRun(job, shape, space);
+    const { text, valid } = dryRun(job, shape, space, calibrationLabel(calibration));
     process.stdout.write(`${text}\n`);
     return valid > 0 ? 0 : 2;
   }
@@ -156,7 +156,7 @@ async function searchAndReport(args: Tune, job: Job, shape: ModelShape, space: S
     progress.done();
   }
 
-  const result = buildResult(job, shape, args, search);
+  const result = buildResult(job, shape, calibration, args, search);
   if (search.interrupted && search.top.length === 0) {
     process.stderr.write('moefold: interrupted before any plan that fits was scored: nothing to show\n');
     return 130;
@@ -177,7 +177,7 @@ async function searchAndReport(args: Tune, job: Job, shape: ModelShape, space: S
 
   if (args.format === 'table') {
     const lines: string[] = [];
-    lines.push(describeJob(job));
+    lines.push(describeJob(job, calibrationLabel(calibration)));
     lines.push(`${search.stats.enumerated.toLocaleString('en-US')} candidates enumerated · ${search.stats.valid.toLocaleString('en-US')} valid`
       + ` (Megatron accepts) · ${search.fitting.toLocaleString('en-US')} fit in memory · ranked by ${rank.objective}`
       + (rank.objective === 'memory' && rank.minTokensPerSPerGpu ? ` (≥ ${rank.minTokensPerSPerGpu} tokens/s/GPU)` : '')

@@ -16,6 +16,8 @@ export interface Calibration {
   description: string;
   /** Path the calibration was read from (for messages). */
   file: string;
+  /** The overlay files applied over it, in order (empty for a calibration as its file holds it). */
+  overlays: readonly CalibrationOverlayRef[];
   // compute
   /** CUDA compute capability major of the GPU (9 Hopper, 10 Blackwell): a chip fact the launch configs depend on. */
   cudaComputeCapabilityMajor: number;
@@ -109,7 +111,10 @@ export interface Calibration {
   alltoallSortPasses: number;
 }
 
-type NumericField = Exclude<keyof Calibration, 'name' | 'description' | 'file'>;
+/** One overlay applied to a calibration: its `name` field and the path it was read from. */
+export interface CalibrationOverlayRef { name: string; file: string }
+
+type NumericField = Exclude<keyof Calibration, 'name' | 'description' | 'file' | 'overlays'>;
 
 /** [yaml section, yaml key, Calibration field, min, max (inclusive), integer] */
 type FieldSpec = readonly [string, string, NumericField, number, number, boolean];
@@ -230,12 +235,34 @@ function buildSchema(): object {
   };
 }
 
+/** An overlay: `overlay_of` (the base calibration's name), and any entries of the full schema, none required. */
+function buildOverlaySchema(): object {
+  const full = buildSchema() as { properties: Record<string, { properties?: object; required?: string[] }> };
+  const sections: Record<string, object> = {};
+  for (const sec of SECTIONS) sections[sec] = { ...full.properties[sec], required: [] };
+  return {
+    type: 'object',
+    required: ['name', 'overlay_of'],
+    additionalProperties: false,
+    properties: {
+      name: { type: 'string', minLength: 1 }, description: { type: 'string' },
+      overlay_of: { type: 'string', minLength: 1 }, ...sections,
+    },
+  };
+}
+
 // Compiled on first use: worker threads import this module for its types and never validate a file.
 let validator: ValidateFunction | null = null;
+let overlayValidator: ValidateFunction | null = null;
 function validateCalibrationDoc(doc: unknown): ValidateFunction {
   validator ??= new Ajv({ allErrors: false }).compile(buildSchema());
   validator(doc);
   return validator;
+}
+function validateOverlayDoc(doc: unknown): ValidateFunction {
+  overlayValidator ??= new Ajv({ allErrors: false }).compile(buildOverlaySchema());
+  overlayValidator(doc);
+  return overlayValidator;
 }
 
 function ajvProblem(err: { instancePath: string; keyword: string; params: Record<string, unknown>; message?: string }):
@@ -258,52 +285,136 @@ function ajvProblem(err: { instancePath: string; keyword: string; params: Record
   }
 }
 
-/** Validates a parsed calibration document and flattens it. `file` is used in error messages. */
-export function calibrationFromDoc(doc: unknown, file: string): Calibration {
-  const validated = validateCalibrationDoc(doc);
+/** The first schema problem of a validated document, as one InputError. */
+function throwFirstProblem(validated: ValidateFunction, file: string): void {
   if (validated.errors && validated.errors.length > 0) {
-    const err = validated.errors[0];
-    const [field, problem] = ajvProblem(err as never);
+    const [field, problem] = ajvProblem(validated.errors[0] as never);
     throw inputError(file, field, problem);
   }
-  const d = doc as Record<string, unknown>;
-  const out: Record<string, unknown> = {
-    name: d.name as string,
-    description: d.description as string,
-    file,
-  };
-  for (const [sec, key, field, min, max, integer] of CALIBRATION_FIELDS) {
-    const v = ((d[sec] as Record<string, { value: number }>)[key]).value;
-    const where = `${sec}.${key}.value`;
-    if (!Number.isFinite(v)) throw inputError(file, where, `must be a finite number (got ${String(v)})`);
-    if (integer && !Number.isInteger(v)) throw inputError(file, where, `must be an integer (got ${v})`);
-    if (v < min || v > max) {
-      const range = max === Number.MAX_VALUE ? (min === 0 ? '>= 0' : '> 0') : `in [${min}, ${max}]`;
-      throw inputError(file, where, `must be ${range} (got ${v})`);
-    }
-    out[field] = v;
+}
+
+/** Checks one entry's value against its field's range; returns it. */
+function checkedValue(spec: FieldSpec, v: number, file: string): number {
+  const [sec, key, , min, max, integer] = spec;
+  const where = `${sec}.${key}.value`;
+  if (!Number.isFinite(v)) throw inputError(file, where, `must be a finite number (got ${String(v)})`);
+  if (integer && !Number.isInteger(v)) throw inputError(file, where, `must be an integer (got ${v})`);
+  if (v < min || v > max) {
+    const range = max === Number.MAX_VALUE ? (min === 0 ? '>= 0' : '> 0') : `in [${min}, ${max}]`;
+    throw inputError(file, where, `must be ${range} (got ${v})`);
   }
-  const cal = out as unknown as Calibration;
+  return v;
+}
+
+/** What must hold between entries (checked on a whole calibration and again after each overlay). */
+function checkConsistent(cal: Calibration, file: string): Calibration {
   if (cal.reservedBytes >= cal.hbmCapacityBytes) {
     throw inputError(file, 'memory.reserved_bytes.value', `must be below memory.hbm_capacity_bytes (got ${cal.reservedBytes})`);
   }
   return cal;
 }
 
-/** Reads, validates and flattens COST_MODELS_DIR/<gpu>.yaml (or a path ending in .yaml). */
-export function loadCalibration(gpu: string): Calibration {
-  const file = gpu.endsWith('.yaml') ? gpu : path.join(COST_MODELS_DIR, `${gpu}.yaml`);
-  const shown = gpu.endsWith('.yaml') ? gpu : `cost-models/${gpu}.yaml`;
-  if (!fs.existsSync(file)) {
-    const known = calibrationNames();
-    throw inputError(shown, '', `no such calibration file (known GPUs: ${known.join(', ') || 'none'})`);
+/** Validates a parsed calibration document and flattens it. `file` is used in error messages. */
+export function calibrationFromDoc(doc: unknown, file: string): Calibration {
+  throwFirstProblem(validateCalibrationDoc(doc), file);
+  const d = doc as Record<string, unknown>;
+  const out: Record<string, unknown> = {
+    name: d.name as string,
+    description: d.description as string,
+    file,
+    overlays: [],
+  };
+  for (const spec of CALIBRATION_FIELDS) {
+    const [sec, key, field] = spec;
+    out[field] = checkedValue(spec, ((d[sec] as Record<string, { value: number }>)[key]).value, file);
   }
-  let doc: unknown;
+  return checkConsistent(out as unknown as Calibration, file);
+}
+
+/** Whether a parsed calibration file is an overlay (it names the calibration it applies to in `overlay_of`). */
+export function isOverlayDoc(doc: unknown): boolean {
+  return typeof doc === 'object' && doc !== null && !Array.isArray(doc) && Object.hasOwn(doc, 'overlay_of');
+}
+
+/**
+ * `base` with the entries of an overlay document (`file` names it in messages) put over it: a copy, the overlay
+ * recorded in `overlays`. The overlay must name `base` in `overlay_of`: constants fitted over one GPU's
+ * calibration are refused over another's.
+ */
+export function applyOverlay(base: Calibration, doc: unknown, file: string): Calibration {
+  throwFirstProblem(validateOverlayDoc(doc), file);
+  const d = doc as Record<string, unknown>;
+  if (d.overlay_of !== base.name) {
+    throw inputError(file, 'overlay_of', `is ${JSON.stringify(d.overlay_of)}, but it is applied over the ${base.name} `
+      + `calibration (${base.file}): an overlay holds constants fitted over the calibration it names`);
+  }
+  const out: Record<string, unknown> = { ...base, overlays: [...base.overlays, { name: d.name as string, file }] };
+  let entries = 0;
+  for (const spec of CALIBRATION_FIELDS) {
+    const [sec, key, field] = spec;
+    const entry = (d[sec] as Record<string, { value: number }> | undefined)?.[key];
+    if (entry === undefined) continue;
+    out[field] = checkedValue(spec, entry.value, file);
+    entries++;
+  }
+  if (entries === 0) throw inputError(file, '', 'an overlay must set at least one calibration entry');
+  return checkConsistent(out as unknown as Calibration, file);
+}
+
+/** Reads a calibration or overlay YAML file; `shown` names it in messages. */
+export function readCalibrationDoc(file: string, shown: string): unknown {
+  let text: string;
   try {
-    doc = yaml.load(fs.readFileSync(file, 'utf8'));
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw inputError(shown, '', code === 'ENOENT' ? 'no such calibration file' : `cannot read (${code ?? 'error'})`);
+  }
+  try {
+    return yaml.load(text);
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
     throw inputError(shown, '', `not valid YAML (${msg})`);
   }
+}
+
+/** Whether a cluster's `gpu` names a file (a path) rather than a calibration of cost-models/. */
+export function isCalibrationPath(gpu: string): boolean {
+  return gpu.endsWith('.yaml') || gpu.endsWith('.yml') || gpu.includes('/') || gpu.includes(path.sep);
+}
+
+/** Reads, validates and flattens COST_MODELS_DIR/<gpu>.yaml (or the file `gpu` names, when it is a path). */
+export function loadCalibration(gpu: string, costModelsDir: string = COST_MODELS_DIR): Calibration {
+  const isPath = isCalibrationPath(gpu);
+  const file = isPath ? gpu : path.join(costModelsDir, `${gpu}.yaml`);
+  const shown = isPath ? gpu : `cost-models/${gpu}.yaml`;
+  if (!fs.existsSync(file)) {
+    const known = calibrationNames(costModelsDir);
+    throw inputError(shown, '', `no such calibration file (known GPUs: ${known.join(', ') || 'none'})`);
+  }
+  const doc = readCalibrationDoc(file, shown);
+  if (isOverlayDoc(doc)) {
+    throw inputError(shown, 'overlay_of', 'this is an overlay (it sets a few entries over another calibration): '
+      + 'give the GPU\'s calibration as the base and this file with --calibration');
+  }
   return calibrationFromDoc(doc, shown);
+}
+
+/** The base calibration `gpu` with the overlay files `overlays` applied in order. */
+export function loadCalibrationStack(gpu: string, overlays: readonly string[], costModelsDir: string = COST_MODELS_DIR): Calibration {
+  let cal = loadCalibration(gpu, costModelsDir);
+  for (const f of overlays) {
+    const doc = readCalibrationDoc(f, f);
+    if (!isOverlayDoc(doc)) {
+      throw inputError(f, 'overlay_of', 'missing: a full calibration can only be the base (give it as cluster.gpu, --gpu, '
+        + 'or the first --calibration); an overlay names the calibration it applies to in overlay_of');
+    }
+    cal = applyOverlay(cal, doc, f);
+  }
+  return cal;
+}
+
+/** The calibration as the header and the JSON name it: the base, then `+ overlay` for each overlay. */
+export function calibrationLabel(cal: Calibration): string {
+  return [cal.name, ...cal.overlays.map((o) => o.name)].join(' + ');
 }

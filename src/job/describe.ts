@@ -23,7 +23,7 @@ export function formatParamCount(n: number): string {
  * e.g. `Mixtral-8x22B (141B params, 39B active, 8 experts top-2) · seq 4096 · GBS 256 · bf16 · 128 × h100-sxm (16 nodes × 8)`.
  * Parameter counts leave out MTP layers (published model sizes do), which are named instead.
  */
-export function describeJob(job: Job): string {
+export function describeJob(job: Job, calibration?: string): string {
   const m = job.model;
   const p = countParams(m);
   const parts = [`${formatParamCount(p.total - p.mtpTotal)} params`];
@@ -40,5 +40,5 @@ export function describeJob(job: Job): string {
       ? `${c.gpus / c.gpus_per_node} ${c.gpus === c.gpus_per_node ? 'node' : 'nodes'} × ${c.gpus_per_node}`
       : `1 node, ${c.gpus} of ${c.gpus_per_node} GPUs`;
   const t = job.training;
-  return `${m.name} (${parts.join(', ')}) · seq ${t.seq_length} · GBS ${t.global_batch_size} · ${t.precision} · ${c.gpus} × ${c.gpu} (${nodes})`;
+  return `${m.name} (${parts.join(', ')}) · seq ${t.seq_length} · GBS ${t.global_batch_size} · ${t.precision} · ${c.gpus} × ${calibration ?? c.gpu} (${nodes})`;
 }

@@ -17,6 +17,10 @@ export type FieldRule =
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'text' }
   | { kind: 'name' }
+  /** A calibration: a name of cost-models/ or the path of a calibration file. */
+  | { kind: 'calibration' }
+  /** A list of file paths (calibration overlays). */
+  | { kind: 'pathList' }
   | { kind: 'layerFreq' }
   /** A list of distinct words from `values` (at most `values.length` entries). */
   | { kind: 'enumList'; values: readonly string[] };
@@ -124,7 +128,8 @@ export const TRAINING_FIELDS: Readonly<Record<string, FieldRule>> = {
 };
 
 export const CLUSTER_FIELDS: Readonly<Record<string, FieldRule>> = {
-  gpu: { kind: 'name' },
+  gpu: { kind: 'calibration' },
+  calibrations: { kind: 'pathList' },
   gpus: int(1, LIMITS.gpus),
   gpus_per_node: int(1, LIMITS.gpusPerNode),
 };
@@ -147,6 +152,10 @@ export function allowedText(rule: FieldRule): string {
       return 'a non-empty one-line string';
     case 'name':
       return 'a name made of letters, digits, ., _ and -';
+    case 'calibration':
+      return 'a calibration name of cost-models/ (letters, digits, ., _ and -) or the path of a calibration .yaml file';
+    case 'pathList':
+      return 'a list of file paths';
     case 'enumList':
       return `a list of distinct values from ${rule.values.join(', ')}`;
     case 'layerFreq':

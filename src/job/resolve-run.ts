@@ -14,9 +14,8 @@
  * refused because a partly used second node would make intra-node group sizes ambiguous.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { calibrationNames } from '../paths.js';
-import { loadCalibration } from '../cost/calibration.js';
+import { isCalibrationPath, isOverlayDoc, loadCalibrationStack, readCalibrationDoc } from '../cost/calibration.js';
 import { inputError } from './errors.js';
 import { CLUSTER_FIELDS, NAME_PATTERN, TRAINING_FIELDS, allowedText, excerpt, gotText, numberAllowed, numberProblem, type FieldRule } from './fields.js';
 import { isMapping, kindText, pathText, readMappingFile, resolveInputPath } from './read-file.js';
@@ -30,7 +29,13 @@ import type { ClusterSpec, Precision, StackSpec, TrainingSpec } from './types.js
 export interface JobOverrides {
   gpus?: number;
   gpusPerNode?: number;
+  /** A calibration name or path (--gpu). */
   gpu?: string;
+  /**
+   * --calibration files in order (they replace the job's cluster.calibrations): overlays, of which the first may
+   * instead be a full calibration (it then replaces the GPU's).
+   */
+  calibrations?: string[];
   seqLength?: number;
   globalBatchSize?: number;
   precision?: string;
@@ -46,6 +51,7 @@ export const OVERRIDE_FLAGS: Readonly<Record<Exclude<keyof JobOverrides, 'stack'
   gpus: '--gpus',
   gpusPerNode: '--gpus-per-node',
   gpu: '--gpu',
+  calibrations: '--calibration',
   seqLength: '--seq-length',
   globalBatchSize: '--global-batch-size',
   precision: '--precision',
@@ -204,6 +210,14 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
   let perNodeOrigin = origin('gpus_per_node');
   let gpu = (c.gpu as string | undefined) ?? DEFAULT_GPU;
   let gpuOrigin = origin('gpu');
+  // A plans file records the calibration paths the plans were scored with as `tune` resolved them: a record for
+  // `check` to compare and `export` to read the GPU's architecture from, not files to read here (they are relative
+  // to where tune ran). In a job file a path is relative to the file.
+  const recorded = pathsInside !== undefined;
+  if (isCalibrationPath(gpu) && !recorded) gpu = resolveInputPath(gpu, cFile, `${prefix}gpu`, 'calibration file');
+  let overlays = ((c.calibrations as string[] | undefined) ?? [])
+    .map((f, i) => (recorded ? f : resolveInputPath(f, cFile, `${prefix}calibrations[${i}]`, 'calibration overlay file')));
+  let overlaysOrigin = origin('calibrations');
 
   const oGpus = overrideInt(overrides, 'gpus', file);
   if (oGpus !== undefined) {
@@ -216,11 +230,22 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
     perNodeOrigin = { file, field: OVERRIDE_FLAGS.gpusPerNode };
   }
   if (overrides.gpu !== undefined) {
-    if (typeof overrides.gpu !== 'string' || !new RegExp(NAME_PATTERN).test(overrides.gpu)) {
-      throw inputError(file, OVERRIDE_FLAGS.gpu, `must be ${allowedText(CLUSTER_FIELDS.gpu)} (got ${gotText(overrides.gpu)})`);
+    const g = overrides.gpu;
+    if (typeof g !== 'string' || (!isCalibrationPath(g) && !new RegExp(NAME_PATTERN).test(g))) {
+      throw inputError(file, OVERRIDE_FLAGS.gpu, `must be ${allowedText(CLUSTER_FIELDS.gpu)} (got ${gotText(g)})`);
     }
-    gpu = overrides.gpu;
+    gpu = g;
     gpuOrigin = { file, field: OVERRIDE_FLAGS.gpu };
+  }
+  if (overrides.calibrations !== undefined) {
+    overlays = [...overrides.calibrations];
+    overlaysOrigin = { file, field: OVERRIDE_FLAGS.calibrations };
+  }
+  // a full calibration first in the list is the base (as --gpu PATH would give it)
+  if (!recorded && overlays.length > 0 && fs.existsSync(overlays[0]) && !isOverlayDoc(readCalibrationDoc(overlays[0], overlays[0]))) {
+    gpu = overlays[0];
+    gpuOrigin = overlaysOrigin;
+    overlays = overlays.slice(1);
   }
 
   if (gpus === undefined) {
@@ -237,19 +262,33 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
     );
   }
 
-  const known = calibrationNames(costModelsDir);
-  if (!known.includes(gpu)) {
-    const near = gpu.length <= 64 ? closestName(gpu, known) : undefined;
-    const hint = near !== undefined ? `did you mean ${near}? ` : '';
-    const list = known.length > 0 ? `available: ${known.join(', ')}` : `no cost models found in ${costModelsDir}`;
-    throw inputError(gpuOrigin.file, gpuOrigin.field, `unknown GPU ${excerpt(gpu)} (${hint}${list})`);
+  if (recorded) {
+    if (isCalibrationPath(gpu) && !/\.ya?ml$/.test(gpu)) throw inputError(gpuOrigin.file, gpuOrigin.field, `must be a calibration name or the path of a .yaml file (got ${excerpt(gpu)})`);
+    if (isCalibrationPath(gpu) || overlays.length > 0) {
+      return overlays.length > 0 ? { gpu, gpus, gpus_per_node: perNode, calibrations: overlays } : { gpu, gpus, gpus_per_node: perNode };
+    }
+  }
+  if (isCalibrationPath(gpu)) {
+    if (!fs.existsSync(gpu)) throw inputError(gpuOrigin.file, gpuOrigin.field, `calibration file not found: ${pathText(gpu)}`);
+  } else {
+    const known = calibrationNames(costModelsDir);
+    if (!known.includes(gpu)) {
+      const near = gpu.length <= 64 ? closestName(gpu, known) : undefined;
+      const hint = near !== undefined ? `did you mean ${near}? ` : '';
+      const list = known.length > 0 ? `available: ${known.join(', ')}, or the path of a calibration file` : `no cost models found in ${costModelsDir}`;
+      throw inputError(gpuOrigin.file, gpuOrigin.field, `unknown GPU ${excerpt(gpu)} (${hint}${list})`);
+    }
+  }
+  for (const f of overlays) {
+    if (!fs.existsSync(f)) throw inputError(overlaysOrigin.file, overlaysOrigin.field, `calibration overlay file not found: ${pathText(f)}`);
   }
   // More GPUs per node than one NVLink domain of this GPU holds: the calibration cannot describe the cluster (its
   // intra-node bandwidths would be applied to GPUs that are really reached over the network).
-  const domain = loadCalibration(path.join(costModelsDir, `${gpu}.yaml`)).nvlinkDomainGpus;
+  const cal = loadCalibrationStack(gpu, overlays, costModelsDir);
+  const domain = cal.nvlinkDomainGpus;
   if (perNode > domain) {
-    throw inputError(perNodeOrigin.file, perNodeOrigin.field, `${perNode} GPUs per node, but the ${gpu} calibration describes nodes `
+    throw inputError(perNodeOrigin.file, perNodeOrigin.field, `${perNode} GPUs per node, but the ${cal.name} calibration describes nodes `
       + `of ${domain} NVLink-connected GPUs (network.nvlink_domain_gpus): use at most ${domain}, or a calibration of your node`);
   }
-  return { gpu, gpus, gpus_per_node: perNode };
+  return overlays.length > 0 ? { gpu, gpus, gpus_per_node: perNode, calibrations: overlays } : { gpu, gpus, gpus_per_node: perNode };
 }

@@ -42,6 +42,10 @@ function ruleSchema(rule: FieldRule): Record<string, unknown> {
       return { type: 'string', minLength: 1, pattern: '^[^\\r\\n]+$' };
     case 'name':
       return { type: 'string', pattern: NAME_PATTERN };
+    case 'calibration':
+      return { type: 'string', minLength: 1, maxLength: 4096, pattern: '^[^\\r\\n\\u0000]+$' };
+    case 'pathList':
+      return { type: 'array', items: { type: 'string', minLength: 1, maxLength: 4096, pattern: '^[^\\r\\n\\u0000]+$' }, maxItems: 64 };
     case 'enumList':
       return { type: 'array', items: { type: 'string', enum: [...rule.values] }, uniqueItems: true, maxItems: rule.values.length };
     case 'layerFreq':

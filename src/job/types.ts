@@ -107,8 +107,16 @@ export interface TrainingSpec extends StackSpec {
 }
 
 export interface ClusterSpec {
-  /** Name of a calibration file in cost-models/ (without .yaml). */
+  /**
+   * The GPU's calibration: a file name of cost-models/ (without .yaml), or the path of a calibration file (as the
+   * loader resolved it: relative to the job file for a job's field, as given for --gpu).
+   */
   gpu: string;
+  /**
+   * Overlay files (`moefold calibrate` writes them) applied over `gpu`'s calibration in order; absent when none.
+   * Paths as the loader resolved them.
+   */
+  calibrations?: string[];
   gpus: number;
   gpus_per_node: number;
 }

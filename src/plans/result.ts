@@ -3,6 +3,7 @@ import { megatronLaunch } from '../export/index.js';
 import type { RankedPlan } from '../search/ranked.js';
 import type { SearchResult } from '../search/pool.js';
 import { VERSION } from '../version.js';
+import { calibrationLabel, type Calibration } from '../cost/calibration.js';
 import type { EnumStats } from '../enumerate/index.js';
 import { RULES } from '../enumerate/index.js';
 import { sig } from '../render/numbers.js';
@@ -15,6 +16,8 @@ export interface ResultJson {
   model: Job['model'];
   training: Job['training'];
   cluster: Job['cluster'];
+  /** The calibration the plans were scored with: the GPU's, and the overlays applied over it in order. */
+  calibration: CalibrationJson;
   search: {
     enumerated: number;
     valid: number;
@@ -28,6 +31,18 @@ export interface ResultJson {
   };
   plans: PlanJson[];
   pareto?: PlanJson[];
+}
+
+export interface CalibrationJson {
+  /** `h100-sxm + team-2026-12`: the base's name, then each overlay's. */
+  label: string;
+  name: string;
+  file: string;
+  overlays: { name: string; file: string }[];
+}
+
+export function calibrationJson(cal: Calibration): CalibrationJson {
+  return { label: calibrationLabel(cal), name: cal.name, file: cal.file, overlays: cal.overlays.map((o) => ({ name: o.name, file: o.file })) };
 }
 
 /** Pruned counts in the rules' fixed order (never in the order shards happened to report them). */
@@ -65,14 +80,15 @@ export function rankedToJson(job: Job, shape: ModelShape, plans: RankedPlan[]): 
   return plans.map((r, i) => planToJson(i + 1, r.plan, r.estimate, launchJson(job, shape, r)));
 }
 
-export function buildResult(job: Job, shape: ModelShape, args: { objective: string; space?: string; timing: boolean; pareto: boolean },
-  search: SearchResult): ResultJson {
+export function buildResult(job: Job, shape: ModelShape, calibration: Calibration,
+  args: { objective: string; space?: string; timing: boolean; pareto: boolean }, search: SearchResult): ResultJson {
   const result: ResultJson = {
     moefold: { version: VERSION, objective: args.objective, space: args.space ?? 'search-spaces/default.yaml' },
     job_file: job.source,
     model: job.model,
     training: job.training,
     cluster: job.cluster,
+    calibration: calibrationJson(calibration),
     search: searchJson(search.stats, search.fitting, search.prunedByStaticMemory, args.timing ? search.wallS : null, search.interrupted),
     plans: rankedToJson(job, shape, search.top),
   };

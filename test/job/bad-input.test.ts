@@ -42,7 +42,7 @@ const cases: [file: string, message: string][] = [
   [`${B}/missing-required.yaml`, `${B}/missing-required.yaml: model.vocab_size: missing (required; must be an integer from 1 to 4194304)`],
   [
     `${B}/unknown-gpu.yaml`,
-    `${B}/unknown-gpu.yaml: cluster.gpu: unknown GPU "h300" (did you mean h200? available: b200, h100-sxm, h200)`,
+    `${B}/unknown-gpu.yaml: cluster.gpu: unknown GPU "h300" (did you mean h200? available: b200, h100-sxm, h200, or the path of a calibration file)`,
   ],
   [
     `${B}/gpus-not-multiple.yaml`,

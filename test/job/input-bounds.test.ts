@@ -154,7 +154,7 @@ test('command-line values: a flag given without a value is an error', () => {
   assert.equal(messageOf(() => overridesFrom({ gpus: ['8', '16'] })), '--gpus: given more than once; give it once (an integer from 1 to 1048576)');
   assert.equal(messageOf(() => overridesFrom({ seqLength: '4k', job: 'j.yaml' })), 'j.yaml: --seq-length: must be an integer from 1 to 16777216 (got "4k")');
   assert.equal(messageOf(() => overridesFrom({ gpusPerNode: '100', job: 'j.yaml' })), 'j.yaml: --gpus-per-node: must be an integer from 1 to 72 (got 100)');
-  assert.equal(messageOf(() => overridesFrom({ gpu: '' })), '--gpu: needs a value (a calibration name such as h100-sxm)');
+  assert.equal(messageOf(() => overridesFrom({ gpu: '' })), '--gpu: needs a value (a calibration name such as h100-sxm, or the path of a calibration file)');
   assert.equal(messageOf(() => overridesFrom({ precision: '  ' })), '--precision: needs a value (bf16 or fp8)');
   assert.deepEqual(overridesFrom({ gpus: '64', gpusPerNode: '8', seqLength: '8192', globalBatchSize: '512', gpu: 'h200-sxm', precision: 'fp8' }),
     { gpus: 64, gpusPerNode: 8, seqLength: 8192, globalBatchSize: 512, gpu: 'h200-sxm', precision: 'fp8' });

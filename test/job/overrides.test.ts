@@ -61,11 +61,15 @@ test('an override is checked like a file value, and the message names the flag',
   assert.equal(messageOf(MIX, { seqLength: 1e9 }), `${MIX}: --seq-length: must be an integer from 1 to 16777216 (got 1000000000)`);
   assert.equal(messageOf(MIX, { gpus: -0 }), `${MIX}: --gpus: must be an integer from 1 to 1048576 (got -0)`);
   assert.equal(messageOf(MIX, { precision: 'fp16' }), `${MIX}: --precision: must be one of bf16, fp8 (got "fp16")`);
-  assert.equal(messageOf(MIX, { gpu: 'a100' }), `${MIX}: --gpu: unknown GPU "a100" (available: b200, h100-sxm, h200)`);
-  assert.equal(messageOf(MIX, { gpu: 'h100' }), `${MIX}: --gpu: unknown GPU "h100" (did you mean h100-sxm? available: b200, h100-sxm, h200)`);
+  assert.equal(messageOf(MIX, { gpu: 'a100' }), `${MIX}: --gpu: unknown GPU "a100" (available: b200, h100-sxm, h200, or the path of a calibration file)`);
+  assert.equal(messageOf(MIX, { gpu: 'h100' }), `${MIX}: --gpu: unknown GPU "h100" (did you mean h100-sxm? available: b200, h100-sxm, h200, or the path of a calibration file)`);
   assert.equal(
     messageOf(MIX, { gpu: '../etc/passwd' }),
-    `${MIX}: --gpu: must be a name made of letters, digits, ., _ and - (got "../etc/passwd")`,
+    `${MIX}: --gpu: calibration file not found: ../etc/passwd`,
+  );
+  assert.equal(
+    messageOf(MIX, { gpu: 'h100 sxm' }),
+    `${MIX}: --gpu: must be a calibration name of cost-models/ (letters, digits, ., _ and -) or the path of a calibration .yaml file (got "h100 sxm")`,
   );
   // A longer sequence than the written max_position_embeddings (65536) is refused, naming the flag.
   assert.equal(
@@ -110,7 +114,7 @@ test('cluster files: flat and under cluster:', () => {
 
 test('the list of GPUs is read from the directory at call time', () => {
   const dir = makeCostModelsDir(['h100-sxm']);
-  assert.equal(messageOf(MIX, { gpu: 'mi300x' }, { costModelsDir: dir }), `${MIX}: --gpu: unknown GPU "mi300x" (available: h100-sxm)`);
+  assert.equal(messageOf(MIX, { gpu: 'mi300x' }, { costModelsDir: dir }), `${MIX}: --gpu: unknown GPU "mi300x" (available: h100-sxm, or the path of a calibration file)`);
   fs.copyFileSync(path.join(dir, 'h100-sxm.yaml'), path.join(dir, 'mi300x.yaml')); // added later
   assert.equal(loadJob(MIX, { gpu: 'mi300x' }, { costModelsDir: dir }).cluster.gpu, 'mi300x');
   assert.deepEqual(calibrationNames(dir), ['h100-sxm', 'mi300x']);
@@ -123,6 +127,6 @@ test('the list of GPUs is read from the directory at call time', () => {
 
 test('without options the repository cost-models/ directory is used', () => {
   const known = calibrationNames(COST_MODELS_DIR);
-  const list = known.length > 0 ? `available: ${known.join(', ')}` : `no cost models found in ${COST_MODELS_DIR}`;
+  const list = known.length > 0 ? `available: ${known.join(', ')}, or the path of a calibration file` : `no cost models found in ${COST_MODELS_DIR}`;
   assert.equal(messageOf(MIX, { gpu: 'zz-no-such-gpu' }, {}), `${MIX}: --gpu: unknown GPU "zz-no-such-gpu" (${list})`);
 });
