@@ -37,7 +37,7 @@ const BASE: MegatronLogOptions = {
 // ---- real logs -------------------------------------------------------------------------------------------------
 
 test('real log, NVIDIA/Megatron-LM#756 (Mixtral 8x7B): iteration lines, throughput, one memory report', () => {
-  const log = parseMegatronLog(readLog('megatron-lm-756-mixtral-8x7b.log'), 'x.log');
+  const log = parseMegatronLog(readLog('megatron-lm-756-mixtral-8x7b.txt'), 'x.log');
   assert.deepEqual(log.iterations.map((r) => [r.iteration, r.elapsedMs, r.tflopsPerGpu, r.line]), [
     [2, 5630.1, 231.9, 2], [3, 5410.6, 241.4, 3], [71, 5361.6, 243.6, 4], [72, 5470.7, 238.7, 5], [73, 5829.9, 224.0, 6],
   ]);
@@ -65,7 +65,7 @@ test('real log, NVIDIA/Megatron-LM#756 (Mixtral 8x7B): iteration lines, throughp
 });
 
 test('real log, NVIDIA/TransformerEngine#2043: four ranks\' memory reports out of order, no throughput', () => {
-  const log = parseMegatronLog(readLog('transformer-engine-2043-fp8.log'), 'x.log');
+  const log = parseMegatronLog(readLog('transformer-engine-2043-fp8.txt'), 'x.log');
   assert.equal(log.iterations.length, 1);
   assert.deepEqual(log.iterations[0], {
     iteration: 20, trainIters: 128, elapsedMs: 646.0, tflopsPerGpu: null, globalBatchSize: 8,
@@ -84,7 +84,7 @@ test('real log, NVIDIA/TransformerEngine#2043: four ranks\' memory reports out o
 });
 
 test('real log, NVIDIA/nccl#743 (older format): no timestamp, skipped iterations marked, cut last line ignored', () => {
-  const text = readLog('nccl-743-bert.log');
+  const text = readLog('nccl-743-bert.txt');
   assert.ok(!text.endsWith('\n'));
   const log = parseMegatronLog(text, 'x.log');
   assert.deepEqual(log.iterations, [{
