@@ -18,10 +18,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../src/paths.js';
+import { InputError } from '../src/job/errors.js';
 import type { Estimate } from '../src/cost/estimate.js';
 import type { JobOverrides } from '../src/job/load-job.js';
 import { DevSetError, loadDevSet, median, predict, type DevRun } from './dev-set.js';
-import { leaveOneGroupOut, readFreeTable } from './fit-core.js';
+import { leaveOneGroupOut, readFreeTable } from '../src/calibrate/fit-core.js';
 
 const args = process.argv.slice(2);
 const verbose = args.includes('--verbose');
@@ -56,7 +57,7 @@ let index: ReturnType<typeof loadDevSet>['index'];
 try {
   ({ runs, index } = loadDevSet(file, overrides));
 } catch (e) {
-  if (e instanceof DevSetError) fail(e.message, e.exitCode);
+  if (e instanceof DevSetError || e instanceof InputError) fail(e.message, e.exitCode);
   throw e;
 }
 if (runs.length === 0) fail(`${file}: runs: empty`);
@@ -77,7 +78,7 @@ if (!inSampleOnly) {
       const table = readFreeTable(freeFile);
       heldOut = leaveOneGroupOut(runs, cal, table).heldOut.map((x) => Math.exp(x) - 1);
     } catch (e) {
-      if (e instanceof DevSetError) fail(e.message, e.exitCode);
+      if (e instanceof DevSetError || e instanceof InputError) fail(e.message, e.exitCode);
       throw e;
     }
   }

@@ -11,9 +11,9 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { loadJobContext, type JobContext } from '../src/job-context.js';
 import { checkPlan, parsePlanSpec } from '../src/enumerate/index.js';
-import { makeScoreContext, scorePlan, type ScoreContext } from '../src/cost/score.js';
-import { newEstimate, type Estimate } from '../src/cost/estimate.js';
-import { CALIBRATION_FIELDS, type Calibration } from '../src/cost/calibration.js';
+import { scorePlan } from '../src/cost/score.js';
+import { newEstimate } from '../src/cost/estimate.js';
+import type { FitRun } from '../src/calibrate/fit-core.js';
 import type { Plan } from '../src/enumerate/plan.js';
 import type { JobOverrides } from '../src/job/load-job.js';
 
@@ -33,7 +33,7 @@ export interface Entry {
 export interface Index { runs_file?: string; runs: Entry[]; skipped?: string[] }
 
 /** A run ready to score: its job context, the plan scored, the measurement. */
-export interface DevRun {
+export interface DevRun extends FitRun {
   entry: Entry;
   /** The leave-one-group-out unit: the source / software release (entry.group). */
   group: string;
@@ -50,6 +50,8 @@ export interface DevRun {
   /** Runs of one group on the same model, GPU count and sequence length: the unit of the ranking check. */
   rankKey: string;
 }
+
+export { calibrationField, withValues, predict, median } from '../src/calibrate/fit-core.js';
 
 export class DevSetError extends Error {
   constructor(message: string, readonly exitCode = 2) { super(message); }
@@ -143,30 +145,3 @@ export function loadDevSet(file: string, overrides: JobOverrides = {}): { index:
   return { index, runs };
 }
 
-/** A calibration field by its yaml key ('section.key'). */
-export function calibrationField(key: string): (typeof CALIBRATION_FIELDS)[number] {
-  const f = CALIBRATION_FIELDS.find(([sec, k]) => `${sec}.${k}` === key);
-  if (!f) throw new DevSetError(`${key}: not a calibration key (section.key of cost-models/*.yaml)`);
-  return f;
-}
-
-/** A copy of `base` with `values[i]` at yaml key `keys[i]`. */
-export function withValues(base: Calibration, keys: readonly string[], values: ArrayLike<number>): Calibration {
-  const cal: Record<string, unknown> = { ...base };
-  for (let i = 0; i < keys.length; i++) cal[calibrationField(keys[i])[2]] = values[i];
-  return cal as unknown as Calibration;
-}
-
-/** Scores `run` under `cal` (a fresh score context; the run's plan is fixed). */
-export function predict(run: DevRun, cal: Calibration, out: Estimate = newEstimate()): Estimate {
-  const ctx: ScoreContext = cal === run.jc.calibration ? run.jc.scoreContext()
-    : makeScoreContext(run.jc.job, run.jc.shape, cal);
-  return scorePlan(ctx, run.plan, out);
-}
-
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const v = [...xs].sort((a, b) => a - b);
-  const k = v.length >> 1;
-  return v.length % 2 ? v[k] : (v[k - 1] + v[k]) / 2;
-}

@@ -15,10 +15,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { REPO_ROOT } from '../src/paths.js';
+import { InputError } from '../src/job/errors.js';
 import { DevSetError, loadDevSet, median, withValues } from './dev-set.js';
 import {
   fit, formatValue, leaveOneGroupOut, logErrors, readFreeTable, setCalibrationEntry, type FreeTable,
-} from './fit-core.js';
+} from '../src/calibrate/fit-core.js';
 import { calibrationFromDoc } from '../src/cost/calibration.js';
 
 const args = process.argv.slice(2);
@@ -67,7 +68,7 @@ if (carryIdx >= 0) {
     console.log(`fit: ${dry ? 'would carry' : 'carried'} ${table.constants.length} values of ${rel(resultFile)} into ${rel(targetFile)}`);
     process.exit(0);
   } catch (e) {
-    if (e instanceof DevSetError) fail(e.message, e.exitCode);
+    if (e instanceof DevSetError || e instanceof InputError) fail(e.message, e.exitCode);
     throw e;
   }
 }
@@ -120,6 +121,6 @@ try {
   fs.writeFileSync(resultFile, head + yaml.dump(record, { lineWidth: 120 }));
   console.log(`fit: wrote ${rel(calFile)} and ${rel(resultFile)}`);
 } catch (e) {
-  if (e instanceof DevSetError) fail(e.message, e.exitCode);
+  if (e instanceof DevSetError || e instanceof InputError) fail(e.message, e.exitCode);
   throw e;
 }

@@ -24,6 +24,7 @@ import { fillLayerCosts } from './layer-costs.js';
 import { fillMappingCosts } from './mapping-costs.js';
 import {
   evalStageKind, planNcclBufferBytes, setPlanMemoryConstants, stageDenseParams, stageExpertParams, stageGemmParams,
+  newKindResult,
 } from './stage.js';
 import { STAGE_FIRST, STAGE_LAST, STAGE_MTP, type StageKinds } from './stage-layout.js';
 import { pipelineBubbleTimeS } from './pipeline.js';
@@ -90,6 +91,39 @@ export function staticMemoryBytes(ctx: ScoreContext, plan: Plan): number {
 }
 
 /** Scores one plan into `out` (no allocation). */
+/** Exposed pipeline send/recv time per micro-batch (tokens stored per rank × h × 2 B); 0 without PP. */
+function ppExposedTimeS(ctx: ScoreContext, plan: Plan, mv: Float64Array, mb: number): number {
+  if (plan.pp <= 1) return 0;
+  const tokStored = ((ctx.seq / plan.cp) * plan.microBatchSize) / (plan.tp > 1 && plan.sequenceParallel ? plan.tp : 1);
+  return ppSendRecvExposedTimeS(tokStored * ctx.hidden * 2, plan.pp, plan.vpp, mv[mb + M.PpInterNode] === 1,
+    ctx.gpusPerNode, ctx.cal);
+}
+
+/**
+ * The allocator figure (Megatron's "max allocated") of every pipeline stage, by PP rank, in bytes: what `moefold
+ * calibrate` compares with a run's memory reports. Each stage is evaluated at its own index (in-flight
+ * micro-batches fall with the index); not a hot path (it allocates).
+ */
+export function stageAllocatedBytes(ctx: ScoreContext, plan: Plan): number[] {
+  const mv = ctx.mappingMemo.vals;
+  const mb = mappingBase(ctx, plan);
+  const lv = ctx.layerMemo.vals;
+  const lb = layerBase(ctx, plan);
+  const ppS = ppExposedTimeS(ctx, plan, mv, mb);
+  const kinds = stageKindsOf(ctx, plan);
+  const one: StageKinds = { ...kinds, firstIndex: Int32Array.from(kinds.firstIndex) };
+  const res = newKindResult();
+  setPlanMemoryConstants(ctx, plan, mv, mb, res);
+  const out: number[] = [];
+  for (let r = 0; r < plan.pp; r++) {
+    const k = kinds.kindOf[r];
+    one.firstIndex[k] = r;
+    evalStageKind(ctx, plan, one, k, lv, lb, mv, mb, ppS, res);
+    out.push(res.allocBytes);
+  }
+  return out;
+}
+
 export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimate {
   const mv = ctx.mappingMemo.vals;
   const mb = mappingBase(ctx, plan);
@@ -98,13 +132,7 @@ export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimat
   const pp = plan.pp;
   const m = plan.numMicroBatches;
   const cal = ctx.cal;
-  // exposed pipeline send/recv per micro-batch (tokens stored per rank × h × 2 B)
-  let ppS = 0;
-  if (pp > 1) {
-    const tokStored = ((ctx.seq / plan.cp) * plan.microBatchSize) / (plan.tp > 1 && plan.sequenceParallel ? plan.tp : 1);
-    ppS = ppSendRecvExposedTimeS(tokStored * ctx.hidden * 2, pp, plan.vpp, mv[mb + M.PpInterNode] === 1,
-      ctx.gpusPerNode, cal);
-  }
+  const ppS = ppExposedTimeS(ctx, plan, mv, mb);
   const kinds = stageKindsOf(ctx, plan);
   const res = ctx.kindResult;
   setPlanMemoryConstants(ctx, plan, mv, mb, res);

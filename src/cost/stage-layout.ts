@@ -25,6 +25,8 @@ export interface StageKinds {
   count: Int32Array;
   /** STAGE_FIRST | STAGE_LAST | STAGE_MTP bits. */
   role: Uint8Array;
+  /** The kind of each stage (by PP rank). */
+  kindOf: Int32Array;
 }
 
 /** Adds a stage of `d` dense and `m` MoE layers with role `ro` at index `r` to `out` (edge stages stay apart). */
@@ -40,11 +42,12 @@ function addStage(out: StageKinds, r: number, d: number, m: number, ro: number):
     out.nDense[n] = d; out.nMoe[n] = m; out.firstIndex[n] = r; out.count[n] = 0; out.role[n] = ro; out.n++;
   }
   out.count[k]++;
+  out.kindOf[r] = k;
 }
 
 function emptyKinds(pp: number): StageKinds {
   return { n: 0, nDense: new Int32Array(pp), nMoe: new Int32Array(pp), firstIndex: new Int32Array(pp),
-    count: new Int32Array(pp), role: new Uint8Array(pp) };
+    count: new Int32Array(pp), role: new Uint8Array(pp), kindOf: new Int32Array(pp) };
 }
 
 /**

@@ -9,7 +9,7 @@ import { calibrationFromDoc, loadCalibration } from '../../src/cost/calibration.
 import { loadDevSet, predict, withValues, type DevRun } from '../../scripts/dev-set.js';
 import {
   fit, leaveOneGroupOut, readFreeTable, setCalibrationEntry, softL1, type FreeTable,
-} from '../../scripts/fit-core.js';
+} from '../../src/calibrate/fit-core.js';
 
 const FIXTURES = path.join(REPO_ROOT, 'fixtures', 'accuracy');
 const index = yaml.load(fs.readFileSync(path.join(FIXTURES, 'runs.yaml'), 'utf8')) as { runs: { id: string; job: string }[] };

@@ -16,9 +16,49 @@
  */
 import fs from 'node:fs';
 import yaml from 'js-yaml';
-import type { Calibration } from '../src/cost/calibration.js';
-import { calibrationField, DevSetError, predict, withValues, type DevRun } from './dev-set.js';
-import { newEstimate } from '../src/cost/estimate.js';
+import { CALIBRATION_FIELDS, type Calibration } from '../cost/calibration.js';
+import { newEstimate, type Estimate } from '../cost/estimate.js';
+import { makeScoreContext, scorePlan, type ScoreContext } from '../cost/score.js';
+import type { Plan } from '../enumerate/plan.js';
+import type { Job, ModelShape } from '../job/types.js';
+import { InputError } from '../job/errors.js';
+
+/** A run the fitter can score: its job (with the calibration it was loaded under), the plan it ran, what it measured. */
+export interface FitRun {
+  jc: { job: Job; shape: ModelShape; calibration: Calibration; scoreContext(): ScoreContext };
+  plan: Plan;
+  measuredTokens: number;
+  /** The leave-one-group-out unit (a software release, a source; a run's own id for leave-one-out). */
+  group: string;
+}
+
+/** A calibration field by its yaml key ('section.key'). */
+export function calibrationField(key: string): (typeof CALIBRATION_FIELDS)[number] {
+  const f = CALIBRATION_FIELDS.find(([sec, k]) => `${sec}.${k}` === key);
+  if (!f) throw new InputError(`${key}: not a calibration key (section.key of cost-models/*.yaml)`);
+  return f;
+}
+
+/** A copy of `base` with `values[i]` at yaml key `keys[i]`. */
+export function withValues(base: Calibration, keys: readonly string[], values: ArrayLike<number>): Calibration {
+  const cal: Record<string, unknown> = { ...base };
+  for (let i = 0; i < keys.length; i++) cal[calibrationField(keys[i])[2]] = values[i];
+  return cal as unknown as Calibration;
+}
+
+/** Scores `run` under `cal` (a fresh score context unless `cal` is the run's own; the run's plan is fixed). */
+export function predict(run: FitRun, cal: Calibration, out: Estimate = newEstimate()): Estimate {
+  const ctx: ScoreContext = cal === run.jc.calibration ? run.jc.scoreContext()
+    : makeScoreContext(run.jc.job, run.jc.shape, cal);
+  return scorePlan(ctx, run.plan, out);
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const v = [...xs].sort((a, b) => a - b);
+  const k = v.length >> 1;
+  return v.length % 2 ? v[k] : (v[k - 1] + v[k]) / 2;
+}
 
 export interface FreeConstant {
   /** yaml key, section.key of cost-models/<gpu>.yaml. */
@@ -39,20 +79,20 @@ export function readFreeTable(file: string): FreeTable {
   try {
     d = yaml.load(fs.readFileSync(file, 'utf8'), { filename: file });
   } catch (e) {
-    throw new DevSetError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message.split('\n')[0]}`);
+    throw new InputError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message.split('\n')[0]}`);
   }
   const t = d as FreeTable;
-  if (!t || !Array.isArray(t.constants) || t.constants.length === 0) throw new DevSetError(`${file}: constants: missing (a list of free constants)`);
-  if (!(t.loss_scale > 0)) throw new DevSetError(`${file}: loss_scale: must be > 0`);
-  if (!(t.prior_weight >= 0)) throw new DevSetError(`${file}: prior_weight: must be >= 0`);
+  if (!t || !Array.isArray(t.constants) || t.constants.length === 0) throw new InputError(`${file}: constants: missing (a list of free constants)`);
+  if (!(t.loss_scale > 0)) throw new InputError(`${file}: loss_scale: must be > 0`);
+  if (!(t.prior_weight >= 0)) throw new InputError(`${file}: prior_weight: must be >= 0`);
   for (const [i, c] of t.constants.entries()) {
     const [, , , lo, hi] = calibrationField(c.key);
-    if (!(c.min < c.max)) throw new DevSetError(`${file}: constants[${i}] ${c.key}: min must be below max`);
-    if (c.min < lo || c.max > hi) throw new DevSetError(`${file}: constants[${i}] ${c.key}: bounds must lie in the calibration's [${lo}, ${hi}]`);
-    if (c.log && !(c.min > 0)) throw new DevSetError(`${file}: constants[${i}] ${c.key}: log: needs min > 0`);
-    if (typeof c.meaning !== 'string' || c.meaning.length < 8) throw new DevSetError(`${file}: constants[${i}] ${c.key}: meaning: required`);
+    if (!(c.min < c.max)) throw new InputError(`${file}: constants[${i}] ${c.key}: min must be below max`);
+    if (c.min < lo || c.max > hi) throw new InputError(`${file}: constants[${i}] ${c.key}: bounds must lie in the calibration's [${lo}, ${hi}]`);
+    if (c.log && !(c.min > 0)) throw new InputError(`${file}: constants[${i}] ${c.key}: log: needs min > 0`);
+    if (typeof c.meaning !== 'string' || c.meaning.length < 8) throw new InputError(`${file}: constants[${i}] ${c.key}: meaning: required`);
     if (typeof c.prior !== 'number' || !(c.prior >= c.min && c.prior <= c.max)) {
-      throw new DevSetError(`${file}: constants[${i}] ${c.key}: prior: must be a number in [${c.min}, ${c.max}]`);
+      throw new InputError(`${file}: constants[${i}] ${c.key}: prior: must be a number in [${c.min}, ${c.max}]`);
     }
   }
   return t;
@@ -72,7 +112,7 @@ export function softL1(r: number, f: number): number {
 }
 
 /** ln(pred/meas) of each run under `cal`. */
-export function logErrors(runs: readonly DevRun[], cal: Calibration): number[] {
+export function logErrors(runs: readonly FitRun[], cal: Calibration): number[] {
   const est = newEstimate();
   return runs.map((r) => Math.log(predict(r, cal, est).tokensPerSPerGpu / r.measuredTokens));
 }
@@ -80,7 +120,7 @@ export function logErrors(runs: readonly DevRun[], cal: Calibration): number[] {
 export interface FitResult { values: number[]; loss: number; evaluations: number }
 
 /** Fits `table`'s constants on `runs`, starting from their priors. */
-export function fit(runs: readonly DevRun[], base: Calibration, table: FreeTable, maxEvaluations = 1500): FitResult {
+export function fit(runs: readonly FitRun[], base: Calibration, table: FreeTable, maxEvaluations = 1500): FitResult {
   const cs = table.constants;
   const keys = cs.map((c) => c.key);
   const f = table.loss_scale;
@@ -158,7 +198,7 @@ export interface FoldResult { group: string; values: number[]; loss: number; n: 
  * predict the group's runs.
  * Returns each run's held-out log error (by index into `runs`) and each fold's constants.
  */
-export function leaveOneGroupOut(runs: readonly DevRun[], base: Calibration, table: FreeTable,
+export function leaveOneGroupOut(runs: readonly FitRun[], base: Calibration, table: FreeTable,
   onFold?: (f: FoldResult) => void): { heldOut: number[]; folds: FoldResult[] } {
   const groups = [...new Set(runs.map((r) => r.group))];
   const heldOut = new Array<number>(runs.length).fill(NaN);
@@ -184,13 +224,13 @@ export function setCalibrationEntry(text: string, file: string, key: string, val
   const [section, k] = key.split('.');
   const lines = text.split('\n');
   const s = lines.findIndex((l) => l === `${section}:`);
-  if (s < 0) throw new DevSetError(`${file}: no section ${section}`);
+  if (s < 0) throw new InputError(`${file}: no section ${section}`);
   let i = s + 1;
   while (i < lines.length && !(lines[i] === `  ${k}:`)) {
-    if (/^\S/.test(lines[i])) throw new DevSetError(`${file}: no key ${key}`);
+    if (/^\S/.test(lines[i])) throw new InputError(`${file}: no key ${key}`);
     i++;
   }
-  if (i >= lines.length) throw new DevSetError(`${file}: no key ${key}`);
+  if (i >= lines.length) throw new InputError(`${file}: no key ${key}`);
   let end = i + 1;
   while (end < lines.length && /^ {4}/.test(lines[end])) end++;
   lines.splice(i + 1, end - i - 1, `    value: ${String(value)}`, `    source: ${JSON.stringify(source)}`);
