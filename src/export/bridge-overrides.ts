@@ -2,8 +2,8 @@
  * `megatron-bridge` format: the plan as ConfigContainer overrides for NVIDIA-NeMo/Megatron-Bridge, in Hydra
  * `key=value` form, one per line (`#` lines are comments). They go after the recipe of the model on
  * scripts/training/run_recipe.py, which applies trailing KEY=VALUE overrides to the recipe's ConfigContainer.
- * Only the parallel mapping, MoE dispatch, recompute, precision, batch and environment are overridden: the
- * recipe owns the architecture, data, tokenizer and optimizer.
+ * Only the parallel mapping, MoE dispatch, recompute, precision, batch, logging and environment are overridden:
+ * the recipe owns the architecture, data, tokenizer and optimizer.
  *
  * Key names were checked against Megatron-Bridge 067f987 (2026-08-22):
  * - scripts/training/run_recipe.py: the trailing KEY=VALUE overrides and the model.* parallel keys
@@ -12,7 +12,8 @@
  * - docs/megatron-lm-to-megatron-bridge.md and scripts/translate_mlm_to_bridge.py (the Megatron-LM flag to
  *   Bridge key table: model.sequence_parallel, model.num_layers_in_first/last_pipeline_stage,
  *   model.moe_token_dispatcher_type, model.recompute_*, ddp.use_distributed_optimizer,
- *   ddp.overlap_grad_reduce, ddp.overlap_param_gather, mixed_precision=bf16_mixed, …);
+ *   ddp.overlap_grad_reduce, ddp.overlap_param_gather, mixed_precision=bf16_mixed, logger.log_interval,
+ *   logger.log_throughput, …);
  * - src/megatron/bridge/training/config.py (ConfigContainer groups; ddp.* and optimizer.* distributed-optimizer
  *   settings are synchronised, so both are written); src/megatron/bridge/training/mixed_precision.py (named
  *   precision recipes); scripts/training/recipe_runner.py (setting model.pipeline_model_parallel_layout stops
@@ -25,7 +26,7 @@ import { epA2aOverlapRuns, fp8RecipeOf, recomputeModulesOf } from '../job/stack.
 import { inputError } from '../job/errors.js';
 import type { Job, ModelShape } from '../job/types.js';
 import { gpuArchMajor } from './gpu-arch.js';
-import { megatronLaunch } from './megatron-launch.js';
+import { MEGATRON_LOG_INTERVAL, megatronLaunch } from './megatron-launch.js';
 import { planSummaryLines } from './plan-summary.js';
 import { comment, hasUnsafeChar, oneLine } from './shell.js';
 
@@ -137,6 +138,12 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
   set('ddp.overlap_grad_reduce', true);
   set('ddp.overlap_param_gather', plan.distributedOptimizer);
   set('optimizer.overlap_param_gather', plan.distributedOptimizer);
+  // logging for `moefold calibrate`, as the Megatron-LM export (megatron-launch.ts, logging): Bridge's LoggerConfig
+  // extends Megatron-LM's (log_interval, log_throughput) and prints the same "elapsed time per iteration (ms)" and
+  // "throughput per GPU (TFLOP/s/GPU)" fields (training/utils/train_utils.py training_log L1093–1096); its memory
+  // report is its own ("memory (GB) | <torch memory_stats key>: ..."), printed at the first logged iterations
+  set('logger.log_interval', MEGATRON_LOG_INTERVAL);
+  set('logger.log_throughput', true);
   const recipe = fp8RecipeOf(job, arch);
   if (plan.precision === 'bf16') {
     set('mixed_precision', 'bf16_mixed');

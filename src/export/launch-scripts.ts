@@ -1,7 +1,7 @@
 /**
  * The shell exports of a plan:
  * - `megatron`: a bash fragment, meant to be sourced: the environment exports and a MEGATRON_ARGS array with
- *   one pretrain_gpt.py flag per line (model, mapping, recompute, precision, batch). Data, tokenizer,
+ *   one pretrain_gpt.py flag per line (model, mapping, recompute, precision, batch, logging). Data, tokenizer,
  *   checkpoint and optimizer flags are the caller's.
  * - `torchrun`: a complete per-node launcher: run it once on every node with NODE_RANK set.
  * - `slurm`: an sbatch script: srun starts one task per node, each task runs torchrun for the node's GPUs
@@ -85,7 +85,7 @@ function launcherBody(job: Job, shape: ModelShape, plan: Plan): string[] {
     '# --- environment ---',
     ...envExports(env),
     '',
-    '# --- the plan: model, parallel mapping, recompute, precision, batch ---',
+    '# --- the plan: model, parallel mapping, recompute, precision, batch, logging ---',
     ...bashArray('MEGATRON_ARGS', args),
     '',
     '# --- data, tokenizer, schedule, checkpoints ---',
@@ -107,7 +107,7 @@ function launcherBody(job: Job, shape: ModelShape, plan: Plan): string[] {
     'RUN_ARGS=(',
     '  --train-iters "$TRAIN_ITERS"',
     '  --lr "$LR" --min-lr "$MIN_LR" --lr-decay-style cosine --lr-warmup-iters "$LR_WARMUP_ITERS"',
-    '  --eval-interval "$EVAL_INTERVAL" --eval-iters "$EVAL_ITERS" --log-interval 1',
+    '  --eval-interval "$EVAL_INTERVAL" --eval-iters "$EVAL_ITERS"',
     ')',
     'if [[ "$CHECKPOINT_DIR" != none ]]; then',
     '  [[ "$CHECKPOINT_DIR" != /path/to/* ]] || fail "set CHECKPOINT_DIR (or CHECKPOINT_DIR=none)"',

@@ -233,4 +233,21 @@ export function checkRun(a: ParsedArgs, out: string[]): void {
   const lr = a.get('--lr')?.[0];
   const minLr = a.get('--min-lr')?.[0];
   if (lr !== undefined && minLr !== undefined && Number(minLr) > Number(lr)) out.push(`--min-lr ${minLr} is more than --lr ${lr}`);
+  checkLogging(a, out);
+}
+
+/**
+ * Logging intervals: training_log takes iteration % log_interval and iteration % log_memory_interval (ours: an
+ * interval below 1 would divide by zero or never log); [VA] L1369–1370 asserts log_memory_interval % log_interval
+ * == 0 (Megatron's default log interval: 100). A value that is no integer is reported by the parser.
+ */
+function checkLogging(a: ParsedArgs, out: string[]): void {
+  const interval = intOf(a, '--log-interval') ?? 100;
+  const memory = intOf(a, '--log-memory-interval');
+  for (const [f, v] of [['--log-interval', interval], ['--log-memory-interval', memory]] as const) {
+    if (v !== undefined && Number.isInteger(v) && v < 1) out.push(`${f} must be >= 1 (got ${v})`);
+  }
+  if (interval >= 1 && memory !== undefined && memory >= 1 && memory % interval !== 0) {
+    out.push(`--log-memory-interval ${memory} is not a multiple of --log-interval ${interval} ([VA] L1370)`);
+  }
 }

@@ -151,7 +151,7 @@ export const MEGATRON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   // batch
   '--micro-batch-size': int,
   '--global-batch-size': int,
-  // run: data, tokenizer, schedule, checkpoints, logging (mock-data lists and the launcher scripts)
+  // run: data, tokenizer, schedule, checkpoints (mock-data lists and the launcher scripts); logging (every list)
   '--mock-data': sw,
   '--data-path': { kind: 'list', type: 'str' },
   '--split': str,
@@ -168,6 +168,9 @@ export const MEGATRON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   '--load': str,
   '--save-interval': int,
   '--log-interval': int,
+  '--log-throughput': sw,
+  // never emitted: Megatron-Core 0.16 and later only (megatron-launch.ts, logging); checked for its rule
+  '--log-memory-interval': int,
   '--eval-interval': int,
   '--eval-iters': int,
 };

@@ -1,9 +1,9 @@
 /**
  * The Megatron-LM `pretrain_gpt.py` argument list and environment for one plan: model shape, MoE and router
- * settings, the folded parallel mapping, recompute, precision and batch. Data, tokenizer, checkpoint and
- * optimizer settings belong to the launcher (the torchrun / SLURM exports add them from variables); with
- * `mockData` the list gets mock data, a NullTokenizer, a learning rate and an iteration count so it runs
- * (and passes Megatron's validate_args) as it is.
+ * settings, the folded parallel mapping, recompute, precision, batch, and the logging `moefold calibrate` reads.
+ * Data, tokenizer, checkpoint and optimizer settings belong to the launcher (the torchrun / SLURM exports add
+ * them from variables); with `mockData` the list gets mock data, a NullTokenizer, a learning rate and an
+ * iteration count so it runs (and passes Megatron's validate_args) as it is.
  *
  * Every list is checked before it is returned (checkMegatronArgs: the list read back into a layout and run
  * through the rule table, plus the flag checks); a plan Megatron would refuse is refused here with the reasons.
@@ -181,6 +181,8 @@ export function megatronLaunch(job: Job, shape: ModelShape, plan: Plan, opts: Me
   put('--micro-batch-size', plan.microBatchSize);
   put('--global-batch-size', job.training.global_batch_size);
 
+  putLoggingFlags(put);
+
   if (opts.mockData) {
     put('--mock-data');
     put('--tokenizer-type', 'NullTokenizer');
@@ -202,6 +204,35 @@ export function megatronLaunch(job: Job, shape: ModelShape, plan: Plan, opts: Me
   }
   return { args, env };
 }
+
+/**
+ * Iterations between two of Megatron's iteration lines. Each line states the mean time of the iterations since
+ * the line before (training_log, [TL] below, L3547–3548: the interval timer over total_iterations), so 10 gives
+ * a 50–100 iteration calibration run 5–10 lines at iterations 10, 20, … (HEAD prints iteration 1 as well, which
+ * averages the start-up): enough for a median once the first is left out. A production run of 100k iterations
+ * writes 10k lines (a few MB), where Megatron's default, 100, would leave a 50-iteration run with none.
+ * Megatron-Bridge's pretraining recipes log every 10 iterations too (src/megatron/bridge/recipes/common.py).
+ */
+export const MEGATRON_LOG_INTERVAL = 10;
+
+/**
+ * ---- logging ----
+ * What `moefold calibrate` reads from a Megatron-LM training log, so that a team's first run of a plan is also
+ * calibration data ([TL] = megatron/training/training.py training_log at HEAD d98e8a6; the flags are LoggerConfig
+ * fields, megatron/training/config/training_config.py L247–309):
+ * - --log-interval MEGATRON_LOG_INTERVAL: the iteration line, "elapsed time per iteration (ms)" ([TL] L3539, L3574);
+ * - --log-throughput (off by default): its "throughput per GPU (TFLOP/s/GPU)" field ([TL] L3577–3578);
+ * - the memory report ("[Rank N] (after K iterations) memory (MB) | allocated ... | max allocated ...") needs no
+ *   flag: report_memory runs at the first logged iteration by default ([TL] L3679–3692; HEAD reports the first
+ *   two logged iterations, so the optimizer state is counted). --log-memory-interval, which repeats it, exists
+ *   only since Megatron-Core 0.16 (commit 82ea022 "Improve memory logging", 2026-01-21); it is not emitted, so
+ *   the lists also run on the 0.13–0.15 releases, whose parser rejects an unknown flag.
+ */
+function putLoggingFlags(put: (flag: string, ...values: (string | number)[]) => void): void {
+  put('--log-interval', MEGATRON_LOG_INTERVAL);
+  put('--log-throughput');
+}
+// ---- end of logging ----
 
 /**
  * ---- software stack ----

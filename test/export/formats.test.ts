@@ -48,6 +48,7 @@ test('bridge: Mixtral keys', () => {
     'train.global_batch_size=256', 'dataset.seq_length=4096', 'ddp.use_distributed_optimizer=true',
     'ddp.overlap_param_gather=true', 'mixed_precision=bf16_mixed', '++env_vars.CUDA_DEVICE_MAX_CONNECTIONS=1',
     '++env_vars.PYTORCH_CUDA_ALLOC_CONF="expandable_segments:True"', '++env_vars.NCCL_NVLS_ENABLE=0',
+    'logger.log_interval=10', 'logger.log_throughput=true',
   ]) assert.ok(lines.includes(want), want);
   assert.equal(lines.some((l) => l.startsWith('model.moe_flex_dispatcher_backend')), false);
 });

@@ -48,6 +48,21 @@ test('launch: the Mixtral reference plan, flag by flag', () => {
   for (const a of args) if (a.startsWith('--')) assert.ok(MEGATRON_FLAGS[a], `${a} is in the flag table`);
 });
 
+test('launch: every list logs what calibrate reads: an iteration line every 10 iterations with TFLOP/s, once each', () => {
+  const cases: [Job, Plan][] = [[mixtralJob(), mixtralPlan()], [deepseekJob(), deepseekPlan()], [denseJob(), densePlan()]];
+  for (const [job, plan] of cases) {
+    for (const mockData of [false, true]) {
+      const { args } = launch(job, plan, mockData);
+      assert.deepEqual(valuesOf(args, '--log-interval'), ['10'], job.model.name);
+      assert.deepEqual(valuesOf(args, '--log-throughput'), [], job.model.name);
+      assert.equal(args.filter((a) => a === '--log-interval').length, 1);
+      assert.equal(args.filter((a) => a === '--log-throughput').length, 1);
+      // Megatron-Core 0.16+ only: not emitted, so the list runs on the 0.13-0.15 releases as well
+      assert.equal(valuesOf(args, '--log-memory-interval'), undefined);
+    }
+  }
+});
+
 test('launch: the DeepSeek-V3 reference plan: uneven stages, flex, MLA, MTP, router, layer pattern', () => {
   const { args, env } = launch(deepseekJob(), deepseekPlan());
   assert.deepEqual(valuesOf(args, '--decoder-first-pipeline-num-layers'), ['4']);

@@ -274,6 +274,20 @@ test('rules: data, tokenizer and checkpoint flags', () => {
   assert.deepEqual(checkMegatronArgs([...args, '--min-lr', '1e-3'], env, 128), ['--min-lr 1e-3 is more than --lr 1.0e-4']);
 });
 
+test('rules: logging intervals', () => {
+  const { args, env } = mixtral();
+  assert.deepEqual(checkMegatronArgs([...args, '--log-memory-interval', '20'], env, 128), []);
+  assert.deepEqual(checkMegatronArgs([...args, '--log-memory-interval', '25'], env, 128),
+    ['--log-memory-interval 25 is not a multiple of --log-interval 10 ([VA] L1370)']);
+  // without --log-interval, Megatron's default (100) is the one the memory interval must be a multiple of
+  assert.deepEqual(checkMegatronArgs([...without(args, '--log-interval'), '--log-memory-interval', '50'], env, 128),
+    ['--log-memory-interval 50 is not a multiple of --log-interval 100 ([VA] L1370)']);
+  assert.deepEqual(checkMegatronArgs(setFlag(args, '--log-interval', '0'), env, 128), ['--log-interval must be >= 1 (got 0)']);
+  assert.deepEqual(checkMegatronArgs([...args, '--log-memory-interval', '0'], env, 128), ['--log-memory-interval must be >= 1 (got 0)']);
+  assert.deepEqual(checkMegatronArgs([...args, '--log-interval', '1'], env, 128), ['--log-interval is given twice']);
+  assert.deepEqual(checkMegatronArgs(setFlag(args, '--log-throughput', '1'), env, 128), ['--log-throughput takes no value (got 1)']);
+});
+
 test('the argument check runs the rule table: every mapping rule has its flag wording', () => {
   for (const r of RULES) {
     if (r.level === 'plan') continue; // derived sizes: a list states sizes, the layout derives the rest

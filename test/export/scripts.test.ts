@@ -109,6 +109,9 @@ test('scripts: torchrun launcher with mock data passes the rule set and sets the
   const joined = got.train.join(' ');
   assert.match(joined, /--mock-data --tokenizer-type NullTokenizer --vocab-size 32768 --train-iters 50 /);
   assert.doesNotMatch(joined, /--save|--load|--data-path/);
+  // the logging comes with the plan's list, once: a 50-iteration run gets 5 iteration lines
+  assert.deepEqual(got.train.filter((a) => a.startsWith('--log-')), ['--log-interval', '--log-throughput']);
+  assert.equal(got.train[got.train.indexOf('--log-interval') + 1], '10');
 });
 
 test('scripts: torchrun launcher with a data blend, tokenizer, checkpoints and extra flags', { skip: !HAS_BASH && 'bash not installed' }, () => {

@@ -70,4 +70,6 @@ MEGATRON_ARGS=(
   --moe-permute-fusion
   --micro-batch-size 1
   --global-batch-size 8192
+  --log-interval 10
+  --log-throughput
 )

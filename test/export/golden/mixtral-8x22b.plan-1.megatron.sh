@@ -56,4 +56,6 @@ MEGATRON_ARGS=(
   --tp-comm-overlap
   --micro-batch-size 1
   --global-batch-size 256
+  --log-interval 10
+  --log-throughput
 )

@@ -40,7 +40,7 @@ export CUDA_DEVICE_MAX_CONNECTIONS=1  # required by Megatron with TP > 1 or CP >
 export PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True  # MoE buffers change size every step: avoid allocator fragmentation
 export NCCL_NVLS_ENABLE=0  # no NVLink SHARP buffers (extra memory per communicator, not in the memory model)
 
-# --- the plan: model, parallel mapping, recompute, precision, batch ---
+# --- the plan: model, parallel mapping, recompute, precision, batch, logging ---
 MEGATRON_ARGS=(
   --num-layers 56
   --hidden-size 6144
@@ -81,6 +81,8 @@ MEGATRON_ARGS=(
   --tp-comm-overlap
   --micro-batch-size 1
   --global-batch-size 256
+  --log-interval 10
+  --log-throughput
 )
 
 # --- data, tokenizer, schedule, checkpoints ---
@@ -102,7 +104,7 @@ fi
 RUN_ARGS=(
   --train-iters "$TRAIN_ITERS"
   --lr "$LR" --min-lr "$MIN_LR" --lr-decay-style cosine --lr-warmup-iters "$LR_WARMUP_ITERS"
-  --eval-interval "$EVAL_INTERVAL" --eval-iters "$EVAL_ITERS" --log-interval 1
+  --eval-interval "$EVAL_INTERVAL" --eval-iters "$EVAL_ITERS"
 )
 if [[ "$CHECKPOINT_DIR" != none ]]; then
   [[ "$CHECKPOINT_DIR" != /path/to/* ]] || fail "set CHECKPOINT_DIR (or CHECKPOINT_DIR=none)"
