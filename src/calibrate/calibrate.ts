@@ -7,9 +7,10 @@
  * constant is pinned by about two runs), chosen by what the runs can see. For each candidate, its effect on each
  * run is ln(pred at its upper bound / pred at its lower bound), the others at the base's values. A candidate that
  * moves no run by 2 % is left out (the runs cannot see it: ep overlap on dense runs, the FP8 GEMM ceiling on
- * BF16 runs); among the others the one with the largest effect is taken first, then each further one by the part
- * of its effect vector the chosen ones do not already explain (Gram–Schmidt), if that part is at least 30 % of it
- * (otherwise the runs cannot tell it from one already chosen). `--constants` names them instead.
+ * BF16 runs), and so is one whose effect vector lies within 30 % of the span of those already chosen
+ * (Gram–Schmidt: the runs cannot tell it from them). Among the rest, forward selection: each step fits every
+ * candidate with the constants already chosen and keeps the one that lowers the loss most, until the limit or no
+ * candidate lowers it. `--constants` names them instead.
  * Every fit starts from the base calibration's values (the development-set fit) and is weakly pulled toward them.
  */
 import type { Calibration } from '../cost/calibration.js';
@@ -56,7 +57,6 @@ export function chooseConstants(runs: readonly CalibrationRun[], base: Calibrati
     const hi = logErrors(runs, withValues(base, keys, [c.max]));
     return hi.map((h, i) => h - lo[i]);
   });
-  const norm = (v: readonly number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
   const out: ConstantChoice[] = table.constants.map((c, j) => ({
     key: c.key, chosen: false, maxEffect: Math.max(...effects[j].map((x) => Math.abs(Math.exp(x) - 1))), why: '',
   }));
@@ -65,42 +65,57 @@ export function chooseConstants(runs: readonly CalibrationRun[], base: Calibrati
     return out;
   }
   const basis: number[][] = [];
-  const chosenNames: string[] = [];
+  const chosen: number[] = [];
   const remaining = new Set(out.map((_, j) => j).filter((j) => {
     if (out[j].maxEffect < SEEN) { out[j].why = `moves no run by ${SEEN * 100} % across its bounds`; return false; }
     return true;
   }));
-  while (remaining.size > 0) {
+  // forward selection: each step adds the constant whose fit (with those chosen) lowers the loss most
+  const startFrom = (c: FreeConstant): FreeConstant => ({ ...c, prior: Math.min(c.max, Math.max(c.min, calibrationValue(base, c.key))) });
+  let loss = fit(runs, base, { ...table, constants: [] }).loss;
+  while (remaining.size > 0 && chosen.length < limit) {
     let best = -1;
-    let bestPart = 0;
-    let bestVec: number[] = [];
+    let bestLoss = loss;
     for (const j of remaining) {
-      const v = [...effects[j]];
-      for (const b of basis) {
-        const d = v.reduce((s, x, i) => s + x * b[i], 0);
-        for (let i = 0; i < v.length; i++) v[i] -= d * b[i];
-      }
-      const part = norm(v);
-      const rel = part / norm(effects[j]);
-      if (rel < DISTINCT) continue;
-      if (part > bestPart) { best = j; bestPart = part; bestVec = v; }
+      if (distinctPart(effects[j], basis) < DISTINCT * norm(effects[j])) continue;
+      const cs = [...chosen, j].map((k) => startFrom(table.constants[k]));
+      const l = fit(runs, base, { ...table, constants: cs }, 300).loss;
+      if (l < bestLoss - 1e-6 * runs.length) { best = j; bestLoss = l; }
     }
     if (best < 0) break;
+    const v = residualOf(effects[best], basis);
+    const n = norm(v);
+    basis.push(v.map((x) => x / n));
+    chosen.push(best);
     remaining.delete(best);
-    if (basis.length >= limit) {
-      out[best].why = `limit: at most ${limit} constant${limit > 1 ? 's' : ''} on ${runs.length} run${runs.length > 1 ? 's' : ''}`;
-      continue;
-    }
-    basis.push(bestVec.map((x) => x / bestPart));
+    loss = bestLoss;
     out[best].chosen = true;
-    out[best].why = `moves the runs by up to ${(out[best].maxEffect * 100).toFixed(0)} %`;
-    chosenNames.push(out[best].key);
+    out[best].why = `fitted (step ${chosen.length}): moves the runs by up to ${(out[best].maxEffect * 100).toFixed(0)} %`;
   }
+  const names = chosen.map((j) => out[j].key).join(', ');
   for (const j of remaining) {
-    if (out[j].why === '') out[j].why = `the runs cannot tell it from ${chosenNames.join(', ') || 'the chosen constants'}`;
+    if (distinctPart(effects[j], basis) < DISTINCT * norm(effects[j])) out[j].why = `the runs cannot tell it from ${names}`;
+    else if (chosen.length >= limit) out[j].why = `limit: at most ${limit} constant${limit > 1 ? 's' : ''} on ${runs.length} run${runs.length > 1 ? 's' : ''}`;
+    else out[j].why = 'fitting it does not lower the error further';
   }
-  for (const o of out) if (o.why === '') o.why = `the runs cannot tell it from ${chosenNames.join(', ')}`;
   return out;
+}
+
+function residualOf(e: readonly number[], basis: readonly number[][]): number[] {
+  const v = [...e];
+  for (const b of basis) {
+    const d = v.reduce((s, x, i) => s + x * b[i], 0);
+    for (let i = 0; i < v.length; i++) v[i] -= d * b[i];
+  }
+  return v;
+}
+
+function distinctPart(e: readonly number[], basis: readonly number[][]): number {
+  return norm(residualOf(e, basis));
+}
+
+function norm(v: readonly number[]): number {
+  return Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 }
 
 export interface CalibrateResult {

@@ -66,10 +66,18 @@ export function shellWords(text: string): string[] {
 
 /**
  * The Megatron flags of a list of words, each with the values its kind takes (a switch none, a value flag one, a
- * list flag every word up to the next flag); `--flag=value` is split. Unknown words are passed over.
+ * list flag every word up to the next flag); `--flag=value` is split. Unknown words are passed over. A flag met
+ * twice (a script's branches, e.g. mock or real data) keeps its last values, as argparse does.
  */
 export function megatronArgsOf(words: readonly string[]): string[] {
+  const groups = new Map<string, string[]>();
   const out: string[] = [];
+  const flush = (): void => {
+    if (out.length === 0) return;
+    groups.delete(out[0]);
+    groups.set(out[0], [...out]);
+    out.length = 0;
+  };
   for (let i = 0; i < words.length; i++) {
     let w = words[i];
     let inline: string | undefined;
@@ -77,6 +85,7 @@ export function megatronArgsOf(words: readonly string[]): string[] {
     if (w.startsWith('--') && eq > 2) { inline = w.slice(eq + 1); w = w.slice(0, eq); }
     const spec = MEGATRON_FLAGS[w];
     if (!spec) continue;
+    flush();
     out.push(w);
     if (inline !== undefined) { out.push(inline); continue; }
     if (spec.kind === 'switch') continue;
@@ -86,7 +95,8 @@ export function megatronArgsOf(words: readonly string[]): string[] {
     }
     while (i + 1 < words.length && !words[i + 1].startsWith('--')) out.push(words[++i]);
   }
-  return out;
+  flush();
+  return [...groups.values()].flat();
 }
 
 /** What a run's argument list states. */
@@ -102,12 +112,24 @@ export interface ArgsReading {
  * Reads `args` (a Megatron argument list) on `world` GPUs. `file` and `field` name the list in messages: a flag
  * Megatron does not know, a value it would refuse, or a plan flag set from a shell variable is one InputError.
  */
-export function readMegatronArgs(args: readonly string[], world: number, file: string, field: string): ArgsReading {
+export function readMegatronArgs(given: readonly string[], world: number, file: string, field: string): ArgsReading {
+  let args = [...given];
   for (let i = 0; i < args.length; i++) {
     if (args[i].includes('$') && i > 0 && PLAN_FLAGS.has(args[i - 1])) {
       throw inputError(file, field, `${args[i - 1]} is set from a shell variable (${args[i]}): give the run's plan with its values (plan: or megatron_args:)`);
     }
   }
+  // other flags set from shell variables (data paths, tokenizer) say nothing about the plan: left out
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i].startsWith('--') && i + 1 < args.length && args[i + 1].includes('$')) {
+      i++;
+      while (i + 1 < args.length && !args[i + 1].startsWith('--')) i++;
+      continue;
+    }
+    kept.push(args[i]);
+  }
+  args = kept;
   const problems: string[] = [];
   const parsed = parseMegatronArgs(args, problems);
   if (problems.length > 0) throw inputError(file, field, problems[0]);

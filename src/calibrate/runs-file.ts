@@ -72,7 +72,7 @@ function readRun(file: string, e: unknown, i: number, overrides: JobOverrides): 
     throw inputError(file, at('id'), 'must be a name of letters, digits, ., _ and - (at most 100)');
   }
   const dir = path.dirname(file);
-  const rel = (f: string) => path.join(dir, f);
+  const rel = (f: string) => (path.isAbsolute(f) ? f : path.join(dir, f));
 
   // the job, then the plan (an argument list may set stack fields: the job is loaded again with them)
   const loadRunJob = (o: JobOverrides): JobContext => {
