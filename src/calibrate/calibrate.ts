@@ -7,7 +7,7 @@
  * constant is pinned by about two runs), chosen by what the runs can see. For each candidate, its effect on each
  * run is ln(pred at its upper bound / pred at its lower bound), the others at the base's values. A candidate that
  * moves no run by 2 % is left out (the runs cannot see it: ep overlap on dense runs, the FP8 GEMM ceiling on
- * BF16 runs), and so is one whose effect vector lies within 30 % of the span of those already chosen
+ * BF16 runs), as is one that moves fewer than two runs so (it would absorb one run's whole error), and one whose effect vector lies within 30 % of the span of those already chosen
  * (Gram–Schmidt: the runs cannot tell it from them). Among the rest, forward selection: each step fits every
  * candidate with the constants already chosen and keeps the one that lowers the loss most, until the limit or no
  * candidate lowers it. `--constants` names them instead.
@@ -66,8 +66,13 @@ export function chooseConstants(runs: readonly CalibrationRun[], base: Calibrati
   }
   const basis: number[][] = [];
   const chosen: number[] = [];
+  // seen by at least two runs (one, with a single run): a constant only one run moves would absorb that run's whole
+  // error, whatever its cause
+  const need = Math.min(2, runs.length);
   const remaining = new Set(out.map((_, j) => j).filter((j) => {
     if (out[j].maxEffect < SEEN) { out[j].why = `moves no run by ${SEEN * 100} % across its bounds`; return false; }
+    const seenBy = effects[j].filter((x) => Math.abs(Math.exp(x) - 1) >= SEEN).length;
+    if (seenBy < need) { out[j].why = `moves only ${seenBy} run by ${SEEN * 100} %: it would absorb that run's error`; return false; }
     return true;
   }));
   // forward selection: each step adds the constant whose fit (with those chosen) lowers the loss most

@@ -38,7 +38,7 @@ export function registerCalibrate(cli: Argv, setExit: (code: number) => void): v
       .positional('runs', { type: 'string', demandOption: true, describe: 'Runs file (YAML): each run a job, its plan, and a Megatron log or measured numbers' })
       .option('out', { alias: 'o', type: 'string', describe: 'Write the overlay here (apply it with --calibration FILE)' })
       .option('name', { type: 'string', describe: 'The overlay\'s name (default: the -o file\'s base name)' })
-      .option('constants', { type: 'string', describe: 'Fit these free constants (section.key, commas) instead of choosing them' })
+      .option('constants', { type: 'string', describe: 'Fit these free constants (section.key, commas) instead of choosing them; none: fit nothing, only compare the calibration with the runs' })
       .option('format', { type: 'string', describe: 'Output format: table or json (default table)' })
       .option('gpu', { type: 'string', describe: 'Base calibration for every run (a name in cost-models/ or a path)' })
       .option('calibration', { type: 'string', describe: 'Overlay applied to every run before fitting (repeatable)' })
@@ -62,7 +62,8 @@ export function registerCalibrate(cli: Argv, setExit: (code: number) => void): v
         }
       }
       const table = readFreeTable(freeTableFile(base.name));
-      const asked = constantsArg?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      // `none`: fit nothing, only compare the calibration given with the runs (e.g. an overlay on runs it was not fitted to)
+      const asked = constantsArg === 'none' ? [] : constantsArg?.split(',').map((s) => s.trim()).filter((s) => s !== '');
       const result = calibrate(runs, table, asked);
       const date = new Date().toISOString().slice(0, 10);
       const text = overlayText(result, { name, runsFile: path.basename(runsFile), date, runs: runs.length });
@@ -96,8 +97,10 @@ export function renderCalibration(runs: readonly CalibrationRun[], r: CalibrateR
   lines.push('constants:');
   for (const c of r.choices) {
     const i = r.constants.findIndex((k) => k.key === c.key);
-    const v = i >= 0 ? `${formatValue(calibrationValue(r.base, c.key))} -> ${r.values[i]}` : 'kept';
-    lines.push(`  ${c.chosen ? 'fit ' : 'keep'} ${c.key.padEnd(36)} ${v.padEnd(22)} ${c.why}`);
+    const k = r.constants[i];
+    const atBound = i >= 0 && (r.values[i] <= k.min || r.values[i] >= k.max) ? ' (at a bound)' : '';
+    const v = i >= 0 ? `${formatValue(calibrationValue(r.base, c.key))} -> ${r.values[i]}${atBound}` : 'kept';
+    lines.push(`  ${c.chosen ? 'fit ' : 'keep'} ${c.key.padEnd(36)} ${v.padEnd(34)} ${c.why}`);
   }
   const head = ['run', 'measured tok/s/GPU', 'spread', 'before', 'err', 'after', 'err'];
   if (r.heldOut) head.push('left out');
