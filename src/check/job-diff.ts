@@ -7,8 +7,9 @@ const SECTIONS = ['model', 'training', 'cluster'] as const;
 /**
  * The job fields that differ between the job a baseline was made for and the current one: every model field,
  * the training run (sequence length, global batch, precision) and the cluster (GPU kind, GPU count, GPUs per
- * node), in the order the job lists them. The calibration itself is not compared, only the GPU name: a changed
- * cost model is what the other checks are there to catch.
+ * node, and the calibration overlays applied, cluster.calibrations), in the order the job lists them. The
+ * calibration's values are not compared, only the GPU's calibration and the overlay files named: a changed cost
+ * model is what the other checks are there to catch.
  */
 export function jobChanges(baseline: Job, current: Job): JobChange[] {
   const out: JobChange[] = [];

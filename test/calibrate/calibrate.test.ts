@@ -188,4 +188,17 @@ test('overlays: applied in order over the base they name; a mismatch or a full f
   assert.match(r.stderr, /overlay_of: is "h100-sxm", but it is applied over the h200-sxm calibration/);
   const g = moefold('score', QWEN, '--plan', QWEN_PLAN, '--gpu', full, '--format', 'json');
   assert.equal(JSON.parse(g.stdout).calibration.label, 'h200-sxm');
+
+  // plans.json records the overlays; check against it without them is a changed job
+  const outDir = path.join(dir, 'plans');
+  const t = moefold('tune', QWEN, '--calibration', a, '--top', '2', '--workers', '0', '--quiet', '--no-timing', '--out', outDir);
+  assert.equal(t.status, 0, t.stderr);
+  const pf = JSON.parse(fs.readFileSync(path.join(outDir, 'plans.json'), 'utf8')) as { cluster: { calibrations: string[] }; calibration: { label: string } };
+  assert.deepEqual(pf.cluster.calibrations, [a]);
+  assert.equal(pf.calibration.label, 'h100-sxm + a');
+  const same = moefold('check', QWEN, '--baseline', path.join(outDir, 'plans.json'), '--calibration', a, '--workers', '0', '--format', 'json');
+  assert.equal(same.status, 0, same.stdout + same.stderr);
+  const other = moefold('check', QWEN, '--baseline', path.join(outDir, 'plans.json'), '--workers', '0', '--format', 'json');
+  assert.equal(other.status, 1, other.stderr);
+  assert.match(other.stdout, /cluster\.calibrations/);
 });
