@@ -9,7 +9,7 @@ import { calibrationLabel } from '../cost/calibration.js';
 import { readFreeTable } from '../calibrate/fit-core.js';
 import { readRunsFile, type CalibrationRun } from '../calibrate/runs-file.js';
 import { calibrate, calibrationValue, overlayText, residual, type CalibrateResult } from '../calibrate/calibrate.js';
-import { formatValue } from '../calibrate/fit-core.js';
+import { formatValue, median } from '../calibrate/fit-core.js';
 import { writeFileAtomic } from '../io/write-files.js';
 import { choiceOption, overridesFrom, requireValue, textOption } from './job-options.js';
 import { printStructured } from './output.js';
@@ -73,9 +73,28 @@ export function registerCalibrate(cli: Argv, setExit: (code: number) => void): v
       }
       if (format === 'json') printStructured(resultJson(runs, result, out, text), 'json');
       else process.stdout.write(`${renderCalibration(runs, result, out)}\n`);
+      const scatter = developmentScatter(base.name);
+      const before = medianAbs(result.before);
+      if (scatter !== null && result.constants.length > 0 && before < scatter) {
+        process.stderr.write(`moefold: warning: before the fit the runs are already within the model's leave-one-group-out error on the `
+          + `development set (median ${(before * 100).toFixed(1)} % < ${(scatter * 100).toFixed(1)} %, cost-models/fit/${base.name}.result.yaml): `
+          + 'the fit may follow noise; judge it on runs it was not fitted to (--constants none --calibration FILE)\n');
+      }
       setExit(0);
     },
   );
+}
+
+/** The development set's leave-one-group-out median |error| of a calibration's fit (npm run fit), if recorded. */
+function developmentScatter(name: string): number | null {
+  const f = path.join(COST_MODELS_DIR, 'fit', `${name}.result.yaml`);
+  if (!fs.existsSync(f)) return null;
+  const m = /^leave_one_group_out_median_abs_error: ([0-9.]+)$/m.exec(fs.readFileSync(f, 'utf8'));
+  return m ? Number(m[1]) : null;
+}
+
+function medianAbs(xs: readonly number[]): number {
+  return median(xs.map(Math.abs));
 }
 
 const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
@@ -114,10 +133,9 @@ export function renderCalibration(runs: readonly CalibrationRun[], r: CalibrateR
     t.push(row);
   });
   lines.push(t.toString());
-  const med = (xs: number[]) => { const v = xs.map(Math.abs).sort((a, b) => a - b); const k = v.length >> 1; return v.length % 2 ? v[k] : (v[k - 1] + v[k]) / 2; };
   const res = residual(r);
-  lines.push(`median |error|: before ${(med(r.before) * 100).toFixed(1)}% · after ${(res.median * 100).toFixed(1)}% (max ${(res.max * 100).toFixed(1)}%)`
-    + (r.heldOut ? ` · leave-one-out ${(med(r.heldOut) * 100).toFixed(1)}%` : runs.length < 3 ? ' · leave-one-out needs 3 runs' : ''));
+  lines.push(`median |error|: before ${(medianAbs(r.before) * 100).toFixed(1)}% · after ${(res.median * 100).toFixed(1)}% (max ${(res.max * 100).toFixed(1)}%)`
+    + (r.heldOut ? ` · leave-one-out ${(medianAbs(r.heldOut) * 100).toFixed(1)}%` : runs.length < 3 ? ' · leave-one-out needs 3 runs' : ''));
   lines.push(out !== undefined ? `wrote ${out}: apply it with --calibration ${out}` : 'nothing written: give -o FILE to write the overlay');
   return lines.join('\n');
 }
