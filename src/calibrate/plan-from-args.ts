@@ -113,7 +113,11 @@ export interface ArgsReading {
  * Megatron does not know, a value it would refuse, or a plan flag set from a shell variable is one InputError.
  */
 export function readMegatronArgs(given: readonly string[], world: number, file: string, field: string): ArgsReading {
-  let args = [...given];
+  // --flag=value as argparse reads it
+  let args = given.flatMap((a) => {
+    const eq = a.indexOf('=');
+    return a.startsWith('--') && eq > 2 ? [a.slice(0, eq), a.slice(eq + 1)] : [a];
+  });
   for (let i = 0; i < args.length; i++) {
     if (args[i].includes('$') && i > 0 && PLAN_FLAGS.has(args[i - 1])) {
       throw inputError(file, field, `${args[i - 1]} is set from a shell variable (${args[i]}): give the run's plan with its values (plan: or megatron_args:)`);
@@ -122,7 +126,7 @@ export function readMegatronArgs(given: readonly string[], world: number, file: 
   // other flags set from shell variables (data paths, tokenizer) say nothing about the plan: left out
   const kept: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    if (args[i].startsWith('--') && i + 1 < args.length && args[i + 1].includes('$')) {
+    if (args[i].startsWith('--') && MEGATRON_FLAGS[args[i]]?.kind !== 'switch' && i + 1 < args.length && args[i + 1].includes('$')) {
       i++;
       while (i + 1 < args.length && !args[i + 1].startsWith('--')) i++;
       continue;
@@ -130,6 +134,9 @@ export function readMegatronArgs(given: readonly string[], world: number, file: 
     kept.push(args[i]);
   }
   args = kept;
+  for (const f of ['--num-layers', '--seq-length']) {
+    if (!args.includes(f)) throw inputError(file, field, `missing ${f}: Megatron needs it, and the run's plan cannot be read without it`);
+  }
   const problems: string[] = [];
   const parsed = parseMegatronArgs(args, problems);
   if (problems.length > 0) throw inputError(file, field, problems[0]);

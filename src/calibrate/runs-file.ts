@@ -41,6 +41,8 @@ export interface CalibrationRun extends FitRun {
   spread: number | null;
   /** Measured "max allocated" (GiB) per pipeline stage (null: no report for that stage), or null when none. */
   measuredStageGib: (number | null)[] | null;
+  /** The files this run was read from (job, launch script, log). */
+  inputs: string[];
 }
 
 /** Reads and checks every run of `file`; `overrides` (--gpu, --calibration) apply to every job. */
@@ -72,7 +74,12 @@ function readRun(file: string, e: unknown, i: number, overrides: JobOverrides): 
     throw inputError(file, at('id'), 'must be a name of letters, digits, ., _ and - (at most 100)');
   }
   const dir = path.dirname(file);
-  const rel = (f: string) => (path.isAbsolute(f) ? f : path.join(dir, f));
+  const inputs: string[] = [];
+  const rel = (f: string): string => {
+    const p = path.isAbsolute(f) ? f : path.join(dir, f);
+    inputs.push(p);
+    return p;
+  };
 
   // the job, then the plan (an argument list may set stack fields: the job is loaded again with them)
   const loadRunJob = (o: JobOverrides): JobContext => {
@@ -171,7 +178,7 @@ function readRun(file: string, e: unknown, i: number, overrides: JobOverrides): 
       else throw inputError(file, at('measured.max_allocated_gib'), `must be a number (GiB, the largest of any rank) or a list of ${plan.pp} (one per pipeline stage)`);
     }
   }
-  return { id, group: id, jc, plan, measuredTokens: tokensPerStep / stepS / world, measuredStepS: stepS, measuredHow: how, spread, measuredStageGib: stageGib };
+  return { id, group: id, jc, plan, measuredTokens: tokensPerStep / stepS / world, measuredStepS: stepS, measuredHow: how, spread, measuredStageGib: stageGib, inputs };
 }
 
 /** The model and run facts an argument list states must be the job's. */
@@ -184,6 +191,9 @@ function checkArgsAgainstJob(r: ArgsReading, jc: JobContext, file: string, where
     ['--seq-length', t.seq_length, 'training.seq_length'], ['--global-batch-size', t.global_batch_size, 'training.global_batch_size'],
     ['--num-experts', m.num_experts, 'model.num_experts'], ['--moe-router-topk', m.moe_router_topk, 'model.moe_router_topk'],
   ];
+  if (!r.facts.has('--global-batch-size') && r.plan.microBatchSize * r.plan.dp !== t.global_batch_size) {
+    throw inputError(file, where, `no --global-batch-size: Megatron then runs micro-batch x DP = ${r.plan.microBatchSize * r.plan.dp} sequences per step, the job ${t.global_batch_size} (${jc.job.source})`);
+  }
   for (const [flag, value, field] of want) {
     const got = r.facts.get(flag);
     if (got !== undefined && got !== value && !(flag === '--num-experts' && value === 0)) {

@@ -1,4 +1,7 @@
+import { readInputText } from '../job/read-file.js';
+import { createHash } from 'node:crypto';
 import type { Job } from '../job/types.js';
+import { isCalibrationPath } from '../cost/calibration.js';
 import { layerMaskFromFreq } from '../job/layer-freq.js';
 import type { JobChange } from './check-types.js';
 
@@ -19,6 +22,8 @@ export function jobChanges(baseline: Job, current: Job): JobChange[] {
     const keys = [...Object.keys(c), ...Object.keys(b).filter((k) => !(k in c))];
     for (const key of keys) {
       if (sameValue(b[key], c[key])) continue;
+      // calibration files are the same when their contents are (a baseline names its folder's copies)
+      if (section === 'cluster' && (key === 'gpu' || key === 'calibrations') && sameValue(fileIdentity(b[key]), fileIdentity(c[key]))) continue;
       if (section === 'model' && key === 'moe_layer_freq' && sameLayerMask(b[key], c[key], current.model.num_layers)) continue;
       out.push({ field: `${section}.${key}`, baseline: b[key] ?? null, current: c[key] ?? null });
     }
@@ -29,6 +34,17 @@ export function jobChanges(baseline: Job, current: Job): JobChange[] {
 /** `cluster.gpus 16 → 32` */
 export function describeChange(c: JobChange): string {
   return `${c.field} ${formatValue(c.baseline)} → ${formatValue(c.current)}`;
+}
+
+/** A calibration path as its file's content hash (the path itself when unreadable); names and lists element-wise. */
+function fileIdentity(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(fileIdentity);
+  if (typeof v !== 'string' || !isCalibrationPath(v)) return v;
+  try {
+    return `sha256:${createHash('sha256').update(readInputText(v, 'calibration file')).digest('hex')}`;
+  } catch {
+    return v;
+  }
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

@@ -12,7 +12,9 @@ import type { Plan } from '../enumerate/plan.js';
 import { runSearch, type SearchResult } from '../search/pool.js';
 import type { RankOptions } from '../search/objective.js';
 import { estimateToJson } from '../render/plan-json.js';
-import { planAtRank, plansFileText, readPlansFile, type PlansFile } from '../plans/plans-file.js';
+import { planAtRank, plansFileText, readPlansFile, withCalibrationCopies, type PlansFile } from '../plans/plans-file.js';
+import type { ResultJson } from '../plans/result.js';
+import path from 'node:path';
 import { GIB } from '../render/numbers.js';
 import { TIME_TERM_LABELS } from '../render/cost-shares.js';
 import { buildResult } from '../plans/result.js';
@@ -36,7 +38,8 @@ export interface CheckOptions {
 /** What checkJob found, and the baseline it would write (--update); the caller writes all of them at once. */
 export interface CheckJobResult {
   report: JobCheckReport;
-  write: FileToWrite | null;
+  /** The baseline and the calibration copies beside it (--update); empty otherwise. */
+  write: FileToWrite[];
 }
 
 /**
@@ -56,15 +59,17 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
   const search = await runSearch({ job, space, calibration, rank: rankOpts, workers: opts.workers }, pool);
   const best = search.top[0] ?? null;
   report.best_tokens_per_s_per_gpu_now = best ? round(best.estimate.tokensPerSPerGpu) : null;
-  const newBaseline = (): FileToWrite => {
+  const newBaseline = (): FileToWrite[] => {
     report.updated = true;
-    return { file: baselineFile, text: baselineText(job, shape, calibration, opts, search) };
+    const { result, copies } = withCalibrationCopies(baselineResult(job, shape, calibration, opts, search));
+    const dir = path.dirname(baselineFile);
+    return [{ file: baselineFile, text: plansFileText(result) }, ...copies.map(([f, text]) => ({ file: path.join(dir, f), text }))];
   };
 
   if (opts.update && best === null) {
     report.passed = false;
     report.checks.push({ name: 'best', status: 'fail', message: 'no plan fits for the current job: the baseline was not written (see `moefold tune`)', details: [] });
-    return { report, write: null };
+    return { report, write: [] };
   }
   let pf: PlansFile | null = null;
   let baseline: ReturnType<typeof planAtRank> | null = null;
@@ -100,7 +105,7 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
       report.checks.push({ name, status: 'skip', message: `not checked: the job changed since the baseline was made${name === 'best' ? bestNow : ''}`, details: [] });
     }
     report.passed = false;
-    return { report, write: opts.update ? newBaseline() : null };
+    return { report, write: opts.update ? newBaseline() : [] };
   }
   report.checks.push({ name: 'job', status: 'pass', message: `baseline was made for this job (${describeJob(job, calibration)})`, details: [] });
 
@@ -179,12 +184,11 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
   }
 
   report.passed = report.checks.every((c) => c.status !== 'fail');
-  return { report, write: opts.update ? newBaseline() : null }; // best is not null here
+  return { report, write: opts.update ? newBaseline() : [] }; // best is not null here
 }
 
-function baselineText(job: Job, shape: ModelShape, calibration: Calibration, opts: CheckOptions, search: SearchResult): string {
-  const result = buildResult(job, shape, calibration, { objective: 'throughput', space: opts.space, timing: false, pareto: false }, search);
-  return plansFileText(result);
+function baselineResult(job: Job, shape: ModelShape, calibration: Calibration, opts: CheckOptions, search: SearchResult): ResultJson {
+  return buildResult(job, shape, calibration, { objective: 'throughput', space: opts.space, timing: false, pareto: false }, search);
 }
 
 function describeJob(job: Job, calibration: Calibration): string {

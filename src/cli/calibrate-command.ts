@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 import Table from 'cli-table3';
 import { COST_MODELS_DIR } from '../paths.js';
 import { InputError } from '../job/errors.js';
+import { NAME_PATTERN } from '../job/fields.js';
 import type { JobOverrides } from '../job/load-job.js';
 import { calibrationLabel } from '../cost/calibration.js';
 import { readFreeTable } from '../calibrate/fit-core.js';
@@ -50,7 +51,9 @@ export function registerCalibrate(cli: Argv, setExit: (code: number) => void): v
       const nameArg = textOption('--name', args.name, 'a name of letters, digits, ., _ and -');
       const constantsArg = textOption('--constants', args.constants, 'free constants such as overhead.step_overhead_s');
       const name = nameArg ?? (out !== undefined ? path.basename(out).replace(/\.ya?ml$/, '') : 'calibrated');
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new InputError(`--name: must be a name of letters, digits, ., _ and - (got ${JSON.stringify(name)})`);
+      if (!new RegExp(NAME_PATTERN).test(name)) {
+        throw new InputError(`${nameArg !== undefined ? '--name' : '-o/--out'}: the overlay's name${nameArg !== undefined ? '' : ' (the file\'s base name)'} must be made of letters, digits, ., _ and - (got ${JSON.stringify(name)}; give --name)`);
+      }
       const runsFile = requireValue('<runs>', args.runs, 'a runs file') as string;
       const overrides: JobOverrides = overridesFrom({ gpu: args.gpu, calibration: args.calibration });
       const runs = readRunsFile(runsFile, overrides);
@@ -63,12 +66,18 @@ export function registerCalibrate(cli: Argv, setExit: (code: number) => void): v
       }
       const table = readFreeTable(freeTableFile(base.name));
       // `none`: fit nothing, only compare the calibration given with the runs (e.g. an overlay on runs it was not fitted to)
-      const asked = constantsArg === 'none' ? [] : constantsArg?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const asked = constantsArg === 'none' ? [] : constantsArg?.split(',').map((s) => s.trim());
+      if (asked !== undefined && constantsArg !== 'none' && (asked.length === 0 || asked.some((k) => k === ''))) {
+        throw new InputError(`--constants: must list free constants (section.key, commas), or be none (got ${JSON.stringify(constantsArg)})`);
+      }
       const result = calibrate(runs, table, asked);
       const date = new Date().toISOString().slice(0, 10);
       const text = overlayText(result, { name, runsFile: path.basename(runsFile), date, runs: runs.length });
       if (out !== undefined) {
-        if (result.constants.length === 0) throw new InputError(`${runsFile}: no free constant moves these runs by 2 %: nothing to calibrate (see --constants)`);
+        if (asked !== undefined && asked.length === 0) throw new InputError('-o/--out: --constants none fits nothing: there is no overlay to write');
+        if (result.constants.length === 0) throw new InputError(`${runsFile}: no free constant moves at least two runs by 2 %: nothing to calibrate (see --constants)`);
+        const read = [runsFile, ...runs.flatMap((r) => r.inputs), ...(overrides.calibrations ?? []), ...(overrides.gpu ? [overrides.gpu] : [])];
+        if (read.some((f) => path.resolve(f) === path.resolve(out))) throw new InputError(`-o/--out: ${out} is one of the files calibrate reads: write the overlay elsewhere`);
         writeFileAtomic(out, text, 'calibration overlay');
       }
       if (format === 'json') printStructured(resultJson(runs, result, out, text), 'json');

@@ -90,7 +90,7 @@ async function runCheck(raw: CheckArgs): Promise<number> {
       try {
         const { report, write } = await checkJob(pair.job, pair.baseline, overridesFrom(args), opts, pool);
         reports.push(report);
-        if (write) writes.push(write);
+        writes.push(...write);
       } catch (e) {
         // Folder mode: a broken job or baseline is reported (and fails the run with exit 2) without hiding the others.
         if (!(e instanceof InputError) || !isDir) throw e;

@@ -8,7 +8,7 @@ import type { SearchResult } from '../search/pool.js';
 import type { RankOptions } from '../search/objective.js';
 import { exportPlan, exportFileName, isExportFileName, type ExportFormat } from '../export/index.js';
 import type { ResultJson } from '../plans/result.js';
-import { plansFileText } from '../plans/plans-file.js';
+import { plansFileText, withCalibrationCopies } from '../plans/plans-file.js';
 import { describeMapping } from '../render/explain.js';
 import { GIB } from '../render/numbers.js';
 import { writeFilesAtomic } from '../io/write-files.js';
@@ -40,7 +40,8 @@ export function explainNoFit(job: Job, search: SearchResult, rank: RankOptions):
  * `<file>.refused.txt` with the reason instead. Returns how many exports were refused.
  */
 export function writeOutDir(dir: string, job: Job, shape: ModelShape, result: ResultJson, top: RankedPlan[], formats: ExportFormat[]): number {
-  const files: [string, string][] = [['plans.json', plansFileText(result)]];
+  const copied = withCalibrationCopies(result);
+  const files: [string, string][] = [['plans.json', plansFileText(copied.result)], ...copied.copies];
   let refused = 0;
   top.forEach((r, i) => {
     for (const f of formats) {

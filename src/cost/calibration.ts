@@ -9,6 +9,7 @@ import yaml from 'js-yaml';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { COST_MODELS_DIR, calibrationNames } from '../paths.js';
 import { inputError } from '../job/errors.js';
+import { readInputText } from '../job/read-file.js';
 
 export interface Calibration {
   /** File name without .yaml (e.g. 'h100-sxm'). */
@@ -363,13 +364,9 @@ export function applyOverlay(base: Calibration, doc: unknown, file: string): Cal
 
 /** Reads a calibration or overlay YAML file; `shown` names it in messages. */
 export function readCalibrationDoc(file: string, shown: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw inputError(shown, '', code === 'ENOENT' ? 'no such calibration file' : `cannot read (${code ?? 'error'})`);
-  }
+  if (!fs.existsSync(file)) throw inputError(shown, '', 'no such calibration file');
+  // the bounded reader of every input file (regular files only, 16 MiB, UTF-8): a device or a FIFO is refused
+  const text = readInputText(file, 'calibration file');
   try {
     return yaml.load(text);
   } catch (e) {

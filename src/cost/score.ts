@@ -90,7 +90,6 @@ export function staticMemoryBytes(ctx: ScoreContext, plan: Plan): number {
   return worst + cal.cudaContextBytes + ncclBase + cublasWorkspaceBytes(false, false, cal);
 }
 
-/** Scores one plan into `out` (no allocation). */
 /** Exposed pipeline send/recv time per micro-batch (tokens stored per rank × h × 2 B); 0 without PP. */
 function ppExposedTimeS(ctx: ScoreContext, plan: Plan, mv: Float64Array, mb: number): number {
   if (plan.pp <= 1) return 0;
@@ -124,6 +123,7 @@ export function stageAllocatedBytes(ctx: ScoreContext, plan: Plan): number[] {
   return out;
 }
 
+/** Scores one plan into `out` (no allocation). */
 export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimate {
   const mv = ctx.mappingMemo.vals;
   const mb = mappingBase(ctx, plan);

@@ -210,13 +210,13 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
   let perNodeOrigin = origin('gpus_per_node');
   let gpu = (c.gpu as string | undefined) ?? DEFAULT_GPU;
   let gpuOrigin = origin('gpu');
-  // A plans file records the calibration paths the plans were scored with as `tune` resolved them: a record for
-  // `check` to compare and `export` to read the GPU's architecture from, not files to read here (they are relative
-  // to where tune ran). In a job file a path is relative to the file.
+  // A path is relative to the file that names it. A plans file names the copies `tune --out` / `check --update`
+  // put in its folder (withCalibrationCopies), and may name no other file; they are not read here (export reads the
+  // GPU's architecture from the base).
   const recorded = pathsInside !== undefined;
-  if (isCalibrationPath(gpu) && !recorded) gpu = resolveInputPath(gpu, cFile, `${prefix}gpu`, 'calibration file');
+  if (isCalibrationPath(gpu)) gpu = resolveInputPath(gpu, cFile, `${prefix}gpu`, 'calibration file', pathsInside);
   let overlays = ((c.calibrations as string[] | undefined) ?? [])
-    .map((f, i) => (recorded ? f : resolveInputPath(f, cFile, `${prefix}calibrations[${i}]`, 'calibration overlay file')));
+    .map((f, i) => resolveInputPath(f, cFile, `${prefix}calibrations[${i}]`, 'calibration overlay file', pathsInside));
   let overlaysOrigin = origin('calibrations');
 
   const oGpus = overrideInt(overrides, 'gpus', file);

@@ -4,12 +4,39 @@ import { inputError } from '../job/errors.js';
 import { LIMITS, gotText } from '../job/fields.js';
 import { jobFromObject } from '../job/load-job.js';
 import { parseJson, readInputText } from '../job/read-file.js';
+import { isCalibrationPath } from '../cost/calibration.js';
 import type { Plan } from '../enumerate/plan.js';
 import { newPlan } from '../enumerate/plan.js';
 import { deriveLayout } from '../plan/layout.js';
 import { LAYOUT_MAX_CHARS } from '../plan/pipeline-layout.js';
 import type { PlanJson } from '../render/plan-json.js';
 import type { ResultJson } from './result.js';
+
+/**
+ * A plans folder holds copies of the calibration files its plans were scored with (`calibration-N-<name>` beside plans.json), and
+ * the result names those copies: the folder travels whole, and a plans file names no file outside its folder
+ * (the loader refuses one that does). Returns the result to write and the copies (paths relative to the folder).
+ */
+export function withCalibrationCopies(result: ResultJson): { result: ResultJson; copies: [string, string][] } {
+  const copies: [string, string][] = [];
+  const renamed = new Map<string, string>();
+  const copy = (p: string): string => {
+    const known = renamed.get(p);
+    if (known !== undefined) return known;
+    const name = `calibration-${copies.length + 1}-${path.basename(p)}`;
+    copies.push([name, readInputText(p, 'calibration file')]);
+    renamed.set(p, name);
+    return name;
+  };
+  const c = { ...result.cluster };
+  if (isCalibrationPath(c.gpu)) c.gpu = copy(c.gpu);
+  if (c.calibrations) c.calibrations = c.calibrations.map(copy);
+  if (copies.length === 0) return { result, copies };
+  const cal = result.calibration;
+  const calibration = { ...cal, file: renamed.get(cal.file) ?? cal.file,
+    overlays: cal.overlays.map((o) => ({ ...o, file: renamed.get(o.file) ?? o.file })) };
+  return { result: { ...result, cluster: c, calibration }, copies };
+}
 
 /** A plans.json's text exactly as every writer writes it (tune --out, --format json, check --update). */
 export function plansFileText(result: ResultJson): string {
