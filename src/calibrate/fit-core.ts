@@ -53,12 +53,7 @@ export function predict(run: FitRun, cal: Calibration, out: Estimate = newEstima
   return scorePlan(ctx, run.plan, out);
 }
 
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const v = [...xs].sort((a, b) => a - b);
-  const k = v.length >> 1;
-  return v.length % 2 ? v[k] : (v[k - 1] + v[k]) / 2;
-}
+export { median } from './median.js';
 
 export interface FreeConstant {
   /** yaml key, section.key of cost-models/<gpu>.yaml. */

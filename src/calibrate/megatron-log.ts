@@ -21,6 +21,7 @@
  * `--label` `12: `, mpirun `[1,3]<stdout>:`) and ANSI colour codes. The parser is one pass over the lines with
  * substring tests and anchored, non-nested patterns only: linear in the size of the log.
  */
+import { median } from './median.js';
 import { inputError } from '../job/errors.js';
 
 export interface IterationRecord {
@@ -237,11 +238,6 @@ export function parseMegatronLog(text: string, file: string): MegatronLog {
   }
   const memoryFrom = runStart.argsLine || runStart.firstRecord;
   return { iterations: run, memory: memory.filter((m) => m.line > memoryFrom), args };
-}
-
-function median(sorted: readonly number[]): number {
-  const n = sorted.length;
-  return n % 2 === 1 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
 /**
