@@ -10,6 +10,7 @@
  * and every logInterval iterations, each printing the mean step time over the iterations since the previous
  * line, and memory reports of every rank in memoryByRank at the first two logged iterations.
  */
+import { rng } from '../../scripts/fuzz.js'; // mulberry32, seedable
 
 export interface MemoryMiB { allocatedMiB: number; maxAllocatedMiB: number; reservedMiB: number; maxReservedMiB: number }
 
@@ -130,17 +131,6 @@ function timersBlock(entries: ReadonlyArray<readonly [string, number, number]>):
     ...entries.map(([name, lo, hi]) => `    ${(name + ' ').padEnd(48, '.')}: (${f(lo, 2)}, ${f(hi, 2)})`)];
 }
 
-/** mulberry32: a small deterministic generator in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function timestampAt(ms: number): string {
   const iso = new Date(Date.UTC(2025, 0, 15, 8, 0, 0) + Math.floor(ms)).toISOString(); // 2025-01-15T08:00:00.000Z
