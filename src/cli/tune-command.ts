@@ -169,7 +169,7 @@ async function searchAndReport(args: Tune, job: Job, shape: ModelShape, space: S
     return search.interrupted ? 130 : 2;
   }
   if (search.top.length === 0) {
-    process.stderr.write(`${explainNoFit(job, search, rank)}\n`);
+    process.stderr.write(`${explainNoFit(job, search, rank, calibration)}\n`);
     return search.interrupted ? 130 : 2;
   }
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { calibrationLabel, type Calibration } from '../cost/calibration.js';
 import path from 'node:path';
 import type { Job, ModelShape } from '../job/types.js';
 import { InputError } from '../job/errors.js';
@@ -14,13 +15,13 @@ import { GIB } from '../render/numbers.js';
 import { writeFilesAtomic } from '../io/write-files.js';
 
 /** Why valid plans exist but none can be recommended. */
-export function explainNoFit(job: Job, search: SearchResult, rank: RankOptions): string {
+export function explainNoFit(job: Job, search: SearchResult, rank: RankOptions, calibration: Calibration): string {
   const lines: string[] = [];
   if (search.fitting > 0 && rank.objective === 'memory') {
     lines.push(`moefold: ${search.fitting} plans fit in memory, but none reaches --min-throughput ${rank.minTokensPerSPerGpu} tokens/s/GPU: lower the floor`);
     return lines.join('\n');
   }
-  lines.push(`moefold: none of the ${search.stats.valid.toLocaleString('en-US')} valid plans fits in GPU memory on ${job.cluster.gpus} × ${job.cluster.gpu}`);
+  lines.push(`moefold: none of the ${search.stats.valid.toLocaleString('en-US')} valid plans fits in GPU memory on ${job.cluster.gpus} × ${calibrationLabel(calibration)}`);
   const s = search.smallestNotFitting;
   if (s) {
     const isMoe = job.model.num_experts > 0;
@@ -28,7 +29,7 @@ export function explainNoFit(job: Job, search: SearchResult, rank: RankOptions):
       + ` (allocated ${(s.estimate.allocatedPeakBytes / GIB).toFixed(1)} GiB),`
       + ` with ${describeMapping(s.plan, isMoe, job.model.num_layers)}`);
   }
-  const others = calibrationNames().filter((g) => g !== job.cluster.gpu);
+  const others = calibrationNames().filter((g) => g !== calibration.name);
   lines.push(`  try: more GPUs (--gpus), another GPU (--gpu ${others.join(' | ')}), a smaller --global-batch-size or --seq-length,`
     + ' or a search space that allows full recompute and higher PP/EP');
   return lines.join('\n');

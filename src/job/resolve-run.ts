@@ -15,7 +15,7 @@
  */
 import fs from 'node:fs';
 import { calibrationNames } from '../paths.js';
-import { isCalibrationPath, isOverlayDoc, loadCalibrationStack, readCalibrationDoc } from '../cost/calibration.js';
+import { calibrationLabel, isCalibrationPath, isOverlayDoc, loadCalibrationStack, readCalibrationDoc } from '../cost/calibration.js';
 import { inputError } from './errors.js';
 import { CLUSTER_FIELDS, NAME_PATTERN, TRAINING_FIELDS, allowedText, excerpt, gotText, numberAllowed, numberProblem, type FieldRule } from './fields.js';
 import { isMapping, kindText, pathText, readMappingFile, resolveInputPath } from './read-file.js';
@@ -287,7 +287,7 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
   const cal = loadCalibrationStack(gpu, overlays, costModelsDir);
   const domain = cal.nvlinkDomainGpus;
   if (perNode > domain) {
-    throw inputError(perNodeOrigin.file, perNodeOrigin.field, `${perNode} GPUs per node, but the ${cal.name} calibration describes nodes `
+    throw inputError(perNodeOrigin.file, perNodeOrigin.field, `${perNode} GPUs per node, but the ${calibrationLabel(cal)} calibration describes nodes `
       + `of ${domain} NVLink-connected GPUs (network.nvlink_domain_gpus): use at most ${domain}, or a calibration of your node`);
   }
   return overlays.length > 0 ? { gpu, gpus, gpus_per_node: perNode, calibrations: overlays } : { gpu, gpus, gpus_per_node: perNode };
