@@ -13,7 +13,7 @@
  * candidate lowers it. `--constants` names them instead.
  * Every fit starts from the base calibration's values (the development-set fit) and is weakly pulled toward them.
  */
-import type { Calibration } from '../cost/calibration.js';
+import { calibrationLabel, type Calibration } from '../cost/calibration.js';
 import { makeScoreContext, stageAllocatedBytes } from '../cost/score.js';
 import { GIB } from '../render/numbers.js';
 import { calibrationField, fit, formatValue, leaveOneGroupOut, logErrors, median, withValues,
@@ -180,14 +180,15 @@ export function overlayText(r: CalibrateResult, o: { name: string; runsFile: str
   const lines = [
     `# Written by moefold calibrate from ${o.runsFile} on ${o.date}: apply with --calibration FILE (or cluster.calibrations).`,
     `name: ${JSON.stringify(o.name)}`,
-    `description: ${JSON.stringify(`${r.constants.length} constant${r.constants.length === 1 ? '' : 's'} of ${r.base.name} fitted to ${o.runs} run${o.runs === 1 ? '' : 's'} of ${o.runsFile}`)}`,
+    `description: ${JSON.stringify(`${r.constants.length} constant${r.constants.length === 1 ? '' : 's'} of ${calibrationLabel(r.base)} fitted to ${o.runs} run${o.runs === 1 ? '' : 's'} of ${o.runsFile}`)}`,
     `overlay_of: ${JSON.stringify(r.base.name)}`,
   ];
+  if (r.base.overlays.length > 0) lines.push(`overlays_before: ${JSON.stringify(r.base.overlays.map((o) => o.name))}`);
   const bySection = new Map<string, string[]>();
   r.constants.forEach((c, i) => {
     const [sec, key] = c.key.split('.');
     const src = `calibrated from ${o.runsFile} on ${o.date}, ${o.runs} run${o.runs === 1 ? '' : 's'}, residual ${pct(res.median)} median, ${pct(res.max)} max `
-      + `(${c.meaning}; bounds [${c.min}, ${c.max}]; was ${formatValue(calibrationValue(r.base, c.key))} in ${r.base.name})`;
+      + `(${c.meaning}; bounds [${c.min}, ${c.max}]; was ${formatValue(calibrationValue(r.base, c.key))} in ${calibrationLabel(r.base)})`;
     const list = bySection.get(sec) ?? [];
     list.push(`  ${key}:`, `    value: ${String(r.values[i])}`, `    source: ${JSON.stringify(src)}`);
     bySection.set(sec, list);

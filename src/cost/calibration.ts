@@ -247,7 +247,10 @@ function buildOverlaySchema(): object {
     additionalProperties: false,
     properties: {
       name: { type: 'string', minLength: 1 }, description: { type: 'string' },
-      overlay_of: { type: 'string', minLength: 1 }, ...sections,
+      overlay_of: { type: 'string', minLength: 1 },
+      // the overlays it was fitted over, in order (names): it applies only after them
+      overlays_before: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 64 },
+      ...sections,
     },
   };
 }
@@ -348,6 +351,12 @@ export function applyOverlay(base: Calibration, doc: unknown, file: string): Cal
   if (d.overlay_of !== base.name) {
     throw inputError(file, 'overlay_of', `is ${JSON.stringify(d.overlay_of)}, but it is applied over the ${base.name} `
       + `calibration (${base.file}): an overlay holds constants fitted over the calibration it names`);
+  }
+  const before = (d.overlays_before as string[] | undefined) ?? [];
+  const have = base.overlays.map((o) => o.name);
+  if (JSON.stringify(before) !== JSON.stringify(have)) {
+    throw inputError(file, 'overlays_before', `it was fitted over ${[base.name, ...before].join(' + ')}, but it is applied over `
+      + `${[base.name, ...have].join(' + ')}: give the same overlays before it, in that order`);
   }
   const out: Record<string, unknown> = { ...base, overlays: [...base.overlays, { name: d.name as string, file }] };
   let entries = 0;

@@ -183,6 +183,11 @@ test('overlays: applied in order over the base they name; a mismatch or a full f
   const full = path.join(REPO_ROOT, 'cost-models/h200-sxm.yaml');
   assert.throws(() => loadCalibrationStack('h100-sxm', [a, full]), /overlay_of: missing: a full calibration can only be the base/);
   assert.throws(() => loadCalibration(a), /overlay_of: this is an overlay/);
+  // an overlay fitted over another applies only after it
+  const c = path.join(dir, 'c.yaml');
+  fs.writeFileSync(c, yaml.dump({ name: 'c', overlay_of: 'h100-sxm', overlays_before: ['a'], overhead: { step_overhead_s: { value: 0.2, source: 'test overlay c' } } }));
+  assert.equal(loadCalibrationStack('h100-sxm', [a, c]).stepOverheadS, 0.2);
+  assert.throws(() => loadCalibrationStack('h100-sxm', [c]), { message: `${c}: overlays_before: it was fitted over h100-sxm + a, but it is applied over h100-sxm: give the same overlays before it, in that order` });
   // --gpu takes a path; the first --calibration may be a full calibration (the base)
   const r = moefold('score', QWEN, '--plan', QWEN_PLAN, '--calibration', full, '--calibration', a, '--format', 'json');
   assert.equal(r.status, 2, r.stdout);
