@@ -183,7 +183,7 @@ export function overlayText(r: CalibrateResult, o: { name: string; runsFile: str
     `description: ${JSON.stringify(`${r.constants.length} constant${r.constants.length === 1 ? '' : 's'} of ${calibrationLabel(r.base)} fitted to ${o.runs} run${o.runs === 1 ? '' : 's'} of ${o.runsFile}`)}`,
     `overlay_of: ${JSON.stringify(r.base.name)}`,
   ];
-  if (r.base.overlays.length > 0) lines.push(`overlays_before: ${JSON.stringify(r.base.overlays.map((o) => o.name))}`);
+  lines.push(`overlays_before: ${JSON.stringify(r.base.overlays.map((o) => o.name))}`); // it applies after exactly these
   const bySection = new Map<string, string[]>();
   r.constants.forEach((c, i) => {
     const [sec, key] = c.key.split('.');

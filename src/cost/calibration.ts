@@ -352,9 +352,11 @@ export function applyOverlay(base: Calibration, doc: unknown, file: string): Cal
     throw inputError(file, 'overlay_of', `is ${JSON.stringify(d.overlay_of)}, but it is applied over the ${base.name} `
       + `calibration (${base.file}): an overlay holds constants fitted over the calibration it names`);
   }
-  const before = (d.overlays_before as string[] | undefined) ?? [];
+  // an overlay `moefold calibrate` fitted over others names them: it applies only after them (one without the
+  // field, e.g. written by hand, applies over any overlays of its base)
+  const before = d.overlays_before as string[] | undefined;
   const have = base.overlays.map((o) => o.name);
-  if (JSON.stringify(before) !== JSON.stringify(have)) {
+  if (before !== undefined && JSON.stringify(before) !== JSON.stringify(have)) {
     throw inputError(file, 'overlays_before', `it was fitted over ${[base.name, ...before].join(' + ')}, but it is applied over `
       + `${[base.name, ...have].join(' + ')}: give the same overlays before it, in that order`);
   }
