@@ -76,14 +76,13 @@ export function chooseConstants(runs: readonly CalibrationRun[], base: Calibrati
     return true;
   }));
   // forward selection: each step adds the constant whose fit (with those chosen) lowers the loss most
-  const startFrom = (c: FreeConstant): FreeConstant => ({ ...c, prior: Math.min(c.max, Math.max(c.min, calibrationValue(base, c.key))) });
   let loss = fit(runs, base, { ...table, constants: [] }).loss;
   while (remaining.size > 0 && chosen.length < limit) {
     let best = -1;
     let bestLoss = loss;
     for (const j of remaining) {
       if (distinctPart(effects[j], basis) < DISTINCT * norm(effects[j])) continue;
-      const cs = [...chosen, j].map((k) => startFrom(table.constants[k]));
+      const cs = [...chosen, j].map((k) => fromBase(table.constants[k], base));
       const l = fit(runs, base, { ...table, constants: cs }, 300).loss;
       if (l < bestLoss - 1e-6 * runs.length) { best = j; bestLoss = l; }
     }
@@ -104,6 +103,11 @@ export function chooseConstants(runs: readonly CalibrationRun[], base: Calibrati
     else out[j].why = 'fitting it does not lower the error further';
   }
   return out;
+}
+
+/** A free constant that starts from (and is weakly pulled toward) the base's value, the development-set fit. */
+function fromBase(c: FreeConstant, base: Calibration): FreeConstant {
+  return { ...c, prior: Math.min(c.max, Math.max(c.min, calibrationValue(base, c.key))) };
 }
 
 function residualOf(e: readonly number[], basis: readonly number[][]): number[] {
@@ -143,8 +147,7 @@ export function calibrate(runs: readonly CalibrationRun[], table: FreeTable, ask
   const base = runs[0].jc.calibration;
   const choices = chooseConstants(runs, base, table, asked);
   const constants = table.constants.filter((c) => choices.find((o) => o.key === c.key)?.chosen)
-    // start from (and pull toward) the base's values, the development-set fit
-    .map((c) => ({ ...c, prior: Math.min(c.max, Math.max(c.min, calibrationValue(base, c.key))) }));
+    .map((c) => fromBase(c, base));
   const rel = (xs: number[]) => xs.map((x) => Math.exp(x) - 1);
   const before = rel(logErrors(runs, base));
   let values: number[] = [];

@@ -17,9 +17,9 @@
  * logged arguments (world size, global batch, sequence length, layers, parallel sizes) disagree with its job and
  * plan is refused: it measured something else.
  */
-import path from 'node:path';
 import { inputError } from '../job/errors.js';
-import { isMapping, kindText, readInputText, readMappingFile } from '../job/read-file.js';
+import { isMapping, kindText, readInputText, readMappingFile, resolveInputPath } from '../job/read-file.js';
+import { NAME_PATTERN } from '../job/fields.js';
 import { loadJob, jobFromObject, type JobOverrides } from '../job/load-job.js';
 import { contextOf, type JobContext } from '../job-context.js';
 import { checkPlan, parsePlanSpec } from '../enumerate/index.js';
@@ -70,20 +70,20 @@ function readRun(file: string, e: unknown, i: number, overrides: JobOverrides): 
     if (!(RUN_KEYS as readonly string[]).includes(k)) throw inputError(file, at(k), `is not a run key (allowed: ${RUN_KEYS.join(', ')})`);
   }
   const id = e.id === undefined ? `run-${i + 1}` : e.id;
-  if (typeof id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(id)) {
+  if (typeof id !== 'string' || id.length > 100 || !new RegExp(NAME_PATTERN).test(id)) {
     throw inputError(file, at('id'), 'must be a name of letters, digits, ., _ and - (at most 100)');
   }
-  const dir = path.dirname(file);
   const inputs: string[] = [];
-  const rel = (f: string): string => {
-    const p = path.isAbsolute(f) ? f : path.join(dir, f);
+  // a path relative to the runs file, read with the loader's path checks
+  const rel = (f: string, key: string): string => {
+    const p = resolveInputPath(f, file, at(key), `${key} file`);
     inputs.push(p);
     return p;
   };
 
   // the job, then the plan (an argument list may set stack fields: the job is loaded again with them)
   const loadRunJob = (o: JobOverrides): JobContext => {
-    if (typeof e.job === 'string' && e.job.length > 0) return contextOf(loadJob(rel(e.job), o), { warn: false });
+    if (typeof e.job === 'string' && e.job.length > 0) return contextOf(loadJob(rel(e.job, 'job'), o), { warn: false });
     if (isMapping(e.job)) return contextOf(jobFromObject(e.job, file, o), { warn: false });
     throw inputError(file, at('job'), `must be the path of a job file or the job as a mapping (got ${kindText(e.job)})`);
   };
@@ -107,7 +107,7 @@ function readRun(file: string, e: unknown, i: number, overrides: JobOverrides): 
       else throw inputError(file, where, 'must be a list of arguments or one string of them');
     } else {
       if (typeof e.launch_script !== 'string') throw inputError(file, where, 'must be the path of a launch script');
-      args = megatronArgsOf(shellWords(readInputText(rel(e.launch_script), 'launch script')));
+      args = megatronArgsOf(shellWords(readInputText(rel(e.launch_script, 'launch_script'), 'launch script')));
       if (args.length === 0) throw inputError(file, where, `no Megatron-LM flags found in ${e.launch_script}`);
     }
     reading = readMegatronArgs(args, jc.job.cluster.gpus, file, where);
@@ -135,7 +135,7 @@ function readRun(file: string, e: unknown, i: number, overrides: JobOverrides): 
   let stageGib: (number | null)[] | null = null;
   if (hasLog) {
     if (typeof e.log !== 'string' || e.log === '') throw inputError(file, at('log'), 'must be the path of a Megatron-LM log');
-    const logFile = rel(e.log);
+    const logFile = rel(e.log, 'log');
     const log = parseMegatronLog(readInputText(logFile, 'Megatron log'), logFile);
     checkLogAgainstJob(log, logFile, jc, plan);
     const warm = e.warmup_iterations;
