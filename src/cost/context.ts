@@ -95,17 +95,16 @@ export interface ScoreContext {
   /** DP parameter all-gather bytes per parameter of fp8 plans (1 with fp8_param_gather). */
   fp8ParamGatherBytesPerParam: number;
   logitsBytesPerElement: number;
-  /** Memory facts of the stack read once (stage.ts): hidden_dropout, fp8_param_gather, tp_comm_overlap. */
+  /** Memory facts of the stack read once (stage.ts): hidden_dropout, fp8_param_gather. */
   hiddenDropout: number;
   fp8ParamGather: boolean;
-  tpCommOverlap: boolean;
   /**
    * Share of the EP all-to-all hidden where the 1F1B EP overlap runs (cal.epA2aOverlapFraction with
    * overlap_moe_expert_parallel_comm) and elsewhere (cal.epOverlapFraction).
    */
   epA2aOverlapHiddenFraction: number;
   epHiddenFraction: number;
-  /** Share of the TP/SP collectives hidden with TP > 1 and sequence parallel (0 without tp_comm_overlap). */
+  /** Share of the TP/SP collectives hidden where the TP overlap runs (tpCommOverlapRuns, job/stack.ts). */
   tpHiddenFraction: number;
   flopsPerToken: number;
   flopsPerStep: number;
@@ -175,10 +174,9 @@ export function makeScoreContext(job: Job, shape: ModelShape, cal: Calibration):
     logitsBytesPerElement: stack.cross_entropy_loss_fusion ? LOGITS_BYTES_PER_ELEMENT_FUSED : LOGITS_BYTES_PER_ELEMENT_UNFUSED,
     hiddenDropout: stack.hidden_dropout,
     fp8ParamGather: stack.fp8_param_gather,
-    tpCommOverlap: stack.tp_comm_overlap,
     epA2aOverlapHiddenFraction: stack.overlap_moe_expert_parallel_comm ? cal.epA2aOverlapFraction : cal.epOverlapFraction,
     epHiddenFraction: cal.epOverlapFraction,
-    tpHiddenFraction: stack.tp_comm_overlap ? cal.tpOverlapFraction : 0,
+    tpHiddenFraction: cal.tpOverlapFraction,
     flopsPerToken,
     flopsPerStep: flopsPerToken * seq * job.training.global_batch_size,
     usableMemBytes: cal.hbmCapacityBytes - cal.reservedBytes,

@@ -8,7 +8,7 @@
 import type { Plan } from '../enumerate/plan.js';
 import type { ScoreContext } from './context.js';
 import { L } from './memo.js';
-import { epA2aOverlapRuns } from '../job/stack.js';
+import { epA2aOverlapRuns, tpCommOverlapRuns } from '../job/stack.js';
 import { paddedVocabSize } from '../job/params.js';
 import { groupTopology } from './topology.js';
 import {
@@ -64,7 +64,7 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
   const mode = plan.recompute;
   const selective = mode === 'selective';
   const sel = ctx.selective;
-  const tpHide = sp ? ctx.tpHiddenFraction : 0; // --tp-comm-overlap needs sequence parallel
+  const tpHide = tpCommOverlapRuns(ctx.job, plan) ? ctx.tpHiddenFraction : 0; // where the launch runs --tp-comm-overlap
 
   // ---- attention ----
   const upProjF = ctx.mla ? mlaUpProjectionFwdTimeS(tokA, ctx.heads, tp, model.q_lora_rank, model.kv_lora_rank,

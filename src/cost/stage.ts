@@ -16,6 +16,7 @@
  */
 import type { Plan } from '../enumerate/plan.js';
 import type { ScoreContext } from './context.js';
+import { tpCommOverlapRuns } from '../job/stack.js';
 import { L, M } from './memo.js';
 import { STAGE_FIRST, STAGE_LAST, STAGE_MTP, type StageKinds } from './stage-layout.js';
 import { inflightMicrobatches } from './pipeline.js';
@@ -71,8 +72,7 @@ export function stageGemmParams(nDense: number, nMoe: number, role: number, expe
  */
 export function setPlanMemoryConstants(ctx: ScoreContext, plan: Plan, mv: Float64Array, mb: number,
   res: KindResult): void {
-  const sp = plan.tp > 1 && plan.sequenceParallel;
-  const ub = sp && ctx.tpCommOverlap;
+  const ub = tpCommOverlapRuns(ctx.job, plan); // userbuffers where the launch runs --tp-comm-overlap
   res.wsDense = cublasWorkspaceBytes(false, ub, ctx.cal);
   res.wsMoe = cublasWorkspaceBytes(true, ub, ctx.cal);
   res.planNccl = planNcclBufferBytes(plan, mv, mb);

@@ -93,7 +93,7 @@ export function checkMoeFlags(a: ParsedArgs, out: string[]): void {
     '--moe-router-group-topk', '--moe-router-topk-scaling-factor', '--moe-router-enable-expert-bias',
     '--moe-router-load-balancing-type', '--moe-aux-loss-coeff', '--expert-tensor-parallel-size',
     '--moe-router-force-load-balancing', '--moe-expert-capacity-factor', '--moe-router-fusion',
-    '--overlap-moe-expert-parallel-comm', '--delay-wgrad-compute'];
+    '--overlap-moe-expert-parallel-comm', '--delay-wgrad-compute', '--moe-router-padding-for-fp8'];
   if (experts <= 0) {
     // ours: a dense launch carries no MoE flags
     const stray = moeOnly.filter((f) => a.has(f));
@@ -217,6 +217,18 @@ export function checkStackFlags(a: ParsedArgs, out: string[], p: EpOverlapPlan &
   if (a.has('--moe-expert-capacity-factor') && (a.get('--moe-router-load-balancing-type') ?? []).includes('sinkhorn')) {
     out.push('--moe-expert-capacity-factor does not work with sinkhorn load balancing');
   }
+  // [TC] L2649–2658 (d98e8a6): the routing-map padding needs fp8 (or fp4) and a dispatcher other than allgather
+  if (a.has('--moe-router-padding-for-fp8')) {
+    if (!a.has('--fp8-format')) out.push('--moe-router-padding-for-fp8 needs fp8 (--fp8-format)');
+    const disp = a.get('--moe-token-dispatcher-type')?.[0] ?? 'allgather';
+    if (disp === 'allgather') out.push('--moe-router-padding-for-fp8 does not work with the allgather dispatcher');
+    // [TC] L2845–2852: with alltoall, no moe_preprocess CUDA graph (the padding syncs with the host)
+    if (disp === 'alltoall' && (a.get('--cuda-graph-modules') ?? []).includes('moe_preprocess')) {
+      out.push('--moe-router-padding-for-fp8 with the alltoall dispatcher cannot be combined with --cuda-graph-modules moe_preprocess');
+    }
+  }
+  // ours: Megatron ignores the interval without --manual-gc
+  if (a.has('--manual-gc-interval') && !a.has('--manual-gc')) out.push('--manual-gc-interval has no effect without --manual-gc');
   // ours: the dtypes are the precision-aware optimizer's
   for (const f of ['--main-params-dtype', '--exp-avg-dtype', '--exp-avg-sq-dtype']) {
     if (a.has(f) && !a.has('--use-precision-aware-optimizer')) out.push(`${f} needs --use-precision-aware-optimizer`);

@@ -147,6 +147,9 @@ export const MEGATRON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   '--main-params-dtype': pick('fp32', 'fp16'),
   '--exp-avg-dtype': pick('fp32', 'fp16', 'bf16', 'fp8'),
   '--exp-avg-sq-dtype': pick('fp32', 'fp16', 'bf16', 'fp8'),
+  '--moe-router-padding-for-fp8': sw,
+  '--manual-gc': sw,
+  '--manual-gc-interval': int,
   // ---- end of software stack ----
   // batch
   '--micro-batch-size': int,
@@ -173,6 +176,9 @@ export const MEGATRON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   '--log-memory-interval': int,
   '--eval-interval': int,
   '--eval-iters': int,
+  // launcher scripts (launch-scripts.ts): process-group timeout and the checkpoint-on-SIGTERM handler
+  '--distributed-timeout-minutes': int,
+  '--exit-signal-handler': sw,
 };
 
 /** A parsed argument list: flag → its values ([] for a switch). */

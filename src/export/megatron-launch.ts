@@ -12,7 +12,7 @@ import type { Plan } from '../enumerate/plan.js';
 import { isUnevenSplit } from '../plan/layout.js';
 import type { RuleViolation } from '../enumerate/rules.js';
 import { checkPlan, ruleByName } from '../enumerate/rules.js';
-import { epA2aOverlapRuns, fp8RecipeOf, recomputeModulesOf } from '../job/stack.js';
+import { epA2aOverlapRuns, fp8RecipeOf, recomputeModulesOf, routerPaddingRuns, tpCommOverlapRuns } from '../job/stack.js';
 import { inputError } from '../job/errors.js';
 import { formatLayerFreq } from '../job/layer-freq.js';
 import type { Job, ModelShape } from '../job/types.js';
@@ -237,9 +237,19 @@ function putLoggingFlags(put: (flag: string, ...values: (string | number)[]) => 
 /**
  * ---- software stack ----
  * The stack facts of the job (job.training, src/job/stack.ts) as their Megatron-LM flags: each is written when it
- * differs from Megatron's own default, and only where Megatron runs it for this plan (--tp-comm-overlap with
- * sequence parallel, the EP overlap where epA2aOverlapRuns holds, --fp8-param-gather on fp8 plans with the
- * distributed optimizer, MoE flags on MoE models). --recompute-modules and --fp8-recipe are written above.
+ * differs from Megatron's own default, and only where Megatron runs it for this plan: --tp-comm-overlap where
+ * tpCommOverlapRuns holds (TP > 1 with sequence parallel: the predicate the scorer prices), the EP overlap where
+ * epA2aOverlapRuns holds, --fp8-param-gather on fp8 plans with the distributed optimizer ([VA] L1095),
+ * --moe-router-padding-for-fp8 where routerPaddingRuns holds, MoE flags on MoE models. --recompute-modules and
+ * --fp8-recipe are written above.
+ * - --moe-router-fusion: moefold's routers (softmax or sigmoid, no quantile balancing, fields.ts) are all ones
+ *   the fused TE kernel takes (router.py L328 refuses quantile balancing; moe_utils.py L833 sqrtsoftplus before
+ *   TE 2.13); Transformer Engine 2.7 or later runs it (transformer_config.py L944).
+ * - --moe-router-padding-for-fp8 rather than HEAD's --moe-router-padding-for-quantization: HEAD accepts both (the
+ *   former turns the latter on, transformer_config.py L2641–2647) and Megatron-Core 0.15 knows only the former
+ *   (arguments.py L3116 at core_v0.15.0).
+ * - --manual-gc / --manual-gc-interval: Python's collector runs on every rank at the same iteration instead of at
+ *   random times (training_config.py L91–100 at d98e8a6; the flags exist since Megatron-Core 0.14).
  */
 function putStackFlags(job: Job, shape: ModelShape, plan: Plan, put: (flag: string, ...values: (string | number)[]) => void): void {
   const s = job.training;
@@ -248,6 +258,7 @@ function putStackFlags(job: Job, shape: ModelShape, plan: Plan, put: (flag: stri
     if (s.moe_expert_capacity_factor !== null) put('--moe-expert-capacity-factor', s.moe_expert_capacity_factor);
     if (s.moe_permute_fusion) put('--moe-permute-fusion');
     if (s.moe_router_fusion) put('--moe-router-fusion');
+    if (routerPaddingRuns(job, shape.isMoe, plan)) put('--moe-router-padding-for-fp8');
     if (epA2aOverlapRuns(job, plan)) {
       put('--overlap-moe-expert-parallel-comm');
       if (s.delay_wgrad_compute) put('--delay-wgrad-compute');
@@ -256,12 +267,16 @@ function putStackFlags(job: Job, shape: ModelShape, plan: Plan, put: (flag: stri
   if (s.grad_reduce_in_bf16) put('--grad-reduce-in-bf16');
   if (s.cross_entropy_loss_fusion) put('--cross-entropy-loss-fusion');
   if (s.cross_entropy_fusion_impl !== 'native') put('--cross-entropy-fusion-impl', s.cross_entropy_fusion_impl);
-  if (s.tp_comm_overlap && plan.tp > 1 && plan.sequenceParallel) put('--tp-comm-overlap');
+  if (tpCommOverlapRuns(job, plan)) put('--tp-comm-overlap');
   if (s.cuda_graph_impl !== 'none') {
     put('--cuda-graph-impl', s.cuda_graph_impl);
     if (s.cuda_graph_modules.length > 0) put('--cuda-graph-modules', ...s.cuda_graph_modules);
   }
   if (s.fp8_param_gather && plan.precision === 'fp8' && plan.distributedOptimizer) put('--fp8-param-gather');
+  if (s.manual_gc) {
+    put('--manual-gc');
+    if (s.manual_gc_interval !== 0) put('--manual-gc-interval', s.manual_gc_interval);
+  }
   if (s.attention_dropout !== 0.1) put('--attention-dropout', s.attention_dropout);
   if (s.hidden_dropout !== 0.1) put('--hidden-dropout', s.hidden_dropout);
   if (s.use_precision_aware_optimizer) {

@@ -76,16 +76,18 @@ export const STACK_FIELDS: Readonly<Record<keyof StackSpec, StackField>> = {
     flag: '--recompute-modules', moves: 'recompute time and activation memory of plans with recompute selective',
   },
   cross_entropy_loss_fusion: {
-    rule: bool, dflt: false, dfltText: 'false', flag: '--cross-entropy-loss-fusion',
+    rule: bool, dflt: true, flag: '--cross-entropy-loss-fusion',
+    dfltText: "true (Megatron's is false; its MoE README's performance flags and Megatron-Bridge's DeepSeek-V3 recipe turn it on)",
     moves: 'logits and loss memory: 2 B per logit element instead of 6',
   },
   cross_entropy_fusion_impl: {
-    rule: oneOf('native', 'te'), dflt: 'native', dfltText: 'native', flag: '--cross-entropy-fusion-impl', moves: null,
+    rule: oneOf('native', 'te'), dflt: 'native', flag: '--cross-entropy-fusion-impl', moves: null,
+    dfltText: "native (Megatron's; HEAD refuses te with the fusion on, arguments.py L1698, though Bridge's perf recipes set te)",
   },
   tp_comm_overlap: {
     rule: bool, dflt: true, flag: '--tp-comm-overlap',
-    dfltText: "true (Megatron's is false; NVIDIA's recipes run TP > 1 with it, and the calibration was fitted so)",
-    moves: 'exposed TP/SP collectives: overlap.tp_overlap_fraction hidden when TP > 1 with sequence parallel, none otherwise',
+    dfltText: "true (Megatron's is false; NVIDIA's recipes run TP > 1 with it, and the calibration was fitted so); written where tpCommOverlapRuns: TP > 1 with sequence parallel",
+    moves: 'exposed TP/SP collectives: overlap.tp_overlap_fraction hidden where tpCommOverlapRuns (TP > 1 with sequence parallel), none otherwise',
   },
   cuda_graph_impl: {
     rule: oneOf('none', 'local', 'transformer_engine'), dflt: 'none', dfltText: 'none', flag: '--cuda-graph-impl',
@@ -101,15 +103,21 @@ export const STACK_FIELDS: Readonly<Record<keyof StackSpec, StackField>> = {
     moves: null,
   },
   moe_router_fusion: {
-    rule: bool, dflt: false, dfltText: 'false', flag: '--moe-router-fusion', moves: null,
+    rule: bool, dflt: true, flag: '--moe-router-fusion', moves: null,
+    dfltText: "true (Megatron's is false; Bridge's Qwen3 and DeepSeek-V3 perf recipes and Megatron's MoE README turn it on; needs Transformer Engine 2.7, transformer_config.py L944)",
   },
   fp8_recipe: {
     rule: oneOf(...FP8_RECIPES), dflt: null, nullable: true, flag: '--fp8-recipe',
     dfltText: 'null: blockwise on Hopper, mxfp8 on Blackwell (src/export/gpu-arch.ts)', moves: null,
   },
   fp8_param_gather: {
-    rule: bool, dflt: false, dfltText: 'false', flag: '--fp8-param-gather',
+    rule: bool, dflt: true, flag: '--fp8-param-gather',
+    dfltText: "true (Megatron's is false; Bridge's DeepSeek-V3 GB300 and V4 perf recipes turn it on); written on fp8 plans with the distributed optimizer only ([VA] L1095)",
     moves: 'DP parameter all-gather bytes of fp8 plans with the distributed optimizer: 1 B/param instead of overhead.param_gather_bytes_per_param (2)',
+  },
+  moe_router_padding_for_fp8: {
+    rule: bool, dflt: true, flag: '--moe-router-padding-for-fp8', moves: null,
+    dfltText: "true (Megatron's is false; Bridge's fp8 MoE perf recipes pad the routing map); written where routerPaddingRuns: fp8 MoE plans with the alltoall or flex dispatcher",
   },
   moe_flex_dispatcher_backend: {
     rule: oneOf('deepep', 'hybridep'), dflt: 'deepep', dfltText: 'deepep', flag: '--moe-flex-dispatcher-backend',
@@ -121,6 +129,14 @@ export const STACK_FIELDS: Readonly<Record<keyof StackSpec, StackField>> = {
   hidden_dropout: {
     rule: { kind: 'number', min: 0, max: 1 }, dflt: 0.1, dfltText: '0.1', flag: '--hidden-dropout',
     moves: 'activation memory: above 0, a 1 B mask per stored residual element per bias-dropout-add (2 per layer) and the embedding dropout',
+  },
+  manual_gc: {
+    rule: bool, dflt: true, flag: '--manual-gc', moves: null,
+    dfltText: "true (Megatron's is false; every Megatron-Bridge recipe and its perf scripts run it, recipes/common.py L68)",
+  },
+  manual_gc_interval: {
+    rule: { kind: 'int', min: 0, max: 1000000 }, dflt: 100, flag: '--manual-gc-interval', moves: null,
+    dfltText: "100 (Megatron's is 0: collect only at checkpoints and evaluation; Bridge's recipes use 100, recipes/common.py L69)",
   },
   use_precision_aware_optimizer: {
     rule: bool, dflt: false, dfltText: 'false', flag: '--use-precision-aware-optimizer',
@@ -189,6 +205,45 @@ export function epA2aOverlapProblem(plan: EpOverlapPlan): string | null {
  */
 export function epA2aOverlapRuns(job: Job, plan: EpOverlapPlan): boolean {
   return job.training.overlap_moe_expert_parallel_comm && epA2aOverlapProblem(plan) === null;
+}
+
+/** The plan fields TP communication overlap depends on. */
+export interface TpOverlapPlan { tp: number; sequenceParallel: boolean }
+
+/**
+ * Where the launch runs the job's --tp-comm-overlap: TP > 1 with sequence parallel (validate_args asserts sequence
+ * parallel, arguments.py L1441 at d98e8a6; with TP 1 there is nothing to overlap). The scorer (layer-costs.ts: TP
+ * collectives hidden; stage.ts: userbuffer memory) and the exports read this one predicate, so a plan is priced
+ * with the overlap exactly where its launch turns it on.
+ */
+export function tpCommOverlapRuns(job: Job, plan: TpOverlapPlan): boolean {
+  return job.training.tp_comm_overlap && plan.tp > 1 && plan.sequenceParallel;
+}
+
+/** The plan fields the router padding depends on. */
+export interface RouterPaddingPlan { precision: string; dispatcher: string }
+
+/**
+ * Where the launch runs the job's --moe-router-padding-for-fp8 (TransformerConfig.__post_init__ at d98e8a6): an MoE
+ * model (`isMoe`), fp8 (L2649–2653: fp8 or fp4 must be set), the alltoall or flex dispatcher (L2654–2658: not
+ * allgather), and not the alltoall dispatcher with a moe_preprocess CUDA graph (L2845–2852: the padding adds a
+ * device-to-host copy to the preprocess step).
+ */
+export function routerPaddingRuns(job: Job, isMoe: boolean, plan: RouterPaddingPlan): boolean {
+  const s = job.training;
+  if (!s.moe_router_padding_for_fp8 || !isMoe || plan.precision !== 'fp8') return false;
+  if (plan.dispatcher !== 'alltoall' && plan.dispatcher !== 'flex') return false;
+  const preprocessGraph = s.cuda_graph_impl !== 'none' && s.cuda_graph_modules.includes('moe_preprocess');
+  return !(plan.dispatcher === 'alltoall' && preprocessGraph);
+}
+
+/** The README's stack-field table (README.md "The job file" holds exactly this; test/cost/stack.test.ts checks). */
+export function stackFieldTableMarkdown(): string {
+  const rows = STACK_KEYS.map((k) => {
+    const f = STACK_FIELDS[k];
+    return `| \`${k}\` | ${f.flag === null ? '— (planning fact)' : `\`${f.flag}\``} | ${f.dfltText} | ${f.moves ?? 'not modelled'} |`;
+  });
+  return ['| field | Megatron flag | default | cost term it moves |', '|---|---|---|---|', ...rows].join('\n');
 }
 
 /** The stack fields the cost model does not read, with the job's values (`--explain`). */

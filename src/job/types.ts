@@ -91,9 +91,12 @@ export interface StackSpec {
   /** null = blockwise on Hopper, mxfp8 on Blackwell. */
   fp8_recipe: 'tensorwise' | 'delayed' | 'mxfp8' | 'blockwise' | null;
   fp8_param_gather: boolean;
+  moe_router_padding_for_fp8: boolean;
   moe_flex_dispatcher_backend: 'deepep' | 'hybridep';
   attention_dropout: number;
   hidden_dropout: number;
+  manual_gc: boolean;
+  manual_gc_interval: number;
   use_precision_aware_optimizer: boolean;
   main_params_dtype: 'fp32' | 'fp16';
   exp_avg_dtype: 'fp32' | 'fp16' | 'bf16' | 'fp8';

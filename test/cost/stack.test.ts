@@ -13,6 +13,9 @@ import { loadJob } from '../../src/job/load-job.js';
 import { modelShape } from '../../src/job/shape.js';
 import type { Job, StackSpec } from '../../src/job/types.js';
 import { plan, type PlanArgs } from './fixtures.js';
+import fs from 'node:fs';
+import { stackFieldTableMarkdown, tpCommOverlapRuns } from '../../src/job/stack.js';
+import { megatronLaunch, parseMegatronArgs } from '../../src/export/index.js';
 
 const cal = loadCalibration('h100-sxm');
 const close = (a: number, b: number, rel = 1e-9): void => assert.ok(Math.abs(a - b) <= rel * Math.abs(b), `${a} vs ${b}`);
@@ -82,10 +85,10 @@ test('recompute_modules is what selective recomputes', () => {
   assert.equal(score(mixtral(), sel).stepTimeS, score(mixtral({ recompute_modules: ['core_attn', 'layernorm', 'moe_act'] }), sel).stepTimeS);
 });
 
-test('cross_entropy_loss_fusion keeps 2 B per logit element instead of 6', () => {
+test('cross_entropy_loss_fusion (on by default) keeps 2 B per logit element instead of 6', () => {
   const pp1 = { pp: 1, vpp: 1, first: 56, last: 56 };
-  const base = score(mixtral(), pp1).mem.logitsBytes;
-  assert.equal(score(mixtral({ cross_entropy_loss_fusion: true }), pp1).mem.logitsBytes, (base * 2) / 6);
+  const unfused = score(mixtral({ cross_entropy_loss_fusion: false }), pp1).mem.logitsBytes;
+  assert.equal(score(mixtral(), pp1).mem.logitsBytes, (unfused * 2) / 6);
 });
 
 test('tp_comm_overlap: tp_overlap_fraction hides TP/SP collectives with TP > 1 and SP; off exposes them all', () => {
@@ -101,12 +104,12 @@ test('tp_comm_overlap: tp_overlap_fraction hides TP/SP collectives with TP > 1 a
   assert.ok(dp(dense, true) < dp(offDense, true));
 });
 
-test('fp8_param_gather halves the parameter all-gather of fp8 plans with the distributed optimizer', () => {
+test('fp8_param_gather (on by default) halves the parameter all-gather of fp8 plans with the distributed optimizer', () => {
   const fp8 = { precision: 'fp8' as const };
-  const base = score(mixtral({}, 'fp8'), fp8);
-  const pg = score(mixtral({ fp8_param_gather: true }, 'fp8'), fp8);
-  assert.ok(pg.time.dpCommS < base.time.dpCommS);
-  assert.equal(score(mixtral({ fp8_param_gather: true }), {}).stepTimeS, score(mixtral(), {}).stepTimeS); // bf16: no effect
+  const off = score(mixtral({ fp8_param_gather: false }, 'fp8'), fp8);
+  const pg = score(mixtral({}, 'fp8'), fp8);
+  assert.ok(pg.time.dpCommS < off.time.dpCommS);
+  assert.equal(score(mixtral({ fp8_param_gather: false }), {}).stepTimeS, score(mixtral(), {}).stepTimeS); // bf16: no effect
 });
 
 test('the precision-aware optimizer dtypes set the optimizer-state bytes (12 = fp32 master + Adam m, v)', () => {
@@ -129,13 +132,13 @@ test('hidden_dropout keeps a 1 B mask per stored residual element: 2 per layer a
 test('FP8 plans hold TE\'s FP8 weight copies (2 B per GEMM param); with fp8_param_gather the weights themselves are FP8', () => {
   const fp8 = { precision: 'fp8' as const };
   const bf16 = score(mixtral());
-  const e = score(mixtral({}, 'fp8'), fp8);
+  const e = score(mixtral({ fp8_param_gather: false }, 'fp8'), fp8);
   // first stage: 7 layers x (attention 88,080,384/TP2 + one local expert 3 x 6144 x 16384), 2 B each
   const gemm = 7 * (88_080_384 / 2 + 3 * 6144 * 16384);
   assert.equal(e.mem.fp8WeightCopiesBytes, 2 * gemm);
   assert.equal(e.mem.weightsBytes, bf16.mem.weightsBytes);
   assert.equal(bf16.mem.fp8WeightCopiesBytes, 0);
-  const pg = score(mixtral({ fp8_param_gather: true }, 'fp8'), fp8);
+  const pg = score(mixtral({}, 'fp8'), fp8);
   assert.equal(pg.mem.weightsBytes, bf16.mem.weightsBytes - gemm); // FP8 primary GEMM weights: 1 B instead of 2
   assert.equal(pg.mem.fp8WeightCopiesBytes, gemm); // + their transpose
 });
@@ -143,9 +146,43 @@ test('FP8 plans hold TE\'s FP8 weight copies (2 B per GEMM param); with fp8_para
 test('fields that are not modelled leave every figure as it is', () => {
   const base = score(mixtral());
   const stack: Partial<StackSpec> = {
-    cuda_graph_impl: 'transformer_engine', cuda_graph_modules: ['attn'], moe_permute_fusion: false, moe_router_fusion: true,
+    cuda_graph_impl: 'transformer_engine', cuda_graph_modules: ['attn'], moe_permute_fusion: false, moe_router_fusion: false,
     fp8_recipe: 'tensorwise', moe_flex_dispatcher_backend: 'hybridep', attention_dropout: 0,
-    cross_entropy_fusion_impl: 'te',
+    moe_router_padding_for_fp8: false, manual_gc: false, manual_gc_interval: 7,
   };
   assert.deepEqual(score(mixtral(stack)), base);
+  assert.deepEqual(score(mixtral({ cross_entropy_fusion_impl: 'te', cross_entropy_loss_fusion: false })),
+    score(mixtral({ cross_entropy_loss_fusion: false })));
+});
+
+test('tp_comm_overlap: the scorer hides TP collectives exactly where the export writes --tp-comm-overlap (one predicate)', () => {
+  const cases: [Job, Partial<PlanArgs>][] = [];
+  for (const j of [mixtral(), mixtral({ tp_comm_overlap: false })]) {
+    for (const over of [{}, { tp: 1, pp: 8, vpp: 7, ep: 8, etp: 1 }]) cases.push([j, over]);
+  }
+  let seen = 0;
+  let plans = 0;
+  for (const [j, over] of cases) {
+    for (const sp of [true, false]) {
+      const p = { ...plan({ ...MIXTRAL_PLAN, ...over }, 128, 56, j.training.global_batch_size), sequenceParallel: sp };
+      if ((p.tp > 1) !== sp) continue; // plans: SP needs TP > 1, and an MoE model with TP > 1 needs SP
+      const runs = tpCommOverlapRuns(j, p);
+      const flags = parseMegatronArgs(megatronLaunch(j, modelShape(j.model), p).args);
+      assert.equal(flags.has('--tp-comm-overlap'), runs);
+      const ctx = makeScoreContext(j, modelShape(j.model), cal);
+      const exposed = scorePlan(ctx, p, newEstimate()).time.tpCommS;
+      const jOff = mixtral({ tp_comm_overlap: false });
+      const allExposed = scorePlan(makeScoreContext(jOff, modelShape(jOff.model), cal), p, newEstimate()).time.tpCommS;
+      if (runs) close(exposed, allExposed * (1 - cal.tpOverlapFraction));
+      else assert.equal(exposed, allExposed);
+      seen += runs ? 1 : 0;
+      plans++;
+    }
+  }
+  assert.deepEqual([plans, seen], [4, 1]); // runs only for TP 2 with SP and the overlap asked for
+});
+
+test('README.md holds the stack-field table generated from STACK_FIELDS', () => {
+  assert.ok(fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8').includes(stackFieldTableMarkdown()),
+    'README.md holds stackFieldTableMarkdown() (regenerate the table from src/job/stack.ts)');
 });

@@ -174,3 +174,79 @@ test('scripts: slurm launcher runs torchrun per node with the allocation\'s rend
   assert.equal(wrong.status, 1);
   assert.match(String(wrong.stderr), /this plan needs 16 nodes \(allocation: 8\); submit it with sbatch/);
 });
+
+/** The `#SBATCH` directives of a script, in order, up to the first line that is not a comment. */
+function sbatchDirectives(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    if (!line.startsWith('#')) break;
+    if (line.startsWith('#SBATCH ')) out.push(line.slice('#SBATCH '.length));
+  }
+  return out;
+}
+
+test('scripts: the sbatch header asks for whole nodes, all their memory and SIGTERM ahead of the limit', () => {
+  const text = exportPlan('slurm', mixtralJob(), shapeOf(mixtralJob()), mixtralPlan());
+  assert.deepEqual(sbatchDirectives(text), ['--job-name=moefold-plan-1', '--nodes=16', '--ntasks-per-node=1', '--gpus-per-node=8',
+    '--exclusive', '--mem=0', '--signal=TERM@300', '--output=moefold-plan-1-%j.log']);
+});
+
+test('scripts: slurm runs without a container by default and with pyxis flags when CONTAINER_IMAGE is set', { skip: !HAS_BASH && 'bash not installed' }, () => {
+  const sb = sandbox();
+  const file = writeScript(sb.dir, 'slurm', mixtralJob(), mixtralPlan());
+  const base = { SLURM_JOB_NUM_NODES: '16', SLURM_JOB_NODELIST: 'gpu-node-[017-032]', SLURM_CPUS_ON_NODE: '224',
+    DATA_PATH: 'mock', TOKENIZER_TYPE: 'NullTokenizer', CHECKPOINT_DIR: 'none' };
+  let r = run(file, sb, { ...base, MEGATRON_LM_DIR: sb.megatron });
+  assert.equal(r.status, 0, String(r.stderr));
+  let srun = readLines(path.join(sb.dir, 'srun.args'));
+  assert.deepEqual(srun.slice(0, 5), ['--nodes=16', '--ntasks-per-node=1', '--cpus-per-task=224', '--kill-on-bad-exit=1', 'bash']);
+  // with a container the Megatron-LM path is the container's: the host does not hold it
+  r = run(file, sb, { ...base, MEGATRON_LM_DIR: '/opt/megatron-lm', CONTAINER_IMAGE: 'nvcr.io#nvidia/pytorch:25.09-py3' });
+  assert.equal(r.status, 0, String(r.stderr));
+  srun = readLines(path.join(sb.dir, 'srun.args'));
+  assert.deepEqual(srun.slice(4, 7), ['--container-image=nvcr.io#nvidia/pytorch:25.09-py3', '--no-container-mount-home', 'bash']);
+  r = run(file, sb, { ...base, MEGATRON_LM_DIR: '/opt/megatron-lm', CONTAINER_IMAGE: '/images/mlm.sqsh', CONTAINER_MOUNTS: '/data:/data,/ckpt:/ckpt' });
+  assert.equal(r.status, 0, String(r.stderr));
+  srun = readLines(path.join(sb.dir, 'srun.args'));
+  assert.deepEqual(srun.slice(4, 8), ['--container-image=/images/mlm.sqsh', '--no-container-mount-home',
+    '--container-mounts=/data:/data,/ckpt:/ckpt', 'bash']);
+  const got = splitTorchrun(readLines(path.join(sb.dir, 'torchrun.args')));
+  assert.equal(got.script, '/opt/megatron-lm/pretrain_gpt.py');
+});
+
+test('scripts: both launchers pass the distributed timeout and the exit signal handler', { skip: !HAS_BASH && 'bash not installed' }, () => {
+  const sb = sandbox();
+  const file = writeScript(sb.dir, 'torchrun', mixtralJob(), mixtralPlan());
+  const env = { MEGATRON_LM_DIR: sb.megatron, DATA_PATH: 'mock', TOKENIZER_TYPE: 'NullTokenizer', CHECKPOINT_DIR: 'none' };
+  let r = run(file, sb, env);
+  assert.equal(r.status, 0, String(r.stderr));
+  let train = splitTorchrun(readLines(path.join(sb.dir, 'torchrun.args'))).train;
+  assert.equal(train[train.indexOf('--distributed-timeout-minutes') + 1], '60');
+  assert.ok(train.includes('--exit-signal-handler'));
+  assert.deepEqual(checkMegatronArgs(train, readEnv(path.join(sb.dir, 'torchrun.env')), 128), []);
+  r = run(file, sb, { ...env, DIST_TIMEOUT_MINUTES: '90' });
+  train = splitTorchrun(readLines(path.join(sb.dir, 'torchrun.args'))).train;
+  assert.equal(train[train.indexOf('--distributed-timeout-minutes') + 1], '90');
+  // the network environment: the two Bridge defaults exported, overridable; the site ones as comments
+  const text = fs.readFileSync(file, 'utf8');
+  assert.ok(text.includes('\nexport TORCH_NCCL_AVOID_RECORD_STREAMS="${TORCH_NCCL_AVOID_RECORD_STREAMS:-1}"'));
+  assert.ok(text.includes('\nexport TORCH_NCCL_HIGH_PRIORITY="${TORCH_NCCL_HIGH_PRIORITY:-1}"'));
+  for (const v of ['NCCL_IB_HCA', 'NCCL_SOCKET_IFNAME', 'NCCL_IB_SL', 'NCCL_IB_TIMEOUT']) assert.match(text, new RegExp(`\\n# export ${v}=`));
+});
+
+test('scripts: a flex-dispatcher plan warns in the header of both launchers what DeepEP / HybridEP need', () => {
+  const flexHeader = (job: Job, plan: Plan, f: ExportFormat): string => {
+    const text = exportPlan(f, job, shapeOf(job), plan);
+    return text.slice(0, text.indexOf('\nset -euo pipefail'));
+  };
+  for (const f of ['torchrun', 'slurm'] as const) {
+    const deepep = flexHeader(deepseekJob(), deepseekPlan(), f);
+    assert.match(deepep, /# WARNING: this plan uses the flex token dispatcher \(--moe-token-dispatcher-type flex\) with DeepEP\./);
+    assert.match(deepep, /deep_ep package .* NVSHMEM/);
+    assert.match(deepep, /IBGDA/);
+    const hybrid = deepseekJob();
+    hybrid.training.moe_flex_dispatcher_backend = 'hybridep';
+    assert.match(flexHeader(hybrid, deepseekPlan(), f), /with HybridEP\.\n# It needs deep_ep built from DeepEP's hybrid-ep branch/);
+    assert.doesNotMatch(flexHeader(mixtralJob(), mixtralPlan(), f), /WARNING/); // alltoall
+  }
+});

@@ -31,15 +31,23 @@ function argv(j: Job, over: Partial<PlanArgs> = {}): Map<string, string[]> {
   return parseMegatronArgs(l.args);
 }
 
-test('defaults: Megatron defaults are not written; --tp-comm-overlap (planning default) with TP > 1 and SP; --moe-permute-fusion', () => {
+test('defaults: the performance flags NVIDIA\'s recipes run; Megatron defaults are not written', () => {
   const a = argv(job());
-  assert.ok(a.has('--tp-comm-overlap') && a.has('--moe-permute-fusion'));
+  for (const f of ['--tp-comm-overlap', '--moe-permute-fusion', '--moe-router-fusion', '--cross-entropy-loss-fusion', '--manual-gc']) {
+    assert.ok(a.has(f), f);
+  }
+  assert.deepEqual(a.get('--manual-gc-interval'), ['100']);
   for (const f of ['--moe-router-force-load-balancing', '--moe-expert-capacity-factor', '--grad-reduce-in-bf16',
-    '--overlap-moe-expert-parallel-comm', '--delay-wgrad-compute', '--cross-entropy-loss-fusion', '--cross-entropy-fusion-impl',
-    '--cuda-graph-impl', '--moe-router-fusion', '--fp8-param-gather', '--attention-dropout', '--hidden-dropout',
+    '--overlap-moe-expert-parallel-comm', '--delay-wgrad-compute', '--cross-entropy-fusion-impl',
+    '--cuda-graph-impl', '--fp8-param-gather', '--moe-router-padding-for-fp8', '--attention-dropout', '--hidden-dropout',
     '--use-precision-aware-optimizer', '--main-params-dtype', '--exp-avg-dtype', '--exp-avg-sq-dtype']) {
     assert.ok(!a.has(f), f);
   }
+  // a dense model gets the fusions and the collector, no MoE flag
+  const dense = loadJob(path.join(REPO_ROOT, 'fixtures/models/llama3-70b.yaml'), { gpus: 64 });
+  const d = argv(dense, { tp: 4, pp: 8, vpp: 5, ep: 1, etp: 4 });
+  assert.ok(d.has('--cross-entropy-loss-fusion') && d.has('--manual-gc') && d.has('--tp-comm-overlap'));
+  assert.ok(!d.has('--moe-router-fusion') && !d.has('--moe-router-padding-for-fp8'));
   assert.ok(!argv(job(), { tp: 1, ep: 8, etp: 1 }).has('--tp-comm-overlap'));
   assert.ok(!argv(job({ tp_comm_overlap: false })).has('--tp-comm-overlap'));
 });
@@ -52,7 +60,8 @@ test('each stack field is written as its flag with its value', () => {
     [{ overlap_moe_expert_parallel_comm: true }, '--overlap-moe-expert-parallel-comm', []],
     [{ overlap_moe_expert_parallel_comm: true, delay_wgrad_compute: true }, '--delay-wgrad-compute', []],
     [{ cross_entropy_loss_fusion: true }, '--cross-entropy-loss-fusion', []],
-    [{ cross_entropy_fusion_impl: 'te' }, '--cross-entropy-fusion-impl', ['te']],
+    [{ cross_entropy_loss_fusion: false, cross_entropy_fusion_impl: 'te' }, '--cross-entropy-fusion-impl', ['te']],
+    [{ manual_gc_interval: 10 }, '--manual-gc-interval', ['10']],
     [{ cuda_graph_impl: 'transformer_engine', cuda_graph_modules: ['attn', 'moe_router'] }, '--cuda-graph-modules', ['attn', 'moe_router']],
     [{ cuda_graph_impl: 'local' }, '--cuda-graph-impl', ['local']],
     [{ moe_router_fusion: true }, '--moe-router-fusion', []],
@@ -67,6 +76,22 @@ test('each stack field is written as its flag with its value', () => {
   assert.deepEqual(argv(job({ recompute_modules: ['core_attn', 'moe'] }), { recompute: 'selective' }).get('--recompute-modules'), ['core_attn', 'moe']);
   assert.deepEqual(argv(job({ moe_flex_dispatcher_backend: 'hybridep' }), { dispatcher: 'flex' }).get('--moe-flex-dispatcher-backend'), ['hybridep']);
   assert.ok(!argv(job({ moe_permute_fusion: false })).has('--moe-permute-fusion'));
+  for (const [stack, flag] of [[{ moe_router_fusion: false }, '--moe-router-fusion'], [{ cross_entropy_loss_fusion: false }, '--cross-entropy-loss-fusion'],
+    [{ manual_gc: false }, '--manual-gc'], [{ manual_gc: false }, '--manual-gc-interval'], [{ manual_gc_interval: 0 }, '--manual-gc-interval']] as const) {
+    assert.ok(!argv(job(stack)).has(flag), `${JSON.stringify(stack)} ${flag}`);
+  }
+});
+
+test('router padding: on fp8 MoE plans with the alltoall or flex dispatcher only (TransformerConfig refuses the others)', () => {
+  const fp8 = job({}, undefined, 128, 'fp8');
+  assert.ok(argv(fp8).has('--moe-router-padding-for-fp8'));
+  assert.ok(argv(fp8, { dispatcher: 'flex' }).has('--moe-router-padding-for-fp8'));
+  assert.ok(!argv(fp8, { dispatcher: 'allgather' }).has('--moe-router-padding-for-fp8'));
+  assert.ok(!argv(job()).has('--moe-router-padding-for-fp8')); // bf16
+  assert.ok(!argv(job({ moe_router_padding_for_fp8: false }, undefined, 128, 'fp8')).has('--moe-router-padding-for-fp8'));
+  const graphs = job({ cuda_graph_impl: 'transformer_engine', cuda_graph_modules: ['attn', 'moe_preprocess'] }, undefined, 128, 'fp8');
+  assert.ok(!argv(graphs).has('--moe-router-padding-for-fp8'));
+  assert.ok(argv(graphs, { dispatcher: 'flex' }).has('--moe-router-padding-for-fp8'));
 });
 
 test('CUDA graphs set NCCL_GRAPH_REGISTER=0 (Megatron refuses them with expandable segments otherwise)', () => {
@@ -88,10 +113,11 @@ test('the EP overlap is written only where Megatron runs it: EP > 1, alltoall/fl
 test('fp8: --fp8-recipe from the job, else blockwise on Hopper; --fp8-param-gather on fp8 plans with the distributed optimizer', () => {
   assert.deepEqual(argv(job({}, undefined, 128, 'fp8')).get('--fp8-recipe'), ['blockwise']);
   assert.deepEqual(argv(job({ fp8_recipe: 'tensorwise' }, undefined, 128, 'fp8')).get('--fp8-recipe'), ['tensorwise']);
-  const pg = job({ fp8_param_gather: true }, undefined, 128, 'fp8');
+  const pg = job({}, undefined, 128, 'fp8'); // on by default
   assert.ok(argv(pg).has('--fp8-param-gather'));
   assert.ok(!argv(pg, { distributedOptimizer: false }).has('--fp8-param-gather'));
-  assert.ok(!argv(job({ fp8_param_gather: true })).has('--fp8-param-gather'));
+  assert.ok(!argv(job()).has('--fp8-param-gather'));
+  assert.ok(!argv(job({ fp8_param_gather: false }, undefined, 128, 'fp8')).has('--fp8-param-gather'));
   const mx = job({ fp8_recipe: 'mxfp8' }, undefined, 128, 'fp8');
   assert.throws(() => megatronLaunch(mx, modelShape(mx.model), planOf(mx)), /training\.fp8_recipe: mxfp8 needs Blackwell/);
 });
@@ -106,6 +132,11 @@ test('the flag checks refuse stack flags Megatron would refuse', () => {
   assert.ok(bad(['--delay-wgrad-compute']).some((x) => x.includes('--delay-wgrad-compute needs')));
   assert.ok(bad(['--cross-entropy-loss-fusion', '--cross-entropy-fusion-impl', 'te']).some((x) => x.includes('refused by Megatron-LM')));
   assert.ok(bad(['--exp-avg-dtype', 'bf16']).some((x) => x.includes('needs --use-precision-aware-optimizer')));
+  assert.ok(bad(['--moe-router-padding-for-fp8']).some((x) => x === '--moe-router-padding-for-fp8 needs fp8 (--fp8-format)'));
+  assert.ok(bad(['--manual-gc-interval', '5'], ['--manual-gc']).some((x) => x === '--manual-gc-interval has no effect without --manual-gc'));
+  const ag = megatronLaunch(job({}, undefined, 128, 'fp8'), modelShape(job().model), planOf(job({}, undefined, 128, 'fp8'), { dispatcher: 'allgather' }));
+  assert.ok(checkMegatronArgs([...ag.args, '--moe-router-padding-for-fp8'], ag.env, 128)
+    .includes('--moe-router-padding-for-fp8 does not work with the allgather dispatcher'));
 });
 
 test('Megatron-Bridge: the stack as model.* keys and comm_overlap.tp_comm_overlap', () => {

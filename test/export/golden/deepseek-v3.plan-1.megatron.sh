@@ -68,6 +68,12 @@ MEGATRON_ARGS=(
   --fp8-format e4m3
   --fp8-recipe blockwise
   --moe-permute-fusion
+  --moe-router-fusion
+  --moe-router-padding-for-fp8
+  --cross-entropy-loss-fusion
+  --fp8-param-gather
+  --manual-gc
+  --manual-gc-interval 100
   --micro-batch-size 1
   --global-batch-size 8192
   --log-interval 10

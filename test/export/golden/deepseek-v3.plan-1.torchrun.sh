@@ -8,6 +8,12 @@
 # torchrun launcher: start it once on each of the 128 nodes, with NODE_RANK=0..127 and the same
 # MASTER_ADDR (the address of node 0) and MASTER_PORT everywhere, e.g.
 #   MASTER_ADDR=node0 NODE_RANK=0 DATA_PATH=... TOKENIZER_MODEL=... CHECKPOINT_DIR=... ./plan.torchrun.sh
+# torchrun replaces this shell (exec): a SIGTERM sent to it reaches every worker, and Megatron saves and exits.
+#
+# WARNING: this plan uses the flex token dispatcher (--moe-token-dispatcher-type flex) with DeepEP.
+# It needs the deep_ep package (github.com/deepseek-ai/DeepEP) built against NVSHMEM in the Python environment
+# or container of every node; across nodes it needs InfiniBand (or RoCE) with GPUDirect RDMA and IBGDA
+# (NVSHMEM InfiniBand GPUDirect Async) enabled in the NIC driver. Without them the first MoE layer fails.
 set -euo pipefail
 
 # --- rendezvous (override from the environment) ---
@@ -29,6 +35,7 @@ LR_WARMUP_ITERS="${LR_WARMUP_ITERS:-100}"                     # must be below TR
 SAVE_INTERVAL="${SAVE_INTERVAL:-500}"
 EVAL_INTERVAL="${EVAL_INTERVAL:-1000}"
 EVAL_ITERS="${EVAL_ITERS:-10}"
+DIST_TIMEOUT_MINUTES="${DIST_TIMEOUT_MINUTES:-60}"                 # --distributed-timeout-minutes (Megatron's default: 10)
 EXTRA_ARGS="${EXTRA_ARGS:-}"                                  # more pretrain_gpt.py flags, space-separated
 
 # --- the cluster this plan was made for (fixed: the mapping depends on the world size) ---
@@ -38,6 +45,15 @@ GPUS_PER_NODE=8
 # --- environment ---
 export PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True  # MoE buffers change size every step: avoid allocator fragmentation
 export NCCL_NVLS_ENABLE=0  # no NVLink SHARP buffers (extra memory per communicator, not in the memory model)
+
+# --- network (override from the environment; the site-specific ones are yours to set) ---
+export TORCH_NCCL_AVOID_RECORD_STREAMS="${TORCH_NCCL_AVOID_RECORD_STREAMS:-1}"  # free NCCL buffers by stream events, not recordStream (Megatron-Bridge recipes)
+export TORCH_NCCL_HIGH_PRIORITY="${TORCH_NCCL_HIGH_PRIORITY:-1}"                # NCCL on high-priority CUDA streams (Megatron-Bridge recipes)
+# export NCCL_IB_HCA=mlx5_0,mlx5_1        # the InfiniBand adapters NCCL may use (site)
+# export NCCL_SOCKET_IFNAME=eth0          # the interface of NCCL's bootstrap and socket traffic (site)
+# export NCCL_IB_SL=1                     # InfiniBand service level (site QoS)
+# export NCCL_IB_TIMEOUT=22               # InfiniBand verbs timeout, 4.096 us * 2^N (site)
+# export NCCL_DEBUG=WARN                  # NCCL's log level (INFO to debug the network set-up)
 
 # --- the plan: model, parallel mapping, recompute, precision, batch, logging ---
 MEGATRON_ARGS=(
@@ -93,6 +109,12 @@ MEGATRON_ARGS=(
   --fp8-format e4m3
   --fp8-recipe blockwise
   --moe-permute-fusion
+  --moe-router-fusion
+  --moe-router-padding-for-fp8
+  --cross-entropy-loss-fusion
+  --fp8-param-gather
+  --manual-gc
+  --manual-gc-interval 100
   --micro-batch-size 1
   --global-batch-size 8192
   --log-interval 10
@@ -119,6 +141,8 @@ RUN_ARGS=(
   --train-iters "$TRAIN_ITERS"
   --lr "$LR" --min-lr "$MIN_LR" --lr-decay-style cosine --lr-warmup-iters "$LR_WARMUP_ITERS"
   --eval-interval "$EVAL_INTERVAL" --eval-iters "$EVAL_ITERS"
+  --distributed-timeout-minutes "$DIST_TIMEOUT_MINUTES"
+  --exit-signal-handler  # on SIGTERM: save a checkpoint (with CHECKPOINT_DIR) at the end of the iteration and exit
 )
 if [[ "$CHECKPOINT_DIR" != none ]]; then
   [[ "$CHECKPOINT_DIR" != /path/to/* ]] || fail "set CHECKPOINT_DIR (or CHECKPOINT_DIR=none)"

@@ -53,7 +53,11 @@ MEGATRON_ARGS=(
   --overlap-param-gather
   --bf16
   --moe-permute-fusion
+  --moe-router-fusion
+  --cross-entropy-loss-fusion
   --tp-comm-overlap
+  --manual-gc
+  --manual-gc-interval 100
   --micro-batch-size 1
   --global-batch-size 256
   --log-interval 10
