@@ -370,6 +370,15 @@ const NO_DROPOUT_SOURCE = 'the family trains without dropout: Megatron-Bridge se
   'gpt_oss/gpt_oss_bridge.py, nemotron/nemotron_bridge.py} (NVIDIA-NeMo/Megatron-Bridge HEAD) and maps ' +
   'attention_dropout from the HF config, 0.0 for these models';
 
+/**
+ * Stack facts a run is taken to have run with when its sources do not state them: Megatron-LM's own default. moefold's
+ * defaults follow NVIDIA's current recipes (src/job/stack.ts), which many of these runs predate; only facts the cost
+ * model reads and whose moefold default differs from Megatron's are pinned (tp_comm_overlap stays moefold's: the
+ * calibration was fitted with it, as NVIDIA's TP > 1 recipes run).
+ */
+const RUN_DEFAULTS: Readonly<Fields> = { cross_entropy_loss_fusion: false };
+const RUN_DEFAULTS_SOURCE = "not stated by the run's sources: Megatron-LM's default (the flag is off unless set)";
+
 interface Built { id: string; file: string; text: string; entry: Fields }
 
 function build(r: Run): Built {
@@ -404,6 +413,9 @@ function build(r: Run): Built {
     stack.hidden_dropout = 0;
     stackSources.push(`attention_dropout 0, hidden_dropout 0: ${NO_DROPOUT_SOURCE}`);
   }
+  const pinned = Object.keys(RUN_DEFAULTS).filter((k) => stack[k] === undefined);
+  for (const k of pinned) stack[k] = RUN_DEFAULTS[k];
+  if (pinned.length > 0) stackSources.push(`${pinned.map((k) => `${k} ${String(RUN_DEFAULTS[k])}`).join(', ')}: ${RUN_DEFAULTS_SOURCE}`);
   const recipeKeys = Object.keys(facts?.stack ?? {});
   if (facts && recipeKeys.length > 0) stackSources.push(`${recipeKeys.join(', ')}: ${facts.source}`);
   else if (facts) stackSources.push(`(plan facts only) ${facts.source}`);

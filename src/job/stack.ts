@@ -111,8 +111,8 @@ export const STACK_FIELDS: Readonly<Record<keyof StackSpec, StackField>> = {
     dfltText: 'null: blockwise on Hopper, mxfp8 on Blackwell (src/export/gpu-arch.ts)', moves: null,
   },
   fp8_param_gather: {
-    rule: bool, dflt: true, flag: '--fp8-param-gather',
-    dfltText: "true (Megatron's is false; Bridge's DeepSeek-V3 GB300 and V4 perf recipes turn it on); written on fp8 plans with the distributed optimizer only ([VA] L1095)",
+    rule: bool, dflt: false, flag: '--fp8-param-gather',
+    dfltText: "false (Megatron's; Megatron-Bridge 067f987's H100 recipes keep it off, e.g. recipes/deepseek/h100/deepseek_v3.py L216; only its GB200/GB300 DeepSeek recipes turn it on); written on fp8 plans with the distributed optimizer only ([VA] L1095)",
     moves: 'DP parameter all-gather bytes of fp8 plans with the distributed optimizer: 1 B/param instead of overhead.param_gather_bytes_per_param (2)',
   },
   moe_router_padding_for_fp8: {

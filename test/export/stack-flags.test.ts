@@ -113,7 +113,8 @@ test('the EP overlap is written only where Megatron runs it: EP > 1, alltoall/fl
 test('fp8: --fp8-recipe from the job, else blockwise on Hopper; --fp8-param-gather on fp8 plans with the distributed optimizer', () => {
   assert.deepEqual(argv(job({}, undefined, 128, 'fp8')).get('--fp8-recipe'), ['blockwise']);
   assert.deepEqual(argv(job({ fp8_recipe: 'tensorwise' }, undefined, 128, 'fp8')).get('--fp8-recipe'), ['tensorwise']);
-  const pg = job({}, undefined, 128, 'fp8'); // on by default
+  assert.ok(!argv(job({}, undefined, 128, 'fp8')).has('--fp8-param-gather')); // off by default
+  const pg = job({ fp8_param_gather: true }, undefined, 128, 'fp8');
   assert.ok(argv(pg).has('--fp8-param-gather'));
   assert.ok(!argv(pg, { distributedOptimizer: false }).has('--fp8-param-gather'));
   assert.ok(!argv(job()).has('--fp8-param-gather'));
