@@ -1,17 +1,20 @@
 /**
- * `torchtitan` format: a torchtitan job file (TOML, `--job.config_file`) with the plan's parallelism, batch
- * and activation checkpointing.
+ * `torchtitan` format: a torchtitan job file (TOML, `--job.config_file`) with the model flavour, the plan's
+ * parallelism, batch and activation checkpointing.
  *
- * Key names and constraints were read from pytorch/torchtitan at tag v0.2.2 (2026-02-20), its last release with
- * TOML job files: torchtitan/config/job_config.py (sections [training], [parallelism], [activation_checkpoint]),
+ * Targets torchtitan v0.2.2, pinned (tag v0.2.2, 2026-02-20), its last release with TOML job files; main's
+ * Python configs are not targeted. Key names and constraints were read from pytorch/torchtitan at v0.2.2: torchtitan/config/job_config.py (sections [training], [parallelism], [activation_checkpoint]),
  * torchtitan/distributed/parallel_dims.py (mesh: pp × dp_replicate × dp_shard × cp × tp with TP innermost and
  * PP outermost, as Megatron's tp-cp-dp-pp; experts pp × dp_replicate × efsdp × ep × etp; ETP is 1 or TP;
  * seq_len divisible by TP × 2·CP), torchtitan/distributed/pipeline_parallel.py (module_fqns_per_model_part,
  * looped stage order rank + k·PP for Interleaved1F1B, microbatches = local_batch_size / microbatch size),
  * torchtitan/train.py (gradient accumulation = global_batch_size / (local_batch_size · DP)) and
  * torchtitan/models/deepseek_v3/infra/parallelize.py (DeepEP needs EP > 1 and ETP 1; DDP is 1-D only).
- * torchtitan's main branch replaced TOML files with Python config functions (pytorch/torchtitan#2386,
- * 2026-02-23); there the same fields live on Trainer.Config.parallelism / .training / .activation_checkpoint.
+ * torchtitan's main branch (checked at b5bcd76) replaced TOML files with Python config functions chosen by
+ * --module/--config (pytorch/torchtitan#2386, 2026-02-23), where 7 of these keys no longer exist.
+ * [model] name/flavor come from src/export/torchtitan-models.ts (the flavours v0.2.2 ships); a model that is
+ * none of them is refused. data/upstream/torchtitan-v0.2.2.config.json is the snapshot of v0.2.2's JobConfig
+ * that test/export/torchtitan-config-snapshot.test.ts checks every written key against.
  *
  * What torchtitan cannot express is refused with the reason (InputError `…: export: torchtitan cannot express …`).
  */
@@ -22,6 +25,7 @@ import { megatronLaunch } from './megatron-launch.js';
 import { planSummaryLines } from './plan-summary.js';
 import { comment, oneLine } from './shell.js';
 import { virtualStageLayers } from '../plan/layout.js';
+import { matchFlavour, noFlavourText } from './torchtitan-models.js';
 
 function refuse(job: Job, what: string): never {
   throw inputError(job.source, 'export', `torchtitan cannot express ${what}`);
@@ -61,9 +65,10 @@ function stageModules(plan: Plan, numLayers: number): string[][] {
 }
 
 export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: number): string {
-  megatronLaunch(job, shape, plan); // refuses what Megatron itself would refuse
   const m = job.model;
   const str = (s: string): string => tomlString(s, (why) => refuse(job, why));
+  const description = str(`moefold plan ${rank} for ${m.name}`);
+  megatronLaunch(job, shape, plan); // refuses what Megatron itself would refuse
   const seq = job.training.seq_length;
 
   if (plan.precision === 'fp8') {
@@ -77,9 +82,17 @@ export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: nu
   }
   if (plan.tp > 1 && !plan.sequenceParallel) refuse(job, 'TP without sequence parallel (torchtitan\'s TP plan always shards the norms over the sequence)');
   if (m.mtp_num_layers > 0) refuse(job, `multi-token prediction (mtp_num_layers ${m.mtp_num_layers}): torchtitan's models have no MTP layers`);
-  if (m.window_size > 0) refuse(job, `sliding-window attention (window_size ${m.window_size}): this export writes no attention-mask key for it`);
-  if (m.softmax_type !== 'vanilla') refuse(job, `softmax_type ${m.softmax_type} (attention sinks): this export writes no key for it`);
-  if (m.add_bias_linear) refuse(job, 'linear-layer biases (add_bias_linear): the torchtitan model flavours this export names are bias-free');
+  // sliding windows, attention sinks, biases, qk norm, MLA, shared experts and dense first layers are features of
+  // the flavour: the job's model must be one torchtitan v0.2.2 ships
+  const match = matchFlavour(m, shape);
+  if (!('ok' in match)) throw inputError(job.source, 'export', noFlavourText(m.name, match));
+  const flavour = match.ok;
+  if (plan.pp > 1 && !flavour.pipelining) {
+    refuse(job, `PP ${plan.pp} with torchtitan's ${flavour.model} model (v0.2.2 registers no pipelining function for it)`);
+  }
+  if (plan.cp > 1 && !flavour.contextParallel) {
+    refuse(job, `CP ${plan.cp} with torchtitan's ${flavour.model} "${flavour.flavor}" (its attention is not SDPA, which CP needs)`);
+  }
   if (plan.recompute === 'selective') {
     refuse(job, "Megatron's selective recompute of core attention (torchtitan's selective modes are per-op policies or every n-th layer)");
   }
@@ -105,22 +118,21 @@ export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: nu
     ...comment([
       ...planSummaryLines(job, shape, plan, rank),
       '',
-      'torchtitan job file (torchtitan v0.2.x: --job.config_file). Launch it on all',
+      'torchtitan job file for torchtitan v0.2.2, pinned (--job.config_file); torchtitan main takes Python',
+      'config functions (--module/--config) and is not targeted. Launch it on all',
       `${job.cluster.gpus} GPUs (NGPU x nodes = ${job.cluster.gpus}), e.g. with torchtitan's run_train.sh or torchrun -m torchtitan.train.`,
-      'torchtitan main takes Python config functions instead (pytorch/torchtitan#2386): set the same fields on',
-      'Trainer.Config.parallelism, .training and .activation_checkpoint there.',
       'Data parallelism is FSDP2 (data_parallel_shard_degree): it shards parameters, gradients and optimizer state,',
       "where Megatron's distributed optimizer shards optimizer state only, so memory is at most the plan's and",
       'the data-parallel traffic differs. Keys checked against torchtitan v0.2.2, see src/export/torchtitan-toml.ts.',
     ]),
     '',
     '[job]',
-    `description = ${str(`moefold plan ${rank} for ${m.name}`)}`,
+    `description = ${description}`,
     '',
     '[model]',
-    '# set to the torchtitan model and flavor of this architecture (e.g. name = "deepseek_v3", flavor = "671B")',
-    'name = "CHANGE_ME"',
-    'flavor = "CHANGE_ME"',
+    `# the flavour of torchtitan v0.2.2 with this model's architecture and sizes (src/export/torchtitan-models.ts)`,
+    `name = ${str(flavour.model)}`,
+    `flavor = ${str(flavour.flavor)}`,
     '',
     '[training]',
     `# with PP the local batch is split into pipeline microbatches; without PP it is one micro-batch and`,
