@@ -49,7 +49,14 @@ export function tomlString(s: string, refuse: (why: string) => never): string {
   return `"${body}"`;
 }
 
-/** Module names of each pipeline stage for torchtitan's decoder models (tok_embeddings, layers.N, norm, output). */
+/**
+ * Module names of each pipeline stage for torchtitan's decoder models (tok_embeddings, layers.N, norm, output),
+ * in global stage order. Decoder layers per virtual stage are Megatron's (virtualStageLayers: even, uneven,
+ * accounted embedding/loss split, or an explicit layout, whose E is always in the first stage and L in the last,
+ * src/plan/pipeline-layout.ts parseLayout); the embedding goes to the first stage and the norm and output head
+ * to the last, as in Megatron. torchtitan v0.2.2's pipeline_module_split (distributed/pipeline_parallel.py) keeps
+ * a stage's listed modules and empties the rest, so a stage of only tok_embeddings or only norm/output is fine.
+ */
 function stageModules(plan: Plan, numLayers: number): string[][] {
   const counts = virtualStageLayers(plan, numLayers);
   const stages: string[][] = [];
@@ -73,9 +80,6 @@ export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: nu
 
   if (plan.precision === 'fp8') {
     refuse(job, "fp8 training as planned (Megatron's Transformer Engine blockwise/MXFP8 recipes; torchtitan's float8 converters are torchao recipes with other numerics)");
-  }
-  if (plan.layout !== '' || plan.accountEmbedding || plan.accountLoss) {
-    refuse(job, "Megatron's pipeline layout / accounted embedding and loss split (torchtitan splits decoder layers only)");
   }
   if (plan.vpp > 1 && plan.mbGroup !== plan.pp) {
     refuse(job, `a micro-batch group of ${plan.mbGroup} per virtual stage (torchtitan's interleaved schedule runs groups of PP ${plan.pp})`);
@@ -102,6 +106,10 @@ export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: nu
   }
   if (seq % (plan.tp * 2 * plan.cp) !== 0) {
     refuse(job, `seq_length ${seq} with TP ${plan.tp} and CP ${plan.cp} (torchtitan needs seq_len divisible by TP x 2 x CP = ${plan.tp * 2 * plan.cp})`);
+  }
+  const stages = plan.pp > 1 ? stageModules(plan, m.num_layers) : [];
+  const empty = stages.findIndex((mods) => mods.length === 0);
+  if (empty >= 0) { refuse(job, `pipeline stage ${empty} with no layer (torchtitan builds every stage from the modules it lists)`);
   }
   if (shape.isMoe) {
     if (plan.dispatcher === 'allgather') refuse(job, "the allgather token dispatcher (torchtitan dispatches with all-to-all, 'standard', or DeepEP)");
@@ -154,7 +162,7 @@ export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: nu
     lines.push(`pipeline_parallel_microbatch_size = ${plan.microBatchSize}`);
     lines.push(`# ${plan.pp * plan.vpp} stages; rank r runs stages r, r + ${plan.pp}, ... (Megatron's virtual-stage layer assignment)`);
     lines.push('module_fqns_per_model_part = [');
-    for (const mods of stageModules(plan, m.num_layers)) lines.push(`  [${mods.map(str).join(', ')}],`);
+    for (const mods of stages) lines.push(`  [${mods.map(str).join(', ')}],`);
     lines.push(']');
   }
   if (shape.isMoe) {

@@ -97,6 +97,27 @@ test('torchtitan: uneven stages with VPP become explicit module lists in Megatro
   assert.equal('expert_parallel_degree' in p, false);
 });
 
+test('torchtitan: an accounted embedding/loss split and a layout keep Megatron\'s decoder layers per stage', () => {
+  // PP2 with the embedding and the loss each counted as a layer: (80 + 2) / 2 = 41 slots, 40 decoder layers each
+  const accounted = parsed(llamaJob(), planFor(llamaJob(), {
+    tp: 4, cp: 1, pp: 2, vpp: 1, ep: 1, etp: 4, firstStageLayers: 40, lastStageLayers: 40, microBatchSize: 1,
+    accountEmbedding: true, accountLoss: true,
+    recompute: 'full', dispatcher: 'alltoall', sequenceParallel: true, distributedOptimizer: true, precision: 'bf16',
+  }));
+  const parts = accounted.parallelism.module_fqns_per_model_part as string[][];
+  assert.deepEqual(parts.map((x) => x.length), [41, 42]);
+  assert.deepEqual([parts[0][0], parts[0][40], parts[1][0], parts[1][41]], ['tok_embeddings', 'layers.39', 'layers.40', 'output']);
+  // a layout whose first stage holds only the embedding (PP2 VPP2: rank 0 runs stages 0 and 2, rank 1 stages 1, 3)
+  const layout = parsed(llamaJob(), planFor(llamaJob(), {
+    tp: 4, cp: 1, pp: 2, vpp: 2, ep: 1, etp: 4, firstStageLayers: 27, lastStageLayers: 53, microBatchSize: 1,
+    layout: 'E|t*26|t*27|t*27L',
+    recompute: 'full', dispatcher: 'alltoall', sequenceParallel: true, distributedOptimizer: true, precision: 'bf16',
+  }));
+  const lp = layout.parallelism.module_fqns_per_model_part as string[][];
+  assert.deepEqual(lp.map((x) => x.length), [1, 26, 27, 29]);
+  assert.deepEqual([lp[0], lp[1][0], lp[3][26], lp[3][28]], [['tok_embeddings'], 'layers.0', 'layers.79', 'output']);
+});
+
 test('torchtitan: DeepSeek-V3 bf16 without MTP is deepseek_v3 671B with DeepEP and stage lists', () => {
   const { job, plan: p } = deepseekBf16();
   const doc = parsed(job, p);
