@@ -11,6 +11,7 @@ import { TORCHTITAN_FLAVOURS, matchFlavour } from '../../src/export/torchtitan-m
 import type { Plan } from '../../src/enumerate/plan.js';
 import type { Job } from '../../src/job/types.js';
 import { deepseekJob, deepseekPlan, fixtureJob, mixtralJob, mixtralPlan, planFor, shapeOf } from './jobs.js';
+import { deepseekBf16, llamaJob, llamaPlan, qwenJob, qwenPlan } from './torchtitan-jobs.js';
 
 type Doc = Record<string, Record<string, unknown>>;
 
@@ -24,25 +25,6 @@ function plan(base: Plan, change: Partial<Plan>): Plan {
   return { ...base, ...change };
 }
 
-const qwenJob = (): Job => fixtureJob('fixtures/ci/qwen3-30b-a3b-16.yaml');
-/** On 16 GPUs: TP2 EP8 ETP1, dp 8, edp 2, mbs 2 -> 32 micro-batches. */
-const qwenPlan = (): Plan => planFor(qwenJob(), {
-  tp: 2, cp: 1, pp: 1, vpp: 1, ep: 8, etp: 1, firstStageLayers: 48, lastStageLayers: 48, microBatchSize: 2,
-  recompute: 'full', dispatcher: 'alltoall', sequenceParallel: true, distributedOptimizer: true, precision: 'bf16',
-});
-const llamaJob = (): Job => fixtureJob('fixtures/ci/llama3-70b-64.yaml');
-/** On 64 GPUs: TP4 PP4 VPP2, first/last stage 18 layers (middle 22), dp 4, mbs 1 -> 32 micro-batches. */
-const llamaPlan = (): Plan => planFor(llamaJob(), {
-  tp: 4, cp: 1, pp: 4, vpp: 2, ep: 1, etp: 4, firstStageLayers: 18, lastStageLayers: 18, microBatchSize: 1,
-  recompute: 'none', dispatcher: 'alltoall', sequenceParallel: true, distributedOptimizer: true, precision: 'bf16',
-});
-/** DeepSeek-V3 in bf16 without MTP: torchtitan's deepseek_v3 "671B". */
-function deepseekBf16(): { job: Job; plan: Plan } {
-  const job = deepseekJob();
-  job.model.mtp_num_layers = 0;
-  job.training.precision = 'bf16';
-  return { job, plan: plan(deepseekPlan(), { recompute: 'full', precision: 'bf16' }) };
-}
 
 test('torchtitan flavours: llama3 FFN sizes follow torchtitan\'s rounding (hand-computed)', () => {
   const ffn = (model: string, flavor: string): number => TORCHTITAN_FLAVOURS.find((f) => f.model === model && f.flavor === flavor)!.ffn;
