@@ -3,13 +3,15 @@
  * parallelism, batch and activation checkpointing.
  *
  * Targets torchtitan v0.2.2, pinned (tag v0.2.2, 2026-02-20), its last release with TOML job files; main's
- * Python configs are not targeted. Key names and constraints were read from pytorch/torchtitan at v0.2.2: torchtitan/config/job_config.py (sections [training], [parallelism], [activation_checkpoint]),
+ * Python configs are not targeted. Key names and constraints were read from pytorch/torchtitan at v0.2.2:
+ * torchtitan/config/job_config.py (sections [job], [model], [training], [parallelism], [activation_checkpoint]),
  * torchtitan/distributed/parallel_dims.py (mesh: pp × dp_replicate × dp_shard × cp × tp with TP innermost and
  * PP outermost, as Megatron's tp-cp-dp-pp; experts pp × dp_replicate × efsdp × ep × etp; ETP is 1 or TP;
  * seq_len divisible by TP × 2·CP), torchtitan/distributed/pipeline_parallel.py (module_fqns_per_model_part,
  * looped stage order rank + k·PP for Interleaved1F1B, microbatches = local_batch_size / microbatch size),
  * torchtitan/train.py (gradient accumulation = global_batch_size / (local_batch_size · DP)) and
  * torchtitan/models/deepseek_v3/infra/parallelize.py (DeepEP needs EP > 1 and ETP 1; DDP is 1-D only).
+ * Checked with torchtitan v0.2.2's own ConfigManager and ParallelDims by scripts/torchtitan-validate.py.
  * torchtitan's main branch (checked at b5bcd76) replaced TOML files with Python config functions chosen by
  * --module/--config (pytorch/torchtitan#2386, 2026-02-23), where 7 of these keys no longer exist.
  * [model] name/flavor come from src/export/torchtitan-models.ts (the flavours v0.2.2 ships); a model that is
@@ -109,8 +111,7 @@ export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: nu
   }
   const stages = plan.pp > 1 ? stageModules(plan, m.num_layers) : [];
   const empty = stages.findIndex((mods) => mods.length === 0);
-  if (empty >= 0) { refuse(job, `pipeline stage ${empty} with no layer (torchtitan builds every stage from the modules it lists)`);
-  }
+  if (empty >= 0) refuse(job, `pipeline stage ${empty} with no layer (torchtitan builds every stage from the modules it lists)`);
   if (shape.isMoe) {
     if (plan.dispatcher === 'allgather') refuse(job, "the allgather token dispatcher (torchtitan dispatches with all-to-all, 'standard', or DeepEP)");
     if (plan.ep > 1 && plan.etp !== 1 && plan.etp !== plan.tp) {
@@ -166,6 +167,12 @@ export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: nu
     lines.push(']');
   }
   if (shape.isMoe) {
+    if (m.moe_router_load_balancing_type !== 'none') {
+      // torchtitan/models/moe/moe.py at v0.2.2: MoEArgs.load_balance_coeff 1e-3 (no flavour changes it) registers
+      // an expert_bias updated outside the model; there is no auxiliary balancing loss
+      lines.push(`# torchtitan v0.2.2 balances experts with a routing bias (load_balance_coeff 1e-3), not with Megatron's`);
+      lines.push(`# ${m.moe_router_load_balancing_type} (coefficient ${m.moe_aux_loss_coeff}) of the planned run`);
+    }
     lines.push(`expert_parallel_degree = ${plan.ep}`);
     lines.push(`expert_tensor_parallel_degree = ${plan.etp}`);
     lines.push(`expert_parallel_comm_backend = ${str(plan.dispatcher === 'flex' ? 'deepep' : 'standard')}`);
