@@ -14,7 +14,7 @@ function plan(base: Plan, change: Partial<Plan>): Plan {
   return { ...base, ...change };
 }
 
-/** DeepSeek-V3 cut to 60 layers, bf16 and no MTP, so torchtitan can take it: PP16 VPP2, 2/2 first/last. */
+/** DeepSeek-V3 cut to 60 layers, bf16 and no MTP: PP16 VPP2, 2/2 first/last. */
 function deepseek60(): { job: Job; plan: Plan } {
   const job = deepseekJob();
   job.model.num_layers = 60;

@@ -125,10 +125,10 @@ test('megatron snapshot: every flag the export writes for the top plans of each 
   const problems: string[] = [];
   let lists = 0;
   for (const f of await fixturePlans(5)) {
-    for (const [i, plan] of f.plans.entries()) {
+    for (const [i, plan] of f.plans.entries()) for (const mockData of [false, true]) {
       let args: string[];
       try {
-        args = megatronLaunch(f.job, f.shape, plan, { mockData: true }).args;
+        args = megatronLaunch(f.job, f.shape, plan, { mockData }).args;
       } catch (e) {
         if (e instanceof InputError) continue; // refused with its reason: nothing written
         throw e;
@@ -161,6 +161,6 @@ test('megatron snapshot: every flag the export writes for the top plans of each 
       }
     }
   }
-  assert.ok(lists >= 20, `${lists} argument lists checked`);
+  assert.ok(lists >= 40, `${lists} argument lists checked`);
   assert.deepEqual(problems, []);
 });
