@@ -1,17 +1,22 @@
 /**
- * `torchtitan` format: a torchtitan job file (TOML, `--job.config_file`) with the plan's parallelism, batch
- * and activation checkpointing.
+ * `torchtitan` format: a torchtitan job file (TOML, `--job.config_file`) with the model flavour, the plan's
+ * parallelism, batch and activation checkpointing.
  *
- * Key names and constraints were read from pytorch/torchtitan at tag v0.2.2 (2026-02-20), its last release with
- * TOML job files: torchtitan/config/job_config.py (sections [training], [parallelism], [activation_checkpoint]),
+ * Targets torchtitan v0.2.2, pinned (tag v0.2.2, 2026-02-20), its last release with TOML job files; main's
+ * Python configs are not targeted. Key names and constraints were read from pytorch/torchtitan at v0.2.2:
+ * torchtitan/config/job_config.py (sections [job], [model], [training], [parallelism], [activation_checkpoint]),
  * torchtitan/distributed/parallel_dims.py (mesh: pp × dp_replicate × dp_shard × cp × tp with TP innermost and
  * PP outermost, as Megatron's tp-cp-dp-pp; experts pp × dp_replicate × efsdp × ep × etp; ETP is 1 or TP;
  * seq_len divisible by TP × 2·CP), torchtitan/distributed/pipeline_parallel.py (module_fqns_per_model_part,
  * looped stage order rank + k·PP for Interleaved1F1B, microbatches = local_batch_size / microbatch size),
  * torchtitan/train.py (gradient accumulation = global_batch_size / (local_batch_size · DP)) and
  * torchtitan/models/deepseek_v3/infra/parallelize.py (DeepEP needs EP > 1 and ETP 1; DDP is 1-D only).
- * torchtitan's main branch replaced TOML files with Python config functions (pytorch/torchtitan#2386,
- * 2026-02-23); there the same fields live on Trainer.Config.parallelism / .training / .activation_checkpoint.
+ * Checked with torchtitan v0.2.2's own ConfigManager and ParallelDims by scripts/torchtitan-validate.py.
+ * torchtitan's main branch (checked at b5bcd76) replaced TOML files with Python config functions chosen by
+ * --module/--config (pytorch/torchtitan#2386, 2026-02-23), where 7 of these keys no longer exist.
+ * [model] name/flavor come from src/export/torchtitan-models.ts (the flavours v0.2.2 ships); a model that is
+ * none of them is refused. data/upstream/torchtitan-v0.2.2.config.json is the snapshot of v0.2.2's JobConfig
+ * that test/export/torchtitan-config-snapshot.test.ts checks every written key against.
  *
  * What torchtitan cannot express is refused with the reason (InputError `…: export: torchtitan cannot express …`).
  */
@@ -22,6 +27,7 @@ import { megatronLaunch } from './megatron-launch.js';
 import { planSummaryLines } from './plan-summary.js';
 import { comment, oneLine } from './shell.js';
 import { virtualStageLayers } from '../plan/layout.js';
+import { matchFlavour, noFlavourText } from './torchtitan-models.js';
 
 function refuse(job: Job, what: string): never {
   throw inputError(job.source, 'export', `torchtitan cannot express ${what}`);
@@ -45,7 +51,14 @@ export function tomlString(s: string, refuse: (why: string) => never): string {
   return `"${body}"`;
 }
 
-/** Module names of each pipeline stage for torchtitan's decoder models (tok_embeddings, layers.N, norm, output). */
+/**
+ * Module names of each pipeline stage for torchtitan's decoder models (tok_embeddings, layers.N, norm, output),
+ * in global stage order. Decoder layers per virtual stage are Megatron's (virtualStageLayers: even, uneven,
+ * accounted embedding/loss split, or an explicit layout, whose E is always in the first stage and L in the last,
+ * src/plan/pipeline-layout.ts parseLayout); the embedding goes to the first stage and the norm and output head
+ * to the last, as in Megatron. torchtitan v0.2.2's pipeline_module_split (distributed/pipeline_parallel.py) keeps
+ * a stage's listed modules and empties the rest, so a stage of only tok_embeddings or only norm/output is fine.
+ */
 function stageModules(plan: Plan, numLayers: number): string[][] {
   const counts = virtualStageLayers(plan, numLayers);
   const stages: string[][] = [];
@@ -61,25 +74,31 @@ function stageModules(plan: Plan, numLayers: number): string[][] {
 }
 
 export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: number): string {
-  megatronLaunch(job, shape, plan); // refuses what Megatron itself would refuse
   const m = job.model;
   const str = (s: string): string => tomlString(s, (why) => refuse(job, why));
+  const description = str(`moefold plan ${rank} for ${m.name}`);
+  megatronLaunch(job, shape, plan); // refuses what Megatron itself would refuse
   const seq = job.training.seq_length;
 
   if (plan.precision === 'fp8') {
     refuse(job, "fp8 training as planned (Megatron's Transformer Engine blockwise/MXFP8 recipes; torchtitan's float8 converters are torchao recipes with other numerics)");
-  }
-  if (plan.layout !== '' || plan.accountEmbedding || plan.accountLoss) {
-    refuse(job, "Megatron's pipeline layout / accounted embedding and loss split (torchtitan splits decoder layers only)");
   }
   if (plan.vpp > 1 && plan.mbGroup !== plan.pp) {
     refuse(job, `a micro-batch group of ${plan.mbGroup} per virtual stage (torchtitan's interleaved schedule runs groups of PP ${plan.pp})`);
   }
   if (plan.tp > 1 && !plan.sequenceParallel) refuse(job, 'TP without sequence parallel (torchtitan\'s TP plan always shards the norms over the sequence)');
   if (m.mtp_num_layers > 0) refuse(job, `multi-token prediction (mtp_num_layers ${m.mtp_num_layers}): torchtitan's models have no MTP layers`);
-  if (m.window_size > 0) refuse(job, `sliding-window attention (window_size ${m.window_size}): this export writes no attention-mask key for it`);
-  if (m.softmax_type !== 'vanilla') refuse(job, `softmax_type ${m.softmax_type} (attention sinks): this export writes no key for it`);
-  if (m.add_bias_linear) refuse(job, 'linear-layer biases (add_bias_linear): the torchtitan model flavours this export names are bias-free');
+  // sliding windows, attention sinks, biases, qk norm, MLA, shared experts and dense first layers are features of
+  // the flavour: the job's model must be one torchtitan v0.2.2 ships
+  const match = matchFlavour(m, shape);
+  if (!('ok' in match)) throw inputError(job.source, 'export', noFlavourText(m.name, match));
+  const flavour = match.ok;
+  if (plan.pp > 1 && !flavour.pipelining) {
+    refuse(job, `PP ${plan.pp} with torchtitan's ${flavour.model} model (v0.2.2 registers no pipelining function for it)`);
+  }
+  if (plan.cp > 1 && !flavour.contextParallel) {
+    refuse(job, `CP ${plan.cp} with torchtitan's ${flavour.model} "${flavour.flavor}" (its attention is not SDPA, which CP needs)`);
+  }
   if (plan.recompute === 'selective') {
     refuse(job, "Megatron's selective recompute of core attention (torchtitan's selective modes are per-op policies or every n-th layer)");
   }
@@ -90,6 +109,9 @@ export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: nu
   if (seq % (plan.tp * 2 * plan.cp) !== 0) {
     refuse(job, `seq_length ${seq} with TP ${plan.tp} and CP ${plan.cp} (torchtitan needs seq_len divisible by TP x 2 x CP = ${plan.tp * 2 * plan.cp})`);
   }
+  const stages = plan.pp > 1 ? stageModules(plan, m.num_layers) : [];
+  const empty = stages.findIndex((mods) => mods.length === 0);
+  if (empty >= 0) refuse(job, `pipeline stage ${empty} with no layer (torchtitan builds every stage from the modules it lists)`);
   if (shape.isMoe) {
     if (plan.dispatcher === 'allgather') refuse(job, "the allgather token dispatcher (torchtitan dispatches with all-to-all, 'standard', or DeepEP)");
     if (plan.ep > 1 && plan.etp !== 1 && plan.etp !== plan.tp) {
@@ -105,22 +127,21 @@ export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: nu
     ...comment([
       ...planSummaryLines(job, shape, plan, rank),
       '',
-      'torchtitan job file (torchtitan v0.2.x: --job.config_file). Launch it on all',
+      'torchtitan job file for torchtitan v0.2.2, pinned (--job.config_file); torchtitan main takes Python',
+      'config functions (--module/--config) and is not targeted. Launch it on all',
       `${job.cluster.gpus} GPUs (NGPU x nodes = ${job.cluster.gpus}), e.g. with torchtitan's run_train.sh or torchrun -m torchtitan.train.`,
-      'torchtitan main takes Python config functions instead (pytorch/torchtitan#2386): set the same fields on',
-      'Trainer.Config.parallelism, .training and .activation_checkpoint there.',
       'Data parallelism is FSDP2 (data_parallel_shard_degree): it shards parameters, gradients and optimizer state,',
       "where Megatron's distributed optimizer shards optimizer state only, so memory is at most the plan's and",
       'the data-parallel traffic differs. Keys checked against torchtitan v0.2.2, see src/export/torchtitan-toml.ts.',
     ]),
     '',
     '[job]',
-    `description = ${str(`moefold plan ${rank} for ${m.name}`)}`,
+    `description = ${description}`,
     '',
     '[model]',
-    '# set to the torchtitan model and flavor of this architecture (e.g. name = "deepseek_v3", flavor = "671B")',
-    'name = "CHANGE_ME"',
-    'flavor = "CHANGE_ME"',
+    `# the flavour of torchtitan v0.2.2 with this model's architecture and sizes (src/export/torchtitan-models.ts)`,
+    `name = ${str(flavour.model)}`,
+    `flavor = ${str(flavour.flavor)}`,
     '',
     '[training]',
     `# with PP the local batch is split into pipeline microbatches; without PP it is one micro-batch and`,
@@ -142,10 +163,16 @@ export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: nu
     lines.push(`pipeline_parallel_microbatch_size = ${plan.microBatchSize}`);
     lines.push(`# ${plan.pp * plan.vpp} stages; rank r runs stages r, r + ${plan.pp}, ... (Megatron's virtual-stage layer assignment)`);
     lines.push('module_fqns_per_model_part = [');
-    for (const mods of stageModules(plan, m.num_layers)) lines.push(`  [${mods.map(str).join(', ')}],`);
+    for (const mods of stages) lines.push(`  [${mods.map(str).join(', ')}],`);
     lines.push(']');
   }
   if (shape.isMoe) {
+    if (m.moe_router_load_balancing_type !== 'none') {
+      // torchtitan/models/moe/moe.py at v0.2.2: MoEArgs.load_balance_coeff 1e-3 (no flavour changes it) registers
+      // an expert_bias updated outside the model; there is no auxiliary balancing loss
+      lines.push(`# torchtitan v0.2.2 balances experts with a routing bias (load_balance_coeff 1e-3), not with Megatron's`);
+      lines.push(`# ${m.moe_router_load_balancing_type} (coefficient ${m.moe_aux_loss_coeff}) of the planned run`);
+    }
     lines.push(`expert_parallel_degree = ${plan.ep}`);
     lines.push(`expert_tensor_parallel_degree = ${plan.etp}`);
     lines.push(`expert_parallel_comm_backend = ${str(plan.dispatcher === 'flex' ? 'deepep' : 'standard')}`);

@@ -341,8 +341,8 @@ function checkScript(format: ExportFormat, text: string, what: string): void {
 function checkAllFormats(job: Job, what: string): void {
   const plain: Job = { ...job, model: { ...job.model, name: 'PLAIN' } };
   const plan = mixtralPlan();
-  const name = job.model.name;
   for (const format of EXPORT_FORMATS) {
+    if (format === 'torchtitan') continue; // torchtitan v0.2.2 has no Mixtral: torchtitan.test.ts checks names on Qwen3
     const text = exportPlan(format, job, shapeOf(job), plan);
     const base = exportPlan(format, plain, shapeOf(plain), plan).split('\n');
     const lines = text.split('\n');
@@ -361,12 +361,6 @@ function checkAllFormats(job: Job, what: string): void {
         assert.match(l.slice(0, eq), /^(\+\+)?[a-z_]+(\.[A-Za-z_]+)*$/);
         parseHydra(l.slice(eq + 1));
       }
-    } else if (format === 'torchtitan') {
-      const doc = TOML.parse(text) as { job: { description: string } };
-      assert.equal(doc.job.description, `moefold plan 1 for ${name}`, where);
-      const baseDoc = TOML.parse(base.join('\n')) as { job: { description: string } };
-      baseDoc.job.description = doc.job.description;
-      assert.deepEqual(doc, baseDoc, `${where}: only the description differs`);
     }
   }
 }
@@ -426,9 +420,9 @@ test('hostile names: the CLI writes JSON, YAML and every launch format that keep
       assert.equal(doc.rank, 1);
     }
     for (const format of EXPORT_FORMATS) {
+      if (format === 'torchtitan') continue; // refused for Mixtral (torchtitan v0.2.2 has no such model)
       const written = fs.readFileSync(path.join(out, exportFileName(format, 1)), 'utf8');
       if (format === 'megatron' || format === 'torchrun' || format === 'slurm') checkScript(format, written, `CLI ${format} ${name}`);
-      if (format === 'torchtitan') assert.equal((TOML.parse(written) as { job: { description: string } }).job.description, `moefold plan 1 for ${name}`);
       if (n > 0) continue;
       // what tune wrote is what export writes from plans.json (the name survives the round trip and its checks)
       const r = moefold('export', plansFile, '--format', format);

@@ -14,15 +14,15 @@ import { modelShape } from '../../src/job/shape.js';
 import type { Job, ModelShape } from '../../src/job/types.js';
 
 /** The job of fixture `file` (relative to the repository root), named by that relative path. */
-function fixtureJob(file: string): Job {
+export function fixtureJob(file: string): Job {
   return { ...loadJob(path.join(REPO_ROOT, file)), source: file };
 }
 
-type Mapping = Omit<Plan, 'dp' | 'edp' | 'numMicroBatches' | 'accountEmbedding' | 'accountLoss' | 'layout' | 'mbGroup'>
+export type Mapping = Omit<Plan, 'dp' | 'edp' | 'numMicroBatches' | 'accountEmbedding' | 'accountLoss' | 'layout' | 'mbGroup'>
   & Partial<Pick<Plan, 'accountEmbedding' | 'accountLoss' | 'layout' | 'mbGroup'>>;
 
 /** `m` on `job`: dp = W/(TP·CP·PP), edp = W/(ETP·EP·PP), micro-batches = GBS/(mbs·dp). */
-function planFor(job: Job, m: Mapping): Plan {
+export function planFor(job: Job, m: Mapping): Plan {
   const W = job.cluster.gpus;
   const dp = W / (m.tp * m.cp * m.pp);
   return {
