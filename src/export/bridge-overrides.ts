@@ -1,30 +1,40 @@
 /**
  * `megatron-bridge` format: the plan as ConfigContainer overrides for NVIDIA-NeMo/Megatron-Bridge, in Hydra
- * `key=value` form, one per line (`#` lines are comments). They go after the recipe of the model on
- * scripts/training/run_recipe.py, which applies trailing KEY=VALUE overrides to the recipe's ConfigContainer.
- * Only the parallel mapping, MoE dispatch, recompute, precision, batch, logging and environment are overridden:
- * the recipe owns the architecture, data, tokenizer and optimizer.
+ * `key=value` form, one per line (`#` lines are comments), for the recipe of the model (bridge-recipes.ts; a model
+ * Bridge has no recipe for is refused). They go after the recipe on scripts/training/run_recipe.py, which runs in an
+ * existing distributed environment (one process per GPU, started by torchrun or srun) and applies its trailing
+ * KEY=VALUE overrides to the recipe's ConfigContainer (training/utils/omegaconf_utils.py: Hydra's override parser
+ * on the container in OmegaConf struct mode, so every key must already exist). Only the parallel mapping, MoE
+ * dispatch, communication overlap, recompute, precision, batch, logging and environment are overridden: the recipe
+ * owns the architecture, data, tokenizer and optimizer.
  *
- * Key names were checked against Megatron-Bridge 067f987 (2026-08-22):
- * - scripts/training/run_recipe.py: the trailing KEY=VALUE overrides and the model.* parallel keys
- *   (model.tensor_model_parallel_size, model.virtual_pipeline_model_parallel_size,
- *   model.expert_tensor_parallel_size, …; train.micro_batch_size, train.global_batch_size, dataset.seq_length);
- * - docs/megatron-lm-to-megatron-bridge.md and scripts/translate_mlm_to_bridge.py (the Megatron-LM flag to
- *   Bridge key table: model.sequence_parallel, model.num_layers_in_first/last_pipeline_stage,
- *   model.moe_token_dispatcher_type, model.recompute_*, ddp.use_distributed_optimizer,
- *   ddp.overlap_grad_reduce, ddp.overlap_param_gather, mixed_precision=bf16_mixed, logger.log_interval,
- *   logger.log_throughput, …);
- * - src/megatron/bridge/training/config.py (ConfigContainer groups; ddp.* and optimizer.* distributed-optimizer
- *   settings are synchronised, so both are written); src/megatron/bridge/training/mixed_precision.py (named
- *   precision recipes); scripts/training/recipe_runner.py (setting model.pipeline_model_parallel_layout stops
- *   the runner from rebuilding a recipe's own layout); docs recipe-usage (`++env_vars.NAME=value`).
- * The model.* keys are Megatron-Core TransformerConfig / ModelParallelConfig fields.
+ * Keys checked against Megatron-Bridge 067f987 (2026-08-22) and Megatron-LM d98e8a6; the snapshot of every key with
+ * its type is data/upstream/megatron-bridge-067f987.json (scripts/bridge_keys.py), tested by
+ * test/export/bridge-keys.test.ts:
+ * - scripts/training/run_recipe.py: trailing overrides, model.*_parallel_size, train.micro_batch_size,
+ *   train.global_batch_size, dataset.seq_length (model.seq_length is synchronised from it after the overrides);
+ *   a benchmark recipe keeps an explicit train.global_batch_size (no weak scaling);
+ * - recipes built with AutoBridge.get_model_config (Llama 3) hold a Megatron-LM GPTModelConfig
+ *   (megatron/training/models/gpt.py @ d98e8a6) whose TransformerConfig is its `transformer` field: those keys are
+ *   model.transformer.<field> (bridge-recipes.ts);
+ * - training/comm_overlap.py CommOverlapConfig.setup: at run time it writes its own overlap_grad_reduce /
+ *   overlap_param_gather into ddp and optimizer (when the distributed optimizer is on) and tp_comm_overlap,
+ *   overlap_moe_expert_parallel_comm, delay_wgrad_compute into the model, defaulting each to off unless the user
+ *   set it on comm_overlap: those are written as comm_overlap.* (the ddp.* ones too, which stick without the
+ *   distributed optimizer);
+ * - training/mixed_precision.py MixedPrecisionConfig.setup copies its fields into model, optimizer and ddp: the
+ *   precision is written field by field on mixed_precision.* (a preset name would replace the recipe's settings)
+ *   with the same FP8 format and recipe as the Megatron-LM export (megatron-launch.ts); training/config.py
+ *   validate(): fp8_param_gather with mxfp8 needs reuse_grad_buf_for_mxfp8_param_ag;
+ * - scripts/training/recipe_runner.py sync_model_pipeline_layout: setting model.pipeline_model_parallel_layout
+ *   stops the runner from rebuilding a recipe's own layout; docs recipe-usage (`++env_vars.NAME=value`).
  */
 import type { Plan } from '../enumerate/plan.js';
 import { isUnevenSplit } from '../plan/layout.js';
 import { epA2aOverlapRuns, fp8RecipeOf, recomputeModulesOf } from '../job/stack.js';
 import { inputError } from '../job/errors.js';
 import type { Job, ModelShape } from '../job/types.js';
+import { matchBridgeRecipe } from './bridge-recipes.js';
 import { gpuArchMajor } from './gpu-arch.js';
 import { MEGATRON_LOG_INTERVAL, megatronLaunch } from './megatron-launch.js';
 import { planSummaryLines } from './plan-summary.js';
@@ -55,86 +65,103 @@ export function hydraValue(v: HydraValue, refuse: (why: string) => never): strin
   return `"${v.replace(/(\\*)("|$)/g, (_m, bs: string, q: string) => `${bs}${bs}${q === '"' ? '\\"' : ''}`)}"`;
 }
 
+/** GPTModelConfig's own fields the export writes (megatron/training/models/gpt.py @ d98e8a6): never under model.transformer. */
+const GPT_MODEL_CONFIG_FIELDS: ReadonlySet<string> = new Set(['seq_length']);
+
 export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: number): string {
   // the same launch Megatron-LM would run: refuses what Megatron refuses, and gives the environment
   const { env } = megatronLaunch(job, shape, plan);
   const refuse = (why: string): never => {
     throw inputError(job.source, 'export', `megatron-bridge cannot express ${why}`);
   };
+  const match = matchBridgeRecipe(job.model);
+  if ('why' in match) throw inputError(job.source, 'export', `megatron-bridge has no recipe for ${match.why}`);
+  const { recipe } = match;
   const arch = gpuArchMajor(job.cluster.gpu);
   const kv: [string, HydraValue][] = [];
   const set = (k: string, v: HydraValue): void => {
     kv.push([k, v]);
   };
+  // a Megatron-Core TransformerConfig / ModelParallelConfig field: model.<f>, or model.transformer.<f> in a
+  // builder-backed recipe (bridge-recipes.ts)
+  const model = (f: string, v: HydraValue): void => {
+    set(recipe.nesting === 'builder' && !GPT_MODEL_CONFIG_FIELDS.has(f) ? `model.transformer.${f}` : `model.${f}`, v);
+  };
 
-  set('model.tensor_model_parallel_size', plan.tp);
-  set('model.context_parallel_size', plan.cp);
-  set('model.pipeline_model_parallel_size', plan.pp);
-  set('model.virtual_pipeline_model_parallel_size', plan.vpp > 1 ? plan.vpp : null);
+  model('tensor_model_parallel_size', plan.tp);
+  model('context_parallel_size', plan.cp);
+  model('pipeline_model_parallel_size', plan.pp);
+  model('virtual_pipeline_model_parallel_size', plan.vpp > 1 ? plan.vpp : null);
   // the plan's split replaces any layout the recipe builds for its own PP size (a layout's VPP is its stage
   // count / PP, which the plan's VPP equals: TransformerConfig accepts a VPP equal to the layout's)
-  set('model.pipeline_model_parallel_layout', plan.layout === '' ? null : plan.layout);
-  set('model.account_for_embedding_in_pipeline_split', plan.accountEmbedding);
-  set('model.account_for_loss_in_pipeline_split', plan.accountLoss);
-  set('model.microbatch_group_size_per_vp_stage', plan.vpp > 1 && plan.mbGroup !== plan.pp ? plan.mbGroup : null);
+  model('pipeline_model_parallel_layout', plan.layout === '' ? null : plan.layout);
+  model('account_for_embedding_in_pipeline_split', plan.accountEmbedding);
+  model('account_for_loss_in_pipeline_split', plan.accountLoss);
+  model('microbatch_group_size_per_vp_stage', plan.vpp > 1 && plan.mbGroup !== plan.pp ? plan.mbGroup : null);
   const uneven = isUnevenSplit(plan, job.model.num_layers);
-  set('model.num_layers_in_first_pipeline_stage', uneven ? plan.firstStageLayers : null);
-  set('model.num_layers_in_last_pipeline_stage', uneven ? plan.lastStageLayers : null);
+  model('num_layers_in_first_pipeline_stage', uneven ? plan.firstStageLayers : null);
+  model('num_layers_in_last_pipeline_stage', uneven ? plan.lastStageLayers : null);
   if (shape.isMoe) {
-    set('model.expert_model_parallel_size', plan.ep);
-    set('model.expert_tensor_parallel_size', plan.etp);
+    model('expert_model_parallel_size', plan.ep);
+    model('expert_tensor_parallel_size', plan.etp);
   }
-  set('model.sequence_parallel', plan.sequenceParallel);
+  model('sequence_parallel', plan.sequenceParallel);
+  const st = job.training;
+  const a2a = shape.isMoe && epA2aOverlapRuns(job, plan);
   if (shape.isMoe) {
-    set('model.moe_token_dispatcher_type', plan.dispatcher);
-    if (plan.dispatcher === 'flex') set('model.moe_flex_dispatcher_backend', job.training.moe_flex_dispatcher_backend);
-    // shared-expert overlap works with alltoall and flex only
-    if (plan.dispatcher === 'allgather') set('model.moe_shared_expert_overlap', false);
-    set('model.moe_grouped_gemm', true);
+    model('moe_token_dispatcher_type', plan.dispatcher);
+    // a str field (never null): written for flex only, the others ignore it
+    if (plan.dispatcher === 'flex') model('moe_flex_dispatcher_backend', job.training.moe_flex_dispatcher_backend);
+    // shared-expert overlap works with alltoall and flex only, and not with the EP A2A overlap
+    // (comm_overlap.py _get_model_comm_overlap_cfgs)
+    if (plan.dispatcher === 'allgather' || a2a) model('moe_shared_expert_overlap', false);
+    model('moe_grouped_gemm', true);
   }
   // ---- software stack (job.training, src/job/stack.ts): Megatron-Core TransformerConfig / ModelParallelConfig
-  // fields as model.* keys, TP overlap as Bridge's comm_overlap.tp_comm_overlap; written where the Megatron-LM
-  // export writes the flag (the same conditions), so both launches run the same stack ----
-  const st = job.training;
+  // fields through model(), overlap switches as comm_overlap.* (see the header); written where the Megatron-LM
+  // export writes the flag (the same conditions), so both launches run the same stack. New stack fields go here. ----
   if (shape.isMoe) {
-    set('model.moe_permute_fusion', st.moe_permute_fusion);
-    set('model.moe_router_fusion', st.moe_router_fusion);
-    set('model.moe_router_force_load_balancing', st.moe_router_force_load_balancing);
-    set('model.moe_expert_capacity_factor', st.moe_expert_capacity_factor);
-    const a2a = epA2aOverlapRuns(job, plan);
-    set('model.overlap_moe_expert_parallel_comm', a2a);
-    set('model.delay_wgrad_compute', a2a && st.delay_wgrad_compute);
+    model('moe_permute_fusion', st.moe_permute_fusion);
+    model('moe_router_fusion', st.moe_router_fusion);
+    model('moe_router_force_load_balancing', st.moe_router_force_load_balancing);
+    model('moe_expert_capacity_factor', st.moe_expert_capacity_factor);
   }
+  set('comm_overlap.overlap_moe_expert_parallel_comm', a2a);
+  set('comm_overlap.delay_wgrad_compute', a2a && st.delay_wgrad_compute);
   set('comm_overlap.tp_comm_overlap', st.tp_comm_overlap && plan.tp > 1 && plan.sequenceParallel);
-  set('model.cross_entropy_loss_fusion', st.cross_entropy_loss_fusion);
-  set('model.cross_entropy_fusion_impl', st.cross_entropy_fusion_impl);
-  set('model.cuda_graph_impl', st.cuda_graph_impl);
-  if (st.cuda_graph_impl !== 'none' && st.cuda_graph_modules.length > 0) set('model.cuda_graph_modules', st.cuda_graph_modules);
-  set('model.attention_dropout', st.attention_dropout);
-  set('model.hidden_dropout', st.hidden_dropout);
+  model('cross_entropy_loss_fusion', st.cross_entropy_loss_fusion);
+  model('cross_entropy_fusion_impl', st.cross_entropy_fusion_impl);
+  model('cuda_graph_impl', st.cuda_graph_impl);
+  if (st.cuda_graph_impl !== 'none' && st.cuda_graph_modules.length > 0) model('cuda_graph_modules', st.cuda_graph_modules);
+  model('attention_dropout', st.attention_dropout);
+  model('hidden_dropout', st.hidden_dropout);
   // ---- end of software stack ----
   if (plan.recompute === 'none') {
-    set('model.recompute_granularity', null);
-    set('model.recompute_method', null);
-    set('model.recompute_num_layers', null);
-    set('model.recompute_modules', null);
+    model('recompute_granularity', null);
+    model('recompute_method', null);
+    model('recompute_num_layers', null);
+    model('recompute_modules', null);
   } else if (plan.recompute === 'selective') {
-    set('model.recompute_granularity', 'selective');
-    set('model.recompute_method', null);
-    set('model.recompute_num_layers', null);
-    set('model.recompute_modules', recomputeModulesOf(job));
+    model('recompute_granularity', 'selective');
+    model('recompute_method', null);
+    model('recompute_num_layers', null);
+    model('recompute_modules', recomputeModulesOf(job));
   } else {
-    set('model.recompute_granularity', 'full');
-    set('model.recompute_method', 'uniform');
-    set('model.recompute_num_layers', 1);
-    set('model.recompute_modules', null);
+    model('recompute_granularity', 'full');
+    model('recompute_method', 'uniform');
+    model('recompute_num_layers', 1);
+    model('recompute_modules', null);
   }
-  set('model.seq_length', job.training.seq_length);
+  model('seq_length', job.training.seq_length);
   set('dataset.seq_length', job.training.seq_length);
   set('train.micro_batch_size', plan.microBatchSize);
   set('train.global_batch_size', job.training.global_batch_size);
   set('ddp.use_distributed_optimizer', plan.distributedOptimizer);
   set('optimizer.use_distributed_optimizer', plan.distributedOptimizer);
+  // data-parallel overlap: comm_overlap's values replace ddp's and optimizer's at setup when the distributed
+  // optimizer is on; without it ddp's stick. Both are written, equal.
+  set('comm_overlap.overlap_grad_reduce', true);
+  set('comm_overlap.overlap_param_gather', plan.distributedOptimizer);
   set('ddp.overlap_grad_reduce', true);
   set('ddp.overlap_param_gather', plan.distributedOptimizer);
   set('optimizer.overlap_param_gather', plan.distributedOptimizer);
@@ -144,33 +171,40 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
   // report is its own ("memory (GB) | <torch memory_stats key>: ..."), printed at the first logged iterations
   set('logger.log_interval', MEGATRON_LOG_INTERVAL);
   set('logger.log_throughput', true);
-  const recipe = fp8RecipeOf(job, arch);
+  // precision, field by field on the recipe's MixedPrecisionConfig: bf16 compute, and on fp8 plans the Megatron-LM
+  // export's --fp8-format e4m3 --fp8-recipe <recipe> (megatron-launch.ts) and its --fp8-param-gather condition
+  set('mixed_precision.bf16', true);
+  set('mixed_precision.fp16', false);
   if (plan.precision === 'bf16') {
-    set('mixed_precision', 'bf16_mixed');
-  } else if (recipe === 'tensorwise') {
-    set('mixed_precision', 'bf16_with_fp8_current_scaling_mixed');
-  } else if (recipe === 'delayed') {
-    set('mixed_precision', 'bf16_with_fp8_delayed_scaling_mixed');
-  } else if (recipe === 'mxfp8') {
-    if (!plan.distributedOptimizer) {
-      throw inputError(job.source, 'export', 'megatron-bridge cannot express fp8 on Blackwell without the distributed optimizer (its bf16_with_mxfp8_mixed recipe gathers FP8 parameters, which needs it)');
-    }
-    set('mixed_precision', 'bf16_with_mxfp8_mixed');
+    set('mixed_precision.fp8', null);
+    set('mixed_precision.fp8_param_gather', false);
   } else {
-    // per-block FP8 scaling, Megatron-LM's --fp8-recipe blockwise
-    set('mixed_precision', 'bf16_with_fp8_subchannel_scaling_mixed');
+    const fp8Recipe = fp8RecipeOf(job, arch);
+    const gather = st.fp8_param_gather && plan.distributedOptimizer;
+    set('mixed_precision.fp8', 'e4m3');
+    set('mixed_precision.fp8_recipe', fp8Recipe);
+    set('mixed_precision.fp8_param_gather', gather);
+    // training/config.py validate(): fp8_param_gather with mxfp8 needs the gradient buffer reused for the gather
+    if (fp8Recipe === 'mxfp8') set('mixed_precision.reuse_grad_buf_for_mxfp8_param_ag', gather);
   }
+  set('mixed_precision.grad_reduce_in_fp32', !st.grad_reduce_in_bf16);
+  set('ddp.grad_reduce_in_fp32', !st.grad_reduce_in_bf16);
   for (const [k, v] of Object.entries(env)) set(`++env_vars.${k}`, /^\d+$/.test(v) ? Number(v) : v);
 
+  const nodes = Math.ceil(job.cluster.gpus / job.cluster.gpus_per_node);
+  const perNode = Math.min(job.cluster.gpus, job.cluster.gpus_per_node);
   const lines = [
     ...comment([
       ...planSummaryLines(job, shape, plan, rank),
       '',
-      'Megatron-Bridge ConfigContainer overrides (Hydra key=value, one per line) for scripts/training/run_recipe.py.',
-      `Choose the recipe of ${job.model.name} (its architecture, data, tokenizer and optimizer are kept), then:`,
+      'Megatron-Bridge ConfigContainer overrides (Hydra key=value, one per line) for scripts/training/run_recipe.py',
+      `with the recipe ${recipe.recipe} (${recipe.model}, src/megatron/bridge/${recipe.file}),`,
+      'whose data, tokenizer and optimizer are kept. run_recipe.py runs in an existing distributed environment:',
+      `start one process per GPU on each of the ${nodes} node(s), from the Megatron-Bridge checkout, e.g.`,
       "  mapfile -t OVERRIDES < <(grep -v '^#' plan.bridge-overrides.txt)",
-      '  python scripts/training/run_recipe.py --recipe <recipe> --mode pretrain "${OVERRIDES[@]}"',
-      `on ${job.cluster.gpus} GPUs. The pipeline split assumes the recipe's model has ${job.model.num_layers} layers.`,
+      `  torchrun --nnodes ${nodes} --nproc-per-node ${perNode} --node-rank "$NODE_RANK" --master-addr "$MASTER_ADDR" \\`,
+      `    --master-port "$MASTER_PORT" scripts/training/run_recipe.py --recipe ${recipe.recipe} --mode pretrain "\${OVERRIDES[@]}"`,
+      `(${job.cluster.gpus} GPUs in all; under SLURM, srun with one task per GPU works too: run_recipe.py reads WORLD_SIZE or SLURM_NTASKS).`,
       'Keys checked against NVIDIA-NeMo/Megatron-Bridge 067f987 (2026-08-22), see src/export/bridge-overrides.ts.',
       ...recipeOwned(job),
     ]),
@@ -181,15 +215,12 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
 }
 
 /**
- * Stack facts of the job that these overrides leave to the recipe (its mixed_precision and optimizer own them), as
- * comment lines, so a run that needs them sets them in the recipe: the optimizer dtypes, bf16 gradient reduce and
- * fp8 parameter gather.
+ * Stack facts of the job that these overrides leave to the recipe (its optimizer owns them), as comment lines, so
+ * a run that needs them sets them in the recipe: the optimizer dtypes.
  */
 function recipeOwned(job: Job): string[] {
   const s = job.training;
   const set: string[] = [];
-  if (s.grad_reduce_in_bf16) set.push('grad_reduce_in_bf16 (ddp/mixed_precision grad_reduce_in_fp32 false)');
-  if (s.fp8_param_gather) set.push('fp8_param_gather (mixed_precision)');
   if (s.use_precision_aware_optimizer) {
     set.push(`precision-aware optimizer: main params ${s.main_params_dtype}, exp_avg ${s.exp_avg_dtype}, exp_avg_sq ${s.exp_avg_sq_dtype} (optimizer)`);
   }

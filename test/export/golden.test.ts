@@ -49,9 +49,10 @@ test('golden: the refusals are the expected ones', () => {
   const ds = GOLDEN_CASES[1];
   assert.match(render('torchtitan', ds), /^refused: fixtures\/models\/deepseek-v3\.yaml: export: torchtitan cannot express fp8 training/);
   for (const f of EXPORT_FORMATS) if (f !== 'torchtitan') assert.doesNotMatch(render(f, ds), /^refused/);
-  // Mixtral: torchtitan v0.2.2 has no Mixtral model
+  // Mixtral: torchtitan v0.2.2 has no Mixtral model, Megatron-Bridge no Mixtral recipe; the script formats work
   assert.match(render('torchtitan', GOLDEN_CASES[0]), /^refused: fixtures\/models\/mixtral-8x22b\.yaml: export: torchtitan v0\.2\.2 has no model for Mixtral-8x22B/);
-  for (const f of EXPORT_FORMATS) if (f !== 'torchtitan') assert.doesNotMatch(render(f, GOLDEN_CASES[0]), /^refused/);
+  assert.match(render('megatron-bridge', GOLDEN_CASES[0]), /^refused: fixtures\/models\/mixtral-8x22b\.yaml: export: megatron-bridge has no recipe for Mixtral-8x22B/);
+  for (const f of EXPORT_FORMATS) if (f !== 'torchtitan' && f !== 'megatron-bridge') assert.doesNotMatch(render(f, GOLDEN_CASES[0]), /^refused/);
 });
 
 test('exportFileName and EXPORT_FORMATS', () => {

@@ -140,16 +140,18 @@ test('the flag checks refuse stack flags Megatron would refuse', () => {
     .includes('--moe-router-padding-for-fp8 does not work with the allgather dispatcher'));
 });
 
-test('Megatron-Bridge: the stack as model.* keys and comm_overlap.tp_comm_overlap', () => {
-  const j = job({ moe_router_force_load_balancing: true, overlap_moe_expert_parallel_comm: true, cross_entropy_loss_fusion: true,
+test('Megatron-Bridge: the stack as model.* keys and comm_overlap.* overlap switches', () => {
+  // Bridge has no Mixtral recipe: Qwen3-235B-A22B on 256 GPUs, TP2 EP8 (the EP overlap needs no VPP at PP1)
+  const q = (stack: Partial<StackSpec>, precision = 'bf16'): Job => job(stack, 'fixtures/models/qwen3-235b-a22b.yaml', 256, precision);
+  const over: Partial<PlanArgs> = { tp: 2, pp: 1, vpp: 1, ep: 8, etp: 1 };
+  const j = q({ moe_router_force_load_balancing: true, overlap_moe_expert_parallel_comm: true, cross_entropy_loss_fusion: true,
     grad_reduce_in_bf16: true });
-  const text = bridgeOverrides(j, modelShape(j.model), planOf(j), 1);
-  for (const line of ['model.moe_router_force_load_balancing=true', 'model.overlap_moe_expert_parallel_comm=true',
+  const text = bridgeOverrides(j, modelShape(j.model), planOf(j, over), 1);
+  for (const line of ['model.moe_router_force_load_balancing=true', 'comm_overlap.overlap_moe_expert_parallel_comm=true',
     'model.cross_entropy_loss_fusion=true', 'comm_overlap.tp_comm_overlap=true', 'model.moe_expert_capacity_factor=null',
-    'model.attention_dropout=0.1']) {
+    'model.attention_dropout=0.1', 'mixed_precision.grad_reduce_in_fp32=false', 'ddp.grad_reduce_in_fp32=false']) {
     assert.ok(text.split('\n').includes(line), line);
   }
-  assert.match(text, /# .*Left to the recipe.*grad_reduce_in_bf16/);
-  const tensorwise = job({ fp8_recipe: 'tensorwise' }, undefined, 128, 'fp8');
-  assert.match(bridgeOverrides(tensorwise, modelShape(tensorwise.model), planOf(tensorwise), 1), /^mixed_precision=bf16_with_fp8_current_scaling_mixed$/m);
+  const tensorwise = q({ fp8_recipe: 'tensorwise' }, 'fp8');
+  assert.match(bridgeOverrides(tensorwise, modelShape(tensorwise.model), planOf(tensorwise, over), 1), /^mixed_precision\.fp8_recipe=tensorwise$/m);
 });
