@@ -12,10 +12,21 @@ top=${2:-5}
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mktemp -d)
 cases=$out/cases.jsonl
-for spec in deepseek-v3.yaml: qwen3-235b-a22b.yaml: llama3.1-405b.yaml: qwen2-57b-a14b.yaml:256 mixtral-8x22b.yaml:; do
+# a YaRN model on standard attention (Qwen3-30B-A3B with a Qwen-style yarn rope_scaling), written here
+cat >"$out/qwen3-yarn.yaml" <<YAML
+model: $here/fixtures/models/qwen3-30b-a3b.yaml
+training: {seq_length: 4096, global_batch_size: 512, precision: bf16}
+cluster: {gpu: h100-sxm, gpus: 16}
+YAML
+sed 's/^  norm_epsilon: .*/&\n  rope_scaling: {type: yarn, factor: 4, original_max_position_embeddings: 32768}/' \
+  "$here/fixtures/models/qwen3-30b-a3b.yaml" >"$out/qwen3-30b-a3b-yarn.yaml"
+sed -i "s|$here/fixtures/models/qwen3-30b-a3b.yaml|$out/qwen3-30b-a3b-yarn.yaml|" "$out/qwen3-yarn.yaml"
+for spec in models/deepseek-v3.yaml: models/qwen3-235b-a22b.yaml: models/llama3.1-405b.yaml: models/qwen2-57b-a14b.yaml:256 \
+  models/mixtral-8x22b.yaml: hf/GLM-4.5-Air/config.json:64 "$out/qwen3-yarn.yaml":; do
   f=${spec%%:*}; gpus=${spec#*:}
-  dir=$out/${f%.yaml}
-  node "$here/bin/moefold.js" tune "$here/fixtures/models/$f" ${gpus:+--gpus "$gpus"} --top "$top" --out "$dir" --export megatron >/dev/null
+  case $f in /*) path=$f ;; *) path=$here/fixtures/$f ;; esac
+  dir=$out/$(echo "$f" | tr '/.' '__')
+  node "$here/bin/moefold.js" tune "$path" ${gpus:+--gpus "$gpus"} --top "$top" --out "$dir" --export megatron >/dev/null
   for sh in "$dir"/plan-*.megatron.sh; do
     # shellcheck disable=SC1090
     ( source "$sh"
@@ -27,4 +38,9 @@ for spec in deepseek-v3.yaml: qwen3-235b-a22b.yaml: llama3.1-405b.yaml: qwen2-57
   done
 done
 echo "$(wc -l <"$cases") launches"
-MEGATRON_TE_VERSION=${MEGATRON_TE_VERSION:-2.12.0} /usr/bin/python3 "$here/../shared/tools/megatron_validate.py" "$mlm" - <"$cases"
+export MEGATRON_TE_VERSION=${MEGATRON_TE_VERSION:-2.12.0}
+/usr/bin/python3 "$here/../shared/tools/megatron_validate.py" "$mlm" - <"$cases"
+# the configs Megatron builds from them (the first plan of each model)
+awk 'NR % '"$top"' == 1' "$cases" >"$out/first.jsonl"
+/usr/bin/python3 "$here/scripts/megatron-model-config.py" "$here/../shared/tools/megatron_validate.py" "$mlm" "$out/first.jsonl" 2>/dev/null | grep '^{'
+
