@@ -31,7 +31,13 @@
  *   qk_layernorm true for Qwen3 families, dots1, OLMoE and MiniMax-M2, use_qk_norm for GLM-4-MoE.
  *   tie_word_embeddings (default false) → untie = !tie.
  * - Every family here has a gated (SwiGLU-style) MLP, RMSNorm and rotary positions.
- * Training choices an HF config does not hold (load-balancing loss, vocab padding) keep the job defaults.
+ * - rotary and norms (importRotaryAndNorms): rope_theta → rotary_base (an integer), partial_rotary_factor /
+ *   rotary_dim → rotary_percent, rope_scaling → rope_scaling (rope.ts), rms_norm_eps → norm_epsilon,
+ *   initializer_range → init_method_std; router_aux_loss_coef (aux_loss_alpha, seq_aux for DeepSeek) →
+ *   moe_aux_loss_coeff (and seq_aux_loss); Qwen2-MoE's shared expert → moe_shared_expert_gate.
+ * - attention_dropout (and hidden dropout 0) → training defaults (HfImport.training).
+ * Training choices an HF config does not hold (vocab padding, the load-balancing loss where the family has no
+ * coefficient) keep the job defaults.
  */
 import { inputError } from './errors.js';
 import { LIMITS, excerpt, gotText } from './fields.js';

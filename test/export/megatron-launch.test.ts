@@ -10,6 +10,7 @@ import type { Plan } from '../../src/enumerate/plan.js';
 import type { Job } from '../../src/job/types.js';
 import { loadJob } from '../../src/job/load-job.js';
 import { REPO_ROOT } from '../../src/paths.js';
+import { readMegatronArgs } from '../../src/calibrate/plan-from-args.js';
 import { deepseekJob, deepseekPlan, denseJob, densePlan, mixtralJob, mixtralPlan, shapeOf } from './jobs.js';
 
 function launch(job: Job, plan: Plan, mockData = false): { args: string[]; env: Record<string, string> } {
@@ -316,4 +317,14 @@ test('checkMegatronArgs: rotary flags that act only together', () => {
   assert.deepEqual(checkMegatronArgs(dsArgs, ds.env, 1024).filter((p) => p.includes('yarn')),
     ['--position-embedding-type yarn cannot be combined with --multi-latent-attention (MLA takes YaRN from its own config)',
       '--mtp-num-layers needs --position-embedding-type rope, mrope, learned_absolute or none (got yarn)']);
+});
+
+test('calibrate reads lists with the model flags back (readMegatronArgs knows every flag of the table)', () => {
+  for (const [job, plan] of [[deepseekJob(), deepseekPlan()], [mixtralJob(), mixtralPlan()]] as const) {
+    const { args } = launch(job, plan);
+    assert.ok(args.includes('--norm-epsilon') || args.includes('--rotary-base'));
+    const r = readMegatronArgs(args, job.cluster.gpus, 'launch.sh', 'args');
+    assert.equal(r.plan.tp, plan.tp);
+    assert.equal(r.plan.ep, plan.ep);
+  }
 });
