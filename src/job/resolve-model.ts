@@ -195,7 +195,7 @@ export function resolveModel(input: Record<string, unknown>, ctx: ModelContext):
     }
   }
 
-  const hyper = resolveRotaryAndNorms(m, { mla, windowSize, mtp: num('mtp_num_layers', 0), numExperts, fail });
+  const hyper = resolveRotaryAndNorms(m, { mla, mtp: num('mtp_num_layers', 0), numExperts, fail });
 
   const model: ModelSpec = {
     name: has('name') ? (m.name as string) : sanitizeModelName(ctx.defaultName),
@@ -259,7 +259,7 @@ type Hyper = Pick<ModelSpec, 'rotary_base' | 'rotary_percent' | 'rope_scaling' |
  */
 function resolveRotaryAndNorms(
   m: Record<string, unknown>,
-  c: { mla: boolean; windowSize: number; mtp: number; numExperts: number; fail: (field: string, problem: string) => never },
+  c: { mla: boolean; mtp: number; numExperts: number; fail: (field: string, problem: string) => never },
 ): Hyper {
   const has = (k: string): boolean => Object.hasOwn(m, k);
   const d = MODEL_HYPER_DEFAULTS;
