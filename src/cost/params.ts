@@ -5,6 +5,7 @@
  * expert's FC1/FC2; add_qkv_bias: QKV only) and learnable softmax sinks (one per head) are counted where their
  * weights live (Megatron-Core ColumnParallelLinear shards its bias, RowParallelLinear replicates it).
  */
+import { sharedExpertGateParams } from '../job/params.js';
 import type { ModelSpec } from '../job/types.js';
 
 export interface LayerParamCounts {
@@ -19,7 +20,7 @@ export interface LayerParamCounts {
   expertParams: number;
   /** Shared expert (TP-sharded). */
   sharedExpertTpParams: number;
-  /** Router weight (+ expert bias), replicated. */
+  /** Router weight (+ expert bias, + the shared expert's gate: job/params.ts sharedExpertGateParams), replicated. */
   routerParams: number;
   /** Multi-token-prediction extra per MTP layer beyond its transformer layer: eh_proj (TP) and norms (replicated). */
   mtpProjTpParams: number;
@@ -71,7 +72,7 @@ export function layerParamCounts(m: ModelSpec): LayerParamCounts {
     mlpNormParams: normParams(h, m) + (m.add_bias_linear ? h : 0), // FC2 bias replicated like the norm
     expertParams: (glu + 1) * h * m.moe_ffn_hidden_size + (m.add_bias_linear ? glu * m.moe_ffn_hidden_size + h : 0),
     sharedExpertTpParams: (glu + 1) * h * m.moe_shared_expert_intermediate_size,
-    routerParams: h * m.num_experts + (m.moe_router_enable_expert_bias ? m.num_experts : 0),
+    routerParams: h * m.num_experts + (m.moe_router_enable_expert_bias ? m.num_experts : 0) + sharedExpertGateParams(m),
     mtpProjTpParams: 2 * h * h,
     mtpNormParams: 3 * normParams(h, m),
   };

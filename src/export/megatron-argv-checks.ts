@@ -23,11 +23,47 @@ export function checkAttentionFlags(a: ParsedArgs, out: string[]): void {
   if (!a.has('--kv-channels') && heads > 0 && hidden % heads !== 0) {
     out.push(`--hidden-size ${hidden} is not divisible by --num-attention-heads ${heads} (give --kv-channels)`);
   }
+  checkRotaryFlags(a, out);
+  if (a.has('--moe-shared-expert-gate') && !a.has('--moe-shared-expert-intermediate-size')) {
+    out.push('--moe-shared-expert-gate has no effect without --moe-shared-expert-intermediate-size (transformer_config.py L713)');
+  }
   if (a.has('--mtp-num-layers') && num('--mtp-num-layers', 0) > 0) {
     const pos = a.get('--position-embedding-type')?.[0] ?? 'learned_absolute';
     if (!['learned_absolute', 'rope', 'mrope', 'none'].includes(pos)) {
       out.push(`--mtp-num-layers needs --position-embedding-type rope, mrope, learned_absolute or none (got ${pos})`);
     }
+  }
+}
+
+/**
+ * Rotary flags that only act together (Megatron-LM HEAD d98e8a6):
+ * - Llama 3.x scaling runs only in GPTModel's rope branch without MLA (gpt_model.py L184–194), and the factor
+ *   only with --use-rope-scaling;
+ * - the YaRN settings act with --position-embedding-type yarn (standard attention) or MLA, whose rotary reads
+ *   factor / mscale / mscale-all-dim only (the --yarn-* values reach the non-MLA config alone:
+ *   argument_utils.py _apply_yarn_config_from_args L397–399);
+ * - yarn with MLA crashes: GPTModel's yarn branch reads config.yarn_* attributes, which are not set for MLA
+ *   (the same function returns early);
+ * - --rope-type other than rope needs MLA (argument_utils.py L339–341 asserts it).
+ */
+function checkRotaryFlags(a: ParsedArgs, out: string[]): void {
+  const pos = a.get('--position-embedding-type')?.[0] ?? 'learned_absolute';
+  const mla = a.has('--multi-latent-attention');
+  if (a.has('--use-rope-scaling') && (pos !== 'rope' || mla)) {
+    out.push(`--use-rope-scaling needs --position-embedding-type rope without --multi-latent-attention (got ${pos}${mla ? ' with MLA' : ''})`);
+  }
+  if (a.has('--rope-scaling-factor') && !a.has('--use-rope-scaling')) out.push('--rope-scaling-factor has no effect without --use-rope-scaling');
+  if (pos === 'yarn' && mla) out.push('--position-embedding-type yarn cannot be combined with --multi-latent-attention (MLA takes YaRN from its own config)');
+  for (const f of ['--rotary-scaling-factor', '--mscale', '--mscale-all-dim']) {
+    if (a.has(f) && pos !== 'yarn' && !mla) out.push(`${f} has no effect without --position-embedding-type yarn or --multi-latent-attention`);
+  }
+  for (const f of ['--yarn-original-max-position-embeddings', '--yarn-beta-fast', '--yarn-beta-slow']) {
+    if (a.has(f) && (pos !== 'yarn' || mla)) out.push(`${f} has no effect without --position-embedding-type yarn, nor with --multi-latent-attention`);
+  }
+  const ropeType = a.get('--rope-type')?.[0];
+  if (ropeType !== undefined && ropeType !== 'rope' && !mla) out.push(`--rope-type ${ropeType} needs --multi-latent-attention (standard attention takes rope)`);
+  for (const f of ['--rotary-base', '--rotary-percent']) {
+    if (a.has(f) && !['rope', 'yarn', 'mrope'].includes(pos) && !mla) out.push(`${f} has no effect with --position-embedding-type ${pos}`);
   }
 }
 

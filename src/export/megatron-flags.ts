@@ -78,6 +78,22 @@ export const MEGATRON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   '--qk-pos-emb-head-dim': int,
   '--v-head-dim': int,
   '--mtp-num-layers': int,
+  // rotary positions, norms, initialisation (arguments.py L2400–2427, L2906–2909, L3558–3563; --norm-epsilon,
+  // --init-method-std and --moe-shared-expert-gate are TransformerConfig fields, argument_utils.py; HEAD d98e8a6)
+  '--rotary-base': int,
+  '--rotary-percent': float,
+  '--use-rope-scaling': sw,
+  '--rope-scaling-factor': float,
+  '--rope-type': pick('rope', 'yarn'), // never emitted (MLA's default is yarn); checked for its rule
+  '--rotary-scaling-factor': float,
+  '--mscale': float,
+  '--mscale-all-dim': float,
+  '--yarn-original-max-position-embeddings': int,
+  '--yarn-beta-fast': float,
+  '--yarn-beta-slow': float,
+  '--norm-epsilon': float,
+  '--init-method-std': float,
+  '--moe-shared-expert-gate': sw,
   // MoE
   '--num-experts': int,
   '--moe-router-topk': int,

@@ -15,7 +15,9 @@ import { checkPlan, ruleByName } from '../enumerate/rules.js';
 import { epA2aOverlapRuns, fp8RecipeOf, recomputeModulesOf, routerPaddingRuns, tpCommOverlapRuns } from '../job/stack.js';
 import { inputError } from '../job/errors.js';
 import { formatLayerFreq } from '../job/layer-freq.js';
-import type { Job, ModelShape } from '../job/types.js';
+import { MODEL_HYPER_DEFAULTS } from '../job/resolve-model.js';
+import { MEGATRON_ROPE_SCALING_FACTOR_DEFAULT, MEGATRON_ROTARY_SCALING_FACTOR_DEFAULT, YARN_DEFAULTS } from '../job/rope.js';
+import type { Job, ModelShape, ModelSpec } from '../job/types.js';
 import { gpuArchMajor } from './gpu-arch.js';
 import { checkMegatronArgs } from './megatron-flags.js';
 
@@ -80,8 +82,11 @@ export function megatronLaunch(job: Job, shape: ModelShape, plan: Plan, opts: Me
   put('--kv-channels', m.kv_channels);
   put('--seq-length', job.training.seq_length);
   put('--max-position-embeddings', m.max_position_embeddings);
-  put('--position-embedding-type', m.position_embedding_type);
+  put('--position-embedding-type', positionEmbeddingFlag(m));
+  putRotaryFlags(m, put);
   put('--normalization', m.normalization);
+  if (m.norm_epsilon !== MODEL_HYPER_DEFAULTS.norm_epsilon) put('--norm-epsilon', m.norm_epsilon);
+  if (m.init_method_std !== MODEL_HYPER_DEFAULTS.init_method_std) put('--init-method-std', m.init_method_std);
   if (m.swiglu) put('--swiglu');
   if (m.untie_embeddings_and_output_weights) put('--untie-embeddings-and-output-weights');
   // Megatron's add_bias_linear defaults to true; moefold's to false (bias-free Llama/Mixtral/DeepSeek/Qwen style).
@@ -113,6 +118,7 @@ export function megatronLaunch(job: Job, shape: ModelShape, plan: Plan, opts: Me
     put('--moe-ffn-hidden-size', m.moe_ffn_hidden_size);
     if (m.moe_shared_expert_intermediate_size > 0) {
       put('--moe-shared-expert-intermediate-size', m.moe_shared_expert_intermediate_size);
+      if (m.moe_shared_expert_gate) put('--moe-shared-expert-gate');
     }
     put('--moe-layer-freq', formatLayerFreq(m.moe_layer_freq));
     put('--moe-router-score-function', m.moe_router_score_function);
@@ -204,6 +210,47 @@ export function megatronLaunch(job: Job, shape: ModelShape, plan: Plan, opts: Me
   }
   return { args, env };
 }
+
+/**
+ * ---- model: rotary positions ----
+ * `--position-embedding-type yarn` for YaRN on standard attention (GPTModel builds YarnRotaryEmbedding for it,
+ * megatron/core/models/gpt/gpt_model.py L197–215 at d98e8a6); MLA keeps `rope` and does its own rotary (YaRN by
+ * default: MLATransformerConfig.rope_type, transformer_config.py L3306; with no rope_scaling the factor stays at
+ * --rotary-scaling-factor's default 1.0, where YaRN's frequencies and mscale are plain RoPE's).
+ */
+function positionEmbeddingFlag(m: ModelSpec): string {
+  return m.rope_scaling?.type === 'yarn' && !m.multi_latent_attention ? 'yarn' : m.position_embedding_type;
+}
+
+/**
+ * The rotary flags, each where it differs from Megatron-LM's default (src/job/rope.ts has the sources):
+ * --rotary-base, --rotary-percent; Llama 3.x scaling as --use-rope-scaling with --rope-scaling-factor (the other
+ * factors are fixed in Megatron's code and checked on import); YaRN as --rotary-scaling-factor, --mscale,
+ * --mscale-all-dim and, for standard attention only, --yarn-original-max-position-embeddings, --yarn-beta-fast,
+ * --yarn-beta-slow (MLA takes those three from MLATransformerConfig; resolve-model.ts refuses other values).
+ */
+function putRotaryFlags(m: ModelSpec, put: (flag: string, ...values: (string | number)[]) => void): void {
+  if (m.position_embedding_type !== 'rope') return;
+  if (m.rotary_base !== MODEL_HYPER_DEFAULTS.rotary_base) put('--rotary-base', m.rotary_base);
+  if (m.rotary_percent !== MODEL_HYPER_DEFAULTS.rotary_percent) put('--rotary-percent', m.rotary_percent);
+  const rs = m.rope_scaling;
+  if (rs === null) return;
+  if (rs.type === 'llama3') {
+    put('--use-rope-scaling');
+    if (rs.factor !== MEGATRON_ROPE_SCALING_FACTOR_DEFAULT) put('--rope-scaling-factor', rs.factor);
+    return;
+  }
+  if (rs.factor !== MEGATRON_ROTARY_SCALING_FACTOR_DEFAULT) put('--rotary-scaling-factor', rs.factor);
+  if (rs.mscale !== YARN_DEFAULTS.mscale) put('--mscale', rs.mscale);
+  if (rs.mscale_all_dim !== YARN_DEFAULTS.mscale_all_dim) put('--mscale-all-dim', rs.mscale_all_dim);
+  if (m.multi_latent_attention) return;
+  if (rs.original_max_position_embeddings !== YARN_DEFAULTS.original_max_position_embeddings) {
+    put('--yarn-original-max-position-embeddings', rs.original_max_position_embeddings);
+  }
+  if (rs.beta_fast !== YARN_DEFAULTS.beta_fast) put('--yarn-beta-fast', rs.beta_fast);
+  if (rs.beta_slow !== YARN_DEFAULTS.beta_slow) put('--yarn-beta-slow', rs.beta_slow);
+}
+// ---- end of model: rotary positions ----
 
 /**
  * Iterations between two of Megatron's iteration lines. Each line states the mean time of the iterations since

@@ -22,6 +22,8 @@ export type FieldRule =
   /** A list of file paths (calibration overlays). */
   | { kind: 'pathList' }
   | { kind: 'layerFreq' }
+  /** The rope_scaling mapping (its content is checked in rope.ts). */
+  | { kind: 'ropeScaling' }
   /** A list of distinct words from `values` (at most `values.length` entries). */
   | { kind: 'enumList'; values: readonly string[] };
 
@@ -54,6 +56,8 @@ export const LIMITS = {
   experts: 16_384,
   /** DeepSeek-V3 predicts 1 extra token. */
   mtpLayers: 64,
+  /** Rotary base (Megatron's --rotary-base, an int): public models use 1e4..1e7. */
+  rotaryBase: 1e12,
   /** Router scaling and loss coefficients: DeepSeek uses 2.5; loss coefficients are ~0.01. */
   coefficient: 1000,
   /** 16M tokens per sequence: the longest-context training runs use ~1M. */
@@ -65,6 +69,11 @@ export const LIMITS = {
   /** NVL72: the largest NVLink domain shipping today. */
   gpusPerNode: 72,
 } as const;
+
+/** Words for the allowed `rope_scaling` mapping (rope.ts checks it), in messages. */
+export const ROPE_SCALING_ALLOWED =
+  'a mapping {type: llama3, factor} or {type: yarn, factor, original_max_position_embeddings, beta_fast, beta_slow, '
+  + 'mscale, mscale_all_dim}, or null';
 
 /** Model fields: Megatron-LM's argument names (the `--kebab-case` flag with `_` for `-`). */
 /** What a `name` field (a GPU calibration name) may hold: the schema and the --gpu override both use it. */
@@ -111,6 +120,16 @@ export const MODEL_FIELDS: Readonly<Record<string, FieldRule>> = {
   qk_pos_emb_head_dim: int(0, LIMITS.headDim),
   v_head_dim: int(1, LIMITS.headDim),
   mtp_num_layers: int(0, LIMITS.mtpLayers),
+  // rotary positions, norms and initialisation (Megatron-LM HEAD d98e8a6: --rotary-base type=int and
+  // --rotary-percent, arguments.py L2418–2421; --norm-epsilon is TransformerConfig.layernorm_epsilon and
+  // --init-method-std / --moe-shared-expert-gate are TransformerConfig fields turned into flags by
+  // argument_utils.py ArgumentGroupFactory, transformer_config.py L201, L400, L713)
+  rotary_base: int(1, LIMITS.rotaryBase),
+  rotary_percent: num(0, 1),
+  rope_scaling: { kind: 'ropeScaling' },
+  norm_epsilon: num(0, 1),
+  init_method_std: num(0, 1),
+  moe_shared_expert_gate: bool,
 };
 
 /** Megatron requires these (the tokenizer gives vocab_size in Megatron; here it must be written). */
@@ -158,6 +177,8 @@ export function allowedText(rule: FieldRule): string {
       return 'a list of file paths';
     case 'enumList':
       return `a list of distinct values from ${rule.values.join(', ')}`;
+    case 'ropeScaling':
+      return ROPE_SCALING_ALLOWED;
     case 'layerFreq':
       return 'an integer >= 1, a list of 0/1 with one entry per layer, or an expression like "([0]*3+[1]*58)"';
   }

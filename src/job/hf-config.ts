@@ -31,12 +31,19 @@
  *   qk_layernorm true for Qwen3 families, dots1, OLMoE and MiniMax-M2, use_qk_norm for GLM-4-MoE.
  *   tie_word_embeddings (default false) → untie = !tie.
  * - Every family here has a gated (SwiGLU-style) MLP, RMSNorm and rotary positions.
- * Training choices an HF config does not hold (load-balancing loss, vocab padding) keep the job defaults.
+ * - rotary and norms (importRotaryAndNorms): rope_theta → rotary_base (an integer), partial_rotary_factor /
+ *   rotary_dim → rotary_percent, rope_scaling → rope_scaling (rope.ts), rms_norm_eps → norm_epsilon,
+ *   initializer_range → init_method_std; router_aux_loss_coef (aux_loss_alpha, seq_aux for DeepSeek) →
+ *   moe_aux_loss_coeff (and seq_aux_loss); Qwen2-MoE's shared expert → moe_shared_expert_gate.
+ * - attention_dropout (and hidden dropout 0) → training defaults (HfImport.training).
+ * Training choices an HF config does not hold (vocab padding, the load-balancing loss where the family has no
+ * coefficient) keep the job defaults.
  */
 import { inputError } from './errors.js';
 import { LIMITS, excerpt, gotText } from './fields.js';
 import { findFamily, supportedModelTypes, type FamilyId } from './hf-families.js';
 import { layerFreqFromMask } from './layer-freq.js';
+import { ropeScalingFromHf } from './rope.js';
 import { hasBadNameChar, MAX_MODEL_NAME_LENGTH, MODEL_NAME_ALLOWED, nameExcerpt } from './resolve-model.js';
 
 /** How one family's config maps. */
@@ -70,29 +77,45 @@ interface Rules {
    * defaults to 4096 there); none (the family has no sliding window).
    */
   sliding: 'set' | 'qwen' | 'dots1' | 'none';
+  /** The router's load-balancing coefficient: router_aux_loss_coef, DeepSeek's aux_loss_alpha (with seq_aux), none. */
+  auxCoef: 'router_aux_loss_coef' | 'aux_loss_alpha' | 'none';
+  /** Qwen2-MoE: the shared expert's output goes through a sigmoid gate (shared_expert_gate, Linear(hidden, 1)). */
+  sharedGate: boolean;
+  /** Partial rotary: GLM-4-MoE's partial_rotary_factor (HF default 0.5), MiniMax-M2's rotary_dim / head_dim, none. */
+  partialRotary: 'partial_rotary_factor' | 'rotary_dim' | 'none';
+  /** rope_theta when the config has none: the HF config class's default. */
+  ropeThetaDefault: number;
 }
 
 const DENSE: Rules = {
   expertKeys: [], expertFfn: 'moe', shared: 'none', mask: 'all', firstDenseDefault: 0, router: 'softmax',
   normDefault: false, qkvBiasDefault: false, qkNorm: false, mtp: false, sliding: 'none',
+  auxCoef: 'none', sharedGate: false, partialRotary: 'none', ropeThetaDefault: 10000,
 };
+
+/** What most MoE families share beyond their own rows. */
+const MOE_EXTRAS = { auxCoef: 'router_aux_loss_coef', sharedGate: false, partialRotary: 'none', ropeThetaDefault: 10000 } as const;
 
 const RULES: Readonly<Record<Exclude<FamilyId, RefusedId>, Rules>> = {
   mixtral: {
     expertKeys: ['num_local_experts'], expertFfn: 'dense', shared: 'none', mask: 'all', firstDenseDefault: 0,
     router: 'softmax', normDefault: true, normFixed: true, qkvBiasDefault: false, qkNorm: false, mtp: false, sliding: 'set',
+    ...MOE_EXTRAS, ropeThetaDefault: 1e6,
   },
   qwen2_moe: {
     expertKeys: ['num_experts'], expertFfn: 'moe', shared: 'qwen', mask: 'qwen', firstDenseDefault: 0,
     router: 'softmax', normDefault: false, qkvBiasDefault: true, qkNorm: false, mtp: false, sliding: 'qwen',
+    ...MOE_EXTRAS, sharedGate: true,
   },
   qwen3_moe: {
     expertKeys: ['num_experts'], expertFfn: 'moe', shared: 'none', mask: 'qwen', firstDenseDefault: 0,
     router: 'softmax', normDefault: false, qkvBiasDefault: false, qkNorm: true, mtp: false, sliding: 'qwen',
+    ...MOE_EXTRAS,
   },
   deepseek: {
     expertKeys: ['n_routed_experts'], expertFfn: 'moe', shared: 'count', mask: 'deepseek', firstDenseDefault: 0,
     router: 'scoring_func', normDefault: false, qkvBiasDefault: false, qkNorm: false, mtp: true, sliding: 'none',
+    ...MOE_EXTRAS, auxCoef: 'aux_loss_alpha',
   },
   llama: DENSE,
   mistral: { ...DENSE, sliding: 'set' },
@@ -101,21 +124,25 @@ const RULES: Readonly<Record<Exclude<FamilyId, RefusedId>, Rules>> = {
   olmoe: {
     expertKeys: ['num_experts'], expertFfn: 'dense', shared: 'none', mask: 'all', firstDenseDefault: 0,
     router: 'softmax', normDefault: false, qkvBiasDefault: false, qkNorm: true, mtp: false, sliding: 'none',
+    ...MOE_EXTRAS,
   },
   glm4_moe: {
     expertKeys: ['n_routed_experts'], expertFfn: 'moe', shared: 'count', sharedDefault: 1, mask: 'first_k',
     firstDenseDefault: 1, router: 'sigmoid_bias', normDefault: true, qkvBiasDefault: false, qkNorm: 'use_qk_norm',
     mtp: true, sliding: 'none',
+    ...MOE_EXTRAS, auxCoef: 'none', partialRotary: 'partial_rotary_factor',
   },
   dots1: {
     expertKeys: ['n_routed_experts'], expertFfn: 'moe', shared: 'count', sharedRequired: true, mask: 'first_k',
     firstDenseDefault: 0, router: 'sigmoid_bias', normDefault: false, qkvBiasDefault: false, qkNorm: true,
     mtp: false, sliding: 'dots1',
+    ...MOE_EXTRAS, auxCoef: 'none',
   },
   minimax_m2: {
     expertKeys: ['num_local_experts'], expertFfn: 'dense', shared: 'none', mask: 'all', firstDenseDefault: 0,
     router: 'sigmoid_bias', normDefault: true, normFixed: true, qkvBiasDefault: false, qkNorm: true, mtp: false,
     sliding: 'none',
+    ...MOE_EXTRAS, partialRotary: 'rotary_dim',
   },
 };
 
@@ -155,6 +182,12 @@ export interface HfImport {
   labels: Record<string, string>;
   /** A model name from `_name_or_path` (its last part, checked to be one line), when the config has one. */
   nameHint?: string;
+  /**
+   * Training defaults the model brings (a job's own training: fields and the flags override them): the
+   * attention dropout of config.json (attention_dropout, HF default 0.0) and no hidden dropout (none of these
+   * families' HF decoder layers has a residual or hidden-state dropout; Megatron's default is 0.1 for both).
+   */
+  training: { attention_dropout: number; hidden_dropout: number };
 }
 
 export function importHfConfig(cfg: Record<string, unknown>, file: string): HfImport {
@@ -231,6 +264,7 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
   set('position_embedding_type', 'rope');
   set('untie_embeddings_and_output_weights', !(bool('tie_word_embeddings') ?? false), 'tie_word_embeddings');
   set('add_qkv_bias', bool('attention_bias') ?? rules.qkvBiasDefault, 'attention_bias');
+  importRotaryAndNorms(cfg, rules, maxPos, { set, bad, fail: (field, problem) => { throw inputError(file, field, problem); } });
 
   // Attention: MLA or (grouped-query) multi-head.
   const mla = present('kv_lora_rank') && row.id === 'deepseek';
@@ -345,13 +379,80 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
     }
     if (rules.router === 'sigmoid_bias') set('moe_router_enable_expert_bias', true);
     else if (cfg.topk_method === 'noaux_tc') set('moe_router_enable_expert_bias', true, 'topk_method');
+    // Load-balancing coefficient: the family's loss coefficient (Mixtral, Qwen-MoE, OLMoE, MiniMax-M2:
+    // router_aux_loss_coef; DeepSeek: aux_loss_alpha, per sequence when seq_aux); absent keeps the job default.
+    if (rules.auxCoef !== 'none' && present(rules.auxCoef)) {
+      const c = cfg[rules.auxCoef];
+      if (typeof c !== 'number' || !Number.isFinite(c) || c < 0 || c > LIMITS.coefficient) bad(rules.auxCoef, `a number from 0 to ${LIMITS.coefficient}`);
+      set('moe_aux_loss_coeff', c, rules.auxCoef);
+      if (rules.auxCoef === 'aux_loss_alpha' && bool('seq_aux') === true) set('moe_router_load_balancing_type', 'seq_aux_loss', 'seq_aux');
+    }
+    // Qwen2-MoE's shared expert always has its sigmoid gate (modeling_qwen2_moe.py shared_expert_gate)
+    if (rules.sharedGate && shared > 0) set('moe_shared_expert_gate', true, sharedKey);
   }
   if (rules.mtp) {
     const mtp = int('num_nextn_predict_layers', 0, LIMITS.mtpLayers);
     if (mtp !== undefined) set('mtp_num_layers', mtp, 'num_nextn_predict_layers');
   }
 
-  return { model, labels, nameHint: nameFromPath(cfg._name_or_path, file) };
+  let attnDropout = 0;
+  if (present('attention_dropout')) {
+    const v = cfg.attention_dropout;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) bad('attention_dropout', 'a number from 0 to 1');
+    attnDropout = v as number;
+  }
+  return {
+    model, labels, nameHint: nameFromPath(cfg._name_or_path, file),
+    training: { attention_dropout: attnDropout, hidden_dropout: 0 },
+  };
+}
+
+/**
+ * Rotary positions, norms and initialisation:
+ * - rope_theta → rotary_base (Megatron's --rotary-base is type=int, arguments.py L2418 at d98e8a6: a non-integer
+ *   theta is refused, not rounded); absent: the HF config class's default (Mixtral 1e6, the others 10000);
+ * - partial rotary → rotary_percent: GLM-4-MoE's partial_rotary_factor (HF default 0.5), MiniMax-M2's
+ *   rotary_dim / head_dim; Megatron rotates int(kv_channels · rotary_percent) dimensions, which must be the
+ *   model's rotary dimension;
+ * - rope_scaling → rope_scaling (rope.ts ropeScalingFromHf: llama3 and yarn; other forms refused);
+ * - rms_norm_eps → norm_epsilon; initializer_range → init_method_std.
+ */
+function importRotaryAndNorms(
+  cfg: Record<string, unknown>,
+  rules: Rules,
+  maxPos: number | undefined,
+  f: {
+    set: (field: string, value: unknown, hfKey?: string) => void;
+    bad: (k: string, allowed: string) => never;
+    fail: (field: string, problem: string) => never;
+  },
+): void {
+  const present = (k: string): boolean => cfg[k] !== undefined && cfg[k] !== null;
+  const theta = present('rope_theta') ? cfg.rope_theta : rules.ropeThetaDefault;
+  if (typeof theta !== 'number' || !Number.isSafeInteger(theta) || theta < 1 || theta > LIMITS.rotaryBase) {
+    f.bad('rope_theta', `an integer from 1 to ${LIMITS.rotaryBase} (Megatron-LM's --rotary-base is type=int)`);
+  }
+  f.set('rotary_base', theta, 'rope_theta');
+  const headDim = typeof cfg.head_dim === 'number' ? cfg.head_dim : (cfg.hidden_size as number) / (cfg.num_attention_heads as number);
+  if (rules.partialRotary === 'partial_rotary_factor') {
+    const p = present('partial_rotary_factor') ? cfg.partial_rotary_factor : 0.5;
+    if (typeof p !== 'number' || !(p > 0) || p > 1) f.bad('partial_rotary_factor', 'a number > 0 and <= 1');
+    if (!Number.isInteger(headDim * (p as number))) f.bad('partial_rotary_factor', `a fraction of head_dim (${headDim}) that is a whole number of dimensions`);
+    f.set('rotary_percent', p, 'partial_rotary_factor');
+  } else if (rules.partialRotary === 'rotary_dim' && present('rotary_dim')) {
+    const r = cfg.rotary_dim;
+    if (typeof r !== 'number' || !Number.isSafeInteger(r) || r < 1 || r > headDim) f.bad('rotary_dim', `an integer from 1 to head_dim (${headDim})`);
+    f.set('rotary_percent', (r as number) / headDim, 'rotary_dim');
+  }
+  const rs = ropeScalingFromHf(cfg.rope_scaling, maxPos);
+  if (!('ok' in rs)) return f.fail(rs.key === '' ? 'rope_scaling' : `rope_scaling.${rs.key}`, rs.problem);
+  if (rs.ok !== null) f.set('rope_scaling', rs.ok, 'rope_scaling');
+  for (const [k, field] of [['rms_norm_eps', 'norm_epsilon'], ['initializer_range', 'init_method_std']] as const) {
+    if (!present(k)) continue;
+    const v = cfg[k];
+    if (typeof v !== 'number' || !(v > 0) || v > 1) f.bad(k, 'a number > 0 and <= 1');
+    f.set(field, v, k);
+  }
 }
 
 /**

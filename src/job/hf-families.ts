@@ -61,6 +61,11 @@ export const COMMON_FIELDS = [
   'tie_word_embeddings',
   'attention_bias',
   'layer_types',
+  'rope_theta',
+  'rope_scaling',
+  'rms_norm_eps',
+  'initializer_range',
+  'attention_dropout',
 ] as const;
 
 export const HF_FAMILIES: readonly HfFamily[] = [
@@ -70,7 +75,7 @@ export const HF_FAMILIES: readonly HfFamily[] = [
     modelTypes: ['mixtral'],
     architectures: ['MixtralForCausalLM'],
     supported: true,
-    reads: ['num_local_experts', 'num_experts_per_tok', 'sliding_window'],
+    reads: ['num_local_experts', 'num_experts_per_tok', 'sliding_window', 'router_aux_loss_coef'],
     notes: 'softmax router, top-k renormalised; every layer MoE; a set sliding_window is refused',
   },
   {
@@ -82,11 +87,11 @@ export const HF_FAMILIES: readonly HfFamily[] = [
     reads: [
       'num_experts', 'num_experts_per_tok', 'moe_intermediate_size', 'shared_expert_intermediate_size',
       'decoder_sparse_step', 'mlp_only_layers', 'norm_topk_prob', 'use_sliding_window', 'sliding_window',
-      'max_window_layers',
+      'max_window_layers', 'router_aux_loss_coef',
     ],
     notes:
-      'qkv bias unless attention_bias says otherwise; the shared expert\'s sigmoid gate (one hidden_size x 1 ' +
-      'projection per layer) is not counted; sliding-window layers (use_sliding_window) are refused',
+      'qkv bias unless attention_bias says otherwise; the shared expert\'s sigmoid gate is moe_shared_expert_gate; ' +
+      'sliding-window layers (use_sliding_window) are refused',
   },
   {
     id: 'qwen3_moe',
@@ -96,7 +101,7 @@ export const HF_FAMILIES: readonly HfFamily[] = [
     supported: true,
     reads: [
       'num_experts', 'num_experts_per_tok', 'moe_intermediate_size', 'decoder_sparse_step', 'mlp_only_layers',
-      'norm_topk_prob', 'use_sliding_window', 'sliding_window', 'max_window_layers',
+      'norm_topk_prob', 'use_sliding_window', 'sliding_window', 'max_window_layers', 'router_aux_loss_coef',
     ],
     notes: 'per-head q/k RMSNorm; sliding-window layers (use_sliding_window) are refused',
   },
@@ -110,9 +115,12 @@ export const HF_FAMILIES: readonly HfFamily[] = [
       'n_routed_experts', 'n_shared_experts', 'num_experts_per_tok', 'moe_intermediate_size',
       'first_k_dense_replace', 'moe_layer_freq', 'kv_lora_rank', 'q_lora_rank', 'qk_nope_head_dim',
       'qk_rope_head_dim', 'v_head_dim', 'scoring_func', 'topk_method', 'norm_topk_prob', 'n_group', 'topk_group',
-      'routed_scaling_factor', 'num_nextn_predict_layers',
+      'routed_scaling_factor', 'num_nextn_predict_layers', 'aux_loss_alpha', 'seq_aux',
     ],
-    notes: 'MLA; topk_method noaux_tc is the expert bias; sigmoid scoring without norm_topk_prob is refused',
+    notes:
+      'MLA; topk_method noaux_tc is the expert bias; aux_loss_alpha is the load-balancing coefficient, per sequence ' +
+      'with seq_aux; YaRN rope_scaling other than original 4096 / beta_fast 32 / beta_slow 1 is refused (Megatron\'s ' +
+      'MLA fixes them); sigmoid scoring without norm_topk_prob is refused',
   },
   {
     id: 'llama',
@@ -156,7 +164,7 @@ export const HF_FAMILIES: readonly HfFamily[] = [
     modelTypes: ['olmoe'],
     architectures: ['OlmoeForCausalLM'],
     supported: true,
-    reads: ['num_experts', 'num_experts_per_tok', 'norm_topk_prob'],
+    reads: ['num_experts', 'num_experts_per_tok', 'norm_topk_prob', 'router_aux_loss_coef'],
     notes:
       'every layer MoE, expert size intermediate_size; its q/k RMSNorm spans the whole projection and is ' +
       'planned as per-head qk_layernorm (same cost, under 0.01% of the parameters)',
@@ -170,11 +178,11 @@ export const HF_FAMILIES: readonly HfFamily[] = [
     reads: [
       'n_routed_experts', 'n_shared_experts', 'num_experts_per_tok', 'moe_intermediate_size',
       'first_k_dense_replace', 'norm_topk_prob', 'n_group', 'topk_group', 'routed_scaling_factor', 'use_qk_norm',
-      'num_nextn_predict_layers',
+      'num_nextn_predict_layers', 'partial_rotary_factor',
     ],
     notes:
-      'sigmoid router with expert bias (e_score_correction_bias); partial rotary (partial_rotary_factor) does ' +
-      'not change sizes or cost and is not represented',
+      'sigmoid router with expert bias (e_score_correction_bias); partial rotary (partial_rotary_factor, default ' +
+      '0.5) is rotary_percent',
   },
   {
     id: 'dots1',
@@ -195,10 +203,11 @@ export const HF_FAMILIES: readonly HfFamily[] = [
     modelTypes: ['minimax_m2'],
     architectures: ['MiniMaxM2ForCausalLM'],
     supported: true,
-    reads: ['num_local_experts', 'num_experts_per_tok', 'attn_type_list'],
+    reads: ['num_local_experts', 'num_experts_per_tok', 'attn_type_list', 'rotary_dim', 'router_aux_loss_coef'],
     notes:
       'sigmoid router with expert bias, top-k renormalised; every layer MoE, expert size intermediate_size; its ' +
-      'q/k RMSNorm spans the whole projection and is planned as per-head qk_layernorm; partial rotary not represented',
+      'q/k RMSNorm spans the whole projection and is planned as per-head qk_layernorm; partial rotary ' +
+      '(rotary_dim / head_dim) is rotary_percent',
   },
   {
     id: 'jamba',
@@ -285,7 +294,8 @@ export function familyListMarkdown(): string {
     '',
     'Any other `model_type` is refused (moefold has no import rules for it), and a supported one is refused when its '
       + 'config holds a field of an architecture moefold cannot represent (Mamba layers, chunked or linear attention, '
-      + 'sliding windows, non-full layer_types, a dense residual MLP).',
+      + 'sliding windows, non-full layer_types, a dense residual MLP), or a `rope_scaling` Megatron-LM cannot express '
+      + '(anything but `llama3` with Megatron\'s fixed low/high frequency factors and 8192 original context, or `yarn`).',
   );
   return lines.join('\n');
 }

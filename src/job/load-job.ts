@@ -12,7 +12,9 @@
  * ambiguous which value wins). `cluster:` may be a mapping or the path of a cluster file (see resolve-run.ts).
  * Messages name fields by their place in the file: `model.num_layers` (nested), `num_layers` (flat),
  * `num_hidden_layers` (HF config), `training.precision`, `cluster.gpus`, or the flag (`--gpus`) for an override.
- * An HF config holds no training or cluster: the defaults and the overrides apply (so --gpus is required).
+ * An HF config holds no training or cluster: the defaults and the overrides apply (so --gpus is required); it
+ * does bring training defaults of its own (its attention dropout, no hidden dropout: hf-config.ts), which the job's
+ * training: fields and the flags override.
  * The model name defaults to the file's base name (for `…/<dir>/config.json`, the directory's name).
  */
 import fs from 'node:fs';
@@ -26,7 +28,7 @@ import { finishModel, resolveModel, type ResolvedModel } from './resolve-model.j
 import { resolveCluster, resolveTraining, type JobOverrides } from './resolve-run.js';
 import { closestName } from './suggest.js';
 import { checkStackWithModel } from './stack.js';
-import type { Job } from './types.js';
+import type { Job, StackSpec } from './types.js';
 
 export type { JobOverrides } from './resolve-run.js';
 
@@ -89,6 +91,8 @@ interface ModelSource {
   label: (field: string) => string;
   /** True for an HF import: a max_position_embeddings below seq_length is raised (rope models extend). */
   fromHf: boolean;
+  /** Training defaults the model brings (an HF import's dropout), under the job's training: fields and flags. */
+  trainingDefaults?: Partial<StackSpec>;
 }
 
 /** Model fields held by `doc` (an HF config or a mapping of model fields) read from `file`. */
@@ -97,7 +101,7 @@ function modelFromMapping(doc: Record<string, unknown>, file: string, prefix: st
     const hf = importHfConfig(doc, file);
     const label = (f: string): string => (Object.hasOwn(hf.labels, f) ? hf.labels[f] : undefined) ?? `${f} (imported)`;
     const resolved = resolveModel(hf.model, { file, label, defaultName: hf.nameHint ?? defaultModelName(nameFile) });
-    return { resolved, file, label, fromHf: true };
+    return { resolved, file, label, fromHf: true, trainingDefaults: hf.training };
   }
   const label = (f: string): string => `${prefix}${f}`;
   const resolved = resolveModel(doc, { file, label, unknownHint: misplacedHint, defaultName: defaultModelName(nameFile) });
@@ -149,7 +153,7 @@ function buildJob(doc: Record<string, unknown>, source: string, overrides: JobOv
     clusterSection = doc.cluster;
   }
 
-  const { training, seqLabel } = resolveTraining(trainingSection, source, overrides);
+  const { training, seqLabel } = resolveTraining(trainingSection, source, overrides, ms.trainingDefaults);
   if (ms.fromHf && ms.resolved.maxPosGiven && ms.resolved.model.max_position_embeddings < training.seq_length) {
     ms.resolved.model.max_position_embeddings = training.seq_length;
   }

@@ -64,6 +64,15 @@ export function mlpBiasParams(model: ModelSpec, ffn: number): number {
   return model.add_bias_linear && ffn > 0 ? (model.swiglu ? 2 : 1) * ffn + model.hidden_size : 0;
 }
 
+/**
+ * The shared expert's gate of one MoE layer: a (1, hidden_size) weight, replicated across TP (Megatron-Core
+ * moe/shared_experts.py L137–143 at d98e8a6; theoretical_memory_usage.py L133–137 counts it the same way), only
+ * with a shared expert.
+ */
+export function sharedExpertGateParams(model: ModelSpec): number {
+  return model.moe_shared_expert_gate && model.moe_shared_expert_intermediate_size > 0 ? model.hidden_size : 0;
+}
+
 export function countParams(model: ModelSpec): ParamCounts {
   const h = model.hidden_size;
   const n = model.normalization === 'RMSNorm' ? 1 : 2;
@@ -73,7 +82,7 @@ export function countParams(model: ModelSpec): ParamCounts {
   const E = model.num_experts;
 
   const dense = 2 * h * (model.ffn_hidden_size * m + n) + attn + mlpBiasParams(model, model.ffn_hidden_size);
-  const router = E > 0 ? h * E + (model.moe_router_enable_expert_bias ? E : 0) : 0;
+  const router = E > 0 ? h * E + (model.moe_router_enable_expert_bias ? E : 0) + sharedExpertGateParams(model) : 0;
   const moeFixed = 2 * h * (model.moe_shared_expert_intermediate_size * m + n) + attn + router;
   const expert = 2 * h * model.moe_ffn_hidden_size * m + mlpBiasParams(model, model.moe_ffn_hidden_size);
   const moeTotal = moeFixed + expert * E;

@@ -11,7 +11,9 @@
  *   rope 64, v 128 (DeepSeek's); make_vocab_size_divisible_by 128; max_position_embeddings =
  *   max(seq_length, 4096), set in finishModel once seq_length is known; add_bias_linear false (moefold's: Megatron's
  *   is true, the export writes --disable-bias-linear), softmax_type vanilla, window_size 0 (no sliding window),
- *   window_attn_skip_freq 0 (every layer windowed once window_size is set, Megatron's None). The MLA fields are filled in for every
+ *   window_attn_skip_freq 0 (every layer windowed once window_size is set, Megatron's None); rotary_base 10000,
+ *   rotary_percent 1, rope_scaling null, norm_epsilon 1e-5, init_method_std 0.02, moe_shared_expert_gate false
+ *   (MODEL_HYPER_DEFAULTS). The MLA fields are filled in for every
  *   model (the type has no "absent"); only multi_latent_attention says whether they are used.
  *
  * A field with a null value (`num_experts:` with nothing after it) counts as absent.
@@ -26,6 +28,7 @@
 import { inputError } from './errors.js';
 import { MLA_FIELDS } from './fields.js';
 import { checkLayerFreq } from './layer-freq.js';
+import { MLA_YARN_FIXED, checkRopeScaling, type RopeScaling } from './rope.js';
 import { checkWindowSkipFreq } from './window-attention.js';
 import { checkSection, type SectionContext } from './schema.js';
 import type { ModelSpec } from './types.js';
@@ -49,6 +52,20 @@ const MLA_DEFAULTS: Readonly<Record<(typeof MLA_FIELDS)[number], number>> = {
   qk_pos_emb_head_dim: 64,
   v_head_dim: 128,
 };
+
+/**
+ * Megatron-LM's defaults of the rotary, norm and initialisation fields (HEAD d98e8a6: arguments.py L2418–2421
+ * --rotary-base 10000, --rotary-percent 1.0; transformer_config.py L201 layernorm_epsilon (--norm-epsilon) 1e-5,
+ * L400 init_method_std 0.02, L713 moe_shared_expert_gate false). The Megatron export writes a flag only where the
+ * model's value differs from these.
+ */
+export const MODEL_HYPER_DEFAULTS = {
+  rotary_base: 10000,
+  rotary_percent: 1,
+  norm_epsilon: 1e-5,
+  init_method_std: 0.02,
+  moe_shared_expert_gate: false,
+} as const;
 
 /** The longest model name accepted, in characters (code points). */
 export const MAX_MODEL_NAME_LENGTH = 200;
@@ -178,6 +195,8 @@ export function resolveModel(input: Record<string, unknown>, ctx: ModelContext):
     }
   }
 
+  const hyper = resolveRotaryAndNorms(m, { mla, mtp: num('mtp_num_layers', 0), numExperts, fail });
+
   const model: ModelSpec = {
     name: has('name') ? (m.name as string) : sanitizeModelName(ctx.defaultName),
     num_layers: numLayers,
@@ -219,8 +238,72 @@ export function resolveModel(input: Record<string, unknown>, ctx: ModelContext):
     qk_pos_emb_head_dim: num('qk_pos_emb_head_dim', MLA_DEFAULTS.qk_pos_emb_head_dim),
     v_head_dim: num('v_head_dim', MLA_DEFAULTS.v_head_dim),
     mtp_num_layers: num('mtp_num_layers', 0),
+    ...hyper,
   };
   return { model, maxPosGiven: has('max_position_embeddings') };
+}
+
+type Hyper = Pick<ModelSpec, 'rotary_base' | 'rotary_percent' | 'rope_scaling' | 'norm_epsilon' | 'init_method_std' | 'moe_shared_expert_gate'>;
+
+/**
+ * The rotary, norm and initialisation fields with their defaults, and the rules that tie them to the model:
+ * - rotary settings need rotary positions (position_embedding_type rope);
+ * - rotary_percent, norm_epsilon and init_method_std must be > 0 (the schema allows 0..1);
+ * - with MLA: no Llama 3 scaling (MLA has rope and yarn only, multi_latent_attention.py L181–205), rotary_percent 1
+ *   (MLA's YaRN rotates all qk_pos_emb_head_dim dimensions), and YaRN's original context and betas as
+ *   MLATransformerConfig fixes them (rope.ts MLA_YARN_FIXED: no flag reaches them);
+ * - YaRN without MLA is `--position-embedding-type yarn`, which Megatron's multi-token prediction refuses
+ *   ([VA]: MTP needs rope, mrope, learned_absolute or none), so YaRN with MTP layers needs MLA;
+ * - moe_shared_expert_gate needs a shared expert (Megatron: "Only effective when
+ *   moe-shared-expert-intermediate-size is set", transformer_config.py L713–715).
+ */
+function resolveRotaryAndNorms(
+  m: Record<string, unknown>,
+  c: { mla: boolean; mtp: number; numExperts: number; fail: (field: string, problem: string) => never },
+): Hyper {
+  const has = (k: string): boolean => Object.hasOwn(m, k);
+  const d = MODEL_HYPER_DEFAULTS;
+  const rope = (has('position_embedding_type') ? m.position_embedding_type : 'rope') === 'rope';
+  const out: Hyper = {
+    rotary_base: has('rotary_base') ? (m.rotary_base as number) : d.rotary_base,
+    rotary_percent: has('rotary_percent') ? (m.rotary_percent as number) : d.rotary_percent,
+    rope_scaling: null,
+    norm_epsilon: has('norm_epsilon') ? (m.norm_epsilon as number) : d.norm_epsilon,
+    init_method_std: has('init_method_std') ? (m.init_method_std as number) : d.init_method_std,
+    moe_shared_expert_gate: has('moe_shared_expert_gate') ? (m.moe_shared_expert_gate as boolean) : d.moe_shared_expert_gate,
+  };
+  for (const k of ['rotary_percent', 'norm_epsilon', 'init_method_std'] as const) {
+    if (!(out[k] > 0)) c.fail(k, `must be a number > 0 and <= 1 (got ${out[k]})`);
+  }
+  if (has('rope_scaling')) {
+    const r = checkRopeScaling(m.rope_scaling);
+    if (!('ok' in r)) return c.fail(r.key === '' ? 'rope_scaling' : `rope_scaling.${r.key}`, r.problem);
+    out.rope_scaling = r.ok;
+  }
+  if (!rope) {
+    for (const k of ['rotary_base', 'rotary_percent'] as const) {
+      if (out[k] !== d[k]) c.fail(k, `only valid with position_embedding_type: rope (got ${String(m.position_embedding_type)})`);
+    }
+    if (out.rope_scaling !== null) c.fail('rope_scaling', `only valid with position_embedding_type: rope (got ${String(m.position_embedding_type)})`);
+  }
+  const rs: RopeScaling | null = out.rope_scaling;
+  if (c.mla) {
+    if (out.rotary_percent !== 1) c.fail('rotary_percent', 'must be 1 with multi_latent_attention (its YaRN rotates every qk_pos_emb_head_dim dimension)');
+    if (rs?.type === 'llama3') c.fail('rope_scaling.type', 'must be yarn with multi_latent_attention (Megatron-LM\'s MLA has rope and yarn only)');
+    if (rs?.type === 'yarn') {
+      for (const [k, fixed] of Object.entries(MLA_YARN_FIXED)) {
+        if (rs[k as keyof typeof MLA_YARN_FIXED] !== fixed) {
+          c.fail(`rope_scaling.${k}`, `must be ${fixed} with multi_latent_attention: Megatron-LM's MLA takes it from MLATransformerConfig, no flag sets it (got ${rs[k as keyof typeof MLA_YARN_FIXED]})`);
+        }
+      }
+    }
+  } else if (rs?.type === 'yarn' && c.mtp > 0) {
+    c.fail('rope_scaling', 'yarn without multi_latent_attention is --position-embedding-type yarn, which Megatron-LM refuses with mtp_num_layers > 0');
+  }
+  if (out.moe_shared_expert_gate && (c.numExperts === 0 || !(has('moe_shared_expert_intermediate_size') && (m.moe_shared_expert_intermediate_size as number) > 0))) {
+    c.fail('moe_shared_expert_gate', 'needs a shared expert (moe_shared_expert_intermediate_size > 0 on an MoE model)');
+  }
+  return out;
 }
 
 /**

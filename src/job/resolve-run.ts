@@ -92,7 +92,11 @@ export interface ResolvedTraining {
   seqLabel: string;
 }
 
-export function resolveTraining(section: unknown, file: string, overrides: JobOverrides): ResolvedTraining {
+/**
+ * `modelDefaults`: stack values the model brings (an HF import's dropout): they replace the stack defaults, and the
+ * file's fields and the flags replace them.
+ */
+export function resolveTraining(section: unknown, file: string, overrides: JobOverrides, modelDefaults: Partial<StackSpec> = {}): ResolvedTraining {
   let t: Record<string, unknown> = {};
   if (section !== undefined && section !== null) {
     if (!isMapping(section)) {
@@ -101,7 +105,7 @@ export function resolveTraining(section: unknown, file: string, overrides: JobOv
     t = withoutNulls(section);
     checkSection('training', t, { file, label: (f) => `training.${f}` });
   }
-  const stack = resolveStack(t, file, overrides);
+  const stack = resolveStack(t, file, overrides, modelDefaults);
   const training: TrainingSpec = {
     seq_length: (t.seq_length as number | undefined) ?? DEFAULT_TRAINING.seq_length,
     global_batch_size: (t.global_batch_size as number | undefined) ?? DEFAULT_TRAINING.global_batch_size,
@@ -129,8 +133,8 @@ export function resolveTraining(section: unknown, file: string, overrides: JobOv
  * The stack facts: the file's values (already checked), then the flags (checked against the same rules, named by
  * the flag), then the defaults; then the rules that tie two of them together. A null flag value restores the default.
  */
-function resolveStack(t: Record<string, unknown>, file: string, overrides: JobOverrides): StackSpec {
-  const out = defaultStack() as unknown as Record<string, unknown>;
+function resolveStack(t: Record<string, unknown>, file: string, overrides: JobOverrides, modelDefaults: Partial<StackSpec>): StackSpec {
+  const out = { ...defaultStack(), ...modelDefaults } as unknown as Record<string, unknown>;
   const where: Record<string, string> = {};
   for (const k of STACK_KEYS) {
     if (k in t) {
@@ -143,7 +147,7 @@ function resolveStack(t: Record<string, unknown>, file: string, overrides: JobOv
   checkSection('training', given, { file, label: (f) => stackFlagName(f as keyof StackSpec) });
   for (const k of STACK_KEYS) {
     if (!Object.hasOwn(o, k)) continue;
-    out[k] = Object.hasOwn(given, k) ? given[k] : STACK_FIELDS[k].dflt;
+    out[k] = Object.hasOwn(given, k) ? given[k] : (modelDefaults[k] ?? STACK_FIELDS[k].dflt);
     where[k] = stackFlagName(k);
   }
   const s = out as unknown as StackSpec;

@@ -48,6 +48,8 @@ function ruleSchema(rule: FieldRule): Record<string, unknown> {
       return { type: 'array', items: { type: 'string', minLength: 1, maxLength: 4096, pattern: '^[^\\r\\n\\u0000]+$' }, maxItems: 64 };
     case 'enumList':
       return { type: 'array', items: { type: 'string', enum: [...rule.values] }, uniqueItems: true, maxItems: rule.values.length };
+    case 'ropeScaling':
+      return { type: 'object' };
     case 'layerFreq':
       // An int, a 0/1 list or a Megatron list expression; the content is checked in layer-freq.ts.
       return { type: ['integer', 'array', 'string'] };

@@ -3,6 +3,9 @@
  * copy them from launch scripts; every default is resolved by the loader, so downstream code never sees
  * `undefined` here.
  */
+import type { RopeScaling } from './rope.js';
+
+export type { RopeScaling } from './rope.js';
 export type Precision = 'bf16' | 'fp8';
 export type Recompute = 'none' | 'selective' | 'full';
 export type Dispatcher = 'alltoall' | 'allgather' | 'flex';
@@ -64,6 +67,18 @@ export interface ModelSpec {
   v_head_dim: number;
   /** Multi-token-prediction layers (DeepSeek-V3: 1); 0 = none. */
   mtp_num_layers: number;
+  /** Rotary base (--rotary-base, an int in Megatron; default 10000). */
+  rotary_base: number;
+  /** Fraction of each head's dimensions that is rotated (--rotary-percent, (0, 1], default 1). */
+  rotary_percent: number;
+  /** Rotary scaling (rope.ts): Llama 3.x or YaRN, every setting filled in; null = none. */
+  rope_scaling: RopeScaling | null;
+  /** Epsilon of every LayerNorm/RMSNorm (--norm-epsilon, default 1e-5). */
+  norm_epsilon: number;
+  /** Standard deviation of the normal weight initialisation (--init-method-std, default 0.02). */
+  init_method_std: number;
+  /** A sigmoid gate (one hidden_size x 1 projection) on the shared expert's output (--moe-shared-expert-gate). */
+  moe_shared_expert_gate: boolean;
 }
 
 /**

@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import { checkMegatronArgs, gpuArchMajor, megatronLaunch, MEGATRON_FLAGS } from '../../src/export/index.js';
 import type { Plan } from '../../src/enumerate/plan.js';
 import type { Job } from '../../src/job/types.js';
+import { loadJob } from '../../src/job/load-job.js';
+import { REPO_ROOT } from '../../src/paths.js';
+import { readMegatronArgs } from '../../src/calibrate/plan-from-args.js';
 import { deepseekJob, deepseekPlan, denseJob, densePlan, mixtralJob, mixtralPlan, shapeOf } from './jobs.js';
 
 function launch(job: Job, plan: Plan, mockData = false): { args: string[]; env: Record<string, string> } {
@@ -223,4 +226,105 @@ test('launch: refuses a plan whose sizes do not multiply out, and a plan Megatro
   // EP 16 does not divide 8 experts
   assert.throws(() => launch(mixtralJob(), withPlan(mixtralPlan(), { ep: 16, edp: 1 })),
     /--num-experts 8 is not divisible by EP 16/);
+});
+
+// ---- model hyper-parameters: rotary, norm, init, shared-expert gate (src/job/rope.ts, resolve-model.ts) ----
+
+/** Fixture `file` (fixtures/models/) on `gpus` GPUs with a PP1 plan: TP1, EP `ep`, micro-batch 1. */
+function pp1Case(file: string, gpus: number, ep: number): { job: Job; plan: Plan } {
+  const job = { ...loadJob(path.join(REPO_ROOT, 'fixtures/models', file), { gpus }), source: `fixtures/models/${file}` };
+  const L = job.model.num_layers;
+  const plan: Plan = {
+    ...mixtralPlan(), tp: 1, cp: 1, pp: 1, vpp: 1, dp: gpus, ep, etp: 1, edp: gpus / ep, firstStageLayers: L, lastStageLayers: L,
+    mbGroup: 1, numMicroBatches: job.training.global_batch_size / gpus, sequenceParallel: false, recompute: 'full',
+  };
+  return { job, plan };
+}
+
+test('model: Qwen3-235B-A22B writes --rotary-base 1000000 and --norm-epsilon 1e-6, dropout 0, nothing at the defaults', () => {
+  const { job, plan } = pp1Case('qwen3-235b-a22b.yaml', 256, 8);
+  const { args } = launch(job, plan);
+  assert.deepEqual(valuesOf(args, '--rotary-base'), ['1000000']);
+  assert.equal(Number(valuesOf(args, '--norm-epsilon')?.[0]), 1e-6);
+  assert.deepEqual(valuesOf(args, '--position-embedding-type'), ['rope']);
+  assert.deepEqual(valuesOf(args, '--attention-dropout'), ['0']);
+  assert.deepEqual(valuesOf(args, '--hidden-dropout'), ['0']);
+  for (const f of ['--init-method-std', '--rotary-percent', '--use-rope-scaling', '--rotary-scaling-factor', '--moe-shared-expert-gate']) {
+    assert.equal(valuesOf(args, f), undefined, f);
+  }
+});
+
+test('model: Mixtral keeps Megatron\'s norm epsilon (1e-5): no --norm-epsilon', () => {
+  const { args } = launch(mixtralJob(), mixtralPlan());
+  assert.equal(valuesOf(args, '--norm-epsilon'), undefined);
+  assert.deepEqual(valuesOf(args, '--rotary-base'), ['1000000']);
+});
+
+test('model: DeepSeek-V3 carries its YaRN settings through MLA (factor 40, mscale_all_dim 1; original 4096 and betas are MLA\'s own)', () => {
+  const { args } = launch(deepseekJob(), deepseekPlan());
+  assert.deepEqual(valuesOf(args, '--position-embedding-type'), ['rope']);
+  assert.deepEqual(valuesOf(args, '--rotary-scaling-factor'), ['40']);
+  assert.deepEqual(valuesOf(args, '--mscale-all-dim'), ['1']);
+  assert.equal(Number(valuesOf(args, '--norm-epsilon')?.[0]), 1e-6);
+  for (const f of ['--mscale', '--rotary-base', '--yarn-original-max-position-embeddings', '--yarn-beta-fast', '--yarn-beta-slow', '--rope-type']) {
+    assert.equal(valuesOf(args, f), undefined, f);
+  }
+});
+
+test('model: Llama 3.1 405B writes --use-rope-scaling (factor 8 is Megatron\'s default); Qwen2-57B its shared-expert gate', () => {
+  const llama = pp1Case('llama3.1-405b.yaml', 1024, 1);
+  const a = launch(llama.job, { ...llama.plan, tp: 8, dp: 128, etp: 8, edp: 128, numMicroBatches: 4, sequenceParallel: true }).args;
+  assert.deepEqual(valuesOf(a, '--use-rope-scaling'), []);
+  assert.equal(valuesOf(a, '--rope-scaling-factor'), undefined);
+  assert.deepEqual(valuesOf(a, '--rotary-base'), ['500000']);
+  const factor16 = { ...llama.job, model: { ...llama.job.model, rope_scaling: { ...llama.job.model.rope_scaling!, factor: 16 } } };
+  const b = launch(factor16, { ...llama.plan, tp: 8, dp: 128, etp: 8, edp: 128, numMicroBatches: 4, sequenceParallel: true }).args;
+  assert.deepEqual(valuesOf(b, '--rope-scaling-factor'), ['16']);
+  const qwen2 = pp1Case('qwen2-57b-a14b.yaml', 64, 8);
+  assert.deepEqual(valuesOf(launch(qwen2.job, qwen2.plan).args, '--moe-shared-expert-gate'), []);
+});
+
+test('model: YaRN on standard attention is --position-embedding-type yarn with the --yarn-* settings that differ', () => {
+  const { job, plan } = pp1Case('qwen3-30b-a3b.yaml', 16, 8);
+  const yarn = { type: 'yarn' as const, factor: 4, original_max_position_embeddings: 32768, beta_fast: 32, beta_slow: 2, mscale: 1, mscale_all_dim: 0 };
+  const { args } = launch({ ...job, model: { ...job.model, rope_scaling: yarn, rotary_percent: 0.5 } }, { ...plan, precision: 'bf16' });
+  assert.deepEqual(valuesOf(args, '--position-embedding-type'), ['yarn']);
+  assert.deepEqual(valuesOf(args, '--rotary-scaling-factor'), ['4']);
+  assert.deepEqual(valuesOf(args, '--yarn-original-max-position-embeddings'), ['32768']);
+  assert.deepEqual(valuesOf(args, '--yarn-beta-slow'), ['2']);
+  assert.deepEqual(valuesOf(args, '--rotary-percent'), ['0.5']);
+  assert.equal(valuesOf(args, '--yarn-beta-fast'), undefined);
+  assert.equal(valuesOf(args, '--mscale'), undefined);
+});
+
+test('checkMegatronArgs: rotary flags that act only together', () => {
+  const base = launch(mixtralJob(), mixtralPlan());
+  const check = (extra: string[], drop: string[] = []): string[] => {
+    const args = [...base.args];
+    for (const f of drop) { const i = args.indexOf(f); args.splice(i, 2); }
+    return checkMegatronArgs([...args, ...extra], base.env, 128);
+  };
+  assert.deepEqual(check(['--rope-scaling-factor', '16']), ['--rope-scaling-factor has no effect without --use-rope-scaling']);
+  assert.deepEqual(check(['--mscale', '0.7']), ['--mscale has no effect without --position-embedding-type yarn or --multi-latent-attention']);
+  assert.deepEqual(check(['--yarn-beta-fast', '16']), ['--yarn-beta-fast has no effect without --position-embedding-type yarn, nor with --multi-latent-attention']);
+  assert.deepEqual(check(['--rope-type', 'yarn']), ['--rope-type yarn needs --multi-latent-attention (standard attention takes rope)']);
+  assert.deepEqual(check(['--moe-shared-expert-gate']), ['--moe-shared-expert-gate has no effect without --moe-shared-expert-intermediate-size (transformer_config.py L713)']);
+  assert.deepEqual(check(['--position-embedding-type', 'learned_absolute', '--use-rope-scaling'], ['--position-embedding-type']),
+    ['--use-rope-scaling needs --position-embedding-type rope without --multi-latent-attention (got learned_absolute)',
+      '--rotary-base has no effect with --position-embedding-type learned_absolute']);
+  const ds = launch(deepseekJob(), deepseekPlan());
+  const dsArgs = ds.args.map((a, i, all) => (all[i - 1] === '--position-embedding-type' ? 'yarn' : a));
+  assert.deepEqual(checkMegatronArgs(dsArgs, ds.env, 1024).filter((p) => p.includes('yarn')),
+    ['--position-embedding-type yarn cannot be combined with --multi-latent-attention (MLA takes YaRN from its own config)',
+      '--mtp-num-layers needs --position-embedding-type rope, mrope, learned_absolute or none (got yarn)']);
+});
+
+test('calibrate reads lists with the model flags back (readMegatronArgs knows every flag of the table)', () => {
+  for (const [job, plan] of [[deepseekJob(), deepseekPlan()], [mixtralJob(), mixtralPlan()]] as const) {
+    const { args } = launch(job, plan);
+    assert.ok(args.includes('--norm-epsilon') || args.includes('--rotary-base'));
+    const r = readMegatronArgs(args, job.cluster.gpus, 'launch.sh', 'args');
+    assert.equal(r.plan.tp, plan.tp);
+    assert.equal(r.plan.ep, plan.ep);
+  }
 });

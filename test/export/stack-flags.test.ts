@@ -17,7 +17,8 @@ import { plan, type PlanArgs } from '../cost/fixtures.js';
 const MIXTRAL_PLAN: PlanArgs = { tp: 2, pp: 8, vpp: 7, ep: 8, etp: 1 };
 
 function job(stack: Partial<StackSpec> = {}, file = 'fixtures/models/mixtral-8x22b.yaml', gpus = 128, precision = 'bf16'): Job {
-  return loadJob(path.join(REPO_ROOT, file), { gpus, precision, stack });
+  // the fixture trains without dropout; null restores Megatron's 0.1, so "not written at the defaults" holds
+  return loadJob(path.join(REPO_ROOT, file), { gpus, precision, stack: { attention_dropout: null, hidden_dropout: null, ...stack } });
 }
 
 function planOf(j: Job, over: Partial<PlanArgs> = {}): Plan {

@@ -43,7 +43,12 @@ test('Mixtral-8x22B: resolved fields, defaults, shape, parameter counts, descrip
   assert.equal(m.make_vocab_size_divisible_by, 128);
   assert.equal(m.multi_latent_attention, false);
   assert.equal(m.mtp_num_layers, 0);
-  assert.deepEqual(job.training, { seq_length: 4096, global_batch_size: 256, precision: 'bf16', ...defaultStack() });
+  // the fixture sets the model's dropout (none); the other stack fields keep their defaults
+  assert.deepEqual(job.training, { seq_length: 4096, global_batch_size: 256, precision: 'bf16', ...defaultStack(), attention_dropout: 0, hidden_dropout: 0 });
+  assert.equal(m.rotary_base, 1_000_000);
+  assert.equal(m.norm_epsilon, 1e-5);
+  assert.equal(m.rope_scaling, null);
+  assert.equal(m.moe_shared_expert_gate, false);
   assert.deepEqual(job.cluster, { gpu: 'h100-sxm', gpus: 128, gpus_per_node: 8 });
 
   const shape = modelShape(m);
@@ -132,7 +137,7 @@ test('the flat form (Llama3-70B) reads the same as the nested form', () => {
   const nested = jobFromObject({ model: modelFields, training, cluster }, `${M}/llama3-70b.yaml`, {}, opts);
   assert.deepEqual(nested, flat);
   assert.equal(flat.model.num_experts, 0);
-  assert.deepEqual(flat.training, { seq_length: 8192, global_batch_size: 128, precision: 'fp8', ...defaultStack() });
+  assert.deepEqual(flat.training, { seq_length: 8192, global_batch_size: 128, precision: 'fp8', ...defaultStack(), attention_dropout: 0, hidden_dropout: 0 });
 });
 
 test('the name defaults to the file name', () => {

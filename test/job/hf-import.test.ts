@@ -20,17 +20,15 @@ const over = { gpus: 8 };
 
 type Diff = Partial<Record<keyof ModelSpec, [yamlValue: unknown, hfValue: unknown]>>;
 const pairs: [hfDir: string, yamlFile: string, differences: Diff][] = [
-  ['Mixtral-8x7B', 'mixtral-8x7b.yaml', {}],
-  ['Mixtral-8x22B', 'mixtral-8x22b.yaml', {}],
+  // the YAML fixtures carry the zoo's load-balancing coefficient; the import takes the config's router_aux_loss_coef
+  ['Mixtral-8x7B', 'mixtral-8x7b.yaml', { moe_aux_loss_coeff: [0.01, 0.02] }],
+  ['Mixtral-8x22B', 'mixtral-8x22b.yaml', { moe_aux_loss_coeff: [0.01, 0.001] }],
   // The zoo passes --ffn-hidden-size 2560; HF's intermediate_size (dense layers, of which Qwen2-57B has none) is 18944.
-  ['Qwen2-57B-A14B', 'qwen2-57b-a14b.yaml', { ffn_hidden_size: [2560, 18944] }],
-  ['Qwen3-30B-A3B', 'qwen3-30b-a3b.yaml', { moe_aux_loss_coeff: [0.001, 0.01] }],
-  ['Qwen3-235B-A22B', 'qwen3-235b-a22b.yaml', { moe_aux_loss_coeff: [0.001, 0.01] }],
-  [
-    'DeepSeek-V3',
-    'deepseek-v3.yaml',
-    { moe_aux_loss_coeff: [0.0001, 0.01], moe_router_load_balancing_type: ['seq_aux_loss', 'aux_loss'] },
-  ],
+  ['Qwen2-57B-A14B', 'qwen2-57b-a14b.yaml', { ffn_hidden_size: [2560, 18944], moe_aux_loss_coeff: [0.01, 0.001] }],
+  ['Qwen3-30B-A3B', 'qwen3-30b-a3b.yaml', {}],
+  ['Qwen3-235B-A22B', 'qwen3-235b-a22b.yaml', {}],
+  // the zoo's seq_aux_loss coefficient 1e-4 (the paper's); config.json's aux_loss_alpha is 0.001
+  ['DeepSeek-V3', 'deepseek-v3.yaml', { moe_aux_loss_coeff: [0.0001, 0.001] }],
   ['Llama3-70B', 'llama3-70b.yaml', {}],
 ];
 
@@ -89,7 +87,8 @@ test('an HF config has no cluster: --gpus is required, defaults fill training', 
   );
   const job = loadJob('fixtures/hf/Llama3-70B', { gpus: 16, seqLength: 16384 }, opts); // a directory holding config.json
   assert.equal(job.source, 'fixtures/hf/Llama3-70B/config.json');
-  assert.deepEqual(job.training, { seq_length: 16384, global_batch_size: 1024, precision: 'bf16', ...defaultStack() });
+  // the model brings its dropout (config.json attention_dropout 0.0; no hidden dropout) as training defaults
+  assert.deepEqual(job.training, { seq_length: 16384, global_batch_size: 1024, precision: 'bf16', ...defaultStack(), attention_dropout: 0, hidden_dropout: 0 });
   // Rope model: max_position_embeddings 8192 is raised to the sequence length.
   assert.equal(job.model.max_position_embeddings, 16384);
 });

@@ -65,7 +65,10 @@ MEGATRON_ARGS=(
   --seq-length 4096
   --max-position-embeddings 163840
   --position-embedding-type rope
+  --rotary-scaling-factor 40
+  --mscale-all-dim 1
   --normalization RMSNorm
+  --norm-epsilon 0.000001
   --swiglu
   --untie-embeddings-and-output-weights
   --disable-bias-linear
@@ -112,9 +115,10 @@ MEGATRON_ARGS=(
   --moe-router-fusion
   --moe-router-padding-for-fp8
   --cross-entropy-loss-fusion
-  --fp8-param-gather
   --manual-gc
   --manual-gc-interval 100
+  --attention-dropout 0
+  --hidden-dropout 0
   --micro-batch-size 1
   --global-batch-size 8192
   --log-interval 10

@@ -63,6 +63,7 @@ MEGATRON_ARGS=(
   --seq-length 4096
   --max-position-embeddings 65536
   --position-embedding-type rope
+  --rotary-base 1000000
   --normalization RMSNorm
   --swiglu
   --untie-embeddings-and-output-weights
@@ -94,6 +95,8 @@ MEGATRON_ARGS=(
   --tp-comm-overlap
   --manual-gc
   --manual-gc-interval 100
+  --attention-dropout 0
+  --hidden-dropout 0
   --micro-batch-size 1
   --global-batch-size 256
   --log-interval 10
