@@ -31,7 +31,7 @@
  */
 import type { Plan } from '../enumerate/plan.js';
 import { isUnevenSplit } from '../plan/layout.js';
-import { epA2aOverlapRuns, fp8RecipeOf, recomputeModulesOf } from '../job/stack.js';
+import { epA2aOverlapRuns, fp8RecipeOf, recomputeModulesOf, routerPaddingRuns, tpCommOverlapRuns } from '../job/stack.js';
 import { inputError } from '../job/errors.js';
 import type { Job, ModelShape } from '../job/types.js';
 import { matchBridgeRecipe } from './bridge-recipes.js';
@@ -125,16 +125,23 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
     model('moe_router_fusion', st.moe_router_fusion);
     model('moe_router_force_load_balancing', st.moe_router_force_load_balancing);
     model('moe_expert_capacity_factor', st.moe_expert_capacity_factor);
+    // TransformerConfig's alias of moe_router_padding_for_quantization (transformer_config.py L776, Megatron-LM
+    // d98e8a6), the flag the Megatron-LM export writes, under the same condition
+    model('moe_router_padding_for_fp8', routerPaddingRuns(job, shape.isMoe, plan));
   }
   set('comm_overlap.overlap_moe_expert_parallel_comm', a2a);
   set('comm_overlap.delay_wgrad_compute', a2a && st.delay_wgrad_compute);
-  set('comm_overlap.tp_comm_overlap', st.tp_comm_overlap && plan.tp > 1 && plan.sequenceParallel);
+  set('comm_overlap.tp_comm_overlap', tpCommOverlapRuns(job, plan));
   model('cross_entropy_loss_fusion', st.cross_entropy_loss_fusion);
   model('cross_entropy_fusion_impl', st.cross_entropy_fusion_impl);
   model('cuda_graph_impl', st.cuda_graph_impl);
   if (st.cuda_graph_impl !== 'none' && st.cuda_graph_modules.length > 0) model('cuda_graph_modules', st.cuda_graph_modules);
   model('attention_dropout', st.attention_dropout);
   model('hidden_dropout', st.hidden_dropout);
+  // Megatron-LM's --manual-gc / --manual-gc-interval are TrainingConfig fields (megatron/training/config/
+  // training_config.py), Bridge's train.* keys; a 0 interval is Megatron's own default (collect at checkpoints only)
+  set('train.manual_gc', st.manual_gc);
+  set('train.manual_gc_interval', st.manual_gc ? st.manual_gc_interval : 0);
   // ---- end of software stack ----
   if (plan.recompute === 'none') {
     model('recompute_granularity', null);
