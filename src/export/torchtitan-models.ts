@@ -14,6 +14,7 @@
  */
 import type { ModelShape, ModelSpec } from '../job/types.js';
 import { isWindowLayer } from '../job/window-attention.js';
+import { oneLine } from '../text/one-line.js';
 
 export type TitanModel = 'llama3' | 'llama4' | 'qwen3' | 'deepseek_v3' | 'gpt_oss';
 
@@ -65,6 +66,36 @@ export interface TitanFlavour {
   pipelining: boolean;
   /** Context parallelism is possible (SDPA attention and a model that allows it). */
   contextParallel: boolean;
+  /**
+   * Hyper-parameters the flavour fixes in code (no job-file key sets them): rope_theta, the rope scaling
+   * (hyperText form) and RMSNorm's eps. A job that differs is still exported, with the differences in its header.
+   */
+  hyper: TitanHyper;
+}
+
+export interface TitanHyper { rotaryBase: number; rope: string; normEps: number }
+
+/** The job's rope scaling in the words of TitanHyper.rope. */
+function jobRopeText(m: ModelSpec): string {
+  const r = m.rope_scaling;
+  if (r === null) return 'none';
+  return r.type === 'llama3' ? `llama3 x${r.factor}` : `yarn x${r.factor} (original ${r.original_max_position_embeddings})`;
+}
+
+/**
+ * How the job's rotary base, rope scaling and norm epsilon differ from what flavour `f` fixes (empty: the same):
+ * torchtitan v0.2.2's model args (llama3/llama4 args.py: norm_eps 1e-5, RoPEScalingArgs factor 8 (llama4 16), low
+ * 1, high 4, original 8192; qwen3 args.py: norm_eps 1e-6; deepseek_v3 / gpt_oss args.py: norm_eps 1e-5, YaRN
+ * rope_factor 40 / 32 over original_seq_len 4096) and each flavour's rope_theta (__init__.py).
+ */
+export function hyperDifferences(m: ModelSpec, f: TitanFlavour): string[] {
+  const out: string[] = [];
+  if (m.rotary_base !== f.hyper.rotaryBase) out.push(`rotary base ${m.rotary_base} vs ${f.hyper.rotaryBase}`);
+  const rope = jobRopeText(m);
+  if (rope !== f.hyper.rope) out.push(`rope scaling ${rope} vs ${f.hyper.rope}`);
+  if (m.norm_epsilon !== f.hyper.normEps) out.push(`norm epsilon ${m.norm_epsilon} vs ${f.hyper.normEps}`);
+  if (m.rotary_percent !== 1) out.push(`rotary percent ${m.rotary_percent} vs 1`);
+  return out;
 }
 
 /** torchtitan's llama3/llama4 FeedForward hidden size (model.py at v0.2.2). */
@@ -85,6 +116,7 @@ function llama3(flavor: string, dim: number, layers: number, heads: number, mult
   return {
     ...DENSE, model: 'llama3', flavor, layers, hidden: dim, heads, kvHeads: 8, headDim: dim / heads,
     ffn: llamaFfn(dim, mult, multipleOf), vocab: 128256, pipelining: true, contextParallel: true,
+    hyper: { rotaryBase: 500000, rope: 'llama3 x8', normEps: 1e-5 },
   };
 }
 
@@ -93,6 +125,8 @@ function llama4(flavor: string, experts: number, every: number): TitanFlavour {
   return {
     ...DENSE, model: 'llama4', flavor, layers: 48, hidden: dim, heads: 40, kvHeads: 8, headDim: dim / 40,
     ffn: llamaFfn(dim, 1.2, 2048), vocab: 202048, pipelining: true, contextParallel: true,
+    // 17bx16e sets rope_scaling_args=RoPEScalingArgs() (factor 16); 17bx128e leaves it None
+    hyper: { rotaryBase: 500000, rope: experts === 16 ? 'llama3 x16' : 'none', normEps: 1e-5 },
     moe: {
       experts, topk: 1, ffn: llama4ExpertFfn(dim, 1.2, 2048, 1, 1), shared: 1, denseFirst: 0, every,
       router: { score: 'sigmoid', norm: false, scale: 1, groups: 0, groupTopk: 0 },
@@ -105,6 +139,8 @@ function qwen3(flavor: string, dim: number, layers: number, heads: number, kvHea
   return {
     ...DENSE, model: 'qwen3', flavor, layers, hidden: dim, heads, kvHeads, headDim: 128, ffn, vocab: 151936,
     tied, qkNorm: true, pipelining: false, contextParallel: true,
+    // every flavour sets rope_theta 1000000 except 235B-A22B (5000000)
+    hyper: { rotaryBase: flavor === '235B-A22B' ? 5000000 : 1000000, rope: 'none', normEps: 1e-6 },
     moe: moe && {
       experts: moe.experts, topk: 8, ffn: moe.ffn, shared: 0, denseFirst: 0, every: 1,
       router: { score: 'softmax', norm: true, scale: 1, groups: 0, groupTopk: 0 },
@@ -119,6 +155,7 @@ function deepseek(flavor: string, o: {
   return {
     ...DENSE, model: 'deepseek_v3', flavor, layers: o.layers, hidden: o.dim, heads: o.heads, kvHeads: o.heads,
     headDim: 128, ffn: o.ffn, vocab: o.vocab, qkNorm: true, pipelining: true, contextParallel: false,
+    hyper: { rotaryBase: 10000, rope: 'yarn x40 (original 4096)', normEps: 1e-5 },
     mla: { qLora: o.qLora, kvLora: 512, qkNope: 128, qkRope: 64, v: 128 },
     moe: { experts: o.experts, topk: o.topk, ffn: o.moeFfn, shared: o.shared, denseFirst: o.dense, every: 1, router: o.router },
   };
@@ -128,6 +165,7 @@ function gptOss(flavor: string, layers: number, experts: number): TitanFlavour {
   return {
     ...DENSE, model: 'gpt_oss', flavor, layers, hidden: 2880, heads: 64, kvHeads: 8, headDim: 64, ffn: 2880,
     vocab: 201088, bias: true, sinks: true, window: 128, pipelining: false, contextParallel: false,
+    hyper: { rotaryBase: 150000, rope: 'yarn x32 (original 4096)', normEps: 1e-5 },
     moe: {
       experts, topk: 4, ffn: 2880, shared: 0, denseFirst: 0, every: 1,
       router: { score: 'softmax', norm: true, scale: 1, groups: 0, groupTopk: 0 },
@@ -277,7 +315,8 @@ export function matchFlavour(m: ModelSpec, shape: ModelShape): FlavourMatch {
 }
 
 /** The refusal text for a model torchtitan v0.2.2 lacks (after "torchtitan v0.2.2 has no ..."). */
-export function noFlavourText(name: string, r: { nearest: TitanFlavour; differences: string[]; architecture: boolean }): string {
+export function noFlavourText(rawName: string, r: { nearest: TitanFlavour; differences: string[]; architecture: boolean }): string {
+  const name = oneLine(rawName); // a refusal is one line, whatever the name holds
   const shown = r.differences.slice(0, 6).join(', ') + (r.differences.length > 6 ? `, and ${r.differences.length - 6} more` : '');
   const nearest = `${r.nearest.model} "${r.nearest.flavor}"`;
   return r.architecture

@@ -27,7 +27,7 @@ import { megatronLaunch } from './megatron-launch.js';
 import { planSummaryLines } from './plan-summary.js';
 import { comment, oneLine } from './shell.js';
 import { virtualStageLayers } from '../plan/layout.js';
-import { matchFlavour, noFlavourText } from './torchtitan-models.js';
+import { hyperDifferences, matchFlavour, noFlavourText, type TitanFlavour } from './torchtitan-models.js';
 
 function refuse(job: Job, what: string): never {
   throw inputError(job.source, 'export', `torchtitan cannot express ${what}`);
@@ -133,6 +133,7 @@ export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: nu
       'Data parallelism is FSDP2 (data_parallel_shard_degree): it shards parameters, gradients and optimizer state,',
       "where Megatron's distributed optimizer shards optimizer state only, so memory is at most the plan's and",
       'the data-parallel traffic differs. Keys checked against torchtitan v0.2.2, see src/export/torchtitan-toml.ts.',
+      ...hyperNote(m, flavour),
     ]),
     '',
     '[job]',
@@ -179,4 +180,16 @@ export function torchtitanToml(job: Job, shape: ModelShape, plan: Plan, rank: nu
   }
   lines.push('', '[activation_checkpoint]', `mode = ${str(plan.recompute === 'full' ? 'full' : 'none')}`, '');
   return lines.join('\n');
+}
+
+/**
+ * The flavour's fixed hyper-parameters that differ from the job's model (hyperDifferences), as header lines: the
+ * sizes are the model's, but torchtitan trains with its own rotary base, rope scaling and norm epsilon (no job-file
+ * key sets them), so the difference is stated, not left silent.
+ */
+function hyperNote(m: Job['model'], f: TitanFlavour): string[] {
+  const d = hyperDifferences(m, f);
+  if (d.length === 0) return [];
+  return ['', `WARNING: torchtitan's ${f.model} "${f.flavor}" fixes in code what this job's model sets otherwise (job vs`,
+    `torchtitan): ${d.join(', ')}. No job-file key changes them: the run trains with torchtitan's values.`];
 }

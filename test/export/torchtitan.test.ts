@@ -166,3 +166,20 @@ test('torchtitan: a hostile model name stays inside the description', () => {
   assert.equal(doc.job.description, `moefold plan 1 for ${job.model.name}`);
   assert.deepEqual(doc.model, { name: 'qwen3', flavor: '30B-A3B' });
 });
+
+test('torchtitan: hyper-parameters a flavour fixes in code are compared, and a difference is stated in the header', () => {
+  // Llama 3 70B (3.0: no rope scaling) vs torchtitan's llama3 "70B" (always Llama 3.1 scaling x8): a warning
+  const llama = titan(llamaJob(), llamaPlan());
+  assert.match(llama, /# WARNING: torchtitan's llama3 "70B" fixes in code .*\n# torchtitan\): rope scaling none vs llama3 x8\. No job-file key/);
+  // the same model with Llama 3.1's scaling and rope base: no warning
+  const j31 = llamaJob();
+  j31.model.rope_scaling = { type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 };
+  assert.doesNotMatch(titan(j31, llamaPlan()), /WARNING/);
+  // Qwen3-30B-A3B: rope base 1e6, eps 1e-6, as torchtitan's qwen3 "30B-A3B"
+  assert.doesNotMatch(titan(qwenJob(), qwenPlan()), /WARNING/);
+  // DeepSeek-V3: YaRN x40 over 4096 and base 10000 as torchtitan's, but RMSNorm eps 1e-6 vs torchtitan's 1e-5
+  const ds = deepseekBf16();
+  assert.match(titan(ds.job, ds.plan), /torchtitan\): norm epsilon 0\.000001 vs 0\.00001\./);
+  const f = TORCHTITAN_FLAVOURS.find((x) => x.flavor === '235B-A22B')!;
+  assert.equal(f.hyper.rotaryBase, 5000000); // v0.2.2's qwen3 235B-A22B flavour (the HF model uses 1e6)
+});
