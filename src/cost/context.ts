@@ -95,9 +95,8 @@ export interface ScoreContext {
   /** DP parameter all-gather bytes per parameter of fp8 plans (1 with fp8_param_gather). */
   fp8ParamGatherBytesPerParam: number;
   logitsBytesPerElement: number;
-  /** Memory facts of the stack read once (stage.ts): hidden_dropout, fp8_param_gather. */
+  /** Memory facts of the stack read once (stage.ts): hidden_dropout (fp8_param_gather: fp8ParamGatherRuns, job/stack.ts). */
   hiddenDropout: number;
-  fp8ParamGather: boolean;
   /**
    * Share of the EP all-to-all hidden where the 1F1B EP overlap runs (cal.epA2aOverlapFraction with
    * overlap_moe_expert_parallel_comm) and elsewhere (cal.epOverlapFraction).
@@ -173,7 +172,6 @@ export function makeScoreContext(job: Job, shape: ModelShape, cal: Calibration):
     fp8ParamGatherBytesPerParam: stack.fp8_param_gather ? FP8_PARAM_GATHER_BYTES_PER_PARAM : cal.paramGatherBytesPerParam,
     logitsBytesPerElement: stack.cross_entropy_loss_fusion ? LOGITS_BYTES_PER_ELEMENT_FUSED : LOGITS_BYTES_PER_ELEMENT_UNFUSED,
     hiddenDropout: stack.hidden_dropout,
-    fp8ParamGather: stack.fp8_param_gather,
     epA2aOverlapHiddenFraction: stack.overlap_moe_expert_parallel_comm ? cal.epA2aOverlapFraction : cal.epOverlapFraction,
     epHiddenFraction: cal.epOverlapFraction,
     tpHiddenFraction: cal.tpOverlapFraction,

@@ -31,6 +31,7 @@ import { pipelineBubbleTimeS } from './pipeline.js';
 import { fp8WeightCopyBytes, modelStateBytes, optimizerOwnedParams } from './memory.js';
 import { cublasWorkspaceBytes } from './terms/workspaces.js';
 import { ppSendRecvExposedTimeS } from './terms/pp-comm.js';
+import { fp8ParamGatherRuns } from '../job/stack.js';
 
 export {
   makeScoreContext, routingLoadFactor, COSTED_RECOMPUTE_MODULES, type ScoreContext, type SelectiveModules,
@@ -72,7 +73,7 @@ export function staticMemoryBytes(ctx: ScoreContext, plan: Plan): number {
   const kinds = stageKindsOf(ctx, plan);
   const dpcp = plan.dp * plan.cp;
   const fp8 = plan.precision === 'fp8';
-  const fp8Primary = fp8 && ctx.fp8ParamGather;
+  const fp8Primary = fp8ParamGatherRuns(ctx.job, plan);
   let worst = 0;
   for (let k = 0; k < kinds.n; k++) {
     const nMoe = kinds.nMoe[k];

@@ -16,7 +16,7 @@
  */
 import type { Plan } from '../enumerate/plan.js';
 import type { ScoreContext } from './context.js';
-import { tpCommOverlapRuns } from '../job/stack.js';
+import { fp8ParamGatherRuns, tpCommOverlapRuns } from '../job/stack.js';
 import { L, M } from './memo.js';
 import { STAGE_FIRST, STAGE_LAST, STAGE_MTP, type StageKinds } from './stage-layout.js';
 import { inflightMicrobatches } from './pipeline.js';
@@ -201,7 +201,7 @@ function stageMemory(ctx: ScoreContext, plan: Plan, nDense: number, nMoe: number
   const gb = ctx.gradBytesPerParam;
   // memory: allocator side
   const fp8 = plan.precision === 'fp8';
-  const fp8Primary = fp8 && ctx.fp8ParamGather;
+  const fp8Primary = fp8ParamGatherRuns(ctx.job, plan); // FP8 primary weights where the launch gathers them in FP8
   const sp = plan.tp > 1 && plan.sequenceParallel;
   const tokA = (ctx.seq / plan.cp) * plan.microBatchSize;
   const tokStored = sp ? tokA / plan.tp : tokA;

@@ -31,7 +31,7 @@
  */
 import type { Plan } from '../enumerate/plan.js';
 import { isUnevenSplit } from '../plan/layout.js';
-import { epA2aOverlapRuns, fp8RecipeOf, recomputeModulesOf, routerPaddingRuns, tpCommOverlapRuns } from '../job/stack.js';
+import { epA2aOverlapRuns, fp8ParamGatherRuns, fp8RecipeOf, recomputeModulesOf, routerPaddingRuns, tpCommOverlapRuns } from '../job/stack.js';
 import { inputError } from '../job/errors.js';
 import type { Job, ModelShape } from '../job/types.js';
 import { matchBridgeRecipe } from './bridge-recipes.js';
@@ -65,8 +65,11 @@ export function hydraValue(v: HydraValue, refuse: (why: string) => never): strin
   return `"${v.replace(/(\\*)("|$)/g, (_m, bs: string, q: string) => `${bs}${bs}${q === '"' ? '\\"' : ''}`)}"`;
 }
 
-/** GPTModelConfig's own fields the export writes (megatron/training/models/gpt.py @ d98e8a6): never under model.transformer. */
-const GPT_MODEL_CONFIG_FIELDS: ReadonlySet<string> = new Set(['seq_length']);
+/**
+ * GPTModelConfig's own fields the export writes (megatron/training/models/gpt.py @ d98e8a6; the same names are
+ * GPTModelProvider fields, src/megatron/bridge/models/gpt_provider.py @ 067f987): never under model.transformer.
+ */
+const GPT_MODEL_CONFIG_FIELDS: ReadonlySet<string> = new Set(['seq_length', 'rotary_base', 'rotary_percent', 'rope_scaling', 'rope_scaling_factor']);
 
 export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: number): string {
   // the same launch Megatron-LM would run: refuses what Megatron refuses, and gives the environment
@@ -87,6 +90,27 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
   const model = (f: string, v: HydraValue): void => {
     set(recipe.nesting === 'builder' && !GPT_MODEL_CONFIG_FIELDS.has(f) ? `model.transformer.${f}` : `model.${f}`, v);
   };
+
+  // ---- the model's own hyper-parameters (job.model, src/job/rope.ts): the recipe owns the architecture's sizes
+  // (matched above) but these are written, so the Bridge run trains the network the Megatron-LM export trains
+  // (e.g. the DeepSeek-V3 recipe's init std, Llama 3's rope scaling); the same fields as TransformerConfig /
+  // GPTModelProvider keys ----
+  const m = job.model;
+  if (m.position_embedding_type === 'rope') {
+    model('rotary_base', m.rotary_base);
+    model('rotary_percent', m.rotary_percent);
+    if (!m.multi_latent_attention) {
+      // MLA's YaRN comes with the recipe's MLA provider (built from the model's HF config); standard attention
+      // has GPTModelProvider's Llama 3.x switch only
+      if (m.rope_scaling?.type === 'yarn') refuse('YaRN rope scaling on standard attention (this export writes no YaRN keys for GPTModelProvider)');
+      model('rope_scaling', m.rope_scaling !== null);
+      if (m.rope_scaling !== null) model('rope_scaling_factor', m.rope_scaling.factor);
+    }
+  }
+  model('layernorm_epsilon', m.norm_epsilon);
+  model('init_method_std', m.init_method_std);
+  if (shape.isMoe && m.moe_shared_expert_intermediate_size > 0) model('moe_shared_expert_gate', m.moe_shared_expert_gate);
+  // ---- end of the model's own hyper-parameters ----
 
   model('tensor_model_parallel_size', plan.tp);
   model('context_parallel_size', plan.cp);
@@ -125,9 +149,10 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
     model('moe_router_fusion', st.moe_router_fusion);
     model('moe_router_force_load_balancing', st.moe_router_force_load_balancing);
     model('moe_expert_capacity_factor', st.moe_expert_capacity_factor);
-    // TransformerConfig's alias of moe_router_padding_for_quantization (transformer_config.py L776, Megatron-LM
-    // d98e8a6), the flag the Megatron-LM export writes, under the same condition
-    model('moe_router_padding_for_fp8', routerPaddingRuns(job, shape.isMoe, plan));
+    // moe_router_padding_for_quantization (transformer_config.py L771, Megatron-LM d98e8a6), under the condition the
+    // Megatron-LM export writes its alias --moe-router-padding-for-fp8 with; the alias can only switch padding on
+    // (L2641-2647), so a false would not undo a recipe's padding_for_quantization=True
+    model('moe_router_padding_for_quantization', routerPaddingRuns(job, shape.isMoe, plan));
   }
   set('comm_overlap.overlap_moe_expert_parallel_comm', a2a);
   set('comm_overlap.delay_wgrad_compute', a2a && st.delay_wgrad_compute);
@@ -187,7 +212,7 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
     set('mixed_precision.fp8_param_gather', false);
   } else {
     const fp8Recipe = fp8RecipeOf(job, arch);
-    const gather = st.fp8_param_gather && plan.distributedOptimizer;
+    const gather = fp8ParamGatherRuns(job, plan);
     set('mixed_precision.fp8', 'e4m3');
     set('mixed_precision.fp8_recipe', fp8Recipe);
     set('mixed_precision.fp8_param_gather', gather);

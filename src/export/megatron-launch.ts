@@ -12,7 +12,7 @@ import type { Plan } from '../enumerate/plan.js';
 import { isUnevenSplit } from '../plan/layout.js';
 import type { RuleViolation } from '../enumerate/rules.js';
 import { checkPlan, ruleByName } from '../enumerate/rules.js';
-import { epA2aOverlapRuns, fp8RecipeOf, recomputeModulesOf, routerPaddingRuns, tpCommOverlapRuns } from '../job/stack.js';
+import { epA2aOverlapRuns, fp8ParamGatherRuns, fp8RecipeOf, recomputeModulesOf, routerPaddingRuns, tpCommOverlapRuns } from '../job/stack.js';
 import { inputError } from '../job/errors.js';
 import { formatLayerFreq } from '../job/layer-freq.js';
 import { MODEL_HYPER_DEFAULTS } from '../job/resolve-model.js';
@@ -319,7 +319,7 @@ function putStackFlags(job: Job, shape: ModelShape, plan: Plan, put: (flag: stri
     put('--cuda-graph-impl', s.cuda_graph_impl);
     if (s.cuda_graph_modules.length > 0) put('--cuda-graph-modules', ...s.cuda_graph_modules);
   }
-  if (s.fp8_param_gather && plan.precision === 'fp8' && plan.distributedOptimizer) put('--fp8-param-gather');
+  if (fp8ParamGatherRuns(job, plan)) put('--fp8-param-gather');
   if (s.manual_gc) {
     put('--manual-gc');
     if (s.manual_gc_interval !== 0) put('--manual-gc-interval', s.manual_gc_interval);

@@ -207,6 +207,18 @@ export function epA2aOverlapRuns(job: Job, plan: EpOverlapPlan): boolean {
   return job.training.overlap_moe_expert_parallel_comm && epA2aOverlapProblem(plan) === null;
 }
 
+/** The plan fields FP8 parameter gather depends on. */
+export interface Fp8ParamGatherPlan { precision: string; distributedOptimizer: boolean }
+
+/**
+ * Where the launch runs the job's --fp8-param-gather: fp8 plans with the distributed optimizer (validate_args asserts
+ * it, arguments.py L1095 at d98e8a6). The scorer (stage.ts, score.ts: FP8 primary weights) and both exports read this
+ * one predicate.
+ */
+export function fp8ParamGatherRuns(job: Job, plan: Fp8ParamGatherPlan): boolean {
+  return job.training.fp8_param_gather && plan.precision === 'fp8' && plan.distributedOptimizer;
+}
+
 /** The plan fields TP communication overlap depends on. */
 export interface TpOverlapPlan { tp: number; sequenceParallel: boolean }
 

@@ -187,3 +187,15 @@ test('README.md holds the stack-field table generated from STACK_FIELDS', () => 
   assert.ok(fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8').includes(stackFieldTableMarkdown()),
     'README.md holds stackFieldTableMarkdown() (regenerate the table from src/job/stack.ts)');
 });
+
+test('fp8_param_gather is priced exactly where the launch writes --fp8-param-gather (fp8ParamGatherRuns)', () => {
+  const fp8 = { precision: 'fp8' as const };
+  const on = mixtral({ fp8_param_gather: true }, 'fp8');
+  const off = mixtral({ fp8_param_gather: false }, 'fp8');
+  // with the distributed optimizer: FP8 primary weights (1 B per GEMM parameter less than bf16 weights)
+  assert.ok(score(on, fp8).mem.weightsBytes < score(off, fp8).mem.weightsBytes);
+  // without it Megatron refuses the flag and the export leaves it out: the memory is that of the run without it
+  const noDo = { ...fp8, distributedOptimizer: false };
+  assert.equal(score(on, noDo).mem.weightsBytes, score(off, noDo).mem.weightsBytes);
+  assert.equal(score(on, noDo).mem.fp8WeightCopiesBytes, score(off, noDo).mem.fp8WeightCopiesBytes);
+});

@@ -59,8 +59,11 @@ test('Llama 3: TransformerConfig fields under model.transformer, GPTModelConfig 
     `model.transformer.tensor_model_parallel_size=${plan.tp}`, `model.transformer.pipeline_model_parallel_size=${plan.pp}`,
     `model.transformer.sequence_parallel=${String(plan.sequenceParallel)}`, 'model.transformer.recompute_granularity=null',
     'model.seq_length=8192', 'dataset.seq_length=8192', 'train.global_batch_size=128',
+    // the model's own hyper-parameters: rope fields on GPTModelConfig, norm and init on its TransformerConfig
+    'model.rotary_base=500000', 'model.rotary_percent=1', 'model.rope_scaling=false',
+    'model.transformer.layernorm_epsilon=0.00001', 'model.transformer.init_method_std=0.02',
   ]) assert.ok(l.includes(want), want);
-  assert.equal(l.some((x) => /^model\.(?!transformer\.|seq_length=)/.test(x)), false, 'no other model.* key');
+  assert.equal(l.some((x) => /^model\.(?!transformer\.|seq_length=|rotary_base=|rotary_percent=|rope_scaling=|rope_scaling_factor=)/.test(x)), false, 'no other model.* key');
   assert.equal(l.some((x) => x.startsWith('model.transformer.expert') || x.startsWith('model.transformer.moe')), false, 'dense');
 });
 

@@ -69,6 +69,7 @@ MEGATRON_ARGS=(
   --mscale-all-dim 1
   --normalization RMSNorm
   --norm-epsilon 0.000001
+  --init-method-std 0.006
   --swiglu
   --untie-embeddings-and-output-weights
   --disable-bias-linear
