@@ -4,9 +4,10 @@
  * Bridge has no recipe for is refused). They go after the recipe on scripts/training/run_recipe.py, which runs in an
  * existing distributed environment (one process per GPU, started by torchrun or srun) and applies its trailing
  * KEY=VALUE overrides to the recipe's ConfigContainer (training/utils/omegaconf_utils.py: Hydra's override parser
- * on the container in OmegaConf struct mode, so every key must already exist). Only the parallel mapping, MoE
- * dispatch, communication overlap, recompute, precision, batch, logging and environment are overridden: the recipe
- * owns the architecture, data, tokenizer and optimizer.
+ * on the container in OmegaConf struct mode, so every key must already exist). The model's own hyper-parameters
+ * (rotary base and percent, Llama 3 rope scaling, norm epsilon, init std, shared-expert gate), the parallel mapping,
+ * MoE dispatch, communication overlap, recompute, precision, batch, logging and environment are overridden: the
+ * recipe owns the architecture's sizes (matched to the job's), data, tokenizer and optimizer.
  *
  * Keys checked against Megatron-Bridge 067f987 (2026-08-22) and Megatron-LM d98e8a6; the snapshot of every key with
  * its type is data/upstream/megatron-bridge-067f987.json (scripts/bridge_keys.py), tested by

@@ -251,6 +251,8 @@ export function slurmScript(job: Job, shape: ModelShape, plan: Plan, rank: numbe
       'rendezvous on the first node of the allocation. --exclusive --mem=0: whole nodes with all their memory.',
       `--signal=TERM@${SLURM_SIGNAL_LEAD_S}: SIGTERM reaches every process ${SLURM_SIGNAL_LEAD_S} s before the time limit; Megatron`,
       '(--exit-signal-handler) saves a checkpoint and exits. Set --time (below) for the signal to come before the kill.',
+      'torchrun kills its workers 30 s after it forwards SIGTERM: a save that takes longer (large models) is cut',
+      'off, so keep SAVE_INTERVAL checkpoints as the safety net.',
       'With CONTAINER_IMAGE set, each task runs in that container (pyxis); CONTAINER_MOUNTS binds the paths it needs.',
       ...flexNoteBlock(job, plan),
     ]),

@@ -43,7 +43,7 @@ import { inputError } from './errors.js';
 import { LIMITS, excerpt, gotText } from './fields.js';
 import { findFamily, supportedModelTypes, type FamilyId } from './hf-families.js';
 import { layerFreqFromMask } from './layer-freq.js';
-import { ropeScalingFromHf } from './rope.js';
+import { isPlainMapping, ropeScalingFromHf } from './rope.js';
 import { hasBadNameChar, MAX_MODEL_NAME_LENGTH, MODEL_NAME_ALLOWED, nameExcerpt } from './resolve-model.js';
 
 /** How one family's config maps. */
@@ -264,10 +264,10 @@ export function importHfConfig(cfg: Record<string, unknown>, file: string): HfIm
   set('position_embedding_type', 'rope');
   set('untie_embeddings_and_output_weights', !(bool('tie_word_embeddings') ?? false), 'tie_word_embeddings');
   set('add_qkv_bias', bool('attention_bias') ?? rules.qkvBiasDefault, 'attention_bias');
-  importRotaryAndNorms(cfg, rules, maxPos, { set, bad, fail: (field, problem) => { throw inputError(file, field, problem); } });
+  const mla = present('kv_lora_rank') && row.id === 'deepseek';
+  importRotaryAndNorms(cfg, rules, maxPos, mla, { set, bad, fail: (field, problem) => { throw inputError(file, field, problem); } });
 
   // Attention: MLA or (grouped-query) multi-head.
-  const mla = present('kv_lora_rank') && row.id === 'deepseek';
   if (mla) {
     set('multi_latent_attention', true, 'kv_lora_rank');
     set('q_lora_rank', int('q_lora_rank', 0, LIMITS.hidden) ?? 0, 'q_lora_rank');
@@ -421,6 +421,7 @@ function importRotaryAndNorms(
   cfg: Record<string, unknown>,
   rules: Rules,
   maxPos: number | undefined,
+  mla: boolean,
   f: {
     set: (field: string, value: unknown, hfKey?: string) => void;
     bad: (k: string, allowed: string) => never;
@@ -428,14 +429,26 @@ function importRotaryAndNorms(
   },
 ): void {
   const present = (k: string): boolean => cfg[k] !== undefined && cfg[k] !== null;
-  const theta = present('rope_theta') ? cfg.rope_theta : rules.ropeThetaDefault;
-  if (typeof theta !== 'number' || !Number.isSafeInteger(theta) || theta < 1 || theta > LIMITS.rotaryBase) {
-    f.bad('rope_theta', `an integer from 1 to ${LIMITS.rotaryBase} (Megatron-LM's --rotary-base is type=int)`);
+  // transformers v5 writes the rotary base, the scaling and the partial factor into one rope_parameters mapping
+  // (rope_type "default" = no scaling); older configs hold rope_theta / rope_scaling / partial_rotary_factor
+  const params = cfg.rope_parameters;
+  const v5 = params !== undefined && params !== null;
+  if (v5 && !isPlainMapping(params)) f.bad('rope_parameters', 'a mapping with rope_type and rope_theta');
+  const rp = (v5 ? params : {}) as Record<string, unknown>;
+  const thetaKey = v5 && rp.rope_theta !== undefined ? 'rope_parameters.rope_theta' : 'rope_theta';
+  if (thetaKey !== 'rope_theta' && present('rope_theta') && cfg.rope_theta !== rp.rope_theta) {
+    f.fail('rope_theta', `must equal rope_parameters.rope_theta (got ${gotText(cfg.rope_theta)} and ${gotText(rp.rope_theta)})`);
   }
-  f.set('rotary_base', theta, 'rope_theta');
+  const theta = thetaKey !== 'rope_theta' ? rp.rope_theta : present('rope_theta') ? cfg.rope_theta : rules.ropeThetaDefault;
+  if (typeof theta !== 'number' || !Number.isSafeInteger(theta) || theta < 1 || theta > LIMITS.rotaryBase) {
+    const allowed = `an integer from 1 to ${LIMITS.rotaryBase} (Megatron-LM's --rotary-base is type=int)`;
+    if (thetaKey === 'rope_theta') f.bad('rope_theta', allowed);
+    f.fail(thetaKey, `must be ${allowed} (got ${gotText(theta)})`);
+  }
+  f.set('rotary_base', theta, thetaKey);
   const headDim = typeof cfg.head_dim === 'number' ? cfg.head_dim : (cfg.hidden_size as number) / (cfg.num_attention_heads as number);
   if (rules.partialRotary === 'partial_rotary_factor') {
-    const p = present('partial_rotary_factor') ? cfg.partial_rotary_factor : 0.5;
+    const p = rp.partial_rotary_factor ?? (present('partial_rotary_factor') ? cfg.partial_rotary_factor : 0.5);
     if (typeof p !== 'number' || !(p > 0) || p > 1) f.bad('partial_rotary_factor', 'a number > 0 and <= 1');
     if (!Number.isInteger(headDim * (p as number))) f.bad('partial_rotary_factor', `a fraction of head_dim (${headDim}) that is a whole number of dimensions`);
     f.set('rotary_percent', p, 'partial_rotary_factor');
@@ -444,9 +457,13 @@ function importRotaryAndNorms(
     if (typeof r !== 'number' || !Number.isSafeInteger(r) || r < 1 || r > headDim) f.bad('rotary_dim', `an integer from 1 to head_dim (${headDim})`);
     f.set('rotary_percent', (r as number) / headDim, 'rotary_dim');
   }
-  const rs = ropeScalingFromHf(cfg.rope_scaling, maxPos);
-  if (!('ok' in rs)) return f.fail(rs.key === '' ? 'rope_scaling' : `rope_scaling.${rs.key}`, rs.problem);
-  if (rs.ok !== null) f.set('rope_scaling', rs.ok, 'rope_scaling');
+  const scalingKey = v5 && (rp.rope_type !== undefined || rp.type !== undefined) ? 'rope_parameters' : 'rope_scaling';
+  if (scalingKey === 'rope_parameters' && present('rope_scaling')) {
+    f.fail('rope_scaling', 'must not be set beside rope_parameters (transformers v5 keeps the scaling there)');
+  }
+  const rs = ropeScalingFromHf(scalingKey === 'rope_parameters' ? rp : cfg.rope_scaling, maxPos, mla);
+  if (!('ok' in rs)) return f.fail(rs.key === '' ? scalingKey : `${scalingKey}.${rs.key}`, rs.problem);
+  if (rs.ok !== null) f.set('rope_scaling', rs.ok, scalingKey);
   for (const [k, field] of [['rms_norm_eps', 'norm_epsilon'], ['initializer_range', 'init_method_std']] as const) {
     if (!present(k)) continue;
     const v = cfg[k];

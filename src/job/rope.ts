@@ -65,7 +65,7 @@ export interface RopeProblem {
   problem: string;
 }
 
-function isPlainMapping(v: unknown): v is Record<string, unknown> {
+export function isPlainMapping(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -131,7 +131,7 @@ export function checkRopeScaling(v: unknown): { ok: RopeScaling } | RopeProblem 
  *   with mscale 1 and mscale_all_dim 0 for the latter. An explicit attention_factor or truncate false is refused.
  * - any other type (linear, dynamic, longrope, …): refused.
  */
-export function ropeScalingFromHf(v: unknown, maxPos: number | undefined): { ok: Record<string, unknown> | null } | RopeProblem {
+export function ropeScalingFromHf(v: unknown, maxPos: number | undefined, mla = false): { ok: Record<string, unknown> | null } | RopeProblem {
   if (v === undefined || v === null) return { ok: null };
   if (!isPlainMapping(v)) return { key: '', problem: `must be a mapping with rope_type (got ${gotText(v)})` };
   const type = v.rope_type ?? v.type;
@@ -150,7 +150,7 @@ export function ropeScalingFromHf(v: unknown, maxPos: number | undefined): { ok:
     if (v.attention_factor !== undefined && v.attention_factor !== null) {
       return { key: 'attention_factor', problem: 'an explicit YaRN attention factor cannot be expressed with Megatron-LM\'s flags' };
     }
-    if (v.truncate === false) return { key: 'truncate', problem: 'YaRN without rounding the correction range cannot be expressed for every attention kind' };
+    if (v.truncate === false) return { key: 'truncate', problem: "YaRN without rounding the correction range is not represented by moefold's rope_scaling (Megatron-LM has --no-yarn-correction-range-round-to-int for standard attention only; MLA always rounds)" };
     const out: Record<string, unknown> = { type: 'yarn', factor: v.factor };
     const orig = v.original_max_position_embeddings ?? maxPos;
     if (orig !== undefined) out.original_max_position_embeddings = orig;
@@ -158,6 +158,13 @@ export function ropeScalingFromHf(v: unknown, maxPos: number | undefined): { ok:
     if (v.beta_slow !== undefined && v.beta_slow !== null) out.beta_slow = v.beta_slow;
     const ms = v.mscale;
     const msAll = v.mscale_all_dim;
+    // HF's DeepSeek attention (MLA) scales the softmax by yarn_get_mscale(factor, mscale_all_dim)^2 whenever
+    // mscale_all_dim is set, mscale or not; Megatron's MLA takes both from --mscale/--mscale-all-dim
+    // (multi_latent_attention.py L177 at d98e8a6) and the rotary ratio from them too: without mscale no flag setting
+    // reproduces both
+    if (mla && typeof msAll === 'number' && msAll !== 0 && !(typeof ms === 'number' && ms !== 0)) {
+      return { key: 'mscale', problem: `must be set beside mscale_all_dim ${msAll} for multi-latent attention: Megatron-LM's --mscale/--mscale-all-dim cannot reproduce HF's softmax scale without it (got ${gotText(ms)})` };
+    }
     // HF uses both only when both are set and non-zero (modeling_rope_utils.py _compute_yarn_parameters)
     if (typeof ms === 'number' && ms !== 0 && typeof msAll === 'number' && msAll !== 0) {
       out.mscale = ms;

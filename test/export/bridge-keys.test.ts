@@ -41,6 +41,23 @@ function locate(key: string, nesting: 'provider' | 'builder'): { section: string
   return { section: section === 'model' ? `model@${nesting}` : section, field: rest.join('.') };
 }
 
+/** Why the snapshot refuses one override line (unknown key, wrong type, not a choice, a dict key without ++), or null. */
+function lineProblem(line: string, nesting: 'provider' | 'builder'): string | null {
+  const eq = line.indexOf('=');
+  const key = line.slice(0, eq);
+  const { section, field } = locate(key, nesting);
+  if (SNAPSHOT.dict_sections.includes(section)) return key.startsWith('++') ? null : `${key} adds to a dict, so it needs ++`;
+  const spec = SNAPSHOT.sections[section]?.[field];
+  if (spec === undefined) return `${key} is not a field of Bridge ${SNAPSHOT.megatron_bridge_commit.slice(0, 7)} (${section})`;
+  const v = hydraType(line.slice(eq + 1));
+  const ok = spec.types.includes(v.type) || spec.types.includes('any') || (v.type === 'int' && spec.types.includes('float'));
+  if (!ok) return `${line}: ${v.type} where ${section}.${field} takes ${spec.types.join('|')}`;
+  if (v.str !== undefined && spec.choices !== undefined && !spec.types.includes('null') && !spec.choices.includes(v.str)) {
+    return `${line}: not one of ${spec.choices.join(', ')}`;
+  }
+  return null;
+}
+
 function checkExport(job: Job, plan: Plan, what: string): number {
   let text: string;
   try {
@@ -53,24 +70,21 @@ function checkExport(job: Job, plan: Plan, what: string): number {
   assert.ok('recipe' in match, what);
   const lines = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
   for (const line of lines) {
-    const eq = line.indexOf('=');
-    const key = line.slice(0, eq);
-    const { section, field } = locate(key, match.recipe.nesting);
-    if (SNAPSHOT.dict_sections.includes(section)) {
-      assert.ok(key.startsWith('++'), `${what}: ${key} adds to a dict, so it needs ++`);
-      continue;
-    }
-    const spec = SNAPSHOT.sections[section]?.[field];
-    assert.ok(spec !== undefined, `${what}: ${key} is not a field of Bridge ${SNAPSHOT.megatron_bridge_commit.slice(0, 7)} (${section})`);
-    const v = hydraType(line.slice(eq + 1));
-    const ok = spec.types.includes(v.type) || spec.types.includes('any') || (v.type === 'int' && spec.types.includes('float'));
-    assert.ok(ok, `${what}: ${line}: ${v.type} where ${section}.${field} takes ${spec.types.join('|')}`);
-    if (v.str !== undefined && spec.choices !== undefined && !spec.types.includes('null')) {
-      assert.ok(spec.choices.includes(v.str), `${what}: ${line}: not one of ${spec.choices.join(', ')}`);
-    }
+    const problem = lineProblem(line, match.recipe.nesting);
+    assert.equal(problem, null, `${what}: ${problem ?? ''}`);
   }
   return lines.length;
 }
+
+test('the checks catch what they should: an unknown key, a wrong type, a bad choice, a misplaced nesting, a dict key without ++', () => {
+  assert.equal(lineProblem('model.tensor_model_parallel_size=2', 'provider'), null);
+  assert.equal(lineProblem('model.transformer.tensor_model_parallel_size=2', 'builder'), null);
+  assert.match(lineProblem('model.tensor_model_parallel_sizes=2', 'provider') ?? '', /is not a field/);
+  assert.match(lineProblem('model.tensor_model_parallel_size=true', 'provider') ?? '', /bool where/);
+  assert.match(lineProblem('model.moe_token_dispatcher_type=broadcast', 'provider') ?? '', /not one of/);
+  assert.match(lineProblem('model.transformer.seq_length=4096', 'builder') ?? '', /is not a field/);
+  assert.match(lineProblem('env_vars.NCCL_NVLS_ENABLE=0', 'provider') ?? '', /needs \+\+/);
+});
 
 test('the snapshot names its commit', () => {
   assert.match(SNAPSHOT.megatron_bridge_commit, /^067f987/);

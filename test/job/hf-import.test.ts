@@ -27,8 +27,9 @@ const pairs: [hfDir: string, yamlFile: string, differences: Diff][] = [
   ['Qwen2-57B-A14B', 'qwen2-57b-a14b.yaml', { ffn_hidden_size: [2560, 18944], moe_aux_loss_coeff: [0.01, 0.001] }],
   ['Qwen3-30B-A3B', 'qwen3-30b-a3b.yaml', {}],
   ['Qwen3-235B-A22B', 'qwen3-235b-a22b.yaml', {}],
-  // the zoo's seq_aux_loss coefficient 1e-4 (the paper's); config.json's aux_loss_alpha is 0.001
-  ['DeepSeek-V3', 'deepseek-v3.yaml', { moe_aux_loss_coeff: [0.0001, 0.001] }],
+  // the zoo's seq_aux_loss coefficient 1e-4 (the paper's); config.json's aux_loss_alpha is 0.001; init std 0.006 (the
+  // technical report and Bridge's recipe) where config.json's initializer_range says 0.02
+  ['DeepSeek-V3', 'deepseek-v3.yaml', { moe_aux_loss_coeff: [0.0001, 0.001], init_method_std: [0.006, 0.02] }],
   ['Llama3-70B', 'llama3-70b.yaml', {}],
 ];
 

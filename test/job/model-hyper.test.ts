@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { REPO_ROOT } from '../../src/paths.js';
 import { jobFromObject, loadJob } from '../../src/job/load-job.js';
 import { countParams } from '../../src/job/params.js';
@@ -95,9 +96,9 @@ test('HF Qwen2-57B-A14B: the shared expert\'s gate; GLM-4.5 and MiniMax-M2: part
   assert.equal(hf('Mixtral-8x7B').model.moe_aux_loss_coeff, 0.02);
 });
 
-const LLAMA = {
-  model_type: 'llama', num_hidden_layers: 4, hidden_size: 1024, num_attention_heads: 8, intermediate_size: 4096, vocab_size: 32000,
-};
+/** fixtures/hf/Llama3-70B's config.json (rope_theta 500000, no rope_scaling), as an object the tests vary. */
+const LLAMA = JSON.parse(fs.readFileSync('fixtures/hf/Llama3-70B/config.json', 'utf8')) as Record<string, unknown>;
+const HF_DSV3 = JSON.parse(fs.readFileSync('fixtures/hf/DeepSeek-V3/config.json', 'utf8')) as Record<string, unknown>;
 
 test('HF rope_scaling: llama3 with Megatron\'s factors imports, other forms are refused in one line', () => {
   const load = (extra: Record<string, unknown>) => jobFromObject({ ...LLAMA, ...extra }, 'config.json', { gpus: 8 }, opts);
@@ -130,4 +131,29 @@ test('the HF import\'s dropout is a training default: the job\'s training: and t
   assert.deepEqual([job.training.attention_dropout, job.training.hidden_dropout], [0, 0.1]);
   const flagged = loadJob('fixtures/hf/Llama3-70B/config.json', { gpus: 8, stack: { attention_dropout: 0.05 } }, opts);
   assert.equal(flagged.training.attention_dropout, 0.05);
+});
+
+test('HF transformers v5 rope_parameters: rope_theta and the scaling read from it; both forms at once must agree', () => {
+  const load = (extra: Record<string, unknown>) => jobFromObject({ ...LLAMA, ...extra }, 'config.json', { gpus: 8 }, opts);
+  const { rope_theta: _theta, ...v5 } = LLAMA;
+  const llama31 = { rope_type: 'llama3', rope_theta: 500000.0, factor: 8.0, low_freq_factor: 1.0, high_freq_factor: 4.0, original_max_position_embeddings: 8192 };
+  const m = jobFromObject({ ...v5, rope_parameters: llama31 }, 'config.json', { gpus: 8 }, opts).model;
+  assert.equal(m.rotary_base, 500000); // not Megatron's 10000
+  assert.deepEqual(m.rope_scaling, { type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 });
+  const plain = jobFromObject({ ...v5, rope_parameters: { rope_type: 'default', rope_theta: 1000000 } }, 'config.json', { gpus: 8 }, opts).model;
+  assert.equal(plain.rotary_base, 1000000);
+  assert.equal(plain.rope_scaling, null);
+  assert.equal(messageOf(() => load({ rope_parameters: { rope_type: 'default', rope_theta: 10000 } })),
+    'config.json: rope_theta: must equal rope_parameters.rope_theta (got 500000 and 10000)');
+  assert.equal(messageOf(() => load({ rope_theta: undefined, rope_parameters: { rope_type: 'dynamic', rope_theta: 10000, factor: 2 } })),
+    `config.json: rope_parameters.rope_type: rope scaling "dynamic" cannot be expressed with Megatron-LM's flags (it has llama3 and yarn)`);
+});
+
+test('HF MLA YaRN: mscale_all_dim without mscale is refused (HF scales the softmax by it alone; Megatron cannot)', () => {
+  const rs = HF_DSV3.rope_scaling as Record<string, unknown>;
+  const { mscale: _ms, ...noMscale } = rs;
+  assert.equal(messageOf(() => jobFromObject({ ...HF_DSV3, rope_scaling: noMscale }, 'config.json', { gpus: 8 }, opts)),
+    "config.json: rope_scaling.mscale: must be set beside mscale_all_dim 1 for multi-latent attention: Megatron-LM's --mscale/--mscale-all-dim cannot reproduce HF's softmax scale without it (got nothing)");
+  // with both (the published config) it imports
+  assert.deepEqual(jobFromObject(HF_DSV3, 'config.json', { gpus: 8 }, opts).model.rope_scaling, DEEPSEEK_YARN);
 });
