@@ -2,7 +2,7 @@
 argument lists (core_transformer_config_from_args), printed as the model fields moefold sets: norm epsilon, init
 std, shared-expert gate, the rotary and YaRN fields, dropout. Runs after megatron_validate.py's stand-ins.
 Usage: /usr/bin/python3 scripts/megatron-model-config.py ../shared/tools/megatron_validate.py MEGATRON_DIR CASES.jsonl
-(CASES as scripts/validate-megatron-model-flags.sh writes them: one {"world", "args", "env"} a line)."""
+(CASES as scripts/megatron-cases.ts writes them: one {"world", "args", "env", ...} a line)."""
 import io, json, os, runpy, sys, contextlib
 tool, mlm, cases = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.argv = [tool, mlm, '-']

@@ -8,7 +8,7 @@ import type { Plan } from '../enumerate/plan.js';
 import { COSTED_RECOMPUTE_MODULES, recomputeModulesOf } from '../job/stack.js';
 import type { Calibration } from './calibration.js';
 import {
-  BF16_GRAD_BYTES_PER_PARAM, FP8_PARAM_GATHER_BYTES_PER_PARAM, optimizerStateBytesPerParam, type ModelStateBytes,
+  BF16_GRAD_BYTES_PER_PARAM, optimizerStateBytesPerParam, type ModelStateBytes,
 } from './memory.js';
 import { LOGITS_BYTES_PER_ELEMENT_FUSED, LOGITS_BYTES_PER_ELEMENT_UNFUSED } from './terms/edge-stages.js';
 import type { SelectiveModules } from './terms/recompute.js';
@@ -92,8 +92,6 @@ export interface ScoreContext {
   /** Main-gradient bytes per parameter, also the DP reduce width (2 with grad_reduce_in_bf16). */
   gradBytesPerParam: number;
   optimizerStateBytesPerParam: number;
-  /** DP parameter all-gather bytes per parameter of fp8 plans (1 with fp8_param_gather). */
-  fp8ParamGatherBytesPerParam: number;
   logitsBytesPerElement: number;
   /** Memory facts of the stack read once (stage.ts): hidden_dropout (fp8_param_gather: fp8ParamGatherRuns, job/stack.ts). */
   hiddenDropout: number;
@@ -103,8 +101,6 @@ export interface ScoreContext {
    */
   epA2aOverlapHiddenFraction: number;
   epHiddenFraction: number;
-  /** Share of the TP/SP collectives hidden where the TP overlap runs (tpCommOverlapRuns, job/stack.ts). */
-  tpHiddenFraction: number;
   flopsPerToken: number;
   flopsPerStep: number;
   usableMemBytes: number;
@@ -169,12 +165,10 @@ export function makeScoreContext(job: Job, shape: ModelShape, cal: Calibration):
     selective: selectiveModules(recomputeModulesOf(job)),
     gradBytesPerParam: stack.grad_reduce_in_bf16 ? BF16_GRAD_BYTES_PER_PARAM : cal.gradReduceBytesPerParam,
     optimizerStateBytesPerParam: optimizerStateBytesPerParam(stack),
-    fp8ParamGatherBytesPerParam: stack.fp8_param_gather ? FP8_PARAM_GATHER_BYTES_PER_PARAM : cal.paramGatherBytesPerParam,
     logitsBytesPerElement: stack.cross_entropy_loss_fusion ? LOGITS_BYTES_PER_ELEMENT_FUSED : LOGITS_BYTES_PER_ELEMENT_UNFUSED,
     hiddenDropout: stack.hidden_dropout,
     epA2aOverlapHiddenFraction: stack.overlap_moe_expert_parallel_comm ? cal.epA2aOverlapFraction : cal.epOverlapFraction,
     epHiddenFraction: cal.epOverlapFraction,
-    tpHiddenFraction: cal.tpOverlapFraction,
     flopsPerToken,
     flopsPerStep: flopsPerToken * seq * job.training.global_batch_size,
     usableMemBytes: cal.hbmCapacityBytes - cal.reservedBytes,

@@ -64,7 +64,7 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
   const mode = plan.recompute;
   const selective = mode === 'selective';
   const sel = ctx.selective;
-  const tpHide = tpCommOverlapRuns(ctx.job, plan) ? ctx.tpHiddenFraction : 0; // where the launch runs --tp-comm-overlap
+  const tpHide = tpCommOverlapRuns(ctx.job, plan) ? ctx.cal.tpOverlapFraction : 0; // where the launch runs --tp-comm-overlap
 
   // ---- attention ----
   const upProjF = ctx.mla ? mlaUpProjectionFwdTimeS(tokA, ctx.heads, tp, model.q_lora_rank, model.kv_lora_rank,

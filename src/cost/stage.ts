@@ -21,7 +21,7 @@ import { L, M } from './memo.js';
 import { STAGE_FIRST, STAGE_LAST, STAGE_MTP, type StageKinds } from './stage-layout.js';
 import { inflightMicrobatches } from './pipeline.js';
 import {
-  allocatorReserveBytes, fp8WeightCopyBytes, modelStateBytes, optimizerOwnedParams, type ModelStateBytes,
+  allocatorReserveBytes, FP8_PARAM_GATHER_BYTES_PER_PARAM, fp8WeightCopyBytes, modelStateBytes, optimizerOwnedParams, type ModelStateBytes,
 } from './memory.js';
 import { dropoutMaskBytes, stageActivationBytes } from './terms/activations.js';
 import { cublasWorkspaceBytes, globalMemoryBufferBytes, userBufferBytes } from './terms/workspaces.js';
@@ -159,7 +159,7 @@ function stageDpExposedTimeS(ctx: ScoreContext, plan: Plan, stage: number, t: nu
   const bwdS = (2 / 3) * t;
   let dpS: number;
   if (dOpt) {
-    const pb = plan.precision === 'fp8' ? ctx.fp8ParamGatherBytesPerParam : cal.paramGatherBytesPerParam;
+    const pb = fp8ParamGatherRuns(ctx.job, plan) ? FP8_PARAM_GATHER_BYTES_PER_PARAM : cal.paramGatherBytesPerParam;
     const rs = dpPhaseTimeS(mv[mb + M.DpRsAlpha], mv[mb + M.DpRsPerByte], dense, gb, vpp, nbD) +
       dpPhaseTimeS(mv[mb + M.EdpRsAlpha], mv[mb + M.EdpRsPerByte], expert, gb, vpp, nbE);
     const rs0 = dpUnhideableTimeS(mv[mb + M.DpRsAlpha], mv[mb + M.DpRsPerByte], dense, gb, vpp, nbD, stage) +

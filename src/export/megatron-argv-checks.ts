@@ -4,7 +4,7 @@
  * VPP flags state the virtual stages. The mapping rules (sizes, splits, batch) are the rule table's, run by
  * checkMegatronArgs on the list's layout (megatron-argv-layout.ts). Sources as in megatron-flags.ts.
  */
-import { epA2aOverlapProblem, type EpOverlapPlan } from '../job/stack.js';
+import { epA2aOverlapProblem, routerPaddingProblem, type EpOverlapPlan } from '../job/stack.js';
 import { parseLayerFreqExpression } from '../job/layer-freq.js';
 import type { ParsedArgs } from './megatron-argv-layout.js';
 import { flagInt as intOf, flagNumber } from './megatron-argv-layout.js';
@@ -253,15 +253,11 @@ export function checkStackFlags(a: ParsedArgs, out: string[], p: EpOverlapPlan &
   if (a.has('--moe-expert-capacity-factor') && (a.get('--moe-router-load-balancing-type') ?? []).includes('sinkhorn')) {
     out.push('--moe-expert-capacity-factor does not work with sinkhorn load balancing');
   }
-  // [TC] L2649–2658 (d98e8a6): the routing-map padding needs fp8 (or fp4) and a dispatcher other than allgather
+  // [TC] L2649–2658, L2845–2852 (d98e8a6): the routing-map padding's conditions are the export's (routerPaddingProblem)
   if (a.has('--moe-router-padding-for-fp8')) {
-    if (!a.has('--fp8-format')) out.push('--moe-router-padding-for-fp8 needs fp8 (--fp8-format)');
-    const disp = a.get('--moe-token-dispatcher-type')?.[0] ?? 'allgather';
-    if (disp === 'allgather') out.push('--moe-router-padding-for-fp8 does not work with the allgather dispatcher');
-    // [TC] L2845–2852: with alltoall, no moe_preprocess CUDA graph (the padding syncs with the host)
-    if (disp === 'alltoall' && (a.get('--cuda-graph-modules') ?? []).includes('moe_preprocess')) {
-      out.push('--moe-router-padding-for-fp8 with the alltoall dispatcher cannot be combined with --cuda-graph-modules moe_preprocess');
-    }
+    const plan = { precision: a.has('--fp8-format') ? 'fp8' : 'bf16', dispatcher: a.get('--moe-token-dispatcher-type')?.[0] ?? 'allgather' };
+    const why = routerPaddingProblem(plan, (a.get('--cuda-graph-modules') ?? []).includes('moe_preprocess'));
+    if (why !== null) out.push(`--moe-router-padding-for-fp8 ${why}`);
   }
   // ours: Megatron ignores the interval without --manual-gc
   if (a.has('--manual-gc-interval') && !a.has('--manual-gc')) out.push('--manual-gc-interval has no effect without --manual-gc');

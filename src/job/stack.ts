@@ -236,17 +236,24 @@ export function tpCommOverlapRuns(job: Job, plan: TpOverlapPlan): boolean {
 export interface RouterPaddingPlan { precision: string; dispatcher: string }
 
 /**
- * Where the launch runs the job's --moe-router-padding-for-fp8 (TransformerConfig.__post_init__ at d98e8a6): an MoE
- * model (`isMoe`), fp8 (L2649–2653: fp8 or fp4 must be set), the alltoall or flex dispatcher (L2654–2658: not
- * allgather), and not the alltoall dispatcher with a moe_preprocess CUDA graph (L2845–2852: the padding adds a
- * device-to-host copy to the preprocess step).
+ * Why Megatron cannot run --moe-router-padding-for-fp8 for a plan (TransformerConfig.__post_init__ at d98e8a6), null
+ * when it can: it needs fp8 (L2649–2653: fp8 or fp4 must be set), a dispatcher other than allgather (L2654–2658), and
+ * not the alltoall dispatcher with a moe_preprocess CUDA graph (`preprocessGraph`; L2845–2852: the padding adds a
+ * device-to-host copy to the preprocess step). The export (routerPaddingRuns) and the argument-list check
+ * (megatron-argv-checks.ts) both read it.
  */
+export function routerPaddingProblem(plan: RouterPaddingPlan, preprocessGraph: boolean): string | null {
+  if (plan.precision !== 'fp8') return 'needs fp8 (--fp8-format)';
+  if (plan.dispatcher === 'allgather') return 'does not work with the allgather dispatcher';
+  if (plan.dispatcher === 'alltoall' && preprocessGraph) return 'with the alltoall dispatcher cannot be combined with --cuda-graph-modules moe_preprocess';
+  return null;
+}
+
+/** Where the launch runs the job's --moe-router-padding-for-fp8: an MoE model where routerPaddingProblem has none. */
 export function routerPaddingRuns(job: Job, isMoe: boolean, plan: RouterPaddingPlan): boolean {
   const s = job.training;
-  if (!s.moe_router_padding_for_fp8 || !isMoe || plan.precision !== 'fp8') return false;
-  if (plan.dispatcher !== 'alltoall' && plan.dispatcher !== 'flex') return false;
   const preprocessGraph = s.cuda_graph_impl !== 'none' && s.cuda_graph_modules.includes('moe_preprocess');
-  return !(plan.dispatcher === 'alltoall' && preprocessGraph);
+  return s.moe_router_padding_for_fp8 && isMoe && routerPaddingProblem(plan, preprocessGraph) === null;
 }
 
 /** The README's stack-field table (README.md "The job file" holds exactly this; test/cost/stack.test.ts checks). */
