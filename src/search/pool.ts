@@ -41,7 +41,8 @@ export function defaultWorkerCount(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
-const WORKER_FILE = new URL('./worker.js', import.meta.url).href;
+/** The CommonJS entry (see worker-entry.cts): piscina's require() of an ES module can abort Node 20. */
+const WORKER_FILE = new URL('./worker-entry.cjs', import.meta.url).href;
 
 /** A worker pool that several searches can share (`moefold check` on a folder of jobs). */
 export function createSearchPool(workers: number): Piscina | null {

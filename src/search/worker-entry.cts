@@ -1,0 +1,14 @@
+/**
+ * The file piscina loads in each worker thread. Piscina loads a worker with require() first, and Node 20's
+ * require() of an ES module can abort the whole process ("v8::Module::IsGraphAsync must be used on an
+ * instantiated module") when two tasks reach a worker while its module graph is still loading. This
+ * CommonJS entry is required safely and loads the ES-module worker once, with import().
+ */
+import type { ShardResult, ShardTask } from './shard-search.js';
+
+let worker: Promise<typeof import('./worker.js')> | undefined;
+
+export = async function runShard(task: ShardTask): Promise<ShardResult> {
+  worker ??= import('./worker.js');
+  return (await worker).default(task);
+};
