@@ -8,17 +8,32 @@ import { checkPlan, parsePlanSpec } from '../enumerate/index.js';
 import { planToJson } from '../render/plan-json.js';
 import { renderExplain } from '../render/explain.js';
 import { megatronLaunch } from '../export/index.js';
-import { withJobOverrides, overridesFrom, choiceOption, textOption } from './job-options.js';
+import { withJobOverrides, overridesFrom, choiceOption, numberOption, textOption } from './job-options.js';
 import type { JobOverrides } from '../job/load-job.js';
 import { printStructured } from './output.js';
 import { planWarnings } from '../plan/plan-warnings.js';
 import { calibrationLabel } from '../cost/calibration.js';
 import { calibrationJson } from '../plans/result.js';
+import { DEFAULT_TIE_TOLERANCE, rankInSpace } from '../search/compare.js';
+import { sensitivityOf } from '../search/neighbours.js';
+import { compareJson, renderCompare, type CompareInput } from '../render/compare.js';
+import { renderSensitivity, sensitivityJson } from '../render/sensitivity.js';
+import { makeProgressPrinter } from '../render/progress.js';
+import { explainEmpty } from '../enumerate/index.js';
+import { MAX_WORKERS, resolveWorkers } from './workers.js';
+import type { JobContext } from '../job-context.js';
+import type { Plan } from '../enumerate/plan.js';
+import type { Estimate } from '../cost/estimate.js';
 
 interface ScoreArgs extends JobOverrides {
   job: string;
   plan: string;
   format?: string;
+  rank: boolean;
+  sensitivity: boolean;
+  tie?: string;
+  workers?: string;
+  quiet: boolean;
 }
 
 export function registerScore(cli: Argv, setExit: (code: number) => void): void {
@@ -33,31 +48,89 @@ export function registerScore(cli: Argv, setExit: (code: number) => void): void 
           + 'account_for_loss,layout,mb_group (unset fields take Megatron-LM defaults)',
       })
       .option('format', { type: 'string', describe: 'Output format: table, json or yaml (default table)' })
+      .option('rank', { type: 'boolean', default: false, describe: 'Also search the whole space: where the plan ranks, and what the best plan changes, term by term' })
+      .option('tie', { type: 'string', describe: `With --rank: a plan beats this one clearly only when faster by more than this fraction (default ${DEFAULT_TIE_TOLERANCE})` })
+      .option('sensitivity', { type: 'boolean', default: false, describe: 'Also score one step up and down on each axis (tp, cp, pp, vpp, ep, etp, mbs, recompute, dispatcher, distributed optimizer)' })
+      .option('workers', { type: 'string', describe: 'With --rank: worker threads (default: the machine\'s cores; 0 = no pool)' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'With --rank: no progress on stderr' })
       .example('$0 score fixtures/models/mixtral-8x22b.yaml --plan tp=2,pp=8,vpp=7,ep=8,etp=1', 'The model-zoo plan for Mixtral 8x22B')
       .example("$0 score fixtures/models/deepseek-v3.yaml --plan 'tp=2,pp=8,ep=64,etp=1,layout=Et|(tt|)*30mL'",
         "NVIDIA's DeepSeek-V3 recipe: an explicit pipeline layout (VPP 4 from its 32 stages)")
       .example('$0 score fixtures/models/qwen3-235b-a22b.yaml --gpus 256 --plan tp=2,pp=8,vpp=4,ep=32,etp=1,account_for_embedding=true,account_for_loss=true',
-        'Qwen3-235B: 94 layers + embedding + loss split over PP8 VPP4'),
+        'Qwen3-235B: 94 layers + embedding + loss split over PP8 VPP4')
+      .example('$0 score fixtures/models/mixtral-8x22b.yaml --gpus 128 --plan tp=2,pp=8,vpp=7,ep=8,etp=1 --rank --sensitivity',
+        'Where the model-zoo plan ranks, what the best plan changes, and what one step on each axis costs'),
     async (args) => {
-      const format = choiceOption('--format', args.format, ['table', 'json', 'yaml'] as const, 'table');
-      const planText = textOption('--plan', args.plan, 'key=value pairs such as tp=2,pp=8,ep=8') as string;
-      const jc = loadJobContext(args.job, overridesFrom(args));
-      const { job, shape } = jc;
-      const plan = parsePlanSpec(planText, job, shape);
-      const broken = checkPlan(job, shape, plan);
-      if (broken.length > 0) {
-        throw new InputError(`--plan: Megatron-Core would refuse this plan: ${broken.map((v) => `${v.rule} (${v.reason})`).join('; ')}`);
-      }
-      for (const w of planWarnings(job, plan)) process.stderr.write(`moefold: warning: ${w}\n`);
-      const est = scorePlan(jc.scoreContext(), plan, newEstimate());
-      const { args: megatronArgs, env } = megatronLaunch(job, shape, plan);
-      const launch = { megatron_args: megatronArgs, env };
-      if (format === 'table') {
-        process.stdout.write(`${renderExplain(job, plan, est, describeJob(job, calibrationLabel(jc.calibration)), launch)}\n`);
-      } else {
-        printStructured({ ...planToJson(1, plan, est, launch), calibration: calibrationJson(jc.calibration) }, format);
-      }
-      setExit(est.fits ? 0 : 1);
+      setExit(await runScore(args));
     },
   );
+}
+
+async function runScore(args: ScoreArgs): Promise<number> {
+  const format = choiceOption('--format', args.format, ['table', 'json', 'yaml'] as const, 'table');
+  const planText = textOption('--plan', args.plan, 'key=value pairs such as tp=2,pp=8,ep=8') as string;
+  const tolerance = numberOption('--tie', args.tie, { min: 0, max: 1, integer: false, dflt: DEFAULT_TIE_TOLERANCE }) as number;
+  const workersAsked = numberOption('--workers', args.workers, { min: 0, max: MAX_WORKERS });
+  if (!args.rank && args.tie !== undefined) throw new InputError('--tie: only with --rank (it sets when another plan is clearly faster)');
+  if (!args.rank && args.workers !== undefined) throw new InputError('--workers: only with --rank (scoring one plan needs no pool)');
+  const jc = loadJobContext(args.job, overridesFrom(args));
+  const { job, shape } = jc;
+  const plan = parsePlanSpec(planText, job, shape);
+  const broken = checkPlan(job, shape, plan);
+  if (broken.length > 0) {
+    throw new InputError(`--plan: Megatron-Core would refuse this plan: ${broken.map((v) => `${v.rule} (${v.reason})`).join('; ')}`);
+  }
+  for (const w of planWarnings(job, plan)) process.stderr.write(`moefold: warning: ${w}\n`);
+  const est = scorePlan(jc.scoreContext(), plan, newEstimate());
+  const launchOf = (p: Plan) => {
+    const { args: megatronArgs, env } = megatronLaunch(job, shape, p);
+    return { megatron_args: megatronArgs, env };
+  };
+  const launch = launchOf(plan);
+  const compare = args.rank ? await compareWithSpace(jc, plan, est, tolerance, resolveWorkers(workersAsked, args.quiet), args.quiet) : null;
+  if (compare === 'interrupted') return 130;
+  if (compare === 'empty') return 2;
+  const sensitivity = args.sensitivity
+    ? sensitivityOf(job, shape, jc.scoreContext(), plan, { maxFirstLastReduction: jc.space.uneven.enabled ? jc.space.uneven.maxFirstLastReduction : 0 })
+    : null;
+  if (format === 'table') {
+    const parts = [renderExplain(job, plan, est, describeJob(job, calibrationLabel(jc.calibration)), launch)];
+    if (compare) parts.push(renderCompare(compare));
+    if (sensitivity) parts.push(renderSensitivity(job, sensitivity));
+    process.stdout.write(`${parts.join('\n\n')}\n`);
+  } else {
+    const base = compare ? compareJson(compare, launchOf) : planToJson(1, plan, est, launch);
+    printStructured({
+      ...base, calibration: calibrationJson(jc.calibration),
+      ...(sensitivity ? { sensitivity: sensitivityJson(job, sensitivity) } : {}),
+    }, format);
+  }
+  return est.fits ? 0 : 1;
+}
+
+/** `score --rank`: one search of the job's space, counting the plans above the given one. */
+async function compareWithSpace(jc: JobContext, plan: Plan, est: Estimate, tolerance: number, workers: number,
+  quiet: boolean): Promise<CompareInput | 'interrupted' | 'empty'> {
+  const { job, space, calibration } = jc;
+  const progress = makeProgressPrinter(process.stderr, !quiet);
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  if (workers > 0) process.once('SIGINT', onSigint);
+  let outcome;
+  try {
+    outcome = await rankInSpace({ job, space, calibration, given: est, tolerance, workers, onProgress: progress.update, signal: abort.signal });
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    progress.done();
+  }
+  if (outcome.search.interrupted) {
+    process.stderr.write('moefold: interrupted: the counts would be partial, so no rank is shown\n');
+    return 'interrupted';
+  }
+  if (outcome.search.stats.valid === 0) {
+    process.stderr.write(`${explainEmpty(outcome.search.stats, job, space)}\n`);
+    return 'empty';
+  }
+  const top = outcome.search.top[0];
+  return { job, given: { plan, estimate: est }, best: top ? { plan: top.plan, estimate: top.estimate } : null, rank: outcome.rank };
 }

@@ -20,10 +20,14 @@ export function mergeShardResults(results: ShardResult[], rank: RankOptions, sha
   let fitting = 0;
   let prunedByStaticMemory = 0;
   let smallest: RankedPlan | null = null;
+  let better = 0;
+  let clearlyBetter = 0;
   for (const r of results) {
     mergeEnumStats(stats, r.stats);
     fitting += r.fitting;
     prunedByStaticMemory += r.prunedByStaticMemory;
+    better += r.betterThanReference;
+    clearlyBetter += r.clearlyBetterThanReference;
     for (const p of r.top) top.offerRanked(p);
     for (const p of r.pareto) pareto.offerRanked(p);
     const s = r.smallestNotFitting;
@@ -32,6 +36,7 @@ export function mergeShardResults(results: ShardResult[], rank: RankOptions, sha
   return {
     stats, fitting, prunedByStaticMemory,
     top: top.sorted(), pareto: rank.pareto ? pareto.plans() : [],
-    smallestNotFitting: smallest, shardsDone: results.length, shardCount,
+    smallestNotFitting: smallest, betterThanReference: better, clearlyBetterThanReference: clearlyBetter,
+    shardsDone: results.length, shardCount,
   };
 }

@@ -5,7 +5,7 @@ import type { Job } from '../job/types.js';
 import type { SearchSpace } from '../enumerate/index.js';
 import type { Calibration } from '../cost/calibration.js';
 import type { RankOptions } from './objective.js';
-import type { ShardResult, ShardTask } from './shard-search.js';
+import type { ShardReference, ShardResult, ShardTask } from './shard-search.js';
 import { searchShard } from './shard-search.js';
 import type { SearchOutcome } from './merge.js';
 import { mergeShardResults } from './merge.js';
@@ -23,6 +23,8 @@ export interface SearchRequest {
   space: SearchSpace;
   calibration: Calibration;
   rank: RankOptions;
+  /** Count the fitting plans that rank above this reference (ShardTask.reference). */
+  reference?: ShardReference;
   /** Worker threads; 0 searches in this thread (no pool). */
   workers: number;
   /** Shards per worker: more gives finer progress and better balance, at a small messaging cost. */
@@ -64,6 +66,7 @@ export async function runSearch(req: SearchRequest, sharedPool?: Piscina | null)
   const elapsedS = () => Number(process.hrtime.bigint() - started) / 1e9;
   const makeTask = (shardIndex: number, shardCount: number): ShardTask => ({
     job: req.job, space: req.space, calibration: req.calibration, rank: req.rank, shardIndex, shardCount,
+    ...(req.reference ? { reference: req.reference } : {}),
   });
 
   const pool = sharedPool === undefined ? createSearchPool(req.workers) : sharedPool;

@@ -20,6 +20,17 @@ export interface ShardTask {
   shardIndex: number;
   shardCount: number;
   rank: RankOptions;
+  /** Count the fitting plans that rank above a reference plan (`score --rank`): exact counts, not only the top K. */
+  reference?: ShardReference;
+}
+
+/**
+ * A plan the search counts against: `value` is its objective value (for a plan that does not fit, the value it
+ * would have if it did), `clearlyBetterValue` the value a plan must exceed to beat it by more than the tolerance.
+ */
+export interface ShardReference {
+  value: number;
+  clearlyBetterValue: number;
 }
 
 export interface ShardResult {
@@ -33,6 +44,10 @@ export interface ShardResult {
   pareto: RankedPlan[];
   /** Among valid plans that do not fit, the one with the smallest peak memory: it explains an empty result. */
   smallestNotFitting: RankedPlan | null;
+  /** With a reference: fitting plans whose value is above the reference's (0 without one). */
+  betterThanReference: number;
+  /** With a reference: fitting plans whose value is above its clearlyBetterValue (0 without one). */
+  clearlyBetterThanReference: number;
 }
 
 /**
@@ -51,6 +66,11 @@ export function searchShard(task: ShardTask): ShardResult {
   let fitting = 0;
   let prunedByStaticMemory = 0;
   let smallest: RankedPlan | null = null;
+  // NaN when there is no reference: every comparison with it is false, so the counts stay 0
+  const refValue = task.reference ? task.reference.value : NaN;
+  const refClearly = task.reference ? task.reference.clearlyBetterValue : NaN;
+  let better = 0;
+  let clearlyBetter = 0;
 
   const plans = enumeratePlans(job, shape, space, { shardIndex: task.shardIndex, shardCount: task.shardCount }, stats);
   for (const plan of plans) {
@@ -71,6 +91,10 @@ export function searchShard(task: ShardTask): ShardResult {
     }
     fitting++;
     const value = objectiveValue(est, rank);
+    if (value > refValue) {
+      better++;
+      if (value > refClearly) clearlyBetter++;
+    }
     top.offer(value, plan, est); // copies only when the plan gets in
     if (pareto) pareto.offer(plan, est);
   }
@@ -79,5 +103,6 @@ export function searchShard(task: ShardTask): ShardResult {
     top: top.sorted(),
     pareto: pareto ? pareto.plans() : [],
     smallestNotFitting: smallest,
+    betterThanReference: better, clearlyBetterThanReference: clearlyBetter,
   };
 }

@@ -1,0 +1,94 @@
+/**
+ * Where a given plan (the recipe a team runs today) ranks in the whole space: the search counts, in every shard,
+ * the fitting plans that rank above it and those that beat it by more than the tolerance (the model's error).
+ * Counts are exact (every fitting plan, not only the top K) and cost two comparisons per plan.
+ */
+import type { Job } from '../job/types.js';
+import type { SearchSpace } from '../enumerate/index.js';
+import type { Calibration } from '../cost/calibration.js';
+import type { Estimate } from '../cost/estimate.js';
+import type { Plan } from '../enumerate/plan.js';
+import type { RankOptions } from './objective.js';
+import { objectiveValue } from './objective.js';
+import type { ShardReference } from './shard-search.js';
+import type { SearchProgress, SearchResult } from './pool.js';
+import { runSearch } from './pool.js';
+
+/**
+ * The tolerance within which two plans are not told apart: a plan "clearly" beats another only when it is faster
+ * by more than this fraction. 0.05 stands in for the model's measured cross-validated error until the ranking
+ * reads that figure (the one place to change it).
+ */
+export const DEFAULT_TIE_TOLERANCE = 0.05;
+
+/** The ranking `score --rank` compares with: tune's default (throughput), best plan only. */
+export function compareRankOptions(topK = 1): RankOptions {
+  return { objective: 'throughput', minTokensPerSPerGpu: 0, topK, pareto: false };
+}
+
+/**
+ * The reference the shards count against. A plan that does not fit has no objective value; it is compared by the
+ * throughput it would reach if it fitted (so "N fitting plans are faster than it" still reads right).
+ */
+export function shardReference(est: Estimate, rank: RankOptions, tolerance: number): ShardReference {
+  const v = objectiveValue(est, rank);
+  const value = Number.isNaN(v) && rank.objective === 'throughput' ? est.tokensPerSPerGpu : v;
+  // higher is better for every objective: "better by more than the tolerance" is a fraction of |value|
+  return { value, clearlyBetterValue: value + tolerance * Math.abs(value) };
+}
+
+/** Where the given plan stands among the fitting plans of the space. */
+export interface RankPosition {
+  /** 1 + the fitting plans that rank above it; null when it does not fit (it is not ranked). */
+  position: number | null;
+  fitting: number;
+  better: number;
+  clearlyBetter: number;
+  tolerance: number;
+  fits: boolean;
+}
+
+export function rankPosition(search: Pick<SearchResult, 'fitting' | 'betterThanReference' | 'clearlyBetterThanReference'>,
+  given: Estimate, tolerance: number): RankPosition {
+  return {
+    position: given.fits ? search.betterThanReference + 1 : null,
+    fitting: search.fitting,
+    better: search.betterThanReference,
+    clearlyBetter: search.clearlyBetterThanReference,
+    tolerance,
+    fits: given.fits,
+  };
+}
+
+export interface CompareRequest {
+  job: Job;
+  space: SearchSpace;
+  calibration: Calibration;
+  /** The given plan's estimate (scored by the caller with the job's score context). */
+  given: Estimate;
+  tolerance: number;
+  workers: number;
+  onProgress?: (p: SearchProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface CompareOutcome {
+  search: SearchResult;
+  rank: RankPosition;
+}
+
+/** Searches the space once, counting the plans above the given one; the best plan is search.top[0]. */
+export async function rankInSpace(req: CompareRequest): Promise<CompareOutcome> {
+  const rank = compareRankOptions();
+  const search = await runSearch({
+    job: req.job, space: req.space, calibration: req.calibration, rank, workers: req.workers,
+    reference: shardReference(req.given, rank, req.tolerance), onProgress: req.onProgress, signal: req.signal,
+  });
+  return { search, rank: rankPosition(search, req.given, req.tolerance) };
+}
+
+/** A plan with its estimate (the given plan and the best one). */
+export interface ScoredPlan {
+  plan: Plan;
+  estimate: Estimate;
+}
