@@ -112,18 +112,18 @@ export function rankSentence(c: CompareInput): string {
   if (rank.fitting === 0 || best === null) {
     return `${given.estimate.fits ? '' : 'the plan does not fit in memory, and '}no plan of the space fits in memory`;
   }
-  const ratio = best.estimate.tokensPerSPerGpu / given.estimate.tokensPerSPerGpu;
-  const faster = `${int(rank.better)} ${rank.better === 1 ? 'is' : 'are'} faster, ${int(rank.clearlyBetter)} of them by more than `
-    + `${pct(rank.tolerance)} (the model's error): the best is ${ratio.toFixed(2)}× faster`;
+  const ratio = (best.estimate.tokensPerSPerGpu / given.estimate.tokensPerSPerGpu).toFixed(2);
+  const than = rank.fits ? '' : ' than it would be';
+  const faster = `${int(rank.better)} ${rank.better === 1 ? 'is' : 'are'} faster${than}, ${int(rank.clearlyBetter)} of them by more than `
+    + `${pct(rank.tolerance)} (the model's error): the best is ${ratio}× faster`;
   if (!rank.fits) {
     const e = given.estimate;
     return `the plan does not fit (peak ${(e.peakMemBytes / GIB).toFixed(1)} of ${(e.usableMemBytes / GIB).toFixed(1)} GiB usable), `
-      + `so it is not ranked; of the ${int(rank.fitting)} plans that fit, ${rank.better === 0 ? 'none is faster than it would be'
-        : `${faster.replace(' faster,', ' faster than it would be,')}`}`;
+      + `so it is not ranked; of the ${int(rank.fitting)} plans that fit, `
+      + (rank.better === 0 ? `none is faster${than} (the best reaches ${ratio}× its throughput)` : faster);
   }
   const head = `rank ${int(rank.position as number)} of ${int(rank.fitting)} plans that fit`;
-  if (rank.better === 0) return `${head}: no plan is faster`;
-  return `${head}; ${faster}`;
+  return rank.better === 0 ? `${head}: no plan is faster` : `${head}; ${faster}`;
 }
 
 /** The one or two terms named as the main contributors: the largest, and the next when it is at least a quarter of it. */
