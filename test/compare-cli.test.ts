@@ -26,7 +26,7 @@ test('score --rank: JSON has the rank, the best plan and the deltas; pooled and 
 test('score --rank --sensitivity: the table says where the plan ranks, what the best changes and what each step costs', () => {
   const r = moefold('score', MIXTRAL, '--gpus', '128', '--plan', ZOO_PLAN, '--rank', '--sensitivity', '--tie', '0.01', '--quiet', '--workers', '1');
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /Where the plan ranks \(throughput\): rank [\d,]+ of [\d,]+ plans that fit; [\d,]+ are faster, [\d,]+ of them by more than 1 % \(the model's error\): the best is [\d.]+× faster\./);
+  assert.match(r.stdout, /Where the plan ranks \(throughput\): rank [\d,]+ of [\d,]+ plans that fit; [\d,]+ are faster, [\d,]+ of them by more than 1 % \(the model's error\): the best is [\d.]+× \(\+[\d.]+ %\) faster\./);
   assert.match(r.stdout, /What it changes: .*→/);
   assert.match(r.stdout, /step time term +│ given s │ +best s │ +Δ s/);
   assert.match(r.stdout, /Sensitivity of tp=2,cp=1,pp=8,vpp=7,ep=8,etp=1/);

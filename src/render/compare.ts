@@ -71,7 +71,8 @@ export function mappingDeltas(job: Job, a: Plan, b: Plan): string {
     ['distributed optimizer', (p) => yesNo(p.distributedOptimizer), true],
     ['sequence parallel', (p) => yesNo(p.sequenceParallel), true],
     ['split', (p) => splitShortText(p, L), true],
-    ['micro-batch group', (p) => (p.vpp > 1 ? String(p.mbGroup) : '-'), true],
+    // Megatron's default group is PP: only a group other than that is news
+    ['micro-batch group', (p) => (p.vpp > 1 && p.mbGroup !== p.pp ? String(p.mbGroup) : 'PP'), true],
   ];
   return fields.filter(([, f, shown]) => shown && f(a) !== f(b)).map(([label, f]) => `${label} ${f(a)} → ${f(b)}`).join(', ');
 }
@@ -112,15 +113,16 @@ export function rankSentence(c: CompareInput): string {
   if (rank.fitting === 0 || best === null) {
     return `${given.estimate.fits ? '' : 'the plan does not fit in memory, and '}no plan of the space fits in memory`;
   }
-  const ratio = (best.estimate.tokensPerSPerGpu / given.estimate.tokensPerSPerGpu).toFixed(2);
+  const r = best.estimate.tokensPerSPerGpu / given.estimate.tokensPerSPerGpu;
+  const ratio = `${r.toFixed(2)}× (${r >= 1 ? '+' : '−'}${Math.abs(100 * (r - 1)).toFixed(1)} %)`;
   const than = rank.fits ? '' : ' than it would be';
   const faster = `${int(rank.better)} ${rank.better === 1 ? 'is' : 'are'} faster${than}, ${int(rank.clearlyBetter)} of them by more than `
-    + `${pct(rank.tolerance)} (the model's error): the best is ${ratio}× faster`;
+    + `${pct(rank.tolerance)} (the model's error): the best is ${ratio} faster`;
   if (!rank.fits) {
     const e = given.estimate;
     return `the plan does not fit (peak ${(e.peakMemBytes / GIB).toFixed(1)} of ${(e.usableMemBytes / GIB).toFixed(1)} GiB usable), `
       + `so it is not ranked; of the ${int(rank.fitting)} plans that fit, `
-      + (rank.better === 0 ? `none is faster${than} (the best reaches ${ratio}× its throughput)` : faster);
+      + (rank.better === 0 ? `none is faster${than} (the best reaches ${(100 * r).toFixed(0)} % of its throughput)` : faster);
   }
   const head = `rank ${int(rank.position as number)} of ${int(rank.fitting)} plans that fit`;
   return rank.better === 0 ? `${head}: no plan is faster` : `${head}; ${faster}`;
