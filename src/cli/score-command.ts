@@ -2,9 +2,6 @@ import type { Argv } from 'yargs';
 import { describeJob } from '../job/describe.js';
 import { InputError } from '../job/errors.js';
 import { loadJobContext } from '../job-context.js';
-import { scorePlan } from '../cost/score.js';
-import { newEstimate } from '../cost/estimate.js';
-import { checkPlan, parsePlanSpec } from '../enumerate/index.js';
 import { planToJson } from '../render/plan-json.js';
 import { renderExplain } from '../render/explain.js';
 import { megatronLaunch } from '../export/index.js';
@@ -14,7 +11,7 @@ import { printStructured } from './output.js';
 import { planWarnings } from '../plan/plan-warnings.js';
 import { calibrationLabel } from '../cost/calibration.js';
 import { calibrationJson } from '../plans/result.js';
-import { DEFAULT_TIE_TOLERANCE, rankInSpace } from '../search/compare.js';
+import { DEFAULT_TIE_TOLERANCE, rankInSpace, scoreGivenPlan } from '../search/compare.js';
 import { sensitivityOf } from '../search/neighbours.js';
 import { compareJson, renderCompare, type CompareInput } from '../render/compare.js';
 import { renderSensitivity, sensitivityJson } from '../render/sensitivity.js';
@@ -75,13 +72,8 @@ async function runScore(args: ScoreArgs): Promise<number> {
   if (!args.rank && args.workers !== undefined) throw new InputError('--workers: only with --rank (scoring one plan needs no pool)');
   const jc = loadJobContext(args.job, overridesFrom(args));
   const { job, shape } = jc;
-  const plan = parsePlanSpec(planText, job, shape);
-  const broken = checkPlan(job, shape, plan);
-  if (broken.length > 0) {
-    throw new InputError(`--plan: Megatron-Core would refuse this plan: ${broken.map((v) => `${v.rule} (${v.reason})`).join('; ')}`);
-  }
+  const { plan, estimate: est } = scoreGivenPlan(jc, planText);
   for (const w of planWarnings(job, plan)) process.stderr.write(`moefold: warning: ${w}\n`);
-  const est = scorePlan(jc.scoreContext(), plan, newEstimate());
   const launchOf = (p: Plan) => {
     const { args: megatronArgs, env } = megatronLaunch(job, shape, p);
     return { megatron_args: megatronArgs, env };

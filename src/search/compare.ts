@@ -13,6 +13,11 @@ import { objectiveValue } from './objective.js';
 import type { ShardReference } from './shard-search.js';
 import type { SearchProgress, SearchResult } from './pool.js';
 import { runSearch } from './pool.js';
+import type { JobContext } from '../job-context.js';
+import { checkPlan, parsePlanSpec } from '../enumerate/index.js';
+import { InputError } from '../job/errors.js';
+import { scorePlan } from '../cost/score.js';
+import { newEstimate } from '../cost/estimate.js';
 
 /**
  * The tolerance within which two plans are not told apart: a plan "clearly" beats another only when it is faster
@@ -91,4 +96,17 @@ export async function rankInSpace(req: CompareRequest): Promise<CompareOutcome> 
 export interface ScoredPlan {
   plan: Plan;
   estimate: Estimate;
+}
+
+/**
+ * The plan a user gives (`score --plan`, `tune --compare`), read, checked against the rule table and scored with
+ * the job's score context. A plan Megatron would refuse is a one-line InputError naming `source`.
+ */
+export function scoreGivenPlan(jc: JobContext, text: string, source = '--plan'): ScoredPlan {
+  const plan = parsePlanSpec(text, jc.job, jc.shape, source);
+  const broken = checkPlan(jc.job, jc.shape, plan);
+  if (broken.length > 0) {
+    throw new InputError(`${source}: Megatron-Core would refuse this plan: ${broken.map((v) => `${v.rule} (${v.reason})`).join('; ')}`);
+  }
+  return { plan, estimate: scorePlan(jc.scoreContext(), plan, newEstimate()) };
 }
