@@ -105,7 +105,12 @@ export function memoryDeltas(job: Job, given: ScoredPlan, best: ScoredPlan): Ter
   return termDeltas<MemoryBreakdown>(given.estimate.mem, best.estimate.mem, memoryTermLabels(job), GIB);
 }
 
-const signed = (x: number, digits: number, unit: string) => `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(digits)} ${unit}`;
+/** "+0.41 s", "−0.22 s"; a difference that rounds to zero has no sign. */
+export function signed(x: number, digits: number, unit = ''): string {
+  const text = Math.abs(x).toFixed(digits);
+  const sign = Number(text) === 0 ? '' : x < 0 ? '−' : '+';
+  return unit === '' ? `${sign}${text}` : `${sign}${text} ${unit}`;
+}
 
 /** "rank 12 of 5,678 plans that fit; 11 are faster, 3 of them by more than 5 % (the model's error): the best is 1.31× faster" */
 export function rankSentence(c: CompareInput): string {
@@ -157,8 +162,8 @@ function deltaTable(head: string, unit: string, rows: TermDelta[], total: [strin
     head: [head, `given ${unit}`, `best ${unit}`, `Δ ${unit}`],
     style: { head: [], border: [], compact: true }, colAligns: ['left', 'right', 'right', 'right'],
   });
-  for (const d of rows) t.push([d.label, d.given.toFixed(digits), d.best.toFixed(digits), signed(d.delta, digits, '').trim()]);
-  t.push([total[0], total[1].toFixed(digits), total[2].toFixed(digits), signed(total[2] - total[1], digits, '').trim()]);
+  for (const d of rows) t.push([d.label, d.given.toFixed(digits), d.best.toFixed(digits), signed(d.delta, digits)]);
+  t.push([total[0], total[1].toFixed(digits), total[2].toFixed(digits), signed(total[2] - total[1], digits)]);
   return t.toString();
 }
 

@@ -3,7 +3,7 @@ import Table from 'cli-table3';
 import type { Job } from '../job/types.js';
 import type { Sensitivity, SensitivityRow } from '../search/neighbours.js';
 import { GIB, sig } from './numbers.js';
-import { planSpecText, splitShortText } from './compare.js';
+import { planSpecText, signed, splitShortText } from './compare.js';
 
 /** tok/s/GPU change of a neighbour, as a fraction of the plan's (null: refused). */
 function throughputDelta(s: Sensitivity, r: SensitivityRow): number | null {
@@ -15,7 +15,6 @@ function peakDeltaGib(s: Sensitivity, r: SensitivityRow): number | null {
 }
 
 const refusedText = (r: SensitivityRow) => `refused: ${r.refused.map((v) => v.rule).join(', ')}`;
-const signedFixed = (x: number, digits: number) => `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(digits)}`;
 
 /** A small table: axis, change, tok/s/GPU Δ %, peak GiB Δ, fits (refused neighbours say which rule). */
 export function renderSensitivity(job: Job, s: Sensitivity, title = 'Sensitivity'): string {
@@ -36,7 +35,7 @@ export function renderSensitivity(job: Job, s: Sensitivity, title = 'Sensitivity
     if (dT === null || dM === null || r.estimate === null) {
       t.push([r.axis, change, { colSpan: 3, content: refusedText(r) }]);
     } else {
-      t.push([r.axis, change, `${signedFixed(100 * dT, 1)} %`, signedFixed(dM, 1), r.estimate.fits ? 'yes' : 'no']);
+      t.push([r.axis, change, `${signed(100 * dT, 1)} %`, signed(dM, 1), r.estimate.fits ? 'yes' : 'no']);
     }
   }
   lines.push(t.toString());
