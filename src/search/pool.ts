@@ -66,7 +66,7 @@ export async function runSearch(req: SearchRequest, sharedPool?: Piscina | null)
   const elapsedS = () => Number(process.hrtime.bigint() - started) / 1e9;
   const makeTask = (shardIndex: number, shardCount: number): ShardTask => ({
     job: req.job, space: req.space, calibration: req.calibration, rank: req.rank, shardIndex, shardCount,
-    ...(req.reference ? { reference: req.reference } : {}),
+    reference: req.reference,
   });
 
   const pool = sharedPool === undefined ? createSearchPool(req.workers) : sharedPool;
