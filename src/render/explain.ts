@@ -8,7 +8,7 @@ import { splitText } from './split-text.js';
 import { notModelledText } from '../job/stack.js';
 
 /** Memory term labels; the gradient and optimizer ones name the job's stack (grad_reduce_in_bf16, optimizer dtypes). */
-function memoryTermLabels(job: Job): Record<keyof MemoryBreakdown, string> {
+export function memoryTermLabels(job: Job): Record<keyof MemoryBreakdown, string> {
   const t = job.training;
   const opt = t.use_precision_aware_optimizer
     ? `optimizer states (${t.main_params_dtype} master + Adam ${t.exp_avg_dtype}, ${t.exp_avg_sq_dtype})`
