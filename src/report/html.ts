@@ -5,7 +5,7 @@
 import type { PlanJson } from '../render/plan-json.js';
 import type { SweepJson } from '../sweep/sweep-json.js';
 import type { ResultJson } from '../plans/result.js';
-import { describeJob } from '../job/describe.js';
+import { describeJob, formatParamCount } from '../job/describe.js';
 import { barsChart, memoryBarsSpec, timeBarsSpec } from './bars.js';
 import { scatterChart } from './scatter.js';
 import { scalingChart } from './scaling.js';
@@ -42,13 +42,13 @@ export function renderReportHtml(input: ReportInput): string {
   const title = `moefold report: ${result.model.name} on ${result.cluster.gpus} × ${result.calibration.label}`;
   const body = [
     headerSection(result),
-    section('Throughput vs peak memory', scatterSection(result)),
-    section('Scaling', scalingSection(sweep)),
-    section('Where the step time goes', barsSection(result, 'time')),
-    section('Where the memory goes', barsSection(result, 'memory')),
-    section(`Top ${result.plans.length} plans`, plansTable(result, result.plans, 'plans', 'top')),
+    section('throughput-memory', 'Throughput vs peak memory', scatterSection(result)),
+    section('scaling', 'Scaling', scalingSection(sweep)),
+    section('time', 'Where the step time goes', barsSection(result, 'time')),
+    section('memory', 'Where the memory goes', barsSection(result, 'memory')),
+    section('top-plans', `Top ${result.plans.length} plans`, plansTable(result, result.plans, 'plans', 'top')),
     result.pareto && result.pareto.length > 0
-      ? section(`Pareto front (${result.pareto.length} plans, lowest memory first)`, plansTable(result, result.pareto, 'pareto', 'pareto'))
+      ? section('pareto', `Pareto front (${result.pareto.length} plans, lowest memory first)`, plansTable(result, result.pareto, 'pareto', 'pareto'))
       : '',
   ].join('\n');
   return `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n`
@@ -56,8 +56,8 @@ export function renderReportHtml(input: ReportInput): string {
     + `<body>\n${body}\n</body>\n</html>\n`;
 }
 
-function section(heading: string, content: string): string {
-  return `<section>\n<h2>${esc(heading)}</h2>\n${content}\n</section>`;
+function section(id: string, heading: string, content: string): string {
+  return `<section id="${esc(id)}">\n<h2>${esc(heading)}</h2>\n${content}\n</section>`;
 }
 
 /** How the plans are ranked, in words. */
@@ -110,7 +110,7 @@ function scalingSection(sweep: SweepJson | undefined): string {
   const missing = sweep.points.filter((p) => p.best === null);
   const missingHtml = missing.length === 0 ? '' : `<p class="note">No plan at: ${missing.map((p) =>
     esc(`${p.gpu} × ${p.gpus} (seq ${p.seq_length}): ${p.reason ?? 'no plan'}`)).join('; ')}.</p>`;
-  const tokens = sweep.tokens.toExponential(2).replace('e+', 'e');
+  const tokens = formatParamCount(sweep.tokens);
   return `<p class="caption">From <code>${esc(sweep.job_file)}</code> (${esc(sweep.model.name)}), the best plan at each point;`
     + ` time and GPU-hours are for ${esc(tokens)} tokens.</p>\n`
     + `${scalingChart(sweep, 'per_gpu')}\n${scalingChart(sweep, 'total')}\n${missingHtml}\n${sweepTable(sweep)}`;
