@@ -51,8 +51,8 @@ export function renderReportHtml(input: ReportInput): string {
       ? section('pareto', `Pareto front (${result.pareto.length} plans, lowest memory first)`, plansTable(result, result.pareto, 'pareto', 'pareto'))
       : '',
   ].join('\n');
-  return `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n`
-    + `<meta name="generator" content="moefold ${esc(result.moefold.version)}">\n<title>${esc(title)}</title>\n<style>${CSS}</style>\n</head>\n`
+  return `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8"/>\n<meta name="viewport" content="width=device-width, initial-scale=1"/>\n`
+    + `<meta name="generator" content="moefold ${esc(result.moefold.version)}"/>\n<title>${esc(title)}</title>\n<style>${CSS}</style>\n</head>\n`
     + `<body>\n${body}\n</body>\n</html>\n`;
 }
 
