@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Argv } from 'yargs';
 import { InputError } from '../job/errors.js';
 import { loadJobContext } from '../job-context.js';
@@ -36,7 +37,7 @@ const DEFAULT_TOP = 10;
 export function registerReport(cli: Argv, setExit: (code: number) => void): void {
   cli.command<ReportArgs>(
     'report <job>',
-    'Search as tune does and write one self-contained HTML page: plots of the plans, the Pareto front, a sweep\'s scaling curve, breakdowns, the top plans',
+    'Search as tune does and write one self-contained HTML page: plans vs memory, Pareto front, scaling curve, breakdowns, tables',
     (y) => withJobOverrides(y)
       .positional('job', { type: 'string', describe: 'Job file (YAML) or a Hugging Face config.json', demandOption: true })
       .option('output', { alias: 'o', type: 'string', describe: 'The HTML file to write (required)' })
@@ -69,6 +70,7 @@ async function runReport(a: ReportArgs): Promise<number> {
   const { job, shape, space: searchSpace, calibration } = loadJobContext(a.job, overridesFrom(a), { space, fix });
   // Everything that can be refused is refused before the search: the target, then the sweep.
   checkReportTarget(out, '-o');
+  refuseOverwritingInput(out, [['the job file', a.job], ['the sweep file', sweepFile]]);
   const sweep: SweepJson | undefined = sweepFile === undefined ? undefined : readSweepFile(sweepFile);
 
   const rank: RankOptions = { objective, minTokensPerSPerGpu: 0, topK: top, pareto: true };
@@ -104,6 +106,22 @@ async function runReport(a: ReportArgs): Promise<number> {
       + `${search.interrupted ? ' (interrupted: the best found so far)' : ''}\n`);
   }
   return search.interrupted ? 130 : 0;
+}
+
+/** `-o` naming one of the command's own inputs would replace it with the page: refused. */
+function refuseOverwritingInput(out: string, inputs: [string, string | undefined][]): void {
+  const target = realPathOrSelf(out);
+  for (const [what, file] of inputs) {
+    if (file !== undefined && realPathOrSelf(file) === target) throw new InputError(`-o: ${oneLine(out)}: is ${what}; give another path for the report`);
+  }
+}
+
+function realPathOrSelf(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
 }
 
 /** False for a device or a pipe (`-o /dev/stdout`): then the page itself went to stdout and nothing is added. */

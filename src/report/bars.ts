@@ -13,8 +13,9 @@ import { categoryColour, MARK_COLOURS } from './palette.js';
 import { jobOfResult, mappingText } from './report-input.js';
 import { escapeXml, legend, linearScale, niceDomain, px, svgRoot, tickLabel, xAxis, type Box } from './svg.js';
 
-export const BARS_WIDTH = 900;
-const LABEL_WIDTH = 300;
+export const BARS_WIDTH = 1040;
+/** Room for the longest mapping label: `#100 TP4 (no SP) CP2 DP16 PP16 (4/1) VPP2 | ETP1 EP8 EDP2`. */
+const LABEL_WIDTH = 380;
 const ROW_HEIGHT = 20;
 const BAR_HEIGHT = 14;
 const MARGIN = { right: 76, top: 10, bottom: 52 };

@@ -33,7 +33,7 @@ svg.chart text { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-seri
 svg.chart .axis-title { font-size: 12px; fill: #111; }
 svg.chart .axis-line, svg.chart .tick-mark { stroke: #555; stroke-width: 1; }
 svg.chart .grid { stroke: #e8e8e8; stroke-width: 1; }
-svg.chart .best-label, svg.chart .limit-label { font-size: 12px; font-weight: bold; }
+svg.chart .best-label, svg.chart .limit-label { font-size: 12px; font-weight: bold; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 details { margin: 4px 0; } summary { cursor: pointer; color: #333; }
 `;
 
@@ -96,9 +96,12 @@ function headerSection(result: ResultJson): string {
 
 function scatterSection(result: ResultJson): string {
   if (result.plans.length === 0) return '<p class="note">No plan fits: nothing to plot.</p>';
-  return `${scatterChart(result)}\n${scatterChart(result, true)}\n<p class="caption">The second chart zooms on the top plans. Each dot is one of the top plans; the diamonds joined by the staircase are the Pareto front`
-    + ' (no other plan is both faster and smaller): the staircase reads as the best throughput reachable within each memory budget.'
-    + ' Hover a mark for the plan.</p>';
+  const front = result.pareto && result.pareto.length > 0
+    ? ' The diamonds joined by the staircase are the Pareto front (no other plan is both faster and smaller): the staircase reads as'
+      + ' the best throughput reachable within each memory budget.'
+    : '';
+  return `${scatterChart(result)}\n${scatterChart(result, true)}\n<p class="caption">Each dot is one of the top plans; the second chart`
+    + ` zooms on them.${front} Hover a mark for the plan.</p>`;
 }
 
 function scalingSection(sweep: SweepJson | undefined): string {

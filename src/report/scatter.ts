@@ -101,16 +101,18 @@ export function scatterChart(result: ResultJson, zoom = false): string {
   const bx = x(best.estimate.peak_memory_gib);
   const by = y(best.estimate.tokens_per_s_per_gpu);
   const leftSide = bx > box.x + box.w * 0.7;
+  const labelY = by - 12 < box.y + 12 ? by + 22 : by - 12; // below the ring when the ring is at the top of the plot
   parts.push(`<g class="best"><circle cx="${px(bx)}" cy="${px(by)}" r="9" fill="none" stroke="${MARK_COLOURS.best}" stroke-width="2"/>`
-    + `<text class="best-label" x="${px(bx + (leftSide ? -14 : 14))}" y="${px(by - 10)}" text-anchor="${leftSide ? 'end' : 'start'}">best: #1 `
+    + `<text class="best-label" x="${px(bx + (leftSide ? -14 : 14))}" y="${px(labelY)}" text-anchor="${leftSide ? 'end' : 'start'}">best: #1 `
     + `${escapeXml(Math.round(best.estimate.tokens_per_s_per_gpu).toLocaleString('en-US'))} tok/s/GPU</text></g>`);
 
-  const lg = legend(box.x, PLOT_HEIGHT + MARGIN.top + MARGIN.bottom + 4, box.w, [
+  const entries = [
     { label: `top ${result.plans.length} plans`, swatch: `<circle cx="7" cy="0" r="4.5" fill="${MARK_COLOURS.top}"/>` },
     { label: zoom ? `Pareto front (${pareto.length} of ${front.length} plans in view)` : `Pareto front (${front.length} plans)`, swatch: `<path d="M0 0 H14" stroke="${MARK_COLOURS.pareto}" stroke-width="1.5"/><path d="${diamond(7, 0, 5)}" fill="${MARK_COLOURS.pareto}"/>` },
     { label: 'best plan', swatch: `<circle cx="7" cy="0" r="6" fill="none" stroke="${MARK_COLOURS.best}" stroke-width="2"/>` },
     { label: 'usable memory', swatch: `<path d="M7 -7 V7" stroke="${MARK_COLOURS.limit}" stroke-width="2" stroke-dasharray="4 3"/>` },
-  ]);
+  ].filter((_, i) => i !== 1 || front.length > 0); // a result without a Pareto front (tune without --pareto) has no front entry
+  const lg = legend(box.x, PLOT_HEIGHT + MARGIN.top + MARGIN.bottom + 4, box.w, entries);
   parts.push(lg.svg);
   const height = PLOT_HEIGHT + MARGIN.top + MARGIN.bottom + lg.height + 8;
   const title = zoom ? 'Throughput vs peak memory, zoomed on the top plans' : 'Throughput vs peak memory: top plans and the Pareto front';

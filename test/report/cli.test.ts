@@ -69,6 +69,7 @@ const refusals: [string, (dir: string) => string[], RegExp][] = [
     /baseline\.json: (tokens|points): must be/],
 ];
 
+refusals.push(['-o the job file itself', () => ['-o', MIXTRAL], /^-o: fixtures\/models\/mixtral-8x22b\.yaml: is the job file; give another path for the report$/]);
 refusals.push(['--top 0', (dir) => ['-o', path.join(dir, 'r.html'), '--top', '0'], /^--top: must be an integer from 1 to 1000 \(got "0"\)$/]);
 
 for (const [what, args, message] of refusals) {

@@ -158,10 +158,10 @@ test('time bars: one bar per plan, segments placed end to end and summing to the
   assert.ok(!legend.includes(TIME_TERM_LABELS.denseMlpS), 'Mixtral has no dense MLP layer');
 
   const two = svgOf(page(await twoPlanResult()), 'bars', 'time');
-  // 0..4 s (step 0.5) onto 300..824 px: attention 1 s = 131 px, then experts 3 s = 393 px
+  // 0..4 s (step 0.5) onto 380..964 px: attention 1 s = 146 px, then experts 3 s = 438 px
   const [att, exp] = select(select(two, 'g', 'bar')[0], 'rect', 'seg');
-  assert.deepEqual([att.attributes['data-term'], num(att, 'x'), num(att, 'width')], ['attention', 300, 131]);
-  assert.deepEqual([exp.attributes['data-term'], num(exp, 'x'), num(exp, 'width')], ['experts', 431, 393]);
+  assert.deepEqual([att.attributes['data-term'], num(att, 'x'), num(att, 'width')], ['attention', 380, 146]);
+  assert.deepEqual([exp.attributes['data-term'], num(exp, 'x'), num(exp, 'width')], ['experts', 526, 438]);
 });
 
 test('memory bars: segments sum to the peak, the usable limit drawn, labels from the job\'s stack', async () => {
@@ -242,4 +242,16 @@ test('escaping: a model, job file and calibration named with <script> and & stay
   const doc = parseXml(html); // still well-formed
   assert.ok(textOf(one(one(doc, 'head'), 'title')).includes(`${evil} on 128 × h100 <b>&amp;</b>`), 'the title reads as the names were written');
   assert.ok(textOf(one(doc, 'header')).includes('jobs/<img src=x onerror=alert(1)>&.yaml'));
+});
+
+test('a result without a Pareto front (tune without --pareto) draws the plans only', async () => {
+  const result = await mixtralResult();
+  delete result.pareto;
+  const doc = page(result);
+  const svg = svgOf(doc, 'scatter', 'full');
+  assert.equal(select(svg, 'path', 'pareto-front').length, 0);
+  assert.equal(select(svg, 'path', 'pt', 'pareto').length, 0);
+  assert.equal(select(svg, 'circle', 'pt', 'top').length, result.plans.length);
+  assert.deepEqual(select(svg, 'text', 'legend-label').map(textOf), [`top ${result.plans.length} plans`, 'best plan', 'usable memory']);
+  assert.deepEqual(select(doc, 'section').map((s) => s.attributes.id), ['throughput-memory', 'scaling', 'time', 'memory', 'top-plans']);
 });
