@@ -17,4 +17,5 @@ export const MARK_COLOURS = {
   pareto: '#e15759',
   best: '#111111',
   limit: '#b8860b',
+  noPlan: '#888888',
 } as const;

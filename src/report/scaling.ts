@@ -4,7 +4,7 @@
  * lines and listed under the chart by the page.
  */
 import type { SweepJson, SweepPointJson } from '../sweep/sweep-json.js';
-import { categoryColour } from './palette.js';
+import { categoryColour, MARK_COLOURS } from './palette.js';
 import { escapeXml, legend, linePath, linearScale, log2Scale, log2Ticks, niceDomain, px, svgRoot, tickLabel, xAxis, yAxis, type Box, type Scale } from './svg.js';
 
 export const SCALING_WIDTH = 900;
@@ -85,8 +85,17 @@ export function scalingChart(sweep: SweepJson, metric: ScalingMetric): string {
     });
     parts.push('</g>');
   });
-  const lg = legend(box.x, PLOT_HEIGHT + MARGIN.top + MARGIN.bottom + 4, box.w,
-    series.map((s, i) => ({ label: s.label, swatch: `<path d="M0 0 H14" stroke="${categoryColour(i)}" stroke-width="2"/><circle cx="7" cy="0" r="3.5" fill="${categoryColour(i)}"/>` })));
+  // Points without a plan: a grey cross on the x axis, the reason on hover.
+  const none = sweep.points.filter((p) => p.best === null);
+  const yBase = box.y + box.h;
+  for (const p of none) {
+    const cx = x(p.gpus);
+    parts.push(`<path class="pt no-plan" d="M${px(cx - 5)} ${px(yBase - 5)} L${px(cx + 5)} ${px(yBase + 5)} M${px(cx - 5)} ${px(yBase + 5)} L${px(cx + 5)} ${px(yBase - 5)}"`
+      + ` stroke="${MARK_COLOURS.noPlan}" stroke-width="2"><title>${escapeXml(`${p.gpu} × ${p.gpus} GPUs (seq ${p.seq_length}): no plan: ${p.reason ?? 'none'}`)}</title></path>`);
+  }
+  const entries = series.map((s, i) => ({ label: s.label, swatch: `<path d="M0 0 H14" stroke="${categoryColour(i)}" stroke-width="2"/><circle cx="7" cy="0" r="3.5" fill="${categoryColour(i)}"/>` }));
+  if (none.length > 0) entries.push({ label: 'no plan (hover for why)', swatch: `<path d="M2 -5 L12 5 M2 5 L12 -5" stroke="${MARK_COLOURS.noPlan}" stroke-width="2"/>` });
+  const lg = legend(box.x, PLOT_HEIGHT + MARGIN.top + MARGIN.bottom + 4, box.w, entries);
   parts.push(lg.svg);
   const height = PLOT_HEIGHT + MARGIN.top + MARGIN.bottom + lg.height + 8;
   return svgRoot(`chart scaling ${metric}`, SCALING_WIDTH, height, m.title, parts.join(''));

@@ -220,6 +220,9 @@ test('scaling: without a sweep the page says how to get one; with one, a line pe
   const c = select(series[0], 'circle', 'pt')[0];
   assert.equal(num(c, 'cx'), 96 + 2 * 156);
   close(num(c, 'cy'), 336 - (h100at64.best.estimate.tokens_per_s_per_gpu / 2000) * 320, 'y of h100 × 64');
+  const cross = one(svg, 'path', 'pt', 'no-plan');
+  assert.match(textOf(one(cross, 'title')), /^h100-sxm × 16 GPUs \(seq 4096\): no plan: none of the/);
+  assert.ok(cross.attributes.d.startsWith(`M${96 - 5} `), 'the cross sits at 16 GPUs');
   const total = svgOf(doc, 'scaling', 'total');
   assert.equal(textOf(one(total, 'text', 'axis-title', 'y')), 'total tokens/s (best plan)');
   const scaling = select(doc, 'section').find((s) => s.attributes.id === 'scaling') as El;
