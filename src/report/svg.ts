@@ -2,10 +2,15 @@
  * The SVG primitives of the report: escaping, scales, ticks, axes and paths. Small pure functions that return
  * markup text; every piece of text that reaches the page goes through escapeXml.
  */
+import { oneLine } from '../text/one-line.js';
 
-/** Text for XML/HTML content and attribute values (both quote kinds escaped, so it is safe in either). */
+/**
+ * Text for XML/HTML content and attribute values (both quote kinds escaped, so it is safe in either). Characters
+ * that could break a line or the markup (controls, bidi overrides, lone surrogates: not even allowed in XML) are
+ * shown as escapes first, by the one rule for text from files (text/one-line.ts).
+ */
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => XML_ESCAPES[c] as string);
+  return oneLine(s).replace(/[&<>"']/g, (c) => XML_ESCAPES[c] as string);
 }
 
 const XML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

@@ -234,7 +234,7 @@ test('escaping: a model, job file and calibration named with <script> and & stay
   const result = await mixtralResult();
   const evil = 'Evil<script>alert(1)</script> & "Co" \'x\'';
   result.model.name = evil;
-  result.job_file = 'jobs/<img src=x onerror=alert(1)>&.yaml';
+  result.job_file = 'jobs/<img src=x onerror=alert(1)>&\u0007\n.yaml';
   result.calibration.label = 'h100 <b>&amp;</b>';
   const sweep = fixtureSweep();
   sweep.model.name = evil;
@@ -244,7 +244,7 @@ test('escaping: a model, job file and calibration named with <script> and & stay
   assert.match(html, /Evil&lt;script&gt;alert\(1\)&lt;\/script&gt; &amp; &quot;Co&quot; &#39;x&#39;/);
   const doc = parseXml(html); // still well-formed
   assert.ok(textOf(one(one(doc, 'head'), 'title')).includes(`${evil} on 128 × h100 <b>&amp;</b>`), 'the title reads as the names were written');
-  assert.ok(textOf(one(doc, 'header')).includes('jobs/<img src=x onerror=alert(1)>&.yaml'));
+  assert.ok(textOf(one(doc, 'header')).includes('jobs/<img src=x onerror=alert(1)>&\\u0007\\n.yaml'), 'controls shown as escapes');
 });
 
 test('a result without a Pareto front (tune without --pareto) draws the plans only', async () => {

@@ -7,6 +7,7 @@ test('escapeXml escapes the five XML specials and nothing else', () => {
   assert.equal(escapeXml(`<script>alert("x") & 'y'</script>`), '&lt;script&gt;alert(&quot;x&quot;) &amp; &#39;y&#39;&lt;/script&gt;');
   assert.equal(escapeXml('Mixtral-8x22B · 128 × h100'), 'Mixtral-8x22B · 128 × h100');
   assert.equal(escapeXml('&amp;'), '&amp;amp;', 'an entity in the input is text, escaped again');
+  assert.equal(escapeXml('a\nb\u0000c\u202ed\ud800'), 'a\\nb\\u0000c\\u202ed\\ud800', 'controls, bidi overrides and lone surrogates as escapes');
 });
 
 test('linearScale maps the domain onto the range, inverted ranges included', () => {
