@@ -10,7 +10,7 @@ import { barsChart, memoryBarsSpec, timeBarsSpec } from './bars.js';
 import { scatterChart } from './scatter.js';
 import { scalingChart } from './scaling.js';
 import { escapeXml as esc } from './svg.js';
-import { headroomGib, jobOfResult, mainCostSharesOfJson, mappingText, runText, type ReportInput } from './report-input.js';
+import { headroomGib, jobOfResult, mainCostSharesOfJson, mappingText, runText, splitOf, type ReportInput } from './report-input.js';
 
 const CSS = `
 :root { color-scheme: light; }
@@ -153,8 +153,9 @@ function barsSection(result: ResultJson, kind: 'time' | 'memory'): string {
   return `${barsChart(result, result.plans, spec)}\n<p class="caption">${esc(caption)}</p>`;
 }
 
-function td(text: string, num = false, wrap = false): string {
-  return `<td${num ? ' class="num"' : wrap ? ' class="wrap"' : ''}>${esc(text)}</td>`;
+/** A table cell; `hover` (if any) shows on hover (the pipeline split of a mapping). */
+function td(text: string, num = false, wrap = false, hover = ''): string {
+  return `<td${num ? ' class="num"' : wrap ? ' class="wrap"' : ''}${hover ? ` title="${esc(hover)}"` : ''}>${esc(text)}</td>`;
 }
 
 const PLAN_HEAD = ['#', 'mapping', 'run', 'tok/s/GPU', 'MFU', 'step s', 'peak GiB', 'headroom GiB', 'main costs'];
@@ -166,7 +167,7 @@ function plansTable(result: ResultJson, plans: readonly PlanJson[], field: strin
     const e = p.estimate;
     const isBest = best !== undefined && samePlan(p, best);
     return `<tr${isBest ? ' class="best"' : ''}>${[
-      td(String(p.rank), true), td(mappingText(job, p, `${field}[${i}]`)), td(runText(job, p), false, true),
+      td(String(p.rank), true), td(mappingText(job, p, `${field}[${i}]`), false, false, splitOf(job, p, `${field}[${i}]`)), td(runText(job, p), false, true),
       td(Math.round(e.tokens_per_s_per_gpu).toLocaleString('en-US'), true), td(`${(100 * e.mfu).toFixed(1)}%`, true),
       td(e.step_time_s.toFixed(2), true), td(e.peak_memory_gib.toFixed(1), true), td(headroomGib(p).toFixed(1), true),
       td(mainCostSharesOfJson(p), false, true),

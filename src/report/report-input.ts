@@ -5,7 +5,7 @@ import type { PlanJson } from '../render/plan-json.js';
 import type { Job } from '../job/types.js';
 import type { Plan } from '../enumerate/plan.js';
 import { planFromJson } from '../plans/plans-file.js';
-import { ppCellText, tpCellText } from '../render/split-text.js';
+import { ppCellText, splitText, tpCellText } from '../render/split-text.js';
 import type { TimeBreakdown } from '../cost/estimate.js';
 import { mainCostShares, TIME_TERM_LABELS } from '../render/cost-shares.js';
 import { snakeWithoutUnit } from '../render/numbers.js';
@@ -39,6 +39,11 @@ export function mappingText(job: Job, p: PlanJson, field: string): string {
   const m = p.mapping;
   const attn = `TP${tpCellText(plan)} CP${m.cp} DP${m.dp} PP${ppCellText(plan, job.model.num_layers)}${m.vpp > 1 ? ` VPP${m.vpp}` : ''}`;
   return job.model.num_experts > 0 ? `${attn} | ETP${m.etp} EP${m.ep} EDP${m.edp}` : attn;
+}
+
+/** The pipeline split in words ("even split, 7 layers per stage", "layout Et*3|…"), '' for PP 1. */
+export function splitOf(job: Job, p: PlanJson, field: string): string {
+  return splitText(planOf(job, p, field), job.model.num_layers);
 }
 
 /** The run settings of a plan: `MBS 1 × 32, recompute none, alltoall, DO`. */

@@ -196,6 +196,7 @@ test('tables: one row per plan with mapping, tok/s/GPU, MFU, step, peak and head
     assert.equal(cells[6], e.peak_memory_gib.toFixed(1));
     assert.equal(cells[7], (e.usable_memory_gib - e.peak_memory_gib).toFixed(1));
     assert.match(cells[8], /^experts \d+%/);
+    assert.match(select(row, 'td')[1].attributes.title, /^even split, 7 layers per stage|first\/last stage|layers/, 'the split on hover');
   });
   assert.equal(select(one(one(doc, 'table', 'pareto'), 'tbody'), 'tr').length, (result.pareto ?? []).length);
 });
