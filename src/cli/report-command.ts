@@ -1,0 +1,134 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Argv } from 'yargs';
+import { InputError } from '../job/errors.js';
+import { loadJobContext } from '../job-context.js';
+import { explainEmpty } from '../enumerate/index.js';
+import { runSearch } from '../search/pool.js';
+import { OBJECTIVES, type RankOptions } from '../search/objective.js';
+import { makeProgressPrinter } from '../render/progress.js';
+import { buildResult } from '../plans/result.js';
+import { explainNoFit } from './tune-result.js';
+import { withJobOverrides, overridesFrom, numberOption, choiceOption, textOption } from './job-options.js';
+import type { JobOverrides } from '../job/load-job.js';
+import { MAX_WORKERS, resolveWorkers } from './workers.js';
+import { MAX_TOP } from './tune-command.js';
+import { readSweepFile } from '../report/sweep-file.js';
+import { checkReportTarget, writeReport } from '../report/write-report.js';
+import { oneLine } from '../text/one-line.js';
+import type { SweepJson } from '../sweep/sweep-json.js';
+
+/** The command line as yargs hands it over (numeric options as text, read by parseReportArgs). */
+interface ReportArgs extends JobOverrides {
+  job: string;
+  output?: string;
+  sweep?: string;
+  top?: string;
+  space?: string;
+  fix?: string;
+  objective?: string;
+  workers?: string;
+  quiet: boolean;
+  timing: boolean;
+}
+
+const DEFAULT_TOP = 10;
+
+export function registerReport(cli: Argv, setExit: (code: number) => void): void {
+  cli.command<ReportArgs>(
+    'report <job>',
+    'Search as tune does and write one self-contained HTML page: plans vs memory, Pareto front, scaling curve, breakdowns, tables',
+    (y) => withJobOverrides(y)
+      .positional('job', { type: 'string', describe: 'Job file (YAML) or a Hugging Face config.json', demandOption: true })
+      .option('output', { alias: 'o', type: 'string', describe: 'The HTML file to write (required)' })
+      .option('sweep', { type: 'string', describe: 'A sweep JSON (moefold sweep --format json) to draw the scaling curve from' })
+      .option('top', { type: 'string', describe: `How many plans to plot, break down and list (default ${DEFAULT_TOP})` })
+      .option('space', { type: 'string', describe: 'Search-space file (default search-spaces/default.yaml)' })
+      .option('fix', { type: 'string', describe: 'Pin dimensions, e.g. tp=2,ep=8,recompute=none' })
+      .option('objective', { type: 'string', describe: `Rank by ${OBJECTIVES.join(' or ')} (default throughput)` })
+      .option('workers', { type: 'string', describe: 'Worker threads (default: the machine\'s cores; 0 = no pool)' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'No progress on stderr' })
+      .option('timing', { type: 'boolean', default: true, describe: 'Show the search\'s wall time (--no-timing: the same page byte for byte run to run)' })
+      .example('$0 report fixtures/models/mixtral-8x22b.yaml --gpus 128 -o report.html', 'Plots and tables of the best plans')
+      .example('$0 report job.yaml -o report.html --sweep sweep.json', 'With the scaling curve of a sweep'),
+    async (args) => {
+      setExit(await runReport(args));
+    },
+  );
+}
+
+async function runReport(a: ReportArgs): Promise<number> {
+  const out = textOption('-o', a.output, 'the HTML file to write the report into');
+  if (out === undefined) throw new InputError('-o: missing: give the HTML file to write the report into (-o report.html)');
+  const top = numberOption('--top', a.top, { min: 1, max: MAX_TOP, dflt: DEFAULT_TOP }) as number;
+  const objective = choiceOption('--objective', a.objective, OBJECTIVES, 'throughput');
+  const workersAsked = numberOption('--workers', a.workers, { min: 0, max: MAX_WORKERS });
+  const space = textOption('--space', a.space, 'a search-space file');
+  const fix = textOption('--fix', a.fix, 'key=value pairs such as tp=2,ep=8');
+  const sweepFile = textOption('--sweep', a.sweep, 'a sweep JSON file written by moefold sweep --format json');
+
+  const { job, shape, space: searchSpace, calibration } = loadJobContext(a.job, overridesFrom(a), { space, fix });
+  // Everything that can be refused is refused before the search: the target, then the sweep.
+  checkReportTarget(out, '-o');
+  refuseOverwritingInput(out, [['the job file', a.job], ['the sweep file', sweepFile]]);
+  const sweep: SweepJson | undefined = sweepFile === undefined ? undefined : readSweepFile(sweepFile);
+
+  const rank: RankOptions = { objective, minTokensPerSPerGpu: 0, topK: top, pareto: true };
+  const workers = resolveWorkers(workersAsked, a.quiet);
+  const progress = makeProgressPrinter(process.stderr, !a.quiet);
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  if (workers > 0) process.once('SIGINT', onSigint);
+  let search;
+  try {
+    search = await runSearch({ job, space: searchSpace, calibration, rank, workers, onProgress: progress.update, signal: abort.signal });
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    progress.done();
+  }
+  if (search.interrupted && search.top.length === 0) {
+    process.stderr.write('moefold: interrupted before any plan that fits was scored: no report written\n');
+    return 130;
+  }
+  if (search.stats.valid === 0) {
+    process.stderr.write(`${explainEmpty(search.stats, job, searchSpace)}\n`);
+    return search.interrupted ? 130 : 2;
+  }
+  if (search.top.length === 0) {
+    process.stderr.write(`${explainNoFit(job, search, rank, calibration)}\n`);
+    return search.interrupted ? 130 : 2;
+  }
+  const result = buildResult(job, shape, calibration, { objective, space, timing: a.timing, pareto: true }, search);
+  const bytes = writeReport(out, { result, sweep }, '-o');
+  if (isRegularFile(out)) {
+    process.stdout.write(`wrote ${oneLine(out)} (${(bytes / 1024).toFixed(0)} KiB): ${result.plans.length} plans, a Pareto front of `
+      + `${result.pareto?.length ?? 0}${sweep ? `, the scaling curve of ${sweep.points.length} sweep points` : ''}`
+      + `${search.interrupted ? ' (interrupted: the best found so far)' : ''}\n`);
+  }
+  return search.interrupted ? 130 : 0;
+}
+
+/** `-o` naming one of the command's own inputs would replace it with the page: refused. */
+function refuseOverwritingInput(out: string, inputs: [string, string | undefined][]): void {
+  const target = realPathOrSelf(out);
+  for (const [what, file] of inputs) {
+    if (file !== undefined && realPathOrSelf(file) === target) throw new InputError(`-o: ${oneLine(out)}: is ${what}; give another path for the report`);
+  }
+}
+
+function realPathOrSelf(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+}
+
+/** False for a device or a pipe (`-o /dev/stdout`): then the page itself went to stdout and nothing is added. */
+function isRegularFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
