@@ -140,6 +140,14 @@ test('gb200-nvl72 calibration: sourced GB200 figures, 72-GPU domain, one NIC per
   assert.equal(gb.stepOverheadS, b200.stepOverheadS);
   assert.equal(gb.moeLayerOverheadS, b200.moeLayerOverheadS);
   assert.equal(gb.gemmEffMaxFp8, b200.gemmEffMaxFp8);
+  // GB300 NVL72: its own peaks, HBM and 800 Gb/s NICs, the same NVLink 5 domain and fitted constants
+  const gu = loadCalibration('gb300-nvl72');
+  assert.equal(gu.denseFp8PeakFlops, 5000e12);
+  assert.equal(gu.hbmCapacityBytes, 288e9);
+  assert.equal(gu.nicBytesPerS, 2 * gb.nicBytesPerS);
+  assert.equal(gu.nvlinkDomainGpus, 72); assert.equal(gu.nicsPerNode, 4);
+  assert.equal(gu.nvlinkAlltoallBusbw, gb.nvlinkAlltoallBusbw);
+  assert.equal(gu.stepOverheadS, b200.stepOverheadS);
 });
 
 test('tune --gpu gb200-nvl72 on the fixture cluster: DeepSeek-V3, header names the NVLink domains', () => {
