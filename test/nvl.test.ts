@@ -168,7 +168,7 @@ test('nvlink_domain input rules: whole nodes, at most the calibration\'s domain,
   bad([...gb, '--gpus', '256', '--nvlink-domain', '66'],
     /--nvlink-domain: must be a multiple of --gpus-per-node \(4\): an NVLink domain is whole nodes \(got 66\)/);
   bad([...gb, '--gpus', '1024', '--nvlink-domain', '72'],
-    /--gpus: must be a multiple of --nvlink-domain \(72\), or at most it for one partial NVLink domain \(got 1024\); on GB200 NVL72 racks use 64 of the 72 GPUs/);
+    /--gpus: must be a multiple of --nvlink-domain \(72\), or at most it for one partial NVLink domain \(got 1024\); on NVL72 racks use 64 of the 72 GPUs \(--nvlink-domain 64\)\n$/);
   bad([...gb, '--gpus', '256', '--nvlink-domain', '128'], /--nvlink-domain: must be at most 72: the gb200-nvl72 calibration's NVLink domain holds 72 GPUs/);
   bad(['--gpus', '128', '--nvlink-domain', '16'], /--nvlink-domain: must be at most 8: the h100-sxm calibration's NVLink domain holds 8 GPUs/);
   bad(['--gpus', '128', '--nvlink-domain', ''], /--nvlink-domain/);

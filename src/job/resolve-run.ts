@@ -332,7 +332,7 @@ function checkDomainShape(domain: number, at: Origin, perNode: number, perNodeAt
   }
   if (gpus > domain && gpus % domain !== 0) {
     const name = at.field.startsWith('--') ? at.field : 'nvlink_domain';
-    const hint = domain % 64 !== 0 && gpus % 64 === 0 && 64 % perNode === 0 ? `; on GB200 NVL72 racks use 64 of the 72 GPUs (${name} 64)` : '';
+    const hint = domain === 72 && gpus % 64 === 0 && 64 % perNode === 0 ? `; on NVL72 racks use 64 of the 72 GPUs (${name} 64)` : '';
     throw inputError(gpusAt.file, gpusAt.field,
       `must be a multiple of ${name} (${domain}), or at most it for one partial NVLink domain (got ${gpus})${hint}`);
   }
