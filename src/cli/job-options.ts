@@ -17,6 +17,7 @@ export function withJobOverrides<T>(y: Argv<T>) {
   return y
     .option('gpus', { type: 'string', describe: 'Total GPUs (overrides cluster.gpus)', group: 'Job overrides:' })
     .option('gpus-per-node', { type: 'string', describe: 'GPUs per node (default 8)', group: 'Job overrides:' })
+    .option('nvlink-domain', { type: 'string', describe: 'GPUs per NVLink domain, whole nodes (default: one node; GB200 NVL72: 64 or 72)', group: 'Job overrides:' })
     .option('gpu', { type: 'string', describe: `GPU calibration: a name in cost-models/ (${calibrationNames().join(', ')}) or the path of a calibration file`, group: 'Job overrides:' })
     .option('calibration', {
       type: 'string', group: 'Job overrides:', // repeated: yargs gives the list (not `array`, which would take the next words too)
@@ -139,6 +140,7 @@ function readNumber(name: string, raw: unknown, o: { min: number; max: number; i
 export interface JobOverrideArgs {
   gpus?: unknown;
   gpusPerNode?: unknown;
+  nvlinkDomain?: unknown;
   gpu?: unknown;
   calibration?: unknown;
   seqLength?: unknown;
@@ -156,6 +158,8 @@ export function overridesFrom(a: JobOverrideArgs): JobOverrides {
   if (gpus !== undefined) o.gpus = gpus;
   const perNode = intFlag('--gpus-per-node', a.gpusPerNode, CLUSTER_FIELDS.gpus_per_node, file);
   if (perNode !== undefined) o.gpusPerNode = perNode;
+  const domain = intFlag('--nvlink-domain', a.nvlinkDomain, CLUSTER_FIELDS.nvlink_domain, file);
+  if (domain !== undefined) o.nvlinkDomain = domain;
   const gpu = requireValue('--gpu', a.gpu, 'a calibration name such as h100-sxm, or the path of a calibration file');
   if (gpu !== undefined) o.gpu = String(gpu);
   if (a.calibration !== undefined) {

@@ -1,11 +1,13 @@
 /**
- * Alpha-beta collective costs. A collective over n ranks spanning `nodes` nodes (p = n/nodes members each):
+ * Alpha-beta collective costs. A collective over n ranks spanning `nodes` NVLink domains (p = n/nodes members each;
+ * a domain is a node on HGX/DGX, a rack of trays on GB200 NVL72: topology.ts):
  *  - inside one node: t = alpha_nvlink + S·f / busbw_nvlink(kind);
  *  - across nodes (hierarchical, NIC-bound): only (nodes−1)/nodes of the data crosses the network, spread over
  *    the p members' NICs (one NIC per GPU), so busbw_eff = min(busbw_nvlink, nic·(n−1)/(nodes−1))
  *    (h100.md §4.3, [S2-net] conversion);
  *  with f = (n−1)/n for all-gather / reduce-scatter (S = the full gathered buffer) and 2(n−1)/n for all-reduce.
  *  All-to-all has no reduction: the share of a rank's send buffer bound for other nodes goes through its own NIC.
+ *  `gpusPerNode` is the physical node (the NICs are per node: a GB200 compute tray has 4 GPUs and 4 NICs).
  */
 import type { Calibration } from './calibration.js';
 
@@ -16,7 +18,7 @@ function nvlinkBusbw(kind: CollectiveKind, cal: Calibration): number {
     : kind === CollectiveKind.AllGather ? cal.nvlinkAllgatherBusbw : cal.nvlinkReducescatterBusbw;
 }
 
-/** NIC bandwidth available to one GPU (NICs shared when a node has fewer NICs than GPUs). */
+/** NIC bandwidth available to one GPU (NICs shared when a physical node has fewer NICs than GPUs). */
 export function nicBytesPerSPerGpu(gpusPerNode: number, cal: Calibration): number {
   const share = cal.nicsPerNode >= gpusPerNode ? 1 : cal.nicsPerNode / gpusPerNode;
   return cal.nicBytesPerS * share;

@@ -3,7 +3,7 @@
  * plus the scorer's memos and scratch. scorePlan (score.ts) reads it and the plan.
  */
 import { windowLayerCount } from '../job/window-attention.js';
-import type { Job, ModelShape, ModelSpec, StackSpec } from '../job/types.js';
+import { nvlinkDomainOf, type Job, type ModelShape, type ModelSpec, type StackSpec } from '../job/types.js';
 import type { Plan } from '../enumerate/plan.js';
 import { COSTED_RECOMPUTE_MODULES, recomputeModulesOf } from '../job/stack.js';
 import type { Calibration } from './calibration.js';
@@ -57,7 +57,13 @@ export interface ScoreContext {
   gbs: number;
   hidden: number;
   numLayers: number;
+  /** GPUs per physical node (the NIC share is per node: comm.ts nicBytesPerSPerGpu). */
   gpusPerNode: number;
+  /**
+   * GPUs per NVLink domain (job/types.ts nvlinkDomainOf; = gpusPerNode unless the cluster sets nvlink_domain):
+   * where groupTopology decides NVLink against the network.
+   */
+  nvlinkDomainGpus: number;
   world: number;
   isMoe: boolean;
   numExperts: number;
@@ -140,6 +146,7 @@ export function makeScoreContext(job: Job, shape: ModelShape, cal: Calibration):
     hidden: m.hidden_size,
     numLayers: L,
     gpusPerNode: job.cluster.gpus_per_node,
+    nvlinkDomainGpus: nvlinkDomainOf(job.cluster),
     world: job.cluster.gpus,
     isMoe,
     numExperts: isMoe ? m.num_experts : 0,

@@ -43,7 +43,7 @@ import { denseLayerOverheadTimeS, moeLayerOverheadTimeS } from './terms/overhead
 /** Fills the layer slot at `b` in `v` for `plan`. */
 export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b: number): void {
   const cal = ctx.cal;
-  const topo = groupTopology(plan, ctx.gpusPerNode, ctx.topo, ctx.rankOrder);
+  const topo = groupTopology(plan, ctx.nvlinkDomainGpus, ctx.topo, ctx.rankOrder);
   const G = ctx.gpusPerNode;
   const model = ctx.model;
   const tp = plan.tp;

@@ -17,7 +17,7 @@ import { ncclCollectiveBufferBytes, ncclP2pBufferBytes, ringPeers } from './term
 
 /** Fills the mapping slot at `b` in `v` for `plan`. */
 export function fillMappingCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b: number): void {
-  const topo = groupTopology(plan, ctx.gpusPerNode, ctx.topo, ctx.rankOrder);
+  const topo = groupTopology(plan, ctx.nvlinkDomainGpus, ctx.topo, ctx.rankOrder);
   const p = ctx.params;
   const cal = ctx.cal;
   const G = ctx.gpusPerNode;

@@ -1,5 +1,5 @@
 /**
- * Which parallel groups stay inside a node, derived from Megatron's rank generator (enumerate/rank-groups.ts:
+ * Which parallel groups stay inside an NVLink domain ("node" below), derived from Megatron's rank generator (enumerate/rank-groups.ts:
  * mixed-radix strides over the order string, megatron.md §1.1). Two grids share the order (§1.2):
  *   attention: TP × CP × DP × PP (EP = 1);  experts: ETP × EP × EDP × PP (CP = 1, 'tp' = ETP, 'dp' = EDP).
  * With the default 'tp-cp-ep-dp-pp' (§1.3) that gives TP stride 1, CP stride TP, DP×CP a block at stride TP, PP
@@ -8,6 +8,10 @@
  * G GPUs it has membersPerNode = min(size, G/stride) members in each node it touches (1 when stride ≥ G) and spans
  * size/membersPerNode nodes. Sizes and G are assumed to be such that blocks do not straddle node boundaries
  * unevenly (powers of two, or blocks dividing G); otherwise the count is rounded up (conservative).
+ * What decides NVLink against the network is the NVLink domain, not the physical node: on HGX/DGX the two are the
+ * same (8 GPUs), on GB200 NVL72 a domain is a rack of compute trays (cluster nvlink_domain: 64 or 72 GPUs, trays
+ * of 4), so the callers pass the domain size (ScoreContext.nvlinkDomainGpus) as `G`; what is per physical node
+ * (the NIC share) stays with gpus_per_node in comm.ts.
  * Computed once per mapping (on a memo miss), written in place.
  */
 import type { Plan } from '../enumerate/plan.js';
@@ -17,23 +21,26 @@ import {
 
 export { DEFAULT_ORDER, parseRankOrder, type RankOrder } from '../enumerate/rank-groups.js';
 
-/** Members of a (stride, size) rank group that share one node of `gpusPerNode` GPUs. */
-export function membersPerNode(stride: number, size: number, gpusPerNode: number): number {
+/** Members of a (stride, size) rank group that share one NVLink domain of `domainGpus` GPUs. */
+export function membersPerNode(stride: number, size: number, domainGpus: number): number {
   if (size <= 1) return 1;
-  if (stride >= gpusPerNode) return 1;
-  const fit = Math.floor(gpusPerNode / stride);
+  if (stride >= domainGpus) return 1;
+  const fit = Math.floor(domainGpus / stride);
   if (fit < 1) return 1;
   // A contiguous block (stride 1) that does not divide the node straddles a boundary: count the worst node.
   return size < fit ? size : fit;
 }
 
-/** Number of nodes a (stride, size) rank group spans. */
-export function nodesSpanned(stride: number, size: number, gpusPerNode: number): number {
+/**
+ * Number of NVLink domains of `domainGpus` GPUs a (stride, size) rank group spans (e.g. EP64 at stride 1: 1 domain
+ * of 64, 2 domains of 72 (ranks 64..127 cross a rack), 16 nodes of 4).
+ */
+export function nodesSpanned(stride: number, size: number, domainGpus: number): number {
   if (size <= 1) return 1;
-  const per = membersPerNode(stride, size, gpusPerNode);
+  const per = membersPerNode(stride, size, domainGpus);
   let nodes = Math.ceil(size / per);
-  // A block that fits in a node but does not divide it can cross a node boundary.
-  if (nodes === 1 && stride * size <= gpusPerNode && gpusPerNode % (stride * size) !== 0) nodes = 2;
+  // A block that fits in a domain but does not divide it can cross a domain boundary.
+  if (nodes === 1 && stride * size <= domainGpus && domainGpus % (stride * size) !== 0) nodes = 2;
   return nodes;
 }
 
@@ -48,7 +55,7 @@ export interface GroupTopology {
   /** ETP×EP (the allgather dispatcher's group). */
   etpEpNodes: number;
   edpNodes: number; edpPerNode: number;
-  /** Whether a pipeline P2P neighbour is on another node. */
+  /** Whether a pipeline P2P neighbour is in another NVLink domain. */
   ppInterNode: boolean;
   /** Grid sizes by AXES index (scratch). */
   sizes: Int32Array;
@@ -71,10 +78,13 @@ function blockStride(order: RankOrder, sizes: Int32Array, mask: number): number 
   return stride;
 }
 
-/** Fills `out` for `plan` on a cluster with `gpusPerNode` GPUs per node, ranks laid out in `order`. */
-export function groupTopology(plan: Plan, gpusPerNode: number, out: GroupTopology,
+/**
+ * Fills `out` for `plan` on a cluster with NVLink domains of `domainGpus` GPUs (gpus_per_node unless the cluster
+ * sets nvlink_domain), ranks laid out in `order`. The *Nodes fields count domains.
+ */
+export function groupTopology(plan: Plan, domainGpus: number, out: GroupTopology,
   order: RankOrder = DEFAULT_RANK_ORDER): GroupTopology {
-  const G = gpusPerNode;
+  const G = domainGpus;
   const z = out.sizes;
   // attention grid
   z[AXIS_TP] = plan.tp; z[AXIS_CP] = plan.cp; z[AXIS_EP] = 1; z[AXIS_DP] = plan.dp; z[AXIS_PP] = plan.pp;

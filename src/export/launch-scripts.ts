@@ -23,9 +23,15 @@
  *   L4056–4068 at d98e8a6). torchrun forwards SIGTERM to its workers and kills them 30 s later (PyTorch
  *   torchelastic), so the save must finish within that.
  * - flex dispatcher: the header says what DeepEP / HybridEP need on the cluster (flexDispatcherNotes).
+ * - rack-scale NVLink (cluster nvlink_domain larger than a node, GB200 NVL72): nodes are the compute trays
+ *   (gpus / gpus_per_node); the sbatch script asks for `--segment=<trays per domain>` so that every domain's trays
+ *   come from one NVLink block (Slurm topology/block plugin, slurm.schedmd.com/topology.html; NVIDIA's GB200 NVL72
+ *   Slurm block-scheduling blog: segment 16 for large jobs). Megatron lays ranks out contiguously over the node
+ *   list, which srun gives in block order, so each domain of ranks is one rack. NCCL finds the multi-node NVLink by
+ *   itself (NCCL >= 2.25.2 with the IMEX service running: NVIDIA MNNVL tuning guide), so no NCCL variable is set.
  */
 import type { Plan } from '../enumerate/plan.js';
-import type { Job, ModelShape } from '../job/types.js';
+import { nvlinkDomainOf, type Job, type ModelShape } from '../job/types.js';
 import { ENV_REASONS, megatronLaunch } from './megatron-launch.js';
 import { planSummaryLines } from './plan-summary.js';
 import { bashArray, comment, oneLine, shellWord } from './shell.js';
@@ -187,6 +193,30 @@ function launcherBody(job: Job, shape: ModelShape, plan: Plan, slurm: boolean): 
   ];
 }
 
+/**
+ * Trays (nodes) per NVLink domain the allocation must keep together, or 0 where each node is its own domain or the
+ * job is one node. A job inside one partial domain keeps all its nodes together.
+ */
+export function segmentNodes(job: Job): number {
+  const { nodes } = clusterShape(job);
+  const perNode = job.cluster.gpus_per_node;
+  const domain = nvlinkDomainOf(job.cluster);
+  if (domain <= perNode || nodes <= 1) return 0;
+  return Math.min(domain / perNode, nodes);
+}
+
+/** Header lines on the NVLink domains (a blank line before them), or nothing. */
+function nvlinkDomainNoteBlock(job: Job, slurm: boolean): string[] {
+  const seg = segmentNodes(job);
+  if (seg === 0) return [];
+  const domain = Math.min(nvlinkDomainOf(job.cluster), job.cluster.gpus);
+  const where = slurm
+    ? `--segment=${seg} keeps each ${seg} nodes in one NVLink block (needs the Slurm topology/block plugin with the racks as blocks).`
+    : `Number the nodes so that node ranks ${seg}k..${seg}k+${seg - 1} are the trays of one NVLink domain (one rack).`;
+  return ['', `NVLink domains of ${domain} GPUs (${seg} nodes of ${job.cluster.gpus_per_node}): the plan keeps its fast groups inside one.`, where,
+    'NCCL (>= 2.25.2) uses multi-node NVLink inside a domain by itself where the IMEX service runs on the trays.'];
+}
+
 /** The flex-dispatcher warning as header lines (a blank line before it), or nothing. */
 function flexNoteBlock(job: Job, plan: Plan): string[] {
   const notes = flexDispatcherNotes(job, plan);
@@ -205,6 +235,7 @@ export function torchrunScript(job: Job, shape: ModelShape, plan: Plan, rank: nu
       'MASTER_ADDR (the address of node 0) and MASTER_PORT everywhere, e.g.',
       '  MASTER_ADDR=node0 NODE_RANK=0 DATA_PATH=... TOKENIZER_MODEL=... CHECKPOINT_DIR=... ./plan.torchrun.sh',
       'torchrun replaces this shell (exec): a SIGTERM sent to it reaches every worker, and Megatron saves and exits.',
+      ...nvlinkDomainNoteBlock(job, false),
       ...flexNoteBlock(job, plan),
     ]),
     'set -euo pipefail',
@@ -234,6 +265,7 @@ export function slurmScript(job: Job, shape: ModelShape, plan: Plan, rank: numbe
     `#SBATCH --nodes=${nodes}`,
     '#SBATCH --ntasks-per-node=1',
     `#SBATCH --gpus-per-node=${gpusPerNode}`,
+    ...(segmentNodes(job) > 0 ? [`#SBATCH --segment=${segmentNodes(job)}`] : []),
     '#SBATCH --exclusive',
     '#SBATCH --mem=0',
     `#SBATCH --signal=TERM@${SLURM_SIGNAL_LEAD_S}`,
@@ -254,6 +286,7 @@ export function slurmScript(job: Job, shape: ModelShape, plan: Plan, rank: numbe
       'torchrun kills its workers 30 s after it forwards SIGTERM: a save that takes longer (large models) is cut',
       'off, so keep SAVE_INTERVAL checkpoints as the safety net.',
       'With CONTAINER_IMAGE set, each task runs in that container (pyxis); CONTAINER_MOUNTS binds the paths it needs.',
+      ...nvlinkDomainNoteBlock(job, true),
       ...flexNoteBlock(job, plan),
     ]),
     'set -euo pipefail',

@@ -1,6 +1,6 @@
 /** One-line summary of a job, for report headers. */
 import { countParams } from './params.js';
-import type { Job } from './types.js';
+import { nvlinkDomainOf, type Job } from './types.js';
 
 /** 140.6e9 → "141B", 3.35e9 → "3.4B", 1.04e12 → "1.0T", 350e6 → "350M". */
 export function formatParamCount(n: number): string {
@@ -20,7 +20,8 @@ export function formatParamCount(n: number): string {
 }
 
 /**
- * e.g. `Mixtral-8x22B (141B params, 39B active, 8 experts top-2) · seq 4096 · GBS 256 · bf16 · 128 × h100-sxm (16 nodes × 8)`.
+ * e.g. `Mixtral-8x22B (141B params, 39B active, 8 experts top-2) · seq 4096 · GBS 256 · bf16 · 128 × h100-sxm (16 nodes × 8)`;
+ * a rack-scale NVLink domain is named: `256 × gb200-nvl72 (64 nodes × 4, NVLink domains of 64)`.
  * Parameter counts leave out MTP layers (published model sizes do), which are named instead.
  */
 export function describeJob(job: Job, calibration?: string): string {
@@ -39,6 +40,8 @@ export function describeJob(job: Job, calibration?: string): string {
     c.gpus >= c.gpus_per_node
       ? `${c.gpus / c.gpus_per_node} ${c.gpus === c.gpus_per_node ? 'node' : 'nodes'} × ${c.gpus_per_node}`
       : `1 node, ${c.gpus} of ${c.gpus_per_node} GPUs`;
+  const domain = nvlinkDomainOf(c);
+  const domains = domain > c.gpus_per_node ? `, NVLink domains of ${domain}` : '';
   const t = job.training;
-  return `${m.name} (${parts.join(', ')}) · seq ${t.seq_length} · GBS ${t.global_batch_size} · ${t.precision} · ${c.gpus} × ${calibration ?? c.gpu} (${nodes})`;
+  return `${m.name} (${parts.join(', ')}) · seq ${t.seq_length} · GBS ${t.global_batch_size} · ${t.precision} · ${c.gpus} × ${calibration ?? c.gpu} (${nodes}${domains})`;
 }

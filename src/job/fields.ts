@@ -68,6 +68,8 @@ export const LIMITS = {
   gpus: 1_048_576,
   /** NVL72: the largest NVLink domain shipping today. */
   gpusPerNode: 72,
+  /** NVLink Switch System: up to 576 GPUs in one NVLink 5 domain (NVIDIA GB200 NVL72 announcement). */
+  nvlinkDomain: 576,
 } as const;
 
 /** Words for the allowed `rope_scaling` mapping (rope.ts checks it), in messages. */
@@ -151,6 +153,7 @@ export const CLUSTER_FIELDS: Readonly<Record<string, FieldRule>> = {
   calibrations: { kind: 'pathList' },
   gpus: int(1, LIMITS.gpus),
   gpus_per_node: int(1, LIMITS.gpusPerNode),
+  nvlink_domain: int(1, LIMITS.nvlinkDomain),
 };
 
 /** Keys a job file may hold at top level besides (flat form) the model fields. */

@@ -5,8 +5,9 @@
  * training: seq_length (default 4096), global_batch_size (default 1024), precision bf16 | fp8 (default bf16), and
  *   the software-stack facts (stack.ts), each overridable by its flag (`--tp-comm-overlap false`).
  * cluster: gpu = the name of a calibration file cost-models/<gpu>.yaml (default h100-sxm), gpus (required:
- *   from the file or --gpus), gpus_per_node (default 8). `cluster:` may also be a string: the path of a
- *   cluster file (relative to the job file) holding these three fields, at its top level or under `cluster:`.
+ *   from the file or --gpus), gpus_per_node (default 8), nvlink_domain (GPUs sharing one NVLink fabric, whole
+ *   nodes; default one node; --nvlink-domain). `cluster:` may also be a string: the path of a cluster file
+ *   (relative to the job file) holding these fields, at its top level or under `cluster:`.
  *
  * Whole nodes or one partial node: gpus must be a multiple of gpus_per_node, or smaller than it and a divisor
  * of it (1, 2 or 4 GPUs of an 8-GPU node). A partial node is how small tests and single-GPU runs are
@@ -29,6 +30,8 @@ import type { ClusterSpec, Precision, StackSpec, TrainingSpec } from './types.js
 export interface JobOverrides {
   gpus?: number;
   gpusPerNode?: number;
+  /** GPUs per NVLink domain (--nvlink-domain). */
+  nvlinkDomain?: number;
   /** A calibration name or path (--gpu). */
   gpu?: string;
   /**
@@ -50,6 +53,7 @@ export interface JobOverrides {
 export const OVERRIDE_FLAGS: Readonly<Record<Exclude<keyof JobOverrides, 'stack'>, string>> = {
   gpus: '--gpus',
   gpusPerNode: '--gpus-per-node',
+  nvlinkDomain: '--nvlink-domain',
   gpu: '--gpu',
   calibrations: '--calibration',
   seqLength: '--seq-length',
@@ -70,14 +74,16 @@ interface Origin {
 }
 
 /** The field rule each numeric override is checked against: the same bounds as the file's field. */
-const OVERRIDE_RULES: Readonly<Record<'gpus' | 'gpusPerNode' | 'seqLength' | 'globalBatchSize', FieldRule>> = {
+type IntOverride = 'gpus' | 'gpusPerNode' | 'nvlinkDomain' | 'seqLength' | 'globalBatchSize';
+const OVERRIDE_RULES: Readonly<Record<IntOverride, FieldRule>> = {
   gpus: CLUSTER_FIELDS.gpus,
   gpusPerNode: CLUSTER_FIELDS.gpus_per_node,
+  nvlinkDomain: CLUSTER_FIELDS.nvlink_domain,
   seqLength: TRAINING_FIELDS.seq_length,
   globalBatchSize: TRAINING_FIELDS.global_batch_size,
 };
 
-function overrideInt(overrides: JobOverrides, key: 'gpus' | 'gpusPerNode' | 'seqLength' | 'globalBatchSize', file: string): number | undefined {
+function overrideInt(overrides: JobOverrides, key: IntOverride, file: string): number | undefined {
   const v = overrides[key];
   if (v === undefined) return undefined;
   const rule = OVERRIDE_RULES[key];
@@ -212,6 +218,8 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
   let gpusOrigin = origin('gpus');
   let perNode = (c.gpus_per_node as number | undefined) ?? DEFAULT_GPUS_PER_NODE;
   let perNodeOrigin = origin('gpus_per_node');
+  let domain = c.nvlink_domain as number | undefined;
+  let domainOrigin = origin('nvlink_domain');
   let gpu = (c.gpu as string | undefined) ?? DEFAULT_GPU;
   let gpuOrigin = origin('gpu');
   // A path is relative to the file that names it. A plans file names the copies `tune --out` / `check --update`
@@ -232,6 +240,11 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
   if (oPerNode !== undefined) {
     perNode = oPerNode;
     perNodeOrigin = { file, field: OVERRIDE_FLAGS.gpusPerNode };
+  }
+  const oDomain = overrideInt(overrides, 'nvlinkDomain', file);
+  if (oDomain !== undefined) {
+    domain = oDomain;
+    domainOrigin = { file, field: OVERRIDE_FLAGS.nvlinkDomain };
   }
   if (overrides.gpu !== undefined) {
     const g = overrides.gpu;
@@ -265,12 +278,17 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
       `must be a multiple of ${perNodeName} (${perNode}), or a divisor of it for one partial node (got ${gpus})`,
     );
   }
+  if (domain !== undefined) checkDomainShape(domain, domainOrigin, perNode, perNodeOrigin, gpus, gpusOrigin);
+  const spec = (): ClusterSpec => {
+    const out: ClusterSpec = { gpu, gpus, gpus_per_node: perNode };
+    if (domain !== undefined) out.nvlink_domain = domain;
+    if (overlays.length > 0) out.calibrations = overlays;
+    return out;
+  };
 
   if (recorded) {
     if (isCalibrationPath(gpu) && !/\.ya?ml$/.test(gpu)) throw inputError(gpuOrigin.file, gpuOrigin.field, `must be a calibration name or the path of a .yaml file (got ${excerpt(gpu)})`);
-    if (isCalibrationPath(gpu) || overlays.length > 0) {
-      return overlays.length > 0 ? { gpu, gpus, gpus_per_node: perNode, calibrations: overlays } : { gpu, gpus, gpus_per_node: perNode };
-    }
+    if (isCalibrationPath(gpu) || overlays.length > 0) return spec();
   }
   if (isCalibrationPath(gpu)) {
     if (!fs.existsSync(gpu)) throw inputError(gpuOrigin.file, gpuOrigin.field, `calibration file not found: ${pathText(gpu)}`);
@@ -289,10 +307,33 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
   // More GPUs per node than one NVLink domain of this GPU holds: the calibration cannot describe the cluster (its
   // intra-node bandwidths would be applied to GPUs that are really reached over the network).
   const cal = loadCalibrationStack(gpu, overlays, costModelsDir);
-  const domain = cal.nvlinkDomainGpus;
-  if (perNode > domain) {
+  const calDomain = cal.nvlinkDomainGpus;
+  if (perNode > calDomain) {
     throw inputError(perNodeOrigin.file, perNodeOrigin.field, `${perNode} GPUs per node, but the ${calibrationLabel(cal)} calibration describes nodes `
-      + `of ${domain} NVLink-connected GPUs (network.nvlink_domain_gpus): use at most ${domain}, or a calibration of your node`);
+      + `of ${calDomain} NVLink-connected GPUs (network.nvlink_domain_gpus): use at most ${calDomain}, or a calibration of your node`);
   }
-  return overlays.length > 0 ? { gpu, gpus, gpus_per_node: perNode, calibrations: overlays } : { gpu, gpus, gpus_per_node: perNode };
+  if (domain !== undefined && domain > calDomain) {
+    throw inputError(domainOrigin.file, domainOrigin.field, `must be at most ${calDomain}: the ${calibrationLabel(cal)} calibration's NVLink `
+      + `domain holds ${calDomain} GPUs (network.nvlink_domain_gpus) (got ${domain})`);
+  }
+  return spec();
+}
+
+/**
+ * The NVLink domain is whole nodes (a GB200 NVL72 domain is compute trays of 4 GPUs), and the job fills whole
+ * domains or lies inside one: Megatron lays ranks out contiguously, so with 1,024 GPUs on 72-GPU domains (14 racks
+ * and 16 GPUs) the parallel groups would straddle racks unevenly. NVIDIA's GB200 practice for large jobs is 16 of
+ * the 18 trays of a rack, 64 GPUs (Slurm --segment=16), so that power-of-two groups stay inside a domain.
+ */
+function checkDomainShape(domain: number, at: Origin, perNode: number, perNodeAt: Origin, gpus: number, gpusAt: Origin): void {
+  const perNodeName = perNodeAt.field.startsWith('--') ? perNodeAt.field : 'gpus_per_node';
+  if (domain % perNode !== 0) {
+    throw inputError(at.file, at.field, `must be a multiple of ${perNodeName} (${perNode}): an NVLink domain is whole nodes (got ${domain})`);
+  }
+  if (gpus > domain && gpus % domain !== 0) {
+    const name = at.field.startsWith('--') ? at.field : 'nvlink_domain';
+    const hint = domain === 72 && gpus % 64 === 0 && 64 % perNode === 0 ? `; on NVL72 racks use 64 of the 72 GPUs (${name} 64)` : '';
+    throw inputError(gpusAt.file, gpusAt.field,
+      `must be a multiple of ${name} (${domain}), or at most it for one partial NVLink domain (got ${gpus})${hint}`);
+  }
 }

@@ -137,6 +137,16 @@ export interface ClusterSpec {
   calibrations?: string[];
   gpus: number;
   gpus_per_node: number;
+  /**
+   * GPUs that share one NVLink fabric (a rack-scale NVLink domain such as GB200 NVL72: whole nodes of
+   * gpus_per_node); absent = gpus_per_node (each node its own domain). Read it through nvlinkDomainOf.
+   */
+  nvlink_domain?: number;
+}
+
+/** The cluster's NVLink domain size in GPUs: nvlink_domain, else one node. */
+export function nvlinkDomainOf(c: Pick<ClusterSpec, 'gpus_per_node' | 'nvlink_domain'>): number {
+  return c.nvlink_domain ?? c.gpus_per_node;
 }
 
 export interface Job {

@@ -12,8 +12,8 @@ function h100Doc(): Record<string, Record<string, { value: number; source: strin
   return yaml.load(fs.readFileSync(path.join(COST_MODELS_DIR, 'h100-sxm.yaml'), 'utf8')) as never;
 }
 
-test('ships h100-sxm, h200-sxm and b200 calibrations', () => {
-  assert.deepEqual(calibrationNames(), ['b200', 'h100-sxm', 'h200-sxm']);
+test('ships h100-sxm, h200-sxm, b200, gb200-nvl72 and gb300-nvl72 calibrations', () => {
+  assert.deepEqual(calibrationNames(), ['b200', 'gb200-nvl72', 'gb300-nvl72', 'h100-sxm', 'h200-sxm']);
 });
 
 test('h100-sxm loads with the published peaks and every field set', () => {
@@ -82,7 +82,7 @@ test('unknown field, missing source, wrong type are rejected', () => {
 
 test('unknown GPU and unreadable YAML give one-line InputErrors', () => {
   assert.throws(() => loadCalibration('h1000'), {
-    message: 'cost-models/h1000.yaml: no such calibration file (known GPUs: b200, h100-sxm, h200-sxm)',
+    message: 'cost-models/h1000.yaml: no such calibration file (known GPUs: b200, gb200-nvl72, gb300-nvl72, h100-sxm, h200-sxm)',
   });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moefold-cal-'));
   const f = path.join(dir, 'bad.yaml');

@@ -197,7 +197,9 @@ test('launch: CUDA_DEVICE_MAX_CONNECTIONS=1 iff TP > 1 or CP > 1 before Blackwel
   assert.equal(gpuArchMajor('h100-sxm'), 9);
   assert.equal(gpuArchMajor('h200-sxm'), 9);
   assert.equal(gpuArchMajor('b200'), 10);
-  assert.throws(() => gpuArchMajor('gb200-nvl72'), /cost-models\/gb200-nvl72\.yaml: no such calibration file/);
+  assert.equal(gpuArchMajor('gb200-nvl72'), 10);
+  assert.equal(gpuArchMajor('gb300-nvl72'), 10);
+  assert.throws(() => gpuArchMajor('vr200-nvl144'), /cost-models\/vr200-nvl144\.yaml: no such calibration file/);
 });
 
 test('launch: mockData makes the list complete: mock data, NullTokenizer, lr, iterations', () => {
