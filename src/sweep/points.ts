@@ -28,6 +28,8 @@ export interface SweepPoint {
   job: Job | null;
   calibration: Calibration | null;
   error: InputError | null;
+  /** The error as a row shows it: `invalid job: …`, without the job file's name (every row has the same file). */
+  reason: string | null;
 }
 
 /** Points in the order they are shown: by GPU kind, then sequence length, then GPU count (each as given). */
@@ -44,7 +46,7 @@ export function sweepPoints(file: string, overrides: JobOverrides, axes: SweepAx
         if (gpuEntry !== undefined) o.gpu = gpuEntry;
         if (seqLength !== undefined) o.seqLength = seqLength;
         if (gpuCount !== undefined) o.gpus = gpuCount;
-        const point: SweepPoint = { gpuEntry, gpuCount, seqLength, job: null, calibration: null, error: null };
+        const point: SweepPoint = { gpuEntry, gpuCount, seqLength, job: null, calibration: null, error: null, reason: null };
         try {
           point.job = loadJob(file, o);
           point.calibration = cachedCalibration(calibrations, point.job);
@@ -52,6 +54,7 @@ export function sweepPoints(file: string, overrides: JobOverrides, axes: SweepAx
           if (!(e instanceof InputError)) throw e;
           point.job = null;
           point.error = e;
+          point.reason = invalidJobReason(file, e);
           // The row still names its GPU: the --gpu entry's own calibration (checked when the list was read).
           point.calibration = gpuEntry !== undefined ? baseCalibration(calibrations, gpuEntry) : null;
         }
@@ -60,6 +63,11 @@ export function sweepPoints(file: string, overrides: JobOverrides, axes: SweepAx
     }
   }
   return points;
+}
+
+function invalidJobReason(file: string, e: InputError): string {
+  const msg = oneLine(e.message);
+  return `invalid job: ${msg.startsWith(`${file}: `) ? msg.slice(file.length + 2) : msg}`;
 }
 
 /** Each (GPU, overlays) calibration is read once for the whole sweep. */

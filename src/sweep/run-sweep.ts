@@ -12,7 +12,6 @@ import type { RankOptions } from '../search/objective.js';
 import type { RankedPlan } from '../search/ranked.js';
 import { runSearch, type SearchResult } from '../search/pool.js';
 import { GIB } from '../render/numbers.js';
-import { oneLine } from '../text/one-line.js';
 import type { SweepPoint } from './points.js';
 
 export interface PointOutcome {
@@ -58,7 +57,7 @@ export async function runSweep(points: SweepPoint[], o: SweepRunOptions): Promis
   if (o.signal) setMaxListeners(points.length + 16, o.signal);
   const one = async (point: SweepPoint): Promise<PointOutcome> => {
     if (point.job === null || point.calibration === null) {
-      return { point, search: null, best: null, reason: invalidJobReason(point) };
+      return { point, search: null, best: null, reason: point.reason ?? 'invalid job' };
     }
     const search = await runSearch({
       job: point.job, space: o.space, calibration: point.calibration, rank: o.rank, workers: o.workers, shardsPerWorker, signal: o.signal,
@@ -81,30 +80,21 @@ export async function runSweep(points: SweepPoint[], o: SweepRunOptions): Promis
   return { outcomes, interrupted, wallS: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
-/** The loader's one line, without the job file's name (every row has the same file). */
-function invalidJobReason(point: SweepPoint): string {
-  const msg = oneLine(point.error?.message ?? 'the job could not be read');
-  const file = point.job?.source;
-  return `invalid job: ${file && msg.startsWith(`${file}: `) ? msg.slice(file.length + 2) : msg}`;
-}
-
 /** A summary this long or longer is named by its rule instead (the row must stay one short line). */
 const MAX_RULE_TEXT = 60;
 
-/** Why a searched point has no plan: no valid mapping (the rule that removed most), nothing fits, or interrupted. */
+/** Why a searched point has no plan: no valid mapping (the last rule that removed candidates), nothing fits, or interrupted. */
 export function noPlanReason(search: SearchResult): string {
   if (search.interrupted) return 'interrupted before a plan that fits was found';
   const stats = search.stats;
   if (stats.valid === 0) {
     if (stats.enumerated === 0) return 'no valid plan: the search space has no candidate';
-    let top = RULES[0];
-    let topN = -1;
-    for (const r of RULES) {
-      const n = stats.pruned[r.name] ?? 0;
-      if (n > topN) { top = r; topN = n; }
-    }
-    const text = top.summary.length < MAX_RULE_TEXT ? top.summary : top.name;
-    return `no valid plan: most candidates break ${text}`;
+    // Each candidate is counted under the first rule it breaks, in the table's order: the last rule that removed
+    // any is the one that stopped the candidates that passed every check before it.
+    let last = RULES[0];
+    for (const r of RULES) if ((stats.pruned[r.name] ?? 0) > 0) last = r;
+    const text = last.summary.length < MAX_RULE_TEXT ? last.summary : last.name;
+    return `no valid plan: every candidate left breaks ${text}`;
   }
   const s = search.smallestNotFitting;
   if (s === null) return `nothing fits: none of ${stats.valid.toLocaleString('en-US')} valid plans`;
