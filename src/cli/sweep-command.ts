@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { describeJob } from '../job/describe.js';
+import { calibrationNames } from '../paths.js';
 import { applyFixes, loadSearchSpace, type SearchSpace } from '../enumerate/index.js';
 import { InputError } from '../job/errors.js';
 import type { RankOptions } from '../search/objective.js';
@@ -39,6 +40,10 @@ export function registerSweep(cli: Argv, setExit: (code: number) => void): void 
     'The best plan per GPU count, GPU kind and sequence length: throughput, MFU, and time and GPU-hours to train a token budget',
     (y) => withJobOverrides(y)
       .positional('job', { type: 'string', describe: 'Job file (YAML) or a Hugging Face config.json', demandOption: true })
+      // The sweep's axes: the job overrides of the same names, as comma-separated lists (declared again for their help).
+      .option('gpus', { type: 'string', group: 'Sweep axes:', describe: 'GPU counts, e.g. 64,128,256 (default: the job\'s cluster.gpus)' })
+      .option('gpu', { type: 'string', group: 'Sweep axes:', describe: `GPU calibrations: names in cost-models/ (${calibrationNames().join(', ')}) or calibration files, e.g. h100-sxm,b200 (default: the job's)` })
+      .option('seq-length', { type: 'string', group: 'Sweep axes:', describe: 'Sequence lengths, e.g. 4096,8192 (default: the job\'s)' })
       .option('tokens', { type: 'string', describe: `Token budget for the time and GPU-hours columns, e.g. 15e12 or 1.5T (default ${formatTokens(DEFAULT_TOKENS)})` })
       .option('space', { type: 'string', describe: 'Search-space file (default search-spaces/default.yaml)' })
       .option('fix', { type: 'string', describe: 'Pin dimensions at every point, e.g. tp=2,recompute=none' })
