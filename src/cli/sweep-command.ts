@@ -74,18 +74,18 @@ async function runSweepCommand(a: SweepArgs): Promise<number> {
   const overrides = overridesFrom({ ...a, gpus: undefined, gpu: undefined, seqLength: undefined });
   const space = loadSpace(spaceFile, fix);
 
-  const points = sweepPoints(a.job, overrides, { gpuKinds, seqLengths, gpuCounts });
-  refuseWhenNoneLoads(points);
-  for (const w of sweepWarnings(points)) process.stderr.write(`moefold: warning: ${w}\n`);
-
-  const rank: RankOptions = { objective: 'throughput', minTokensPerSPerGpu: 0, topK: SWEEP_TOP_K, pareto: false };
-  const showProgress = !a.quiet && process.stderr.isTTY;
+  // The pool first: its threads start (each loads the scorer's modules) while this thread reads the points' jobs.
+  const pool = createSearchPool(workers);
   const abort = new AbortController();
   const onSigint = () => abort.abort();
-  const pool = createSearchPool(workers);
-  if (pool) process.once('SIGINT', onSigint);
+  const showProgress = !a.quiet && process.stderr.isTTY;
+  const rank: RankOptions = { objective: 'throughput', minTokensPerSPerGpu: 0, topK: SWEEP_TOP_K, pareto: false };
   let run;
   try {
+    const points = sweepPoints(a.job, overrides, { gpuKinds, seqLengths, gpuCounts });
+    refuseWhenNoneLoads(points);
+    for (const w of sweepWarnings(points)) process.stderr.write(`moefold: warning: ${w}\n`);
+    if (pool) process.once('SIGINT', onSigint);
     run = await runSweep(points, {
       space, rank, workers, pool, signal: abort.signal,
       onPoint: showProgress ? (done, total) => process.stderr.write(`\rsweep: ${done}/${total} points searched\x1b[K`) : undefined,
