@@ -10,6 +10,10 @@ import path from 'node:path';
 import { REPO_ROOT } from '../src/paths.js';
 import { DEEPSEEK_V3_FILE } from './fixtures.js';
 import type { SweepJson } from '../src/sweep/sweep-json.js';
+import { sweepPoints } from '../src/sweep/points.js';
+import { runSweep, sweepRankOptions } from '../src/sweep/run-sweep.js';
+import { createSearchPool, defaultWorkerCount } from '../src/search/pool.js';
+import { loadSearchSpace } from '../src/enumerate/index.js';
 
 /** The GPU counts DeepSeek-V3's batch (GBS 8192) and 8-GPU nodes allow, from one node-group short of fitting to 4,096. */
 export const SWEEP_GPU_COUNTS = [64, 128, 256, 512, 1024, 1536, 2048, 4096];
@@ -47,12 +51,35 @@ export async function benchSweep(runs = 5, extraArgs: string[] = []): Promise<st
     if (s.wall_s !== null) sweepWalls.push(s.wall_s);
   }
   const wall = median(walls);
+  const cpu = await sweepCoreSeconds();
   return [
     `moefold sweep end to end (${runs} runs, ${os.availableParallelism()} cores, node ${process.version}):`,
     `  ${label} wall median ${wall.toFixed(2)} s (min ${Math.min(...walls).toFixed(2)}, max ${Math.max(...walls).toFixed(2)})`
       + ` · searches ${median(sweepWalls).toFixed(2)} s · ${points} points, ${withPlan} with a plan · ${valid.toLocaleString('en-US')} valid plans scored`
       + (rssKb.length ? ` · peak RSS ${(median(rssKb) / 1024).toFixed(0)} MB` : ''),
+    `  the same sweep in this process: ${cpu.coreS.toFixed(1)} core-seconds of CPU (all threads), ${cpu.wallS.toFixed(2)} s wall`
+      + ` on ${cpu.workers} workers: wall ≈ core-seconds ÷ cores on an idle machine`,
   ];
+}
+
+/**
+ * CPU time of the sweep's searches (every thread of this process: process.cpuUsage counts the workers too), a
+ * figure that holds on a shared machine where wall time depends on the other load.
+ */
+async function sweepCoreSeconds(): Promise<{ coreS: number; wallS: number; workers: number }> {
+  const workers = defaultWorkerCount();
+  const points = sweepPoints(path.join(REPO_ROOT, DEEPSEEK_V3_FILE), {}, { gpuKinds: SWEEP_GPU_KINDS, gpuCounts: SWEEP_GPU_COUNTS });
+  const pool = createSearchPool(workers);
+  try {
+    const before = process.cpuUsage();
+    const run = await runSweep(points, {
+      space: loadSearchSpace(), workers, pool, rank: sweepRankOptions(),
+    });
+    const used = process.cpuUsage(before);
+    return { coreS: (used.user + used.system) / 1e6, wallS: run.wallS, workers };
+  } finally {
+    await pool?.destroy();
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -3,7 +3,6 @@ import { describeJob } from '../job/describe.js';
 import { calibrationNames } from '../paths.js';
 import { applyFixes, loadSearchSpace, type SearchSpace } from '../enumerate/index.js';
 import { InputError } from '../job/errors.js';
-import type { RankOptions } from '../search/objective.js';
 import { createSearchPool } from '../search/pool.js';
 import { withJobOverrides, overridesFrom, numberOption, choiceOption, textOption } from './job-options.js';
 import type { JobOverrides } from '../job/load-job.js';
@@ -11,17 +10,12 @@ import { printStructured } from './output.js';
 import { MAX_WORKERS, resolveWorkers } from './workers.js';
 import { parseGpuList, parseGpusList, parseSeqLengthList, parseTokens, DEFAULT_TOKENS } from '../sweep/sweep-args.js';
 import { refuseWhenNoneLoads, sweepPoints, sweepWarnings } from '../sweep/points.js';
-import { runSweep } from '../sweep/run-sweep.js';
+import { runSweep, sweepRankOptions } from '../sweep/run-sweep.js';
 import { buildSweepJson, firstJob, withPlan } from '../sweep/sweep-result.js';
 import { renderSweepTable, sweepHeader, formatTokens } from '../sweep/sweep-table.js';
 
 const SWEEP_FORMATS = ['table', 'json', 'yaml'] as const;
 
-/**
- * Plans kept per point. Only the first is shown, but the search keeps as many as `tune` does by default, so that
- * whatever the ranking does among the plans it keeps, a point's first plan is the one `moefold tune` ranks first.
- */
-export const SWEEP_TOP_K = 10;
 
 interface SweepArgs extends JobOverrides {
   job: string;
@@ -79,7 +73,7 @@ async function runSweepCommand(a: SweepArgs): Promise<number> {
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   const showProgress = !a.quiet && process.stderr.isTTY;
-  const rank: RankOptions = { objective: 'throughput', minTokensPerSPerGpu: 0, topK: SWEEP_TOP_K, pareto: false };
+  const rank = sweepRankOptions();
   let run;
   try {
     const points = sweepPoints(a.job, overrides, { gpuKinds, seqLengths, gpuCounts });

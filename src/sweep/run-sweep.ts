@@ -30,6 +30,17 @@ export interface SweepRun {
 }
 
 /**
+ * Plans kept per point. Only the first is shown, but the search keeps as many as `tune` does by default, so that
+ * whatever the ranking does among the plans it keeps, a point's first plan is the one `moefold tune` ranks first.
+ */
+export const SWEEP_TOP_K = 10;
+
+/** The ranking of every point: `moefold tune`'s default (by throughput), keeping SWEEP_TOP_K plans. */
+export function sweepRankOptions(): RankOptions {
+  return { objective: 'throughput', minTokensPerSPerGpu: 0, topK: SWEEP_TOP_K, pareto: false };
+}
+
+/**
  * Shards per worker for one point when `points` run together: the points themselves keep the workers busy, so
  * each needs few shards (fewer per-shard start-up costs); a lone point gets tune's 8.
  */
