@@ -11,7 +11,7 @@ import { MAX_WORKERS, resolveWorkers } from './workers.js';
 import { parseGpuList, parseGpusList, parseSeqLengthList, parseTokens, DEFAULT_TOKENS } from '../sweep/sweep-args.js';
 import { refuseWhenNoneLoads, sweepPoints, sweepWarnings } from '../sweep/points.js';
 import { runSweep, sweepRankOptions } from '../sweep/run-sweep.js';
-import { buildSweepJson, firstJob, withPlan } from '../sweep/sweep-result.js';
+import { buildSweepJson, firstJob, pointsWithPlan } from '../sweep/sweep-result.js';
 import { renderSweepTable, sweepHeader, formatTokens } from '../sweep/sweep-table.js';
 
 const SWEEP_FORMATS = ['table', 'json', 'yaml'] as const;
@@ -101,7 +101,7 @@ async function runSweepCommand(a: SweepArgs): Promise<number> {
     process.stderr.write('moefold: interrupted: points not searched to the end show what was found so far\n');
     return 130;
   }
-  return withPlan(run.outcomes) > 0 ? 0 : 2;
+  return pointsWithPlan(run.outcomes) > 0 ? 0 : 2;
 }
 
 /** The search space (and --fix pins) once for every point. */

@@ -93,6 +93,6 @@ export function scalingEfficiency(points: readonly SweepPointJson[]): (number | 
 }
 
 /** The outcomes with a plan. */
-export function withPlan(outcomes: readonly PointOutcome[]): number {
+export function pointsWithPlan(outcomes: readonly PointOutcome[]): number {
   return outcomes.filter((x) => x.best !== null).length;
 }
