@@ -44,10 +44,10 @@ export function formatCount3(x: number): string {
   return x >= 100 ? x.toFixed(0) : x.toPrecision(2);
 }
 
-/** Days with two or three significant digits: 0.42, 3.7, 41, 365. */
+/** Days with three significant digits, whole days from 100 up: 0.42 → `0.42`, 41.3, 365, 3,191. */
 export function formatDays(timeS: number): string {
   const d = timeS / SECONDS_PER_DAY;
-  return d >= 100 ? d.toFixed(0) : d >= 10 ? d.toFixed(1) : d.toFixed(2);
+  return d >= 100 ? Math.round(d).toLocaleString('en-US') : d >= 10 ? d.toFixed(1) : d.toFixed(2);
 }
 
 function planCells(p: SweepPointJson, best: PlanJson, isMoe: boolean, eff: number | null): string[] {

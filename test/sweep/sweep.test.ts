@@ -186,6 +186,7 @@ test('sweep units: token budgets, counts, days, the short mapping and the scalin
   assert.equal(formatCount3(87), '87');
   assert.equal(formatDays(86_400 * 3.5), '3.50');
   assert.equal(formatDays(86_400 * 365), '365');
+  assert.equal(formatDays(86_400 * 3191.4), '3,191');
   assert.equal(shardsPerWorkerFor(1), 8);
   assert.equal(shardsPerWorkerFor(24), 1);
 
