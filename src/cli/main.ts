@@ -6,6 +6,7 @@ import { registerScore } from './score-command.js';
 import { registerExport } from './export-command.js';
 import { registerCheck } from './check-command.js';
 import { registerCalibrate } from './calibrate-command.js';
+import { registerSweep } from './sweep-command.js';
 import { registerReport } from './report-command.js';
 import { guardOutputStreams, outputFailedCode } from './output.js';
 import { ioReason } from '../io/write-files.js';
@@ -28,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
       + 'scores step time and memory, ranks them, exports launch configs.')
     .option('debug', { type: 'boolean', describe: 'Print stack traces on errors', global: true })
     .strict()
-    .demandCommand(1, 'Give a command: tune, score, export, check, calibrate or report (see --help).')
+    .demandCommand(1, 'Give a command: tune, sweep, score, export, check, calibrate or report (see --help).')
     .recommendCommands()
     .help()
     .alias('h', 'help')
@@ -44,6 +45,7 @@ export async function main(argv: string[]): Promise<number> {
   registerExport(cli, setExit);
   registerCheck(cli, setExit);
   registerCalibrate(cli, setExit);
+  registerSweep(cli, setExit);
   registerReport(cli, setExit);
   try {
     await cli.parseAsync();
