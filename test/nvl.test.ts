@@ -207,3 +207,28 @@ test('SLURM export on GB200: nodes are trays of 4, --segment keeps each 64-GPU d
   const small = loadJobContext(path.join(REPO_ROOT, DSV3), { ...clusterOverrides(GB200_CLUSTER), gpus: 32 }, { warn: false });
   assert.equal(segmentNodes(small.job), 8);
 });
+
+test('--gpu gb200-nvl72 alone: the calibration\'s system (trays of 4, 64-GPU domains), the file\'s 8-GPU nodes dropped', () => {
+  // mixtral-8x22b.yaml describes 8-GPU H100 nodes; another GPU brings its own node and domain
+  const mix = loadJobContext(path.join(REPO_ROOT, 'fixtures/models/mixtral-8x22b.yaml'), { gpu: 'gb200-nvl72', gpus: 256 }, { warn: false });
+  assert.deepEqual(
+    { perNode: mix.job.cluster.gpus_per_node, domain: mix.job.cluster.nvlink_domain },
+    { perNode: 4, domain: 64 },
+  );
+  // the same GPU named again keeps the file's nodes, and an explicit node of another size gets no default domain
+  const same = loadJobContext(path.join(REPO_ROOT, 'fixtures/models/mixtral-8x22b.yaml'), { gpu: 'h100-sxm' }, { warn: false });
+  assert.equal(same.job.cluster.gpus_per_node, 8); assert.equal(same.job.cluster.nvlink_domain, undefined);
+  const eight = loadJobContext(path.join(REPO_ROOT, DSV3), { gpu: 'gb200-nvl72', gpus: 256, gpusPerNode: 8 }, { warn: false });
+  assert.equal(nvlinkDomainOf(eight.job.cluster), 8);
+  // the default prices exactly as the explicit shape
+  const spec = 'tp=1,pp=4,first=16,last=15,ep=64,etp=1,mbs=1,recompute=full,dispatcher=alltoall';
+  const dflt = scoreOn(DSV3, { gpu: 'gb200-nvl72', gpus: 256 }, spec);
+  assert.deepEqual(dflt.est, scoreOn(DSV3, clusterOverrides(GB200_CLUSTER), spec).est);
+  // HGX calibrations: 8-GPU nodes, each its own domain (every existing job unchanged)
+  const h = loadJobContext(path.join(REPO_ROOT, DSV3), { gpus: 1024 }, { warn: false });
+  assert.equal(h.job.cluster.gpus_per_node, 8); assert.equal(h.job.cluster.nvlink_domain, undefined);
+  // a job that does not fill whole default domains is refused, naming the default and how to set another
+  const r = moefold('tune', DSV3, '--dry-run', '--gpu', 'gb200-nvl72', '--gpus', '96');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--gpus: must be a multiple of nvlink_domain \(64: the gb200-nvl72 default, network\.default_nvlink_domain; set nvlink_domain or --nvlink-domain for another\)/);
+});

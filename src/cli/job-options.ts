@@ -16,8 +16,8 @@ import type { StackSpec } from '../job/types.js';
 export function withJobOverrides<T>(y: Argv<T>) {
   return y
     .option('gpus', { type: 'string', describe: 'Total GPUs (overrides cluster.gpus)', group: 'Job overrides:' })
-    .option('gpus-per-node', { type: 'string', describe: 'GPUs per node (default 8)', group: 'Job overrides:' })
-    .option('nvlink-domain', { type: 'string', describe: 'GPUs per NVLink domain, whole nodes (default: one node; GB200 NVL72: 64 or 72)', group: 'Job overrides:' })
+    .option('gpus-per-node', { type: 'string', describe: 'GPUs per node (default: the calibration\'s node, 8 on HGX, 4 on NVL72 trays)', group: 'Job overrides:' })
+    .option('nvlink-domain', { type: 'string', describe: 'GPUs per NVLink domain, whole nodes (default: the calibration\'s, one node on HGX, 64 on NVL72)', group: 'Job overrides:' })
     .option('gpu', { type: 'string', describe: `GPU calibration: a name in cost-models/ (${calibrationNames().join(', ')}) or the path of a calibration file`, group: 'Job overrides:' })
     .option('calibration', {
       type: 'string', group: 'Job overrides:', // repeated: yargs gives the list (not `array`, which would take the next words too)

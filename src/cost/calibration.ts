@@ -68,6 +68,10 @@ export interface Calibration {
   nvlinkAlphaS: number;
   /** GPUs that share one NVLink domain (a node): the most `gpus_per_node` this calibration can describe. */
   nvlinkDomainGpus: number;
+  /** GPUs per node (HGX board, compute tray) of the system described: a cluster's default gpus_per_node. */
+  nodeGpus: number;
+  /** The NVLink domain a cluster of this system has unless it sets nvlink_domain (8 on HGX; 64 of 72 on NVL72). */
+  defaultNvlinkDomain: number;
   nicBytesPerS: number;
   nicsPerNode: number;
   ibAlphaBaseS: number;
@@ -169,6 +173,8 @@ export const CALIBRATION_FIELDS: readonly FieldSpec[] = [
   ['network', 'nvlink_p2p_bytes_per_s', 'nvlinkP2pBytesPerS', ...POS, false],
   ['network', 'nvlink_alpha_s', 'nvlinkAlphaS', ...NONNEG, false],
   ['network', 'nvlink_domain_gpus', 'nvlinkDomainGpus', 1, 1024, true],
+  ['network', 'node_gpus', 'nodeGpus', 1, 1024, true],
+  ['network', 'default_nvlink_domain', 'defaultNvlinkDomain', 1, 1024, true],
   ['network', 'nic_bytes_per_s', 'nicBytesPerS', ...POS, false],
   ['network', 'nics_per_node', 'nicsPerNode', 1, 1024, true],
   ['network', 'ib_alpha_base_s', 'ibAlphaBaseS', ...NONNEG, false],

@@ -5,8 +5,10 @@
  * training: seq_length (default 4096), global_batch_size (default 1024), precision bf16 | fp8 (default bf16), and
  *   the software-stack facts (stack.ts), each overridable by its flag (`--tp-comm-overlap false`).
  * cluster: gpu = the name of a calibration file cost-models/<gpu>.yaml (default h100-sxm), gpus (required:
- *   from the file or --gpus), gpus_per_node (default 8), nvlink_domain (GPUs sharing one NVLink fabric, whole
- *   nodes; default one node; --nvlink-domain). `cluster:` may also be a string: the path of a cluster file
+ *   from the file or --gpus), gpus_per_node and nvlink_domain (GPUs sharing one NVLink fabric, whole nodes;
+ *   --nvlink-domain), each defaulting to the calibration's system (network.node_gpus and
+ *   network.default_nvlink_domain: 8 and 8 for an HGX board, 4 and 64 for GB200 NVL72 trays in 64-GPU
+ *   segments). `cluster:` may also be a string: the path of a cluster file
  *   (relative to the job file) holding these fields, at its top level or under `cluster:`.
  *
  * Whole nodes or one partial node: gpus must be a multiple of gpus_per_node, or smaller than it and a divisor
@@ -216,10 +218,13 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
   const origin = (f: string): Origin => ({ file: cFile, field: `${prefix}${f}` });
   let gpus = c.gpus as number | undefined;
   let gpusOrigin = origin('gpus');
-  let perNode = (c.gpus_per_node as number | undefined) ?? DEFAULT_GPUS_PER_NODE;
+  // Absent: the calibration's node (network.node_gpus), known once the calibration is read.
+  let perNode = c.gpus_per_node as number | undefined;
   let perNodeOrigin = origin('gpus_per_node');
   let domain = c.nvlink_domain as number | undefined;
   let domainOrigin = origin('nvlink_domain');
+  /** How messages name a domain the job did not state (the calibration's default). */
+  let domainNote: string | null = null;
   let gpu = (c.gpu as string | undefined) ?? DEFAULT_GPU;
   let gpuOrigin = origin('gpu');
   // A path is relative to the file that names it. A plans file names the copies `tune --out` / `check --update`
@@ -251,6 +256,12 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
     if (typeof g !== 'string' || (!isCalibrationPath(g) && !new RegExp(NAME_PATTERN).test(g))) {
       throw inputError(file, OVERRIDE_FLAGS.gpu, `must be ${allowedText(CLUSTER_FIELDS.gpu)} (got ${gotText(g)})`);
     }
+    if (g !== gpu) {
+      // Another GPU is another system: its node and NVLink domain come from its calibration, not from the file's
+      // description of the old one, unless given on the command line too.
+      if (oPerNode === undefined) perNode = undefined;
+      if (oDomain === undefined) domain = undefined;
+    }
     gpu = g;
     gpuOrigin = { file, field: OVERRIDE_FLAGS.gpu };
   }
@@ -268,19 +279,22 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
   if (gpus === undefined) {
     throw inputError(file, 'cluster.gpus', 'missing: set cluster.gpus in the job file or pass --gpus');
   }
-  const wholeNodes = gpus % perNode === 0;
-  const partialNode = gpus < perNode && perNode % gpus === 0;
-  if (!wholeNodes && !partialNode) {
-    const perNodeName = perNodeOrigin.field.startsWith('--') ? perNodeOrigin.field : 'gpus_per_node';
-    throw inputError(
-      gpusOrigin.file,
-      gpusOrigin.field,
-      `must be a multiple of ${perNodeName} (${perNode}), or a divisor of it for one partial node (got ${gpus})`,
-    );
-  }
-  if (domain !== undefined) checkDomainShape(domain, domainOrigin, perNode, perNodeOrigin, gpus, gpusOrigin);
-  const spec = (): ClusterSpec => {
-    const out: ClusterSpec = { gpu, gpus, gpus_per_node: perNode };
+  const gpuCount = gpus;
+  /** The node and domain shape checks, then the cluster as the job will hold it. */
+  const spec = (nodeGpus: number): ClusterSpec => {
+    const n = perNode ?? nodeGpus;
+    const wholeNodes = gpuCount % n === 0;
+    const partialNode = gpuCount < n && n % gpuCount === 0;
+    if (!wholeNodes && !partialNode) {
+      const perNodeName = perNodeOrigin.field.startsWith('--') ? perNodeOrigin.field : 'gpus_per_node';
+      throw inputError(
+        gpusOrigin.file,
+        gpusOrigin.field,
+        `must be a multiple of ${perNodeName} (${n}), or a divisor of it for one partial node (got ${gpuCount})`,
+      );
+    }
+    if (domain !== undefined) checkDomainShape(domain, domainOrigin, n, perNodeOrigin, gpuCount, gpusOrigin, domainNote);
+    const out: ClusterSpec = { gpu, gpus: gpuCount, gpus_per_node: n };
     if (domain !== undefined) out.nvlink_domain = domain;
     if (overlays.length > 0) out.calibrations = overlays;
     return out;
@@ -288,7 +302,8 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
 
   if (recorded) {
     if (isCalibrationPath(gpu) && !/\.ya?ml$/.test(gpu)) throw inputError(gpuOrigin.file, gpuOrigin.field, `must be a calibration name or the path of a .yaml file (got ${excerpt(gpu)})`);
-    if (isCalibrationPath(gpu) || overlays.length > 0) return spec();
+    // a recorded cluster states gpus_per_node (every cluster moefold writes does)
+    if (isCalibrationPath(gpu) || overlays.length > 0) return spec(DEFAULT_GPUS_PER_NODE);
   }
   if (isCalibrationPath(gpu)) {
     if (!fs.existsSync(gpu)) throw inputError(gpuOrigin.file, gpuOrigin.field, `calibration file not found: ${pathText(gpu)}`);
@@ -308,6 +323,15 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
   // intra-node bandwidths would be applied to GPUs that are really reached over the network).
   const cal = loadCalibrationStack(gpu, overlays, costModelsDir);
   const calDomain = cal.nvlinkDomainGpus;
+  if (domain === undefined && (perNode === undefined || perNode === cal.nodeGpus) && cal.defaultNvlinkDomain > cal.nodeGpus) {
+    // the calibration's system (GB200 NVL72: 64-GPU domains of trays of 4) unless the job states its domain or
+    // nodes of another size
+    domain = cal.defaultNvlinkDomain;
+    domainOrigin = { file: gpuOrigin.file, field: gpuOrigin.field };
+    domainNote = `nvlink_domain (${domain}: the ${calibrationLabel(cal)} default, network.default_nvlink_domain; set nvlink_domain or --nvlink-domain for another)`;
+  }
+  const out = spec(cal.nodeGpus);
+  perNode = out.gpus_per_node;
   if (perNode > calDomain) {
     throw inputError(perNodeOrigin.file, perNodeOrigin.field, `${perNode} GPUs per node, but the ${calibrationLabel(cal)} calibration describes nodes `
       + `of ${calDomain} NVLink-connected GPUs (network.nvlink_domain_gpus): use at most ${calDomain}, or a calibration of your node`);
@@ -316,7 +340,7 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
     throw inputError(domainOrigin.file, domainOrigin.field, `must be at most ${calDomain}: the ${calibrationLabel(cal)} calibration's NVLink `
       + `domain holds ${calDomain} GPUs (network.nvlink_domain_gpus) (got ${domain})`);
   }
-  return spec();
+  return out;
 }
 
 /**
@@ -325,15 +349,19 @@ export function resolveCluster(section: unknown, file: string, overrides: JobOve
  * and 16 GPUs) the parallel groups would straddle racks unevenly. NVIDIA's GB200 practice for large jobs is 16 of
  * the 18 trays of a rack, 64 GPUs (Slurm --segment=16), so that power-of-two groups stay inside a domain.
  */
-function checkDomainShape(domain: number, at: Origin, perNode: number, perNodeAt: Origin, gpus: number, gpusAt: Origin): void {
+function checkDomainShape(domain: number, at: Origin, perNode: number, perNodeAt: Origin, gpus: number, gpusAt: Origin,
+  defaultNote: string | null): void {
   const perNodeName = perNodeAt.field.startsWith('--') ? perNodeAt.field : 'gpus_per_node';
+  const name = defaultNote ?? (at.field.startsWith('--') ? at.field : 'nvlink_domain');
   if (domain % perNode !== 0) {
+    if (defaultNote !== null) {
+      throw inputError(perNodeAt.file, perNodeAt.field, `must divide ${name}: an NVLink domain is whole nodes (got ${perNode})`);
+    }
     throw inputError(at.file, at.field, `must be a multiple of ${perNodeName} (${perNode}): an NVLink domain is whole nodes (got ${domain})`);
   }
   if (gpus > domain && gpus % domain !== 0) {
-    const name = at.field.startsWith('--') ? at.field : 'nvlink_domain';
     const hint = domain === 72 && gpus % 64 === 0 && 64 % perNode === 0 ? `; on NVL72 racks use 64 of the 72 GPUs (${name} 64)` : '';
     throw inputError(gpusAt.file, gpusAt.field,
-      `must be a multiple of ${name} (${domain}), or at most it for one partial NVLink domain (got ${gpus})${hint}`);
+      `must be a multiple of ${defaultNote === null ? `${name} (${domain})` : name}, or at most it for one partial NVLink domain (got ${gpus})${hint}`);
   }
 }
