@@ -9,7 +9,8 @@ import type { RankOptions } from './objective.js';
 import { objectiveValue } from './objective.js';
 import type { RankedPlan } from './ranked.js';
 import { keepRanked, ranksBefore } from './ranked.js';
-import { TopK } from './top-k.js';
+import { TopK, keptCapacity } from './top-k.js';
+import { TieKeeper, type TieParts } from './ties.js';
 import { ParetoFront } from './pareto.js';
 
 /** One unit of work for a worker: a shard of the space that it enumerates and scores itself. */
@@ -22,7 +23,7 @@ export interface ShardTask {
   rank: RankOptions;
 }
 
-export interface ShardResult {
+export interface ShardResult extends TieParts {
   shardIndex: number;
   stats: EnumStats;
   /** Valid plans that fit in memory. */
@@ -45,7 +46,8 @@ export function searchShard(task: ShardTask): ShardResult {
   const ctx = makeScoreContext(job, shape, calibration);
   const usableBytes = ctx.usableMemBytes;
   const stats = newEnumStats();
-  const top = new TopK(rank.topK);
+  const top = new TopK(keptCapacity(rank));
+  const ties = new TieKeeper(rank.tie ?? 0);
   const pareto = rank.pareto ? new ParetoFront() : null;
   const est = newEstimate();
   let fitting = 0;
@@ -72,6 +74,7 @@ export function searchShard(task: ShardTask): ShardResult {
     fitting++;
     const value = objectiveValue(est, rank);
     top.offer(value, plan, est); // copies only when the plan gets in
+    ties.offer(value, plan, est);
     if (pareto) pareto.offer(plan, est);
   }
   return {
@@ -79,5 +82,6 @@ export function searchShard(task: ShardTask): ShardResult {
     top: top.sorted(),
     pareto: pareto ? pareto.plans() : [],
     smallestNotFitting: smallest,
+    ...ties.parts(),
   };
 }
