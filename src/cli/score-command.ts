@@ -55,7 +55,7 @@ export function registerScore(cli: Argv, setExit: (code: number) => void): void 
       if (format === 'table') {
         process.stdout.write(`${renderExplain(job, plan, est, describeJob(job, calibrationLabel(jc.calibration)), launch)}\n`);
       } else {
-        printStructured({ ...planToJson(1, plan, est, launch), calibration: calibrationJson(jc.calibration) }, format);
+        printStructured({ ...planToJson(1, plan, est, launch, jc.calibration.denseBf16PeakFlops), calibration: calibrationJson(jc.calibration) }, format);
       }
       setExit(est.fits ? 0 : 1);
     },

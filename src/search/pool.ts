@@ -42,7 +42,7 @@ export interface SearchResult extends SearchOutcome {
   wallS: number;
   /** The rank options the search ran with, the tie tolerance and memory margin filled in (resolveRankOptions). */
   rank: RankOptions & { tie: number; memoryMarginBytes: number };
-  /** Where the default tie tolerance came from (null: --tie given, or no cross-validation file). */
+  /** Where the default tie tolerance came from (null: --tie given; file '': no cross-validation file, tie 0). */
   tieSource: TieDefault | null;
   tie: TieSummary;
 }
@@ -50,7 +50,10 @@ export interface SearchResult extends SearchOutcome {
 /** The tie tolerance and memory margin, defaults filled in: the calibration's cross-validated error, 4 GiB. */
 export function resolveRankOptions(rank: RankOptions, calibration: Calibration):
   { rank: SearchResult['rank']; tieSource: TieDefault | null } {
-  const source = rank.tie === undefined ? defaultTie(calibration.name) : null;
+  // No cross-validation file: exact ties only, and the header says so (file '').
+  const source = rank.tie === undefined
+    ? defaultTie(calibration.name) ?? { fraction: 0, measuredOn: calibration.name, file: '' }
+    : null;
   return {
     rank: { ...rank, tie: rank.tie ?? source?.fraction ?? 0, memoryMarginBytes: rank.memoryMarginBytes ?? DEFAULT_MEMORY_MARGIN_BYTES },
     tieSource: source,
