@@ -9,7 +9,7 @@ import type { Job, ModelShape } from '../job/types.js';
 import { runSearch } from '../search/pool.js';
 import { OBJECTIVES, type Objective, type RankOptions } from '../search/objective.js';
 import { makeProgressPrinter } from '../render/progress.js';
-import { renderPlansTable } from '../render/plans-table.js';
+import { renderPlansTable, TABLE_WIDTH } from '../render/plans-table.js';
 import { renderExplain } from '../render/explain.js';
 import { explainNoFit, writeOutDir } from './tune-result.js';
 import { buildResult } from '../plans/result.js';
@@ -21,7 +21,7 @@ import { MAX_WORKERS, resolveWorkers } from './workers.js';
 import { parseExportFormats } from './export-command.js';
 import { prepareOutDir, type OutDir } from '../io/out-dir.js';
 import { GIB } from '../render/numbers.js';
-import { rankingHeader, tieRule } from './tune-result.js';
+import { rankingHeader, tieRule, wrapAtSeparator } from './tune-result.js';
 
 const TUNE_FORMATS = ['table', 'json', 'yaml'] as const;
 
@@ -203,10 +203,9 @@ async function searchAndReport(args: Tune, job: Job, shape: ModelShape, space: S
 
   if (args.format === 'table') {
     const lines: string[] = [];
-    lines.push(describeJob(job, calibrationLabel(calibration)));
+    lines.push(wrapAtSeparator(describeJob(job, calibrationLabel(calibration)), TABLE_WIDTH));
     lines.push(`${search.stats.enumerated.toLocaleString('en-US')} candidates enumerated · ${search.stats.valid.toLocaleString('en-US')} valid`
-      + ` (Megatron accepts) · ${search.fitting.toLocaleString('en-US')} fit in memory · ranked by ${rank.objective}`
-      + (rank.objective === 'memory' && rank.minTokensPerSPerGpu ? ` (≥ ${rank.minTokensPerSPerGpu} tokens/s/GPU)` : '')
+      + ` (Megatron accepts) · ${search.fitting.toLocaleString('en-US')} fit in memory`
       + (args.timing ? ` · ${search.wallS.toFixed(2)} s` : ''));
     lines.push(rankingHeader(search, calibration));
     const table = { wide: args.wide, bf16PeakFlops: calibration.denseBf16PeakFlops };

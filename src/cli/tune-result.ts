@@ -16,23 +16,38 @@ import { writeFilesAtomic } from '../io/write-files.js';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
 
-/** The lines under the counts: the tie tolerance and where it comes from, the memory margin (each ≤ 120 columns). */
+/** The lines under the counts: the objective, the tie tolerance and where it comes from, the memory margin (≤ 120 columns). */
 export function rankingHeader(search: SearchResult, calibration: Calibration): string {
   const { tie, rank, tieSource } = search;
   const of = rank.objective === 'memory' ? 'the smallest peak' : 'the best';
   let source = '--tie';
-  if (tieSource && tieSource.file === '') source = 'no cost-models/fit/*.cross-validation.yaml: exact ties only';
-  else if (tieSource?.derivedFrom) {
-    source = `${tieSource.measuredOn}'s cross-validated error: ${calibration.name} derives its constants from it`;
-  } else if (tieSource) source = `the model's cross-validated error: ${tieSource.file}`;
+  if (tieSource && tieSource.file === '') source = 'no cross-validation file: exact ties only';
+  else if (tieSource?.derivedFrom) source = `${tieSource.measuredOn}'s cross-validated error: ${calibration.name} derives from it`;
+  else if (tieSource) source = 'the model\'s cross-validated error';
+  const floor = rank.objective === 'memory' && rank.minTokensPerSPerGpu ? ` (≥ ${rank.minTokensPerSPerGpu} tokens/s/GPU)` : '';
   const then = rank.objective === 'memory' ? 'by throughput, then simplicity' : 'by headroom, then simplicity, then throughput';
   return [
-    `ranking: ties within ${pct(rank.tie)} of ${of} (${source})`,
-    `  ${tie.plans.toLocaleString('en-US')} plans in the tie → ${tie.rows.toLocaleString('en-US')} rows (equal plans collapsed), ordered ${then}`
+    `ranking by ${rank.objective}${floor}: plans within ${pct(rank.tie)} of ${of} are a tie (${source})`,
+    `  tie: ${tie.plans.toLocaleString('en-US')} plans → ${tie.rows.toLocaleString('en-US')} rows (equal plans collapsed), ordered ${then}`
       + (tie.overflowed ? '\n  the tie set overflowed: only its faster plans were ordered by these rules' : ''),
     `  memory margin ${(rank.memoryMarginBytes / GIB).toFixed(1)} GiB: ${search.ranked.toLocaleString('en-US')} of `
       + `${search.fitting.toLocaleString('en-US')} fitting plans leave it free and are ranked`,
   ].join('\n');
+}
+
+/** A line of parts joined by ' · ', broken before a part where it would pass `width` (continuation indented). */
+export function wrapAtSeparator(line: string, width: number, sep = ' · '): string {
+  if (line.length <= width) return line;
+  const out: string[] = [];
+  let cur = '';
+  for (const part of line.split(sep)) {
+    if (cur !== '' && cur.length + sep.length + part.length > width) {
+      out.push(cur);
+      cur = `  ${part}`;
+    } else cur = cur === '' ? part : `${cur}${sep}${part}`;
+  }
+  out.push(cur);
+  return out.join('\n');
 }
 
 /** The line after the last row in the tie, when rows outside it follow. */
