@@ -127,9 +127,11 @@ test('rank: Llama-3 70B @64 (dense): no expert columns, MFU names its peak, unev
     assert.ok(head.includes(col), col);
   }
   for (const col of [' EP', 'ETP', 'EDP', 'dispatcher', 'EP a2a']) assert.ok(!t.stdout.includes(col), `${col} in a dense table`);
-  const wide = moefold('tune', ...LLAMA, '--top', '3', '--workers', '2', '--wide');
+  const wide = moefold('tune', ...LLAMA, '--top', '3', '--workers', '2', '--wide', '--explain', '1');
   assert.match(wide.stdout, /MFU\(fp8\) +MFU\(bf16\)/);
   assert.match(wide.stdout, /main costs/);
+  assert.match(wide.stdout, /· MFU\(fp8\) [\d.]+% ·/, '--explain names the peak');
+  for (const term of ['EP a2a', '│ experts', 'MoE dispatcher buffers']) assert.ok(!wide.stdout.includes(term), `${term} in a dense --explain`);
 });
 
 test('rank: the default table fits 120 columns (Mixtral-8x22B @128, DeepSeek-V3 @1024, Llama-3 70B @64); --wide may not', () => {

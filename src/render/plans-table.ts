@@ -103,21 +103,31 @@ function fit(s: string, width: number, right: boolean): string {
  * is cut with '…' where it would pass it (the JSON lists every alternative). Dense models show no EP columns.
  */
 export function renderPlansTable(job: Job, plans: RankedPlan[], opts: PlansTableOptions): string {
-  const cols = columns(job, opts);
-  const cells = plans.map((r, k) => cols.map((c) => c.cell(r, k)));
+  let cols = columns(job, opts);
+  let cells = plans.map((r, k) => cols.map((c) => c.cell(r, k)));
+  // no row has alternatives: no column for them
+  if (cells.every((row) => row[row.length - 1] === '')) {
+    cols = cols.slice(0, -1);
+    cells = cells.map((row) => row.slice(0, -1));
+  }
+  const heads = cols.map((c) => c.head);
   const widths = cols.map((c, k) => Math.max(c.head.length, ...cells.map((row) => row[k].length)));
   const last = cols.length - 1;
-  if (!opts.wide) {
-    const before = widths.slice(0, last).reduce((a, w) => a + w + GAP.length, 0);
-    const room = Math.max(cols[last].head.length, TABLE_WIDTH - before);
-    widths[last] = Math.min(widths[last], room);
+  let gap = GAP;
+  if (!opts.wide && cols[last].head === 'alternatives') {
+    const fixed = (g: string) => widths.slice(0, last).reduce((a, w) => a + w + g.length, 0);
+    if (fixed(gap) + heads[last].length > TABLE_WIDTH) gap = ' '; // tight: one space between columns
+    const room = TABLE_WIDTH - fixed(gap);
+    if (room < heads[last].length) heads[last] = 'alt';
+    const fitRoom = Math.max(heads[last].length, room);
+    widths[last] = Math.max(heads[last].length, Math.min(widths[last], fitRoom));
     for (const row of cells) {
-      if (row[last].length > room) row[last] = `${row[last].slice(0, room - 1)}…`;
+      if (row[last].length > fitRoom) row[last] = `${row[last].slice(0, fitRoom - 1)}…`;
     }
   }
-  const line = (row: string[]) => row.map((s, k) => fit(s, widths[k], cols[k].right)).join(GAP).trimEnd();
-  const total = widths.reduce((a, w) => a + w, 0) + GAP.length * last;
-  const out = [line(cols.map((c) => c.head)), '─'.repeat(opts.wide ? total : Math.min(total, TABLE_WIDTH))];
+  const line = (row: string[]) => row.map((s, k) => fit(s, widths[k], cols[k].right)).join(gap).trimEnd();
+  const total = widths.reduce((a, w) => a + w, 0) + gap.length * last;
+  const out = [line(heads), '─'.repeat(opts.wide ? total : Math.min(total, TABLE_WIDTH))];
   plans.forEach((r, k) => {
     out.push(line(cells[k]));
     const next = plans[k + 1];
