@@ -50,6 +50,7 @@ export interface CheckJobResult {
 export async function checkJob(jobFile: string, baselineFile: string, overrides: JobOverrides, opts: CheckOptions,
   pool: Piscina | null): Promise<CheckJobResult> {
   const { job, shape, space, calibration, scoreContext } = loadJobContext(jobFile, overrides, { space: opts.space, fix: opts.fix });
+  // tie and memory margin left to runSearch's defaults: the same ranking as `moefold tune` (search/final-order.ts)
   const rankOpts: RankOptions = { objective: 'throughput', minTokensPerSPerGpu: 0, topK: Math.max(opts.keepTop, opts.rank), pareto: false };
   const report: JobCheckReport = {
     job_file: jobFile, baseline_file: baselineFile, rank: opts.rank, tolerance: opts.tolerance, passed: true,
@@ -128,7 +129,8 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
     const mem = estimateToJson(est).memory_breakdown_gib;
     const memLine = Object.entries(mem).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
     report.checks.push(est.fits
-      ? { name: 'fits', status: 'pass', message: `fits: peak ${(est.peakMemBytes / GIB).toFixed(1)} of ${(est.usableMemBytes / GIB).toFixed(1)} GiB usable (allocated ${(est.allocatedPeakBytes / GIB).toFixed(1)} GiB)`, details: [] }
+      ? { name: 'fits', status: 'pass', message: `fits: peak ${(est.peakMemBytes / GIB).toFixed(1)} of ${(est.usableMemBytes / GIB).toFixed(1)} GiB usable (allocated ${(est.allocatedPeakBytes / GIB).toFixed(1)} GiB)`
+        + marginNote(est, search.rank.memoryMarginBytes), details: [] }
       : {
         name: 'fits', status: 'fail',
         message: `no longer fits: peak ${(est.peakMemBytes / GIB).toFixed(1)} GiB exceeds ${(est.usableMemBytes / GIB).toFixed(1)} GiB usable`,
@@ -195,6 +197,12 @@ function describeJob(job: Job, calibration: Calibration): string {
   const c = job.cluster;
   const t = job.training;
   return `${job.model.name}, ${c.gpus} × ${calibrationLabel(calibration)} (${c.gpus_per_node} per node), seq ${t.seq_length}, GBS ${t.global_batch_size}, ${t.precision}`;
+}
+
+/** A baseline that fits but leaves less than the margin is not one `tune` would rank: say so (not a failure). */
+function marginNote(est: Estimate, marginBytes: number): string {
+  const free = est.usableMemBytes - est.peakMemBytes;
+  return free < marginBytes ? `; only ${(free / GIB).toFixed(1)} GiB free, below the ${(marginBytes / GIB).toFixed(1)} GiB margin tune ranks with` : '';
 }
 
 function doesNotFit(est: Estimate): string {
