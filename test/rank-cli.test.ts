@@ -184,7 +184,10 @@ test('rank: --out writes launch configs for --out-top plans, and the Pareto plan
     const plans = files.filter((f) => /^plan-\d+\.torchrun\.sh$/.test(f));
     assert.equal(plans.length, 5, files.join(' ')); // default: min(--top, 5)
     assert.ok(files.some((f) => /^pareto-1\.torchrun\.sh$/.test(f)), files.join(' '));
-    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'plans.json'), 'utf8')).plans.length, 6);
+    const saved = JSON.parse(fs.readFileSync(path.join(dir, 'plans.json'), 'utf8'));
+    assert.equal(saved.plans.length, 6);
+    assert.equal(files.filter((f) => /^pareto-\d+\.torchrun\.sh$/.test(f)).length, saved.pareto.length);
+    for (const p of saved.pareto) assert.ok(p.estimate.headroom_gib >= saved.ranking.memory_margin_gib, 'the Pareto front keeps the margin');
     const again = moefold('tune', ...MIXTRAL, '--fix', 'tp=2,pp=8', '--workers', '2', '--quiet', '--top', '6', '--out', dir, '--out-top', '2');
     assert.equal(again.status, 0, again.stderr);
     const left = fs.readdirSync(dir);

@@ -48,7 +48,7 @@ export function searchShard(task: ShardTask): ShardResult {
   const stats = newEnumStats();
   const top = new TopK(keptCapacity(rank));
   const ties = new TieKeeper(rank.tie ?? 0);
-  const pareto = rank.pareto ? new ParetoFront() : null;
+  const pareto = rank.pareto ? new ParetoFront(rank.memoryMarginBytes ?? 0) : null;
   const est = newEstimate();
   let fitting = 0;
   let prunedByStaticMemory = 0;
