@@ -146,6 +146,15 @@ test('rank: the default table fits 120 columns (Mixtral-8x22B @128, DeepSeek-V3 
   assert.match(wide.stdout.split('\n').find((l) => l.trimStart().startsWith('#')) ?? '', /DO +recompute +dispatcher +step s/);
 });
 
+test('rank: the header fits 120 columns with the longest objective and a derived tie source', () => {
+  const r = moefold('tune', ...MIXTRAL, '--fix', 'tp=4,pp=8', '--objective', 'memory', '--min-throughput', '1200', '--gpu', 'b200',
+    '--top', '5', '--workers', '2', '--quiet');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /ranking by memory \(≥ 1200 tokens\/s\/GPU\): plans within [\d.]+ % of the smallest peak are a tie/);
+  assert.match(r.stdout, /h100-sxm's cross-validated error: b200 derives from it/);
+  for (const line of r.stdout.split('\n')) assert.ok(line.length <= TABLE_WIDTH, line);
+});
+
 test('rank: --objective memory ties on the smallest peak and breaks ties by throughput', () => {
   const res = tuneJson(...MIXTRAL, '--fix', 'tp=2', '--objective', 'memory', '--min-throughput', '1', '--top', '10', '--workers', '2');
   const peaks = res.plans.map((p: any) => p.estimate.peak_memory_gib);

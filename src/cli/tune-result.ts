@@ -12,6 +12,7 @@ import type { ResultJson } from '../plans/result.js';
 import { plansFileText, withCalibrationCopies } from '../plans/plans-file.js';
 import { describeMapping } from '../render/explain.js';
 import { GIB } from '../render/numbers.js';
+import { TABLE_WIDTH } from '../render/plans-table.js';
 import { writeFilesAtomic } from '../io/write-files.js';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
@@ -26,8 +27,9 @@ export function rankingHeader(search: SearchResult, calibration: Calibration): s
   else if (tieSource) source = 'the model\'s cross-validated error';
   const floor = rank.objective === 'memory' && rank.minTokensPerSPerGpu ? ` (≥ ${rank.minTokensPerSPerGpu} tokens/s/GPU)` : '';
   const then = rank.objective === 'memory' ? 'by throughput, then simplicity' : 'by headroom, then simplicity, then throughput';
+  const head = `ranking by ${rank.objective}${floor}: plans within ${pct(rank.tie)} of ${of} are a tie`;
   return [
-    `ranking by ${rank.objective}${floor}: plans within ${pct(rank.tie)} of ${of} are a tie (${source})`,
+    head.length + source.length + 3 <= TABLE_WIDTH ? `${head} (${source})` : `${head}\n  (${source})`,
     `  tie: ${tie.plans.toLocaleString('en-US')} plans → ${tie.rows.toLocaleString('en-US')} rows (equal plans collapsed), ordered ${then}`
       + (tie.overflowed ? '\n  the tie set overflowed: only its faster plans were ordered by these rules' : ''),
     `  memory margin ${(rank.memoryMarginBytes / GIB).toFixed(1)} GiB: ${search.ranked.toLocaleString('en-US')} of `
