@@ -23,9 +23,11 @@ import type { Estimate } from '../src/cost/estimate.js';
 import type { JobOverrides } from '../src/job/load-job.js';
 import { DevSetError, loadDevSet, median, predict, type DevRun } from './dev-set.js';
 import { leaveOneGroupOut, readFreeTable } from '../src/calibrate/fit-core.js';
+import { crossValidationFile, formatCrossValidation } from '../src/search/cross-validation.js';
 
 const args = process.argv.slice(2);
 const verbose = args.includes('--verbose');
+const writeCv = args.includes('--write-cv');
 const inSampleOnly = args.includes('--in-sample');
 const calIdx = args.indexOf('--cal');
 const calArg = calIdx >= 0 ? args[calIdx + 1] : undefined;
@@ -137,6 +139,18 @@ summary('  fp8', (x) => x.run.fp8);
 summary('  moe forced', (x) => x.run.moe && x.run.forced);
 summary('  moe real', (x) => x.run.moe && !x.run.forced);
 if (logoNote) console.log(`  (${logoNote})`);
+if (writeCv) {
+  if (!heldOut) fail(`--write-cv: needs the leave-one-group-out refits (${logoNote || 'not with --in-sample'})`);
+  const out = crossValidationFile(cal.name);
+  fs.writeFileSync(out, formatCrossValidation({
+    calibration: path.relative(REPO_ROOT, cal.file), runsFile: path.relative(REPO_ROOT, path.resolve(file)), runs: rows.length,
+    groups: new Set(rows.map((x) => x.run.group)).size,
+    logoMedianAbsError: median(rows.map((x) => Math.abs(x.logo))),
+    inSampleMedianAbsError: median(rows.map((x) => Math.abs(x.err))),
+    date: new Date().toISOString().slice(0, 10),
+  }));
+  console.log(`  wrote ${path.relative(process.cwd(), out)}`);
+}
 console.log('by group (the leave-one-group-out unit):');
 for (const g of [...new Set(rows.map((x) => x.run.group))]) summary(`  ${g}`.padEnd(30), (x) => x.run.group === g);
 

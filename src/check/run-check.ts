@@ -50,6 +50,7 @@ export interface CheckJobResult {
 export async function checkJob(jobFile: string, baselineFile: string, overrides: JobOverrides, opts: CheckOptions,
   pool: Piscina | null): Promise<CheckJobResult> {
   const { job, shape, space, calibration, scoreContext } = loadJobContext(jobFile, overrides, { space: opts.space, fix: opts.fix });
+  // tie and memory margin left to runSearch's defaults: the same ranking as `moefold tune` (search/final-order.ts)
   const rankOpts: RankOptions = { objective: 'throughput', minTokensPerSPerGpu: 0, topK: Math.max(opts.keepTop, opts.rank), pareto: false };
   const report: JobCheckReport = {
     job_file: jobFile, baseline_file: baselineFile, rank: opts.rank, tolerance: opts.tolerance, passed: true,
@@ -125,10 +126,11 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
     est = scorePlan(scoreContext(), plan, newEstimate());
     report.baseline_tokens_per_s_per_gpu_now = round(est.tokensPerSPerGpu);
     report.baseline_fits_now = est.fits;
-    const mem = estimateToJson(est).memory_breakdown_gib;
+    const mem = estimateToJson(est, calibration.denseBf16PeakFlops).memory_breakdown_gib;
     const memLine = Object.entries(mem).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
     report.checks.push(est.fits
-      ? { name: 'fits', status: 'pass', message: `fits: peak ${(est.peakMemBytes / GIB).toFixed(1)} of ${(est.usableMemBytes / GIB).toFixed(1)} GiB usable (allocated ${(est.allocatedPeakBytes / GIB).toFixed(1)} GiB)`, details: [] }
+      ? { name: 'fits', status: 'pass', message: `fits: peak ${(est.peakMemBytes / GIB).toFixed(1)} of ${(est.usableMemBytes / GIB).toFixed(1)} GiB usable (allocated ${(est.allocatedPeakBytes / GIB).toFixed(1)} GiB)`
+        + marginNote(est, search.rank.memoryMarginBytes), details: [] }
       : {
         name: 'fits', status: 'fail',
         message: `no longer fits: peak ${(est.peakMemBytes / GIB).toFixed(1)} GiB exceeds ${(est.usableMemBytes / GIB).toFixed(1)} GiB usable`,
@@ -169,7 +171,7 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
     report.checks.push({
       name: 'regression', status: 'fail',
       message: `regression: the plan no longer fits (peak ${(est.peakMemBytes / GIB).toFixed(1)} GiB > ${(est.usableMemBytes / GIB).toFixed(1)} GiB usable), so it ${was} (it would predict ${fmtTps(est.tokensPerSPerGpu)} if it fit)`,
-      details: movedMemory(json.estimate?.memory_breakdown_gib, estimateToJson(est).memory_breakdown_gib),
+      details: movedMemory(json.estimate?.memory_breakdown_gib, estimateToJson(est, calibration.denseBf16PeakFlops).memory_breakdown_gib),
     });
   } else if (typeof recorded !== 'number') {
     report.checks.push({ name: 'regression', status: 'skip', message: 'the baseline records no throughput', details: [] });
@@ -177,7 +179,7 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
     report.checks.push({
       name: 'regression', status: 'fail',
       message: `regression: predicted ${fmtTps(est.tokensPerSPerGpu)} tokens/s/GPU, ${(100 * (1 - est.tokensPerSPerGpu / recorded)).toFixed(1)}% below the recorded ${fmtTps(recorded)}`,
-      details: movedTerms(json.estimate?.time_breakdown_s, estimateToJson(est).time_breakdown_s),
+      details: movedTerms(json.estimate?.time_breakdown_s, estimateToJson(est, calibration.denseBf16PeakFlops).time_breakdown_s),
     });
   } else {
     report.checks.push({ name: 'regression', status: 'pass', message: `no regression: ${fmtTps(est.tokensPerSPerGpu)} vs recorded ${fmtTps(recorded)} tokens/s/GPU`, details: [] });
@@ -195,6 +197,12 @@ function describeJob(job: Job, calibration: Calibration): string {
   const c = job.cluster;
   const t = job.training;
   return `${job.model.name}, ${c.gpus} × ${calibrationLabel(calibration)} (${c.gpus_per_node} per node), seq ${t.seq_length}, GBS ${t.global_batch_size}, ${t.precision}`;
+}
+
+/** A baseline that fits but leaves less than the margin is not one `tune` would rank: say so (not a failure). */
+function marginNote(est: Estimate, marginBytes: number): string {
+  const free = est.usableMemBytes - est.peakMemBytes;
+  return free < marginBytes ? `; only ${(free / GIB).toFixed(1)} GiB free, below the ${(marginBytes / GIB).toFixed(1)} GiB margin tune ranks with` : '';
 }
 
 function doesNotFit(est: Estimate): string {

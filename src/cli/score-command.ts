@@ -91,7 +91,8 @@ async function runScore(args: ScoreArgs): Promise<number> {
     if (sensitivity) parts.push(renderSensitivity(job, sensitivity));
     process.stdout.write(`${parts.join('\n\n')}\n`);
   } else {
-    const base = compare ? compareJson(compare, launchOf) : planToJson(1, plan, est, launch);
+    const bf16 = jc.calibration.denseBf16PeakFlops;
+    const base = compare ? compareJson(compare, launchOf, bf16) : planToJson(1, plan, est, launch, bf16);
     printStructured({
       ...base, calibration: calibrationJson(jc.calibration),
       ...(sensitivity ? { sensitivity: sensitivityJson(job, sensitivity) } : {}),

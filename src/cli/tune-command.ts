@@ -9,7 +9,7 @@ import type { Job, ModelShape } from '../job/types.js';
 import { runSearch } from '../search/pool.js';
 import { OBJECTIVES, type Objective, type RankOptions } from '../search/objective.js';
 import { makeProgressPrinter } from '../render/progress.js';
-import { renderPlansTable } from '../render/plans-table.js';
+import { renderPlansTable, TABLE_WIDTH } from '../render/plans-table.js';
 import { renderExplain } from '../render/explain.js';
 import { explainNoFit, writeOutDir } from './tune-result.js';
 import { buildResult } from '../plans/result.js';
@@ -20,11 +20,17 @@ import { dryRun } from './dry-run.js';
 import { MAX_WORKERS, resolveWorkers } from './workers.js';
 import { parseExportFormats } from './export-command.js';
 import { prepareOutDir, type OutDir } from '../io/out-dir.js';
+import { GIB } from '../render/numbers.js';
+import { rankingHeader, tieRule, wrapAtSeparator } from './tune-result.js';
 
 const TUNE_FORMATS = ['table', 'json', 'yaml'] as const;
 
 /** The most plans a result keeps: a bound on memory and output size however large the space. */
 export const MAX_TOP = 1000;
+/** Launch configs `--out` writes by default: the first few plans (plans.json holds all `--top`). */
+export const DEFAULT_OUT_TOP = 5;
+/** The largest --tie: a half-wide tie would rank by headroom alone. */
+export const MAX_TIE = 0.5;
 
 /** The command line as yargs hands it over: numeric options arrive as text and are read by parseTuneArgs. */
 interface TuneArgs extends JobOverrides {
@@ -34,6 +40,10 @@ interface TuneArgs extends JobOverrides {
   objective?: string;
   minThroughput?: string;
   top?: string;
+  tie?: string;
+  memoryMargin?: string;
+  outTop?: string;
+  wide: boolean;
   pareto: boolean;
   workers?: string;
   format?: string;
@@ -46,17 +56,23 @@ interface TuneArgs extends JobOverrides {
 }
 
 /** TuneArgs with its numeric options read and checked. */
-interface Tune extends Omit<TuneArgs, 'minThroughput' | 'top' | 'workers' | 'explain' | 'objective' | 'format'> {
+interface Tune extends Omit<TuneArgs, 'minThroughput' | 'top' | 'workers' | 'explain' | 'objective' | 'format' | 'tie'
+  | 'memoryMargin' | 'outTop'> {
   objective: Objective;
   format: 'table' | 'json' | 'yaml';
   minThroughput?: number;
   top: number;
+  tie?: number;
+  memoryMarginGib?: number;
+  outTop: number;
   workers?: number;
   explain?: number;
 }
 
 function parseTuneArgs(a: TuneArgs): Tune {
   const top = numberOption('--top', a.top, { min: 1, max: MAX_TOP, dflt: 10 }) as number;
+  const outTop = numberOption('--out-top', a.outTop, { min: 1, max: top, dflt: Math.min(top, DEFAULT_OUT_TOP) }) as number;
+  if (a.outTop !== undefined && a.out === undefined) throw new InputError('--out-top: needs --out DIR to write the launch configs into');
   return {
     ...a,
     space: textOption('--space', a.space, 'a search-space file'),
@@ -66,6 +82,9 @@ function parseTuneArgs(a: TuneArgs): Tune {
     objective: choiceOption('--objective', a.objective, OBJECTIVES, 'throughput'),
     format: choiceOption('--format', a.format, TUNE_FORMATS, 'table'),
     top,
+    outTop,
+    tie: numberOption('--tie', a.tie, { min: 0, max: MAX_TIE, integer: false }),
+    memoryMarginGib: numberOption('--memory-margin', a.memoryMargin, { min: 0, max: 1024, integer: false }),
     minThroughput: numberOption('--min-throughput', a.minThroughput, { min: 0, max: 1e9, integer: false }),
     workers: numberOption('--workers', a.workers, { min: 0, max: MAX_WORKERS }),
     explain: numberOption('--explain', a.explain, { min: 1, max: top }),
@@ -82,11 +101,15 @@ export function registerTune(cli: Argv, setExit: (code: number) => void): void {
       .option('fix', { type: 'string', describe: 'Pin dimensions, e.g. tp=2,ep=8,recompute=none' })
       .option('objective', { type: 'string', describe: `Rank by tokens/s/GPU, or by lowest peak memory: ${OBJECTIVES.join(' or ')} (default throughput)` })
       .option('min-throughput', { type: 'string', describe: 'With --objective memory: minimum tokens/s/GPU a plan must reach' })
-      .option('top', { type: 'string', describe: 'How many plans to show and keep (default 10)' })
+      .option('top', { type: 'string', describe: 'How many rows to show and keep in the result (default 10)' })
+      .option('tie', { type: 'string', describe: 'Tie tolerance, a fraction: plans within it of the best are ordered by headroom, then simplicity (default: the model\'s cross-validated error)' })
+      .option('memory-margin', { type: 'string', describe: 'GiB a plan must leave free to be ranked (default 4)' })
+      .option('wide', { type: 'boolean', default: false, describe: 'Every column (DO, dispatcher, step time, main costs); the default table fits 120 columns' })
+      .option('out-top', { type: 'string', describe: `With --out: launch configs for the first N plans (default min(--top, ${DEFAULT_OUT_TOP}))` })
       .option('pareto', { type: 'boolean', default: false, describe: 'Also show the Pareto front of throughput vs peak memory' })
       .option('workers', { type: 'string', describe: 'Worker threads (default: the machine\'s cores; 0 = no pool)' })
       .option('format', { type: 'string', describe: `Output format: ${TUNE_FORMATS.join(', ')} (default table)` })
-      .option('out', { type: 'string', describe: 'Write plans.json and launch configs for the top plans into this folder' })
+      .option('out', { type: 'string', describe: 'Write plans.json and launch configs for the top plans (and, with --pareto, the Pareto plans) into this folder' })
       .option('export', { type: 'string', describe: 'With --out: launch formats to write, e.g. torchrun,slurm,megatron (default torchrun)' })
       .option('explain', { type: 'string', describe: 'Also print the full breakdown of plan N' })
       .option('quiet', { type: 'boolean', default: false, describe: 'No progress on stderr' })
@@ -140,6 +163,8 @@ async function searchAndReport(args: Tune, job: Job, shape: ModelShape, space: S
     minTokensPerSPerGpu: args.minThroughput ?? 0,
     topK: args.top,
     pareto: args.pareto,
+    tie: args.tie,
+    memoryMarginBytes: args.memoryMarginGib === undefined ? undefined : args.memoryMarginGib * GIB,
   };
   const workers = resolveWorkers(args.workers, args.quiet);
 
@@ -169,32 +194,35 @@ async function searchAndReport(args: Tune, job: Job, shape: ModelShape, space: S
     return search.interrupted ? 130 : 2;
   }
   if (search.top.length === 0) {
-    process.stderr.write(`${explainNoFit(job, search, rank, calibration)}\n`);
+    process.stderr.write(`${explainNoFit(job, search, search.rank, calibration)}\n`);
     return search.interrupted ? 130 : 2;
   }
 
-  const refusedExports = outDir ? writeOutDir(outDir.dir, job, shape, result, search.top, exportFormats) : 0;
+  const exported = outDir ? writeOutDir(outDir.dir, job, shape, result, search.top.slice(0, args.outTop),
+    args.pareto ? search.pareto : [], exportFormats) : null;
 
   if (args.format === 'table') {
     const lines: string[] = [];
-    lines.push(describeJob(job, calibrationLabel(calibration)));
+    lines.push(wrapAtSeparator(describeJob(job, calibrationLabel(calibration)), TABLE_WIDTH));
     lines.push(`${search.stats.enumerated.toLocaleString('en-US')} candidates enumerated · ${search.stats.valid.toLocaleString('en-US')} valid`
-      + ` (Megatron accepts) · ${search.fitting.toLocaleString('en-US')} fit in memory · ranked by ${rank.objective}`
-      + (rank.objective === 'memory' && rank.minTokensPerSPerGpu ? ` (≥ ${rank.minTokensPerSPerGpu} tokens/s/GPU)` : '')
+      + ` (Megatron accepts) · ${search.fitting.toLocaleString('en-US')} fit in memory`
       + (args.timing ? ` · ${search.wallS.toFixed(2)} s` : ''));
-    lines.push(renderPlansTable(job, search.top));
+    lines.push(rankingHeader(search, calibration));
+    const table = { wide: args.wide, bf16PeakFlops: calibration.denseBf16PeakFlops };
+    lines.push(renderPlansTable(job, search.top, { ...table, tieRule: tieRule(search) }));
     if (args.pareto) {
       lines.push('Pareto front (throughput vs peak memory; lowest memory first):');
-      lines.push(renderPlansTable(job, search.pareto));
+      lines.push(renderPlansTable(job, search.pareto, table));
     }
     if (args.explain !== undefined) {
       const r = search.top[args.explain - 1];
       if (r) lines.push(renderExplain(job, r.plan, r.estimate, `Plan ${args.explain}:`, result.plans[args.explain - 1].launch));
       else lines.push(`--explain ${args.explain}: only ${search.top.length} plan(s) were found`);
     }
-    if (args.out) {
-      lines.push(`wrote ${args.out}/plans.json and launch configs (${exportFormats.join(', ')}) for ${search.top.length} plans`
-        + (refusedExports ? `; ${refusedExports} export(s) refused: see the *.refused.txt files` : ''));
+    if (args.out && exported) {
+      lines.push(`wrote ${args.out}/plans.json and launch configs (${exportFormats.join(', ')}) for plans 1–${exported.plans}`
+        + (exported.pareto ? ` and Pareto plans 1–${exported.pareto} (pareto-N.*)` : '')
+        + (exported.refused ? `; ${exported.refused} export(s) refused: see the *.refused.txt files` : ''));
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   } else {

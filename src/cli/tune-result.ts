@@ -12,11 +12,68 @@ import type { ResultJson } from '../plans/result.js';
 import { plansFileText, withCalibrationCopies } from '../plans/plans-file.js';
 import { describeMapping } from '../render/explain.js';
 import { GIB } from '../render/numbers.js';
+import { TABLE_WIDTH } from '../render/plans-table.js';
 import { writeFilesAtomic } from '../io/write-files.js';
+
+const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+
+/** The lines under the counts: the objective, the tie tolerance and where it comes from, the memory margin (≤ 120 columns). */
+export function rankingHeader(search: SearchResult, calibration: Calibration): string {
+  const { tie, rank, tieSource } = search;
+  const of = rank.objective === 'memory' ? 'the smallest peak' : 'the best';
+  let source = '--tie';
+  if (tieSource && tieSource.file === '') source = 'no cross-validation file: exact ties only';
+  else if (tieSource?.derivedFrom) source = `${tieSource.measuredOn}'s cross-validated error: ${calibration.name} derives from it`;
+  else if (tieSource) source = 'the model\'s cross-validated error';
+  const floor = rank.objective === 'memory' && rank.minTokensPerSPerGpu ? ` (≥ ${rank.minTokensPerSPerGpu} tokens/s/GPU)` : '';
+  const then = rank.objective === 'memory' ? 'by throughput, then simplicity' : 'by headroom, then simplicity, then throughput';
+  const head = `ranking by ${rank.objective}${floor}: plans within ${pct(rank.tie)} of ${of} are a tie`;
+  return [
+    head.length + source.length + 3 <= TABLE_WIDTH ? `${head} (${source})` : `${head}\n  (${source})`,
+    `  tie: ${tie.plans.toLocaleString('en-US')} plans → ${tie.rows.toLocaleString('en-US')} rows (equal plans collapsed), ordered ${then}`
+      + (tie.overflowed ? '\n  the tie set overflowed: only its faster plans were ordered by these rules' : ''),
+    `  memory margin ${(rank.memoryMarginBytes / GIB).toFixed(1)} GiB: ${search.ranked.toLocaleString('en-US')} of `
+      + `${search.fitting.toLocaleString('en-US')} fitting plans leave it free and are ranked`,
+  ].join('\n');
+}
+
+/** A line of parts joined by ' · ', broken before a part where it would pass `width` (continuation indented). */
+export function wrapAtSeparator(line: string, width: number, sep = ' · '): string {
+  if (line.length <= width) return line;
+  const out: string[] = [];
+  let cur = '';
+  for (const part of line.split(sep)) {
+    if (cur !== '' && cur.length + sep.length + part.length > width) {
+      out.push(cur);
+      cur = `  ${part}`;
+    } else cur = cur === '' ? part : `${cur}${sep}${part}`;
+  }
+  out.push(cur);
+  return out.join('\n');
+}
+
+/** The line after the last row in the tie, when rows outside it follow. */
+export function tieRule(search: SearchResult): string {
+  const slower = search.rank.objective === 'memory' ? 'more memory than' : 'slower than';
+  return `── below: outside the tie (more than ${pct(search.rank.tie)} ${slower} the best) ──`;
+}
 
 /** Why valid plans exist but none can be recommended. */
 export function explainNoFit(job: Job, search: SearchResult, rank: RankOptions, calibration: Calibration): string {
   const lines: string[] = [];
+  const margin = rank.memoryMarginBytes ?? 0;
+  const m = search.mostHeadroom;
+  if (search.fitting > 0 && m && m.estimate.usableMemBytes - m.estimate.peakMemBytes < margin) {
+    const isMoe = job.model.num_experts > 0;
+    const free = m.estimate.usableMemBytes - m.estimate.peakMemBytes;
+    lines.push(`moefold: ${search.fitting.toLocaleString('en-US')} plans fit in memory, but none leaves the --memory-margin `
+      + `${(margin / GIB).toFixed(1)} GiB free: the most is ${(free / GIB).toFixed(1)} GiB `
+      + `(peak ${(m.estimate.peakMemBytes / GIB).toFixed(1)} of ${(m.estimate.usableMemBytes / GIB).toFixed(1)} GiB usable), `
+      + `with ${describeMapping(m.plan, isMoe, job.model.num_layers)}`);
+    lines.push(`  try: --memory-margin ${(Math.floor((10 * free) / GIB) / 10).toFixed(1)} (at your own risk), more GPUs (--gpus),`
+      + ' a smaller --global-batch-size, or a search space that allows full recompute');
+    return lines.join('\n');
+  }
   if (search.fitting > 0 && rank.objective === 'memory') {
     lines.push(`moefold: ${search.fitting} plans fit in memory, but none reaches --min-throughput ${rank.minTokensPerSPerGpu} tokens/s/GPU: lower the floor`);
     return lines.join('\n');
@@ -40,15 +97,18 @@ export function explainNoFit(job: Job, search: SearchResult, rank: RankOptions, 
  * is produced before anything is written, then all are written atomically (io/write-files.ts). A format that cannot express a plan gets
  * `<file>.refused.txt` with the reason instead. Returns how many exports were refused.
  */
-export function writeOutDir(dir: string, job: Job, shape: ModelShape, result: ResultJson, top: RankedPlan[], formats: ExportFormat[]): number {
+export function writeOutDir(dir: string, job: Job, shape: ModelShape, result: ResultJson, top: RankedPlan[], pareto: RankedPlan[],
+  formats: ExportFormat[]): { plans: number; pareto: number; refused: number } {
   const copied = withCalibrationCopies(result);
   const files: [string, string][] = [['plans.json', plansFileText(copied.result)], ...copied.copies];
   let refused = 0;
-  top.forEach((r, i) => {
+  const each: [RankedPlan, number, boolean][] = [...top.map((r, i): [RankedPlan, number, boolean] => [r, i + 1, false]),
+    ...pareto.map((r, i): [RankedPlan, number, boolean] => [r, i + 1, true])];
+  each.forEach(([r, rank, isPareto]) => {
     for (const f of formats) {
-      const name = exportFileName(f, i + 1);
+      const name = isPareto ? paretoFileName(exportFileName(f, rank)) : exportFileName(f, rank);
       try {
-        files.push([name, exportPlan(f, job, shape, r.plan, { rank: i + 1 })]);
+        files.push([name, exportPlan(f, job, shape, r.plan, { rank })]);
       } catch (e) {
         // A format that cannot express this plan (e.g. torchtitan and fp8): say why, keep the other files.
         if (!(e instanceof InputError)) throw e;
@@ -65,7 +125,14 @@ export function writeOutDir(dir: string, job: Job, shape: ModelShape, result: Re
   // Launch configs of an earlier run into the same folder would no longer match plans.json: remove them, once the
   // new files are in place, and only files moefold names so (plan-N.<format suffix>, and its .refused.txt).
   for (const name of fs.readdirSync(dir)) {
-    if (isExportFileName(name) && !written.has(name)) fs.rmSync(path.join(dir, name), { force: true });
+    if ((isExportFileName(name) || isExportFileName(name.replace(/^pareto-/, 'plan-'))) && !written.has(name)) {
+      fs.rmSync(path.join(dir, name), { force: true });
+    }
   }
-  return refused;
+  return { plans: top.length, pareto: pareto.length, refused };
+}
+
+/** `plan-3.sh` → `pareto-3.sh`: the launch config of the third plan of the Pareto front (lowest memory first). */
+export function paretoFileName(planFileName: string): string {
+  return planFileName.replace(/^plan-/, 'pareto-');
 }

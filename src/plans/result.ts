@@ -7,7 +7,9 @@ import { calibrationLabel, type Calibration } from '../cost/calibration.js';
 import type { EnumStats } from '../enumerate/index.js';
 import { RULES } from '../enumerate/index.js';
 import { sig } from '../render/numbers.js';
-import { planToJson, type PlanJson } from '../render/plan-json.js';
+import { alternativeToJson, planToJson, type PlanJson } from '../render/plan-json.js';
+import { DEDUPE_EPSILON, mappingDelta } from '../search/final-order.js';
+import { GIB } from '../render/numbers.js';
 
 /** The whole result of `moefold tune --format json` (a contract; `plans.json` holds the same). */
 export interface ResultJson {
@@ -29,8 +31,43 @@ export interface ResultJson {
     wall_s: number | null;
     interrupted: boolean;
   };
+  /** How `plans` were ordered (search/final-order.ts). */
+  ranking?: RankingJson;
   plans: PlanJson[];
   pareto?: PlanJson[];
+}
+
+export interface RankingJson {
+  /** Tie tolerance (fraction of the best objective value). */
+  tie: number;
+  /** Where it came from: "--tie", a cross-validation file, or "none" (no file: exact ties). */
+  tie_source: string;
+  /** Set when the figure is another calibration's (h200-sxm and b200 derive their constants from h100-sxm). */
+  tie_derived_from: string | null;
+  /** Plans within the tie before equal plans collapse, and rows of the tie after. */
+  tie_plans: number;
+  tie_rows: number;
+  tie_overflowed: boolean;
+  memory_margin_gib: number;
+  /** Plans that fit and leave the margin (and reach --min-throughput): the ones ranked. */
+  ranked: number;
+  /** Relative tokens/s/GPU difference under which plans of the same mapping are one row. */
+  dedupe_epsilon: number;
+}
+
+export function rankingJson(search: SearchResult): RankingJson {
+  const s = search.tieSource;
+  return {
+    tie: sig(search.rank.tie, 4),
+    tie_source: s === null ? '--tie' : s.file === '' ? 'none' : s.file,
+    tie_derived_from: s?.derivedFrom ?? null,
+    tie_plans: search.tie.plans,
+    tie_rows: search.tie.rows,
+    tie_overflowed: search.tie.overflowed,
+    memory_margin_gib: sig(search.rank.memoryMarginBytes / GIB, 4),
+    ranked: search.ranked,
+    dedupe_epsilon: DEDUPE_EPSILON,
+  };
 }
 
 export interface CalibrationJson {
@@ -76,8 +113,16 @@ export function launchJson(job: Job, shape: ModelShape, r: RankedPlan): PlanJson
   return { megatron_args: args, env };
 }
 
-export function rankedToJson(job: Job, shape: ModelShape, plans: RankedPlan[]): PlanJson[] {
-  return plans.map((r, i) => planToJson(i + 1, r.plan, r.estimate, launchJson(job, shape, r)));
+/** The plans as JSON; with the final list's fields (in_tie, alternatives) where the search set them. */
+export function rankedToJson(job: Job, shape: ModelShape, plans: RankedPlan[], bf16PeakFlops: number): PlanJson[] {
+  return plans.map((r, i) => {
+    const j = planToJson(i + 1, r.plan, r.estimate, launchJson(job, shape, r), bf16PeakFlops);
+    if (r.inTie !== undefined) j.in_tie = r.inTie;
+    if (r.inTie !== undefined || r.alternatives) {
+      j.alternatives = (r.alternatives ?? []).map((a) => alternativeToJson(mappingDelta(r.plan, a.plan), a.estimate));
+    }
+    return j;
+  });
 }
 
 export function buildResult(job: Job, shape: ModelShape, calibration: Calibration,
@@ -90,8 +135,9 @@ export function buildResult(job: Job, shape: ModelShape, calibration: Calibratio
     cluster: job.cluster,
     calibration: calibrationJson(calibration),
     search: searchJson(search.stats, search.fitting, search.prunedByStaticMemory, args.timing ? search.wallS : null, search.interrupted),
-    plans: rankedToJson(job, shape, search.top),
+    ranking: rankingJson(search),
+    plans: rankedToJson(job, shape, search.top, calibration.denseBf16PeakFlops),
   };
-  if (args.pareto) result.pareto = rankedToJson(job, shape, search.pareto);
+  if (args.pareto) result.pareto = rankedToJson(job, shape, search.pareto, calibration.denseBf16PeakFlops);
   return result;
 }

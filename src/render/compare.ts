@@ -200,8 +200,8 @@ export interface CompareJson {
   deltas: { time_s: Record<string, number>; memory_gib: Record<string, number> } | null;
 }
 
-/** The comparison as JSON/YAML; `launch` gives each plan's launch (megatronLaunch). */
-export function compareJson(c: CompareInput, launch: (p: Plan) => PlanJson['launch']): CompareJson {
+/** The comparison as JSON/YAML; `launch` gives each plan's launch (megatronLaunch); the BF16 peak is the calibration's. */
+export function compareJson(c: CompareInput, launch: (p: Plan) => PlanJson['launch'], bf16PeakFlops: number): CompareJson {
   const { given, best, rank } = c;
   const deltas = (a: object, b: object, unit: string, scale: number): Record<string, number> => {
     const out: Record<string, number> = {};
@@ -211,12 +211,12 @@ export function compareJson(c: CompareInput, launch: (p: Plan) => PlanJson['laun
     return out;
   };
   return {
-    plan: planToJson(rank.position ?? 0, given.plan, given.estimate, launch(given.plan)),
+    plan: planToJson(rank.position ?? 0, given.plan, given.estimate, launch(given.plan), bf16PeakFlops),
     rank: {
       position: rank.position, fitting: rank.fitting, better: rank.better, clearly_better: rank.clearlyBetter,
       tolerance: rank.tolerance, fits: rank.fits,
     },
-    best: best ? { ...planToJson(1, best.plan, best.estimate, launch(best.plan)), plan_spec: planSpecText(best.plan, c.job) } : null,
+    best: best ? { ...planToJson(1, best.plan, best.estimate, launch(best.plan), bf16PeakFlops), plan_spec: planSpecText(best.plan, c.job) } : null,
     deltas: best ? {
       time_s: deltas(given.estimate.time, best.estimate.time, 'S', 1),
       memory_gib: deltas(given.estimate.mem, best.estimate.mem, 'Bytes', GIB),

@@ -16,6 +16,9 @@ export const TIME_TERM_LABELS: Record<keyof TimeBreakdown, string> = {
   optimizerS: 'optimizer',
 };
 
+/** Step-time terms only MoE models have (dense models do not list them). */
+export const MOE_TIME_TERMS: ReadonlySet<keyof TimeBreakdown> = new Set<keyof TimeBreakdown>(['expertsS', 'epCommS']);
+
 /** The `n` largest terms as "experts 41% · EP a2a 22% · PP bubble 9%" (shares of the step time). */
 export function mainCostShares(time: TimeBreakdown, stepTimeS: number, n = 3): string {
   const terms = (Object.keys(TIME_TERM_LABELS) as (keyof TimeBreakdown)[])

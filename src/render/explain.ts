@@ -2,7 +2,7 @@ import Table from 'cli-table3';
 import type { Job } from '../job/types.js';
 import type { Plan } from '../enumerate/plan.js';
 import { MEMORY_TERM_SIDE, type Estimate, type MemoryBreakdown } from '../cost/estimate.js';
-import { TIME_TERM_LABELS } from './cost-shares.js';
+import { MOE_TIME_TERMS, TIME_TERM_LABELS } from './cost-shares.js';
 import { GIB } from './numbers.js';
 import { splitText } from './split-text.js';
 import { notModelledText } from '../job/stack.js';
@@ -43,15 +43,17 @@ export function describeMapping(p: Plan, isMoe: boolean, numLayers: number): str
 /** The full breakdown of one plan (`tune --explain N`, `score`). */
 export function renderExplain(job: Job, p: Plan, e: Estimate, title: string, launch?: { megatron_args: string[]; env: Record<string, string> }): string {
   const lines: string[] = [];
+  const isMoe = job.model.num_experts > 0;
   lines.push(title);
-  lines.push(describeMapping(p, job.model.num_experts > 0, job.model.num_layers));
+  lines.push(describeMapping(p, isMoe, job.model.num_layers));
   lines.push(`step ${e.stepTimeS.toFixed(3)} s · ${Math.round(e.tokensPerSPerGpu).toLocaleString('en-US')} tokens/s/GPU · `
-    + `${e.tflopsPerGpu.toFixed(0)} TFLOP/s/GPU · MFU ${(100 * e.mfu).toFixed(1)}% · peak ${(e.peakMemBytes / GIB).toFixed(1)} of `
+    + `${e.tflopsPerGpu.toFixed(0)} TFLOP/s/GPU · MFU(${p.precision}) ${(100 * e.mfu).toFixed(1)}% · peak ${(e.peakMemBytes / GIB).toFixed(1)} of `
     + `${(e.usableMemBytes / GIB).toFixed(1)} GiB usable (allocated ${(e.allocatedPeakBytes / GIB).toFixed(1)} GiB)`
     + `${e.fits ? '' : ' — DOES NOT FIT'}`);
   const t = new Table({ head: ['step time term', 'seconds', 'share'], style: { head: [], border: [], compact: true }, colAligns: ['left', 'right', 'right'] });
   for (const k of Object.keys(TIME_TERM_LABELS) as (keyof typeof TIME_TERM_LABELS)[]) {
     const v = e.time[k];
+    if (!isMoe && MOE_TIME_TERMS.has(k)) continue; // dense: no expert or EP terms
     t.push([TIME_TERM_LABELS[k], v.toFixed(4), `${((100 * v) / e.stepTimeS).toFixed(1)}%`]);
   }
   lines.push(t.toString());
@@ -59,7 +61,7 @@ export function renderExplain(job: Job, p: Plan, e: Estimate, title: string, lau
   const m = new Table({ head: ['memory term (most loaded GPU)', 'side', 'GiB', 'share'], style: { head: [], border: [], compact: true }, colAligns: ['left', 'left', 'right', 'right'] });
   for (const side of ['allocator', 'device'] as const) {
     for (const k of Object.keys(MEMORY_TERM_LABELS) as (keyof MemoryBreakdown)[]) {
-      if (MEMORY_TERM_SIDE[k] !== side) continue;
+      if (MEMORY_TERM_SIDE[k] !== side || (!isMoe && k === 'dispatchBuffersBytes')) continue;
       const v = e.mem[k];
       m.push([MEMORY_TERM_LABELS[k], side, (v / GIB).toFixed(2), `${((100 * v) / e.peakMemBytes).toFixed(1)}%`]);
     }

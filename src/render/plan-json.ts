@@ -24,18 +24,46 @@ export interface PlanJson {
   precision: Plan['precision'];
   estimate: EstimateJson;
   launch: { megatron_args: string[]; env: Record<string, string> };
+  /** In a tune result: whether the plan is within the tie tolerance of the best (search/final-order.ts). */
+  in_tie?: boolean;
+  /** In a tune result: plans equal in effect to this one, collapsed into its row (tie order). */
+  alternatives?: AlternativeJson[];
+}
+
+/** A plan collapsed into another's row: what differs from it, and its key numbers. */
+export interface AlternativeJson {
+  /** The plan JSON's names of the options that differ, with the alternative's values. */
+  mapping_delta: Record<string, string | number | boolean | null>;
+  estimate: { step_time_s: number; tokens_per_s_per_gpu: number; peak_memory_gib: number; headroom_gib: number };
+}
+
+export function alternativeToJson(delta: AlternativeJson['mapping_delta'], e: Estimate): AlternativeJson {
+  return {
+    mapping_delta: delta,
+    estimate: {
+      step_time_s: sig(e.stepTimeS), tokens_per_s_per_gpu: sig(e.tokensPerSPerGpu), peak_memory_gib: sig(e.peakMemBytes / GIB),
+      headroom_gib: sig((e.usableMemBytes - e.peakMemBytes) / GIB),
+    },
+  };
 }
 
 export interface EstimateJson {
   step_time_s: number;
   tokens_per_s_per_gpu: number;
   tflops_per_gpu: number;
+  /** The same as mfu_precision_peak (kept for compatibility): model FLOPs / step / the precision's dense peak. */
   mfu: number;
+  /** Model FLOP/s per GPU over the GPU's dense BF16 peak (null where the caller gave no calibration). */
+  mfu_bf16_peak: number;
+  /** Model FLOP/s per GPU over the dense peak of the plan's precision (FP8 peak for fp8 plans). */
+  mfu_precision_peak: number;
   /** Device figure: what must fit (`fits` compares it to usable_memory_gib). */
   peak_memory_gib: number;
   /** Allocator side: what Megatron logs as "max allocated" (torch.cuda.max_memory_allocated). */
   allocated_peak_gib: number;
   usable_memory_gib: number;
+  /** usable − peak: what the memory margin (tune --memory-margin) is compared with. */
+  headroom_gib: number;
   fits: boolean;
   time_breakdown_s: Record<string, number>;
   /** Every memory term; the allocator-side ones sum to allocated_peak_gib, all to peak_memory_gib. */
@@ -50,7 +78,8 @@ for (const [k, side] of Object.entries(MEMORY_TERM_SIDE) as [keyof MemoryBreakdo
   MEMORY_SIDES[side].push(snakeWithoutUnit(k, 'Bytes'));
 }
 
-export function estimateToJson(e: Estimate): EstimateJson {
+/** `bf16PeakFlops`: the calibration's dense BF16 peak (calibration.denseBf16PeakFlops), for mfu_bf16_peak. */
+export function estimateToJson(e: Estimate, bf16PeakFlops: number): EstimateJson {
   const time: Record<string, number> = {};
   for (const [k, v] of Object.entries(e.time)) time[snakeWithoutUnit(k, 'S')] = sig(v);
   const mem: Record<string, number> = {};
@@ -60,9 +89,12 @@ export function estimateToJson(e: Estimate): EstimateJson {
     tokens_per_s_per_gpu: sig(e.tokensPerSPerGpu),
     tflops_per_gpu: sig(e.tflopsPerGpu),
     mfu: sig(e.mfu, 4),
+    mfu_bf16_peak: sig((e.tflopsPerGpu * 1e12) / bf16PeakFlops, 4),
+    mfu_precision_peak: sig(e.mfu, 4),
     peak_memory_gib: sig(e.peakMemBytes / GIB),
     allocated_peak_gib: sig(e.allocatedPeakBytes / GIB),
     usable_memory_gib: sig(e.usableMemBytes / GIB),
+    headroom_gib: sig((e.usableMemBytes - e.peakMemBytes) / GIB),
     fits: e.fits,
     time_breakdown_s: time,
     memory_breakdown_gib: mem,
@@ -70,7 +102,7 @@ export function estimateToJson(e: Estimate): EstimateJson {
   };
 }
 
-export function planToJson(rank: number, p: Plan, e: Estimate, launch: PlanJson['launch']): PlanJson {
+export function planToJson(rank: number, p: Plan, e: Estimate, launch: PlanJson["launch"], bf16PeakFlops: number): PlanJson {
   return {
     rank,
     mapping: {
@@ -86,7 +118,7 @@ export function planToJson(rank: number, p: Plan, e: Estimate, launch: PlanJson[
     sequence_parallel: p.sequenceParallel,
     distributed_optimizer: p.distributedOptimizer,
     precision: p.precision,
-    estimate: estimateToJson(e),
+    estimate: estimateToJson(e, bf16PeakFlops),
     launch,
   };
 }

@@ -3,7 +3,8 @@ import type { RankOptions } from './objective.js';
 import type { RankedPlan } from './ranked.js';
 import { ranksBefore } from './ranked.js';
 import type { ShardResult } from './shard-search.js';
-import { TopK } from './top-k.js';
+import { TopK, keptCapacity } from './top-k.js';
+import { mergeTieParts } from './ties.js';
 import { ParetoFront } from './pareto.js';
 
 /** What the shards found together: a shard's result, merged, plus how many shards finished. */
@@ -15,7 +16,7 @@ export interface SearchOutcome extends Omit<ShardResult, 'shardIndex'> {
 /** Merges shard results; the outcome does not depend on the order the shards finished in. */
 export function mergeShardResults(results: ShardResult[], rank: RankOptions, shardCount: number): SearchOutcome {
   const stats = newEnumStats();
-  const top = new TopK(rank.topK);
+  const top = new TopK(keptCapacity(rank));
   const pareto = new ParetoFront();
   let fitting = 0;
   let prunedByStaticMemory = 0;
@@ -37,6 +38,6 @@ export function mergeShardResults(results: ShardResult[], rank: RankOptions, sha
     stats, fitting, prunedByStaticMemory,
     top: top.sorted(), pareto: rank.pareto ? pareto.plans() : [],
     smallestNotFitting: smallest, betterThanReference: better, clearlyBetterThanReference: clearlyBetter,
-    shardsDone: results.length, shardCount,
+    shardsDone: results.length, shardCount, ...mergeTieParts(results),
   };
 }

@@ -12,14 +12,18 @@ function dominates(aTps: number, aMem: number, aPlan: Plan, bTps: number, bMem: 
 }
 
 /**
- * Pareto front of tokens/s/GPU (higher is better) against peak memory (lower is better), over plans that fit.
+ * Pareto front of tokens/s/GPU (higher is better) against peak memory (lower is better), over plans that fit
+ * (and leave the memory margin free).
  * Kept sorted by peak memory ascending; the front is small (tens of plans), so a linear scan is cheap.
  */
 export class ParetoFront {
   private readonly front: RankedPlan[] = [];
 
+  /** `minHeadroomBytes`: plans leaving less free memory (usable − peak) are not on the front (tune --memory-margin). */
+  constructor(readonly minHeadroomBytes = 0) {}
+
   offer(plan: Plan, e: Estimate): void {
-    if (!e.fits) return;
+    if (!e.fits || (this.minHeadroomBytes > 0 && e.usableMemBytes - e.peakMemBytes < this.minHeadroomBytes)) return;
     const tps = e.tokensPerSPerGpu;
     const mem = e.peakMemBytes;
     for (const r of this.front) {

@@ -5,6 +5,11 @@ import type { Job } from '../job/types.js';
 import type { SearchSpace } from '../enumerate/index.js';
 import type { Calibration } from '../cost/calibration.js';
 import type { RankOptions } from './objective.js';
+import { DEFAULT_MEMORY_MARGIN_BYTES } from './objective.js';
+import { defaultTie, type TieDefault } from './cross-validation.js';
+import { finalOrder, type RankContext, type TieSummary } from './final-order.js';
+import { makeScoreContext } from '../cost/score.js';
+import { modelShape } from '../job/shape.js';
 import type { ShardReference, ShardResult, ShardTask } from './shard-search.js';
 import { searchShard } from './shard-search.js';
 import type { SearchOutcome } from './merge.js';
@@ -37,6 +42,41 @@ export interface SearchRequest {
 export interface SearchResult extends SearchOutcome {
   interrupted: boolean;
   wallS: number;
+  /** The rank options the search ran with, the tie tolerance and memory margin filled in (resolveRankOptions). */
+  rank: RankOptions & { tie: number; memoryMarginBytes: number };
+  /** Where the default tie tolerance came from (null: --tie given; file '': no cross-validation file, tie 0). */
+  tieSource: TieDefault | null;
+  tie: TieSummary;
+}
+
+/** The tie tolerance and memory margin, defaults filled in: the calibration's cross-validated error, 4 GiB. */
+export function resolveRankOptions(rank: RankOptions, calibration: Calibration):
+  { rank: SearchResult['rank']; tieSource: TieDefault | null } {
+  // No cross-validation file: exact ties only, and the header says so (file '').
+  const source = rank.tie === undefined
+    ? defaultTie(calibration.name) ?? { fraction: 0, measuredOn: calibration.name, file: '' }
+    : null;
+  return {
+    rank: { ...rank, tie: rank.tie ?? source?.fraction ?? 0, memoryMarginBytes: rank.memoryMarginBytes ?? DEFAULT_MEMORY_MARGIN_BYTES },
+    tieSource: source,
+  };
+}
+
+/** The job facts the tie order reads (the scorer's node size and rank order). */
+export function rankContext(job: Job, calibration: Calibration): RankContext {
+  const ctx = makeScoreContext(job, modelShape(job.model), calibration);
+  return { seqLength: job.training.seq_length, gpusPerNode: ctx.gpusPerNode, rankOrder: ctx.rankOrder };
+}
+
+/**
+ * The merged outcome in the final order (search/final-order.ts): ties by headroom and simplicity, equal plans
+ * collapsed, `topK` rows. runSearch returns this; other callers that merge shard results themselves use it too.
+ */
+export function finishSearch(outcome: SearchOutcome, req: Pick<SearchRequest, 'job' | 'calibration' | 'rank'>,
+  interrupted: boolean, wallS: number): SearchResult {
+  const { rank, tieSource } = resolveRankOptions(req.rank, req.calibration);
+  const { top, tie } = finalOrder(outcome, rank, rankContext(req.job, req.calibration));
+  return { ...outcome, top, interrupted, wallS, rank, tieSource, tie };
 }
 
 export function defaultWorkerCount(): number {
@@ -58,22 +98,25 @@ export function createSearchPool(workers: number): Piscina | null {
 }
 
 /**
- * Scores every valid plan of the space, in a worker pool, and merges the per-shard top-K lists.
+ * Scores every valid plan of the space, in a worker pool, merges the per-shard top-K lists and tie sets, and
+ * returns `top` in the final order (finishSearch; `top[0]` is the best plan).
  * With `sharedPool` the search runs in that pool and leaves it open; otherwise it makes its own and closes it.
  */
 export async function runSearch(req: SearchRequest, sharedPool?: Piscina | null): Promise<SearchResult> {
   const started = process.hrtime.bigint();
   const elapsedS = () => Number(process.hrtime.bigint() - started) / 1e9;
+  const rank = resolveRankOptions(req.rank, req.calibration).rank;
   const makeTask = (shardIndex: number, shardCount: number): ShardTask => ({
-    job: req.job, space: req.space, calibration: req.calibration, rank: req.rank, shardIndex, shardCount,
-    reference: req.reference,
+    job: req.job, space: req.space, calibration: req.calibration, rank, shardIndex, shardCount,
   });
 
   const pool = sharedPool === undefined ? createSearchPool(req.workers) : sharedPool;
   if (pool === null) {
     const result = searchShard(makeTask(0, 1));
-    const outcome = mergeShardResults([result], req.rank, 1);
-    return { ...outcome, interrupted: false, wallS: elapsedS() };
+    const outcome = mergeShardResults([result], rank, 1);
+    const done = finishSearch(outcome, req, false, 0);
+    done.wallS = elapsedS();
+    return done;
   }
 
   const shardCount = Math.max(1, req.workers) * (req.shardsPerWorker ?? 8);
@@ -112,6 +155,8 @@ export async function runSearch(req: SearchRequest, sharedPool?: Piscina | null)
   }
   // Merge in shard order, not completion order, so ties and stats never depend on timing.
   results.sort((a, b) => a.shardIndex - b.shardIndex);
-  const outcome = mergeShardResults(results, req.rank, shardCount);
-  return { ...outcome, interrupted, wallS: elapsedS() };
+  const outcome = mergeShardResults(results, rank, shardCount);
+  const done = finishSearch(outcome, req, interrupted, 0);
+  done.wallS = elapsedS(); // the final order counts in the search time
+  return done;
 }

@@ -9,6 +9,13 @@ export interface RankedPlan {
   value: number;
   plan: Plan;
   estimate: Estimate;
+  /**
+   * Set on the final list (search/final-order.ts): plans equal in effect to this one (same mapping but for the
+   * dispatcher, the distributed optimizer, the stage split…, tokens/s/GPU within DEDUPE_EPSILON), tie order.
+   */
+  alternatives?: RankedPlan[];
+  /** Set on the final list: whether the plan is within the tie tolerance of the best. */
+  inTie?: boolean;
 }
 
 export function keepRanked(value: number, plan: Plan, estimate: Estimate): RankedPlan {

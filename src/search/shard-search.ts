@@ -9,7 +9,8 @@ import type { RankOptions } from './objective.js';
 import { objectiveValue } from './objective.js';
 import type { RankedPlan } from './ranked.js';
 import { keepRanked, ranksBefore } from './ranked.js';
-import { TopK } from './top-k.js';
+import { TopK, keptCapacity } from './top-k.js';
+import { TieKeeper, type TieParts } from './ties.js';
 import { ParetoFront } from './pareto.js';
 
 /** One unit of work for a worker: a shard of the space that it enumerates and scores itself. */
@@ -33,7 +34,7 @@ export interface ShardReference {
   clearlyBetterValue: number;
 }
 
-export interface ShardResult {
+export interface ShardResult extends TieParts {
   shardIndex: number;
   stats: EnumStats;
   /** Valid plans that fit in memory. */
@@ -60,8 +61,9 @@ export function searchShard(task: ShardTask): ShardResult {
   const ctx = makeScoreContext(job, shape, calibration);
   const usableBytes = ctx.usableMemBytes;
   const stats = newEnumStats();
-  const top = new TopK(rank.topK);
-  const pareto = rank.pareto ? new ParetoFront() : null;
+  const top = new TopK(keptCapacity(rank));
+  const ties = new TieKeeper(rank.tie ?? 0);
+  const pareto = rank.pareto ? new ParetoFront(rank.memoryMarginBytes ?? 0) : null;
   const est = newEstimate();
   let fitting = 0;
   let prunedByStaticMemory = 0;
@@ -96,6 +98,7 @@ export function searchShard(task: ShardTask): ShardResult {
       if (value > refClearly) clearlyBetter++;
     }
     top.offer(value, plan, est); // copies only when the plan gets in
+    ties.offer(value, plan, est);
     if (pareto) pareto.offer(plan, est);
   }
   return {
@@ -104,5 +107,6 @@ export function searchShard(task: ShardTask): ShardResult {
     pareto: pareto ? pareto.plans() : [],
     smallestNotFitting: smallest,
     betterThanReference: better, clearlyBetterThanReference: clearlyBetter,
+    ...ties.parts(),
   };
 }

@@ -3,7 +3,16 @@ import { copyPlan } from '../enumerate/plan.js';
 import type { Estimate } from '../cost/estimate.js';
 import { copyEstimate } from '../cost/estimate.js';
 import type { RankedPlan } from './ranked.js';
+import type { RankOptions } from './objective.js';
 import { compareRanked, keepRanked, ranksBefore } from './ranked.js';
+
+/**
+ * Plans the search keeps by value for `--top K` rows: more than K, because the final order (final-order.ts)
+ * collapses plans equal in effect into one row and the rows outside the tie must still fill K.
+ */
+export function keptCapacity(rank: RankOptions): number {
+  return rank.topK <= 0 ? 0 : 4 * rank.topK + 16;
+}
 
 /**
  * The K best plans seen so far: a min-heap on rank (the worst kept plan at the root), so a candidate is

@@ -46,7 +46,7 @@ export function buildSweepJson(run: SweepRun, meta: SweepMeta): SweepJson {
     const job = x.point.job;
     const cal = x.point.calibration ?? refCal;
     const gpus = job?.cluster.gpus ?? x.point.gpuCount ?? ref.cluster.gpus;
-    const best = job !== null && x.best !== null ? rankedToJson(job, modelShape(job.model), [x.best])[0] : null;
+    const best = job !== null && x.best !== null ? rankedToJson(job, modelShape(job.model), [x.best], cal.denseBf16PeakFlops)[0] : null;
     // From the rounded figure the JSON shows, so that time and GPU-hours check against the JSON's own numbers.
     const timeS = best ? timeToTrainS(meta.tokens, best.estimate.tokens_per_s_per_gpu, gpus) : null;
     return {

@@ -17,7 +17,8 @@ test('tune: the same job gives byte-identical JSON whatever the worker count', (
 });
 
 test('tune: JSON result has the contract fields, plans ranked best first, all fitting', () => {
-  const r = moefold('tune', MIXTRAL, '--gpus', '128', ...SLICE, '--format', 'json', '--quiet', '--top', '5', '--workers', '2');
+  // --tie 0: ranked by speed alone (the tie order within the model's error is tested in test/rank-cli.test.ts)
+  const r = moefold('tune', MIXTRAL, '--gpus', '128', ...SLICE, '--format', 'json', '--quiet', '--top', '5', '--workers', '2', '--tie', '0');
   assert.equal(r.status, 0, r.stderr);
   const res = JSON.parse(r.stdout);
   assert.deepEqual(Object.keys(res.cluster).sort(), ['gpu', 'gpus', 'gpus_per_node']);
@@ -53,7 +54,8 @@ test('tune: table output names the job, the counts and the columns', () => {
 });
 
 test('tune --objective memory ranks by lowest peak above the throughput floor', () => {
-  const r = moefold('tune', MIXTRAL, '--gpus', '128', ...SLICE, '--objective', 'memory', '--min-throughput', '1', '--format', 'json', '--quiet', '--top', '4', '--workers', '1');
+  // --tie 0: by peak alone (ties on memory broken by throughput: test/rank-cli.test.ts)
+  const r = moefold('tune', MIXTRAL, '--gpus', '128', ...SLICE, '--objective', 'memory', '--min-throughput', '1', '--format', 'json', '--quiet', '--top', '4', '--workers', '1', '--tie', '0');
   assert.equal(r.status, 0, r.stderr);
   const mems = JSON.parse(r.stdout).plans.map((p: any) => p.estimate.peak_memory_gib);
   assert.deepEqual(mems, [...mems].sort((a: number, b: number) => a - b));

@@ -24,7 +24,7 @@ test('estimateToJson converts bytes to GiB and names every breakdown term', () =
   e.allocatedPeakBytes = 57 * 2 ** 30;
   e.mem.weightsBytes = 3 * 2 ** 29; // 1.5 GiB
   e.time.epCommS = 0.25;
-  const j = estimateToJson(e);
+  const j = estimateToJson(e, 989e12);
   assert.equal(j.peak_memory_gib, 60);
   assert.equal(j.allocated_peak_gib, 57);
   assert.equal(j.memory_breakdown_gib.weights, 1.5);
@@ -43,7 +43,7 @@ test('planToJson uses the contract names', () => {
   const p = newPlan();
   p.tp = 2; p.pp = 8; p.vpp = 7; p.ep = 8; p.etp = 1; p.dp = 8; p.edp = 2; p.firstStageLayers = 7; p.lastStageLayers = 7;
   p.numMicroBatches = 32; p.sequenceParallel = true; p.mbGroup = 8;
-  const j = planToJson(3, p, newEstimate(), { megatron_args: ['--bf16'], env: {} });
+  const j = planToJson(3, p, newEstimate(), { megatron_args: ['--bf16'], env: {} }, 989e12);
   assert.deepEqual(j.mapping, {
     tp: 2, cp: 1, dp: 8, pp: 8, vpp: 7, ep: 8, etp: 1, edp: 2, first_stage_layers: 7, last_stage_layers: 7,
     account_for_embedding: false, account_for_loss: false, layout: null, microbatch_group: 8,
