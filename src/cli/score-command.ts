@@ -11,7 +11,7 @@ import { printStructured } from './output.js';
 import { planWarnings } from '../plan/plan-warnings.js';
 import { calibrationLabel } from '../cost/calibration.js';
 import { calibrationJson } from '../plans/result.js';
-import { DEFAULT_TIE_TOLERANCE, rankInSpace, scoreGivenPlan } from '../search/compare.js';
+import { defaultTolerance, rankInSpace, scoreGivenPlan } from '../search/compare.js';
 import { sensitivityOf } from '../search/neighbours.js';
 import { compareJson, renderCompare, type CompareInput } from '../render/compare.js';
 import { renderSensitivity, sensitivityJson } from '../render/sensitivity.js';
@@ -46,7 +46,7 @@ export function registerScore(cli: Argv, setExit: (code: number) => void): void 
       })
       .option('format', { type: 'string', describe: 'Output format: table, json or yaml (default table)' })
       .option('rank', { type: 'boolean', default: false, describe: 'Also search the whole space: where the plan ranks, and what the best plan changes, term by term' })
-      .option('tie', { type: 'string', describe: `With --rank: a plan beats this one clearly only when faster by more than this fraction (default ${DEFAULT_TIE_TOLERANCE})` })
+      .option('tie', { type: 'string', describe: `With --rank: a plan beats this one clearly only when faster by more than this fraction (default: the model\'s cross-validated error, as tune\'s --tie)` })
       .option('sensitivity', { type: 'boolean', default: false, describe: 'Also score one step up and down on each axis (tp, cp, pp, vpp, ep, etp, mbs, recompute, dispatcher, distributed optimizer)' })
       .option('workers', { type: 'string', describe: 'With --rank: worker threads (default: the machine\'s cores; 0 = no pool)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'With --rank: no progress on stderr' })
@@ -66,13 +66,14 @@ export function registerScore(cli: Argv, setExit: (code: number) => void): void 
 async function runScore(args: ScoreArgs): Promise<number> {
   const format = choiceOption('--format', args.format, ['table', 'json', 'yaml'] as const, 'table');
   const planText = textOption('--plan', args.plan, 'key=value pairs such as tp=2,pp=8,ep=8') as string;
-  const tolerance = numberOption('--tie', args.tie, { min: 0, max: 1, integer: false, dflt: DEFAULT_TIE_TOLERANCE }) as number;
+  const tieAsked = numberOption('--tie', args.tie, { min: 0, max: 1, integer: false });
   const workersAsked = numberOption('--workers', args.workers, { min: 0, max: MAX_WORKERS });
   if (!args.rank && args.tie !== undefined) throw new InputError('--tie: only with --rank (it sets when another plan is clearly faster)');
   if (!args.rank && args.workers !== undefined) throw new InputError('--workers: only with --rank (scoring one plan needs no pool)');
   const jc = loadJobContext(args.job, overridesFrom(args));
   const { job, shape } = jc;
   const { plan, estimate: est } = scoreGivenPlan(jc, planText);
+  const tolerance = tieAsked ?? defaultTolerance(jc.calibration);
   for (const w of planWarnings(job, plan)) process.stderr.write(`moefold: warning: ${w}\n`);
   const launchOf = (p: Plan) => {
     const { args: megatronArgs, env } = megatronLaunch(job, shape, p);

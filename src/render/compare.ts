@@ -115,21 +115,29 @@ export function signed(x: number, digits: number, unit = ''): string {
 /** "rank 12 of 5,678 plans that fit; 11 are faster, 3 of them by more than 5 % (the model's error): the best is 1.31× faster" */
 export function rankSentence(c: CompareInput): string {
   const { rank, given, best } = c;
-  if (rank.fitting === 0 || best === null) {
-    return `${given.estimate.fits ? '' : 'the plan does not fit in memory, and '}no plan of the space fits in memory`;
+  const margin = `${+(rank.memoryMarginBytes / GIB).toFixed(1)} GiB`;
+  if (rank.ranked === 0 || best === null) {
+    const none = rank.fitting === 0 ? 'no plan of the space fits in memory' : `no plan of the space leaves the ${margin} memory margin free`;
+    return `${given.estimate.fits ? '' : 'the plan does not fit in memory, and '}${none}`;
   }
   const r = best.estimate.tokensPerSPerGpu / given.estimate.tokensPerSPerGpu;
   const ratio = `${r.toFixed(2)}× (${r >= 1 ? '+' : '−'}${Math.abs(100 * (r - 1)).toFixed(1)} %)`;
-  const than = rank.fits ? '' : ' than it would be';
+  const than = rank.withinMargin ? '' : ' than it would be';
+  // The recommendation is the first plan in the tie order (headroom, then simplicity): it can be a little slower.
+  const verdict = r >= 1 ? `the best is ${ratio} faster`
+    : `the recommended plan, first in the tie order (headroom, then simplicity), is ${pct(1 - r)} slower, within the model's error`;
   const faster = `${int(rank.better)} ${rank.better === 1 ? 'is' : 'are'} faster${than}, ${int(rank.clearlyBetter)} of them by more than `
-    + `${pct(rank.tolerance)} (the model's error): the best is ${ratio} faster`;
-  if (!rank.fits) {
+    + `${pct(rank.tolerance)} (the model's error): ${verdict}`;
+  const among = `${int(rank.ranked)} plans that fit with ${margin} free`;
+  if (!rank.withinMargin) {
     const e = given.estimate;
-    return `the plan does not fit (peak ${(e.peakMemBytes / GIB).toFixed(1)} of ${(e.usableMemBytes / GIB).toFixed(1)} GiB usable), `
-      + `so it is not ranked; of the ${int(rank.fitting)} plans that fit, `
+    const why = rank.fits
+      ? `the plan leaves ${((e.usableMemBytes - e.peakMemBytes) / GIB).toFixed(1)} GiB free, less than the ${margin} memory margin`
+      : `the plan does not fit (peak ${(e.peakMemBytes / GIB).toFixed(1)} of ${(e.usableMemBytes / GIB).toFixed(1)} GiB usable)`;
+    return `${why}, so it is not ranked; of the ${among}, `
       + (rank.better === 0 ? `none is faster${than} (the best reaches ${(100 * r).toFixed(0)} % of its throughput)` : faster);
   }
-  const head = `rank ${int(rank.position as number)} of ${int(rank.fitting)} plans that fit`;
+  const head = `rank ${int(rank.position as number)} of ${among}`;
   return rank.better === 0 ? `${head}: no plan is faster` : `${head}; ${faster}`;
 }
 
@@ -193,7 +201,10 @@ export function renderCompare(c: CompareInput): string {
 
 export interface CompareJson {
   plan: PlanJson;
-  rank: { position: number | null; fitting: number; better: number; clearly_better: number; tolerance: number; fits: boolean };
+  rank: {
+    position: number | null; fitting: number; ranked: number; better: number; clearly_better: number; tolerance: number;
+    fits: boolean; within_margin: boolean; memory_margin_gib: number;
+  };
   /** The best plan of the space; null when no plan fits. */
   best: (PlanJson & { plan_spec: string }) | null;
   /** best − given per term: seconds of step time and GiB of peak memory; each set sums to the total's difference. */
@@ -213,8 +224,8 @@ export function compareJson(c: CompareInput, launch: (p: Plan) => PlanJson['laun
   return {
     plan: planToJson(rank.position ?? 0, given.plan, given.estimate, launch(given.plan), bf16PeakFlops),
     rank: {
-      position: rank.position, fitting: rank.fitting, better: rank.better, clearly_better: rank.clearlyBetter,
-      tolerance: rank.tolerance, fits: rank.fits,
+      position: rank.position, fitting: rank.fitting, ranked: rank.ranked, better: rank.better, clearly_better: rank.clearlyBetter,
+      tolerance: rank.tolerance, fits: rank.fits, within_margin: rank.withinMargin, memory_margin_gib: sig(rank.memoryMarginBytes / GIB),
     },
     best: best ? { ...planToJson(1, best.plan, best.estimate, launch(best.plan), bf16PeakFlops), plan_spec: planSpecText(best.plan, c.job) } : null,
     deltas: best ? {

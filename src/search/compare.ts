@@ -9,26 +9,28 @@ import type { Calibration } from '../cost/calibration.js';
 import type { Estimate } from '../cost/estimate.js';
 import type { Plan } from '../enumerate/plan.js';
 import type { RankOptions } from './objective.js';
-import { objectiveValue } from './objective.js';
+import { headroomBytes, objectiveValue } from './objective.js';
 import type { ShardReference } from './shard-search.js';
 import type { SearchProgress, SearchResult } from './pool.js';
-import { runSearch } from './pool.js';
+import { resolveRankOptions, runSearch } from './pool.js';
 import type { JobContext } from '../job-context.js';
 import { checkPlan, parsePlanSpec } from '../enumerate/index.js';
 import { InputError } from '../job/errors.js';
 import { scorePlan } from '../cost/score.js';
 import { newEstimate } from '../cost/estimate.js';
 
-/**
- * The tolerance within which two plans are not told apart: a plan "clearly" beats another only when it is faster
- * by more than this fraction. 0.05 stands in for the model's measured cross-validated error until the ranking
- * reads that figure (the one place to change it).
- */
-export const DEFAULT_TIE_TOLERANCE = 0.05;
+/** The ranking `score --rank` compares with: tune's default (throughput, its tie and memory margin), best plan only. */
+export function compareRankOptions(topK = 1, tie?: number): RankOptions {
+  return { objective: 'throughput', minTokensPerSPerGpu: 0, topK, pareto: false, tie };
+}
 
-/** The ranking `score --rank` compares with: tune's default (throughput), best plan only. */
-export function compareRankOptions(topK = 1): RankOptions {
-  return { objective: 'throughput', minTokensPerSPerGpu: 0, topK, pareto: false };
+/**
+ * The tolerance within which two plans are not told apart unless --tie is given: the ranking's own tie, the
+ * model's cross-validated error (search/cross-validation.ts). A plan "clearly" beats another only when it is
+ * faster by more than this fraction.
+ */
+export function defaultTolerance(calibration: Calibration): number {
+  return resolveRankOptions(compareRankOptions(), calibration).rank.tie;
 }
 
 /**
@@ -42,26 +44,37 @@ export function shardReference(est: Estimate, rank: RankOptions, tolerance: numb
   return { value, clearlyBetterValue: value + tolerance * Math.abs(value) };
 }
 
-/** Where the given plan stands among the fitting plans of the space. */
+/** Where the given plan stands among the ranked plans of the space (those that fit and leave the memory margin). */
 export interface RankPosition {
-  /** 1 + the fitting plans that rank above it; null when it does not fit (it is not ranked). */
+  /** 1 + the ranked plans above it; null when it is not ranked itself (it does not fit, or not within the margin). */
   position: number | null;
+  /** Plans that fit in memory. */
   fitting: number;
+  /** Plans that may be ranked: they fit and leave the memory margin (the plans `better` counts among). */
+  ranked: number;
   better: number;
   clearlyBetter: number;
   tolerance: number;
   fits: boolean;
+  /** The given plan leaves the memory margin (it may be ranked). */
+  withinMargin: boolean;
+  memoryMarginBytes: number;
 }
 
-export function rankPosition(search: Pick<SearchResult, 'fitting' | 'betterThanReference' | 'clearlyBetterThanReference'>,
+export function rankPosition(search: Pick<SearchResult, 'fitting' | 'ranked' | 'betterThanReference' | 'clearlyBetterThanReference' | 'rank'>,
   given: Estimate, tolerance: number): RankPosition {
+  const margin = search.rank.memoryMarginBytes;
+  const withinMargin = given.fits && headroomBytes(given) >= margin;
   return {
-    position: given.fits ? search.betterThanReference + 1 : null,
+    position: withinMargin ? search.betterThanReference + 1 : null,
     fitting: search.fitting,
+    ranked: search.ranked,
     better: search.betterThanReference,
     clearlyBetter: search.clearlyBetterThanReference,
     tolerance,
     fits: given.fits,
+    withinMargin,
+    memoryMarginBytes: margin,
   };
 }
 
@@ -84,7 +97,7 @@ export interface CompareOutcome {
 
 /** Searches the space once, counting the plans above the given one; the best plan is search.top[0]. */
 export async function rankInSpace(req: CompareRequest): Promise<CompareOutcome> {
-  const rank = compareRankOptions();
+  const rank = compareRankOptions(1, req.tolerance);
   const search = await runSearch({
     job: req.job, space: req.space, calibration: req.calibration, rank, workers: req.workers,
     reference: shardReference(req.given, rank, req.tolerance), onProgress: req.onProgress, signal: req.signal,

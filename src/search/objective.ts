@@ -40,7 +40,7 @@ export function headroomBytes(e: Estimate): number {
  */
 export function objectiveValue(e: Estimate, opts: RankOptions): number {
   if (!e.fits) return NaN;
-  if (e.usableMemBytes - e.peakMemBytes < (opts.memoryMarginBytes ?? DEFAULT_MEMORY_MARGIN_BYTES)) return NaN;
+  if (headroomBytes(e) < (opts.memoryMarginBytes ?? DEFAULT_MEMORY_MARGIN_BYTES)) return NaN;
   if (opts.objective === 'memory') {
     return e.tokensPerSPerGpu >= opts.minTokensPerSPerGpu ? -e.peakMemBytes : NaN;
   }

@@ -107,7 +107,7 @@ export async function runSearch(req: SearchRequest, sharedPool?: Piscina | null)
   const elapsedS = () => Number(process.hrtime.bigint() - started) / 1e9;
   const rank = resolveRankOptions(req.rank, req.calibration).rank;
   const makeTask = (shardIndex: number, shardCount: number): ShardTask => ({
-    job: req.job, space: req.space, calibration: req.calibration, rank, shardIndex, shardCount,
+    job: req.job, space: req.space, calibration: req.calibration, rank, shardIndex, shardCount, reference: req.reference,
   });
 
   const pool = sharedPool === undefined ? createSearchPool(req.workers) : sharedPool;
