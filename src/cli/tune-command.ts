@@ -1,12 +1,18 @@
 import type { Argv } from 'yargs';
 import { describeJob } from '../job/describe.js';
 import { InputError } from '../job/errors.js';
-import { calibrationLabel, type Calibration } from '../cost/calibration.js';
-import { loadJobContext } from '../job-context.js';
-import { explainEmpty, type SearchSpace } from '../enumerate/index.js';
+import { calibrationLabel } from '../cost/calibration.js';
+import { loadJobContext, type JobContext } from '../job-context.js';
+import { explainEmpty } from '../enumerate/index.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../export/index.js';
-import type { Job, ModelShape } from '../job/types.js';
-import { runSearch } from '../search/pool.js';
+import type { Plan } from '../enumerate/plan.js';
+import { resolveRankOptions, runSearch } from '../search/pool.js';
+import { rankPosition, scoreGivenPlan, shardReference, type ScoredPlan } from '../search/compare.js';
+import { sensitivityOf } from '../search/neighbours.js';
+import { compareJson, renderCompare } from '../render/compare.js';
+import { renderSensitivity, sensitivityJson } from '../render/sensitivity.js';
+import { checkReportTarget, writeReport } from '../report/write-report.js';
+import { megatronLaunch } from '../export/index.js';
 import { OBJECTIVES, type Objective, type RankOptions } from '../search/objective.js';
 import { makeProgressPrinter } from '../render/progress.js';
 import { renderPlansTable, TABLE_WIDTH } from '../render/plans-table.js';
@@ -50,6 +56,9 @@ interface TuneArgs extends JobOverrides {
   out?: string;
   export?: string;
   explain?: string;
+  compare?: string;
+  sensitivity: boolean;
+  report?: string;
   quiet: boolean;
   dryRun: boolean;
   timing: boolean;
@@ -88,6 +97,8 @@ function parseTuneArgs(a: TuneArgs): Tune {
     minThroughput: numberOption('--min-throughput', a.minThroughput, { min: 0, max: 1e9, integer: false }),
     workers: numberOption('--workers', a.workers, { min: 0, max: MAX_WORKERS }),
     explain: numberOption('--explain', a.explain, { min: 1, max: top }),
+    compare: textOption('--compare', a.compare, 'a plan as key=value pairs, e.g. tp=2,pp=8,vpp=7,ep=8,etp=1'),
+    report: textOption('--report', a.report, 'the HTML file to write'),
   };
 }
 
@@ -112,6 +123,9 @@ export function registerTune(cli: Argv, setExit: (code: number) => void): void {
       .option('out', { type: 'string', describe: 'Write plans.json and launch configs for the top plans (and, with --pareto, the Pareto plans) into this folder' })
       .option('export', { type: 'string', describe: 'With --out: launch formats to write, e.g. torchrun,slurm,megatron (default torchrun)' })
       .option('explain', { type: 'string', describe: 'Also print the full breakdown of plan N' })
+      .option('compare', { type: 'string', describe: 'A plan (the --plan syntax of score): where it ranks in the space and what plan 1 changes, term by term' })
+      .option('sensitivity', { type: 'boolean', default: false, describe: 'Also show what one step up or down on each axis of plan 1 costs' })
+      .option('report', { type: 'string', describe: 'Also write the result as one self-contained HTML page (see moefold report)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'No progress on stderr' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Only enumerate: count candidates, valid plans and what each rule pruned' })
       .option('timing', { type: 'boolean', default: true, describe: 'Record wall time in the result (--no-timing: byte-identical JSON run to run)' })
@@ -119,6 +133,7 @@ export function registerTune(cli: Argv, setExit: (code: number) => void): void {
       .example('$0 tune deepseek-v3.yaml --gpus 1024 --fix tp=1', 'Pin TP (any dimension: --fix tp=2,ep=8,mbs=1)')
       .example('$0 tune job.yaml --objective memory --min-throughput 3000', 'Smallest footprint above a speed floor')
       .example('$0 tune job.yaml --out plans/ --export torchrun,slurm', 'Save plans.json and launch scripts')
+      .example('$0 tune job.yaml --compare tp=2,pp=8,vpp=7,ep=8,etp=1 --sensitivity', 'Where today\'s recipe ranks, and how sensitive the best plan is')
       .example('$0 tune job.yaml --dry-run', 'How many mappings Megatron accepts, and why the rest are refused'),
     async (args) => {
       setExit(await runTune(args));
@@ -128,16 +143,24 @@ export function registerTune(cli: Argv, setExit: (code: number) => void): void {
 
 async function runTune(raw: TuneArgs): Promise<number> {
   const args = parseTuneArgs(raw);
-  const { job, shape, space, calibration } = loadJobContext(args.job, overridesFrom(args), { space: args.space, fix: args.fix });
+  const jc = loadJobContext(args.job, overridesFrom(args), { space: args.space, fix: args.fix });
+  const { job, shape, space, calibration } = jc;
   if (args.explain !== undefined && args.format !== 'table') {
     throw new InputError('--explain: only with --format table (the JSON/YAML result already holds every breakdown)');
   }
   if (args.minThroughput !== undefined && args.objective !== 'memory') {
     throw new InputError('--min-throughput: only with --objective memory (throughput ranking already puts the fastest first)');
   }
-  if (args.dryRun && (args.out || args.explain !== undefined || args.format !== 'table' || args.pareto)) {
-    throw new InputError('--dry-run: only counts candidates; it takes no --out, --explain, --pareto or --format');
+  if (args.dryRun && (args.out || args.explain !== undefined || args.format !== 'table' || args.pareto
+    || args.compare !== undefined || args.sensitivity || args.report !== undefined)) {
+    throw new InputError('--dry-run: only counts candidates; it takes no --out, --explain, --pareto, --compare, --sensitivity, --report or --format');
   }
+  if (args.compare !== undefined && args.objective !== 'throughput') {
+    throw new InputError('--compare: only with --objective throughput (it counts the plans faster than the given one)');
+  }
+  // The given plan is read and checked, and the report's file, before the search.
+  const given = args.compare !== undefined ? scoreGivenPlan(jc, args.compare, '--compare') : null;
+  if (args.report !== undefined) checkReportTarget(args.report, '--report');
   const exportFormats = args.out ? parseExportFormats(args.export ?? 'torchrun', '--export') : [];
   if (args.export && !args.out) throw new InputError('--export: needs --out DIR to write the launch configs into');
 
@@ -149,20 +172,21 @@ async function runTune(raw: TuneArgs): Promise<number> {
   // A bad --out is reported before the search, and the folder is ours until the files are written.
   const outDir = args.out !== undefined ? prepareOutDir(args.out, '--out') : null;
   try {
-    return await searchAndReport(args, job, shape, space, calibration, exportFormats, outDir);
+    return await searchAndReport(args, jc, given, exportFormats, outDir);
   } finally {
     outDir?.release();
   }
 }
 
-async function searchAndReport(args: Tune, job: Job, shape: ModelShape, space: SearchSpace, calibration: Calibration,
-  exportFormats: ExportFormat[], outDir: OutDir | null): Promise<number> {
+async function searchAndReport(args: Tune, jc: JobContext, given: ScoredPlan | null, exportFormats: ExportFormat[],
+  outDir: OutDir | null): Promise<number> {
+  const { job, shape, space, calibration } = jc;
 
   const rank: RankOptions = {
     objective: args.objective,
     minTokensPerSPerGpu: args.minThroughput ?? 0,
     topK: args.top,
-    pareto: args.pareto,
+    pareto: args.pareto || args.report !== undefined, // the report draws the front
     tie: args.tie,
     memoryMarginBytes: args.memoryMarginGib === undefined ? undefined : args.memoryMarginGib * GIB,
   };
@@ -175,7 +199,9 @@ async function searchAndReport(args: Tune, job: Job, shape: ModelShape, space: S
   if (workers > 0) process.once('SIGINT', onSigint);
   let search;
   try {
-    search = await runSearch({ job, space, calibration, rank, workers, onProgress: progress.update, signal: abort.signal });
+    // --compare: the shards count the plans above the given one (exact, every plan), against the ranking's own tie
+    const reference = given ? shardReference(given.estimate, rank, resolveRankOptions(rank, calibration).rank.tie) : undefined;
+    search = await runSearch({ job, space, calibration, rank, workers, reference, onProgress: progress.update, signal: abort.signal });
   } finally {
     process.removeListener('SIGINT', onSigint);
     progress.done();
@@ -198,6 +224,13 @@ async function searchAndReport(args: Tune, job: Job, shape: ModelShape, space: S
     return search.interrupted ? 130 : 2;
   }
 
+  const compare = given && !search.interrupted
+    ? { job, given, best: search.top[0], rank: rankPosition(search, given.estimate, search.rank.tie) } : null;
+  const sensitivity = args.sensitivity ? sensitivityOf(job, shape, jc.scoreContext(), search.top[0].plan,
+    { maxFirstLastReduction: space.uneven.enabled ? space.uneven.maxFirstLastReduction : 0 }) : null;
+  const reportBytes = args.report !== undefined
+    ? writeReport(args.report, { result: args.pareto ? result : buildResult(job, shape, calibration, { ...args, pareto: true }, search) }, '--report')
+    : 0;
   const exported = outDir ? writeOutDir(outDir.dir, job, shape, result, search.top.slice(0, args.outTop),
     args.pareto ? search.pareto : [], exportFormats) : null;
 
@@ -219,6 +252,10 @@ async function searchAndReport(args: Tune, job: Job, shape: ModelShape, space: S
       if (r) lines.push(renderExplain(job, r.plan, r.estimate, `Plan ${args.explain}:`, result.plans[args.explain - 1].launch));
       else lines.push(`--explain ${args.explain}: only ${search.top.length} plan(s) were found`);
     }
+    if (given && search.interrupted) lines.push('--compare: interrupted: the counts would be partial, so no rank is shown');
+    if (compare) lines.push('', renderCompare(compare));
+    if (sensitivity) lines.push('', renderSensitivity(job, sensitivity, 'Sensitivity of plan 1,'));
+    if (args.report !== undefined) lines.push(`wrote ${args.report} (${Math.round(reportBytes / 1024)} KiB)`);
     if (args.out && exported) {
       lines.push(`wrote ${args.out}/plans.json and launch configs (${exportFormats.join(', ')}) for plans 1–${exported.plans}`
         + (exported.pareto ? ` and Pareto plans 1–${exported.pareto} (pareto-N.*)` : '')
@@ -226,7 +263,15 @@ async function searchAndReport(args: Tune, job: Job, shape: ModelShape, space: S
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   } else {
-    printStructured(result, args.format);
+    const launch = (p: Plan) => {
+      const { args: megatronArgs, env } = megatronLaunch(job, shape, p);
+      return { megatron_args: megatronArgs, env };
+    };
+    printStructured({
+      ...result,
+      ...(compare ? { compare: compareJson(compare, launch, calibration.denseBf16PeakFlops) } : {}),
+      ...(sensitivity ? { sensitivity: sensitivityJson(job, sensitivity) } : {}),
+    }, args.format);
   }
   return search.interrupted ? 130 : 0;
 }

@@ -186,7 +186,7 @@ export function renderCompare(c: CompareInput): string {
     lines.push('The given plan is the best plan of the space.');
     return lines.join('\n');
   }
-  lines.push(`Best plan: ${describeMapping(best.plan, isMoe, job.model.num_layers)}`);
+  lines.push(`Plan 1 (what tune ranks first): ${describeMapping(best.plan, isMoe, job.model.num_layers)}`);
   lines.push(`  ${Math.round(best.estimate.tokensPerSPerGpu).toLocaleString('en-US')} tokens/s/GPU (given: `
     + `${Math.round(given.estimate.tokensPerSPerGpu).toLocaleString('en-US')}) · --plan '${planSpecText(best.plan, job)}'`);
   lines.push(`What it changes: ${mappingDeltas(job, given.plan, best.plan) || 'nothing in the mapping'}.`);

@@ -64,7 +64,13 @@ function section(id: string, heading: string, content: string): string {
 export function rankingText(result: ResultJson): string {
   const o = result.moefold.objective;
   const what = o === 'throughput' ? 'highest tokens/s per GPU first' : o === 'memory' ? 'lowest peak memory first' : `by ${o}`;
-  return `ranked ${what}; only plans whose peak memory fits the GPU's usable memory are ranked`;
+  const r = result.ranking;
+  if (!r) return `ranked ${what}; only plans whose peak memory fits the GPU's usable memory are ranked`;
+  const pct = `${+(100 * r.tie).toFixed(1)} %`;
+  const src = r.tie_source === '--tie' ? 'set with --tie' : r.tie_source === 'none' ? 'no cross-validation file: exact ties'
+    : `the model's cross-validated error, ${r.tie_source}${r.tie_derived_from ? `, measured on ${r.tie_derived_from}` : ''}`;
+  return `ranked ${what}; plans within ${pct} of the best are a tie (${src}), ordered by memory headroom, then simplicity;`
+    + ` only plans leaving ${r.memory_margin_gib} GiB free are ranked (${r.ranked.toLocaleString('en-US')} plans)`;
 }
 
 function headerSection(result: ResultJson): string {
