@@ -17,9 +17,10 @@ import { readSweepFile } from '../report/sweep-file.js';
 import { checkReportTarget, writeReport } from '../report/write-report.js';
 import { oneLine } from '../text/one-line.js';
 import type { SweepJson } from '../sweep/sweep-json.js';
+import { rankFlags, withRankFlags, type RankFlagArgs } from './rank-flags.js';
 
 /** The command line as yargs hands it over (numeric options as text, read by parseReportArgs). */
-interface ReportArgs extends JobOverrides {
+interface ReportArgs extends JobOverrides, RankFlagArgs {
   job: string;
   output?: string;
   sweep?: string;
@@ -38,7 +39,7 @@ export function registerReport(cli: Argv, setExit: (code: number) => void): void
   cli.command<ReportArgs>(
     'report <job>',
     'Search as tune does and write one self-contained HTML page: plans vs memory, Pareto front, scaling curve, breakdowns, tables',
-    (y) => withJobOverrides(y)
+    (y) => withRankFlags(withJobOverrides(y))
       .positional('job', { type: 'string', describe: 'Job file (YAML) or a Hugging Face config.json', demandOption: true })
       .option('output', { alias: 'o', type: 'string', describe: 'The HTML file to write (required)' })
       .option('sweep', { type: 'string', describe: 'A sweep JSON (moefold sweep --format json) to draw the scaling curve from' })
@@ -73,7 +74,7 @@ async function runReport(a: ReportArgs): Promise<number> {
   refuseOverwritingInput(out, [['the job file', a.job], ['the sweep file', sweepFile]]);
   const sweep: SweepJson | undefined = sweepFile === undefined ? undefined : readSweepFile(sweepFile);
 
-  const rank: RankOptions = { objective, minTokensPerSPerGpu: 0, topK: top, pareto: true };
+  const rank: RankOptions = { objective, minTokensPerSPerGpu: 0, topK: top, pareto: true, ...rankFlags(a) };
   const workers = resolveWorkers(workersAsked, a.quiet);
   const progress = makeProgressPrinter(process.stderr, !a.quiet);
   const abort = new AbortController();
@@ -95,7 +96,7 @@ async function runReport(a: ReportArgs): Promise<number> {
     return search.interrupted ? 130 : 2;
   }
   if (search.top.length === 0) {
-    process.stderr.write(`${explainNoFit(job, search, rank, calibration)}\n`);
+    process.stderr.write(`${explainNoFit(job, search, search.rank, calibration)}\n`);
     return search.interrupted ? 130 : 2;
   }
   const result = buildResult(job, shape, calibration, { objective, space, timing: a.timing, pareto: true }, search);

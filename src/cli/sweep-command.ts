@@ -8,6 +8,7 @@ import { withJobOverrides, overridesFrom, numberOption, choiceOption, textOption
 import type { JobOverrides } from '../job/load-job.js';
 import { printStructured } from './output.js';
 import { MAX_WORKERS, resolveWorkers } from './workers.js';
+import { rankFlags, withRankFlags, type RankFlagArgs } from './rank-flags.js';
 import { parseGpuList, parseGpusList, parseSeqLengthList, parseTokens, DEFAULT_TOKENS } from '../sweep/sweep-args.js';
 import { refuseWhenNoneLoads, sweepPoints, sweepWarnings } from '../sweep/points.js';
 import { runSweep, sweepRankOptions } from '../sweep/run-sweep.js';
@@ -17,7 +18,7 @@ import { renderSweepTable, sweepHeader, formatTokens } from '../sweep/sweep-tabl
 const SWEEP_FORMATS = ['table', 'json', 'yaml'] as const;
 
 
-interface SweepArgs extends JobOverrides {
+interface SweepArgs extends JobOverrides, RankFlagArgs {
   job: string;
   tokens?: string;
   space?: string;
@@ -32,7 +33,7 @@ export function registerSweep(cli: Argv, setExit: (code: number) => void): void 
   cli.command<SweepArgs>(
     'sweep <job>',
     'The best plan per GPU count, GPU kind and sequence length: throughput, MFU, and time and GPU-hours to train a token budget',
-    (y) => withJobOverrides(y)
+    (y) => withRankFlags(withJobOverrides(y))
       .positional('job', { type: 'string', describe: 'Job file (YAML) or a Hugging Face config.json', demandOption: true })
       // The sweep's axes: the job overrides of the same names, as comma-separated lists (declared again for their help).
       .option('gpus', { type: 'string', group: 'Sweep axes:', describe: 'GPU counts, e.g. 64,128,256 (default: the job\'s cluster.gpus)' })
@@ -73,7 +74,7 @@ async function runSweepCommand(a: SweepArgs): Promise<number> {
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   const showProgress = !a.quiet && process.stderr.isTTY;
-  const rank = sweepRankOptions();
+  const rank = sweepRankOptions(rankFlags(a));
   let run;
   try {
     const points = sweepPoints(a.job, overrides, { gpuKinds, seqLengths, gpuCounts });

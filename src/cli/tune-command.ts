@@ -26,7 +26,7 @@ import { dryRun } from './dry-run.js';
 import { MAX_WORKERS, resolveWorkers } from './workers.js';
 import { parseExportFormats } from './export-command.js';
 import { prepareOutDir, type OutDir } from '../io/out-dir.js';
-import { GIB } from '../render/numbers.js';
+import { rankFlags, withRankFlags, type RankFlagArgs } from './rank-flags.js';
 import { rankingHeader, tieRule, wrapAtSeparator } from './tune-result.js';
 
 const TUNE_FORMATS = ['table', 'json', 'yaml'] as const;
@@ -35,19 +35,15 @@ const TUNE_FORMATS = ['table', 'json', 'yaml'] as const;
 export const MAX_TOP = 1000;
 /** Launch configs `--out` writes by default: the first few plans (plans.json holds all `--top`). */
 export const DEFAULT_OUT_TOP = 5;
-/** The largest --tie: a half-wide tie would rank by headroom alone. */
-export const MAX_TIE = 0.5;
 
 /** The command line as yargs hands it over: numeric options arrive as text and are read by parseTuneArgs. */
-interface TuneArgs extends JobOverrides {
+interface TuneArgs extends JobOverrides, RankFlagArgs {
   job: string;
   space?: string;
   fix?: string;
   objective?: string;
   minThroughput?: string;
   top?: string;
-  tie?: string;
-  memoryMargin?: string;
   outTop?: string;
   wide: boolean;
   pareto: boolean;
@@ -72,7 +68,7 @@ interface Tune extends Omit<TuneArgs, 'minThroughput' | 'top' | 'workers' | 'exp
   minThroughput?: number;
   top: number;
   tie?: number;
-  memoryMarginGib?: number;
+  memoryMarginBytes?: number;
   outTop: number;
   workers?: number;
   explain?: number;
@@ -82,6 +78,7 @@ function parseTuneArgs(a: TuneArgs): Tune {
   const top = numberOption('--top', a.top, { min: 1, max: MAX_TOP, dflt: 10 }) as number;
   const outTop = numberOption('--out-top', a.outTop, { min: 1, max: top, dflt: Math.min(top, DEFAULT_OUT_TOP) }) as number;
   if (a.outTop !== undefined && a.out === undefined) throw new InputError('--out-top: needs --out DIR to write the launch configs into');
+  const { tie, memoryMarginBytes } = rankFlags(a);
   return {
     ...a,
     space: textOption('--space', a.space, 'a search-space file'),
@@ -92,8 +89,8 @@ function parseTuneArgs(a: TuneArgs): Tune {
     format: choiceOption('--format', a.format, TUNE_FORMATS, 'table'),
     top,
     outTop,
-    tie: numberOption('--tie', a.tie, { min: 0, max: MAX_TIE, integer: false }),
-    memoryMarginGib: numberOption('--memory-margin', a.memoryMargin, { min: 0, max: 1024, integer: false }),
+    tie,
+    memoryMarginBytes,
     minThroughput: numberOption('--min-throughput', a.minThroughput, { min: 0, max: 1e9, integer: false }),
     workers: numberOption('--workers', a.workers, { min: 0, max: MAX_WORKERS }),
     explain: numberOption('--explain', a.explain, { min: 1, max: top }),
@@ -106,15 +103,13 @@ export function registerTune(cli: Argv, setExit: (code: number) => void): void {
   cli.command<TuneArgs>(
     'tune <job>',
     'Search every valid folded mapping for a job and print the best plans',
-    (y) => withJobOverrides(y)
+    (y) => withRankFlags(withJobOverrides(y))
       .positional('job', { type: 'string', describe: 'Job file (YAML) or a Hugging Face config.json', demandOption: true })
       .option('space', { type: 'string', describe: 'Search-space file (default search-spaces/default.yaml)' })
       .option('fix', { type: 'string', describe: 'Pin dimensions, e.g. tp=2,ep=8,recompute=none' })
       .option('objective', { type: 'string', describe: `Rank by tokens/s/GPU, or by lowest peak memory: ${OBJECTIVES.join(' or ')} (default throughput)` })
       .option('min-throughput', { type: 'string', describe: 'With --objective memory: minimum tokens/s/GPU a plan must reach' })
       .option('top', { type: 'string', describe: 'How many rows to show and keep in the result (default 10)' })
-      .option('tie', { type: 'string', describe: 'Tie tolerance, a fraction: plans within it of the best are ordered by headroom, then simplicity (default: the model\'s cross-validated error)' })
-      .option('memory-margin', { type: 'string', describe: 'GiB a plan must leave free to be ranked (default 4)' })
       .option('wide', { type: 'boolean', default: false, describe: 'Every column (DO, dispatcher, step time, main costs); the default table fits 120 columns' })
       .option('out-top', { type: 'string', describe: `With --out: launch configs for the first N plans (default min(--top, ${DEFAULT_OUT_TOP}))` })
       .option('pareto', { type: 'boolean', default: false, describe: 'Also show the Pareto front of throughput vs peak memory' })
@@ -188,7 +183,7 @@ async function searchAndReport(args: Tune, jc: JobContext, given: ScoredPlan | n
     topK: args.top,
     pareto: args.pareto || args.report !== undefined, // the report draws the front
     tie: args.tie,
-    memoryMarginBytes: args.memoryMarginGib === undefined ? undefined : args.memoryMarginGib * GIB,
+    memoryMarginBytes: args.memoryMarginBytes,
   };
   const workers = resolveWorkers(args.workers, args.quiet);
 

@@ -36,8 +36,8 @@ export interface SweepRun {
 export const SWEEP_TOP_K = 10;
 
 /** The ranking of every point: `moefold tune`'s default (by throughput), keeping SWEEP_TOP_K plans. */
-export function sweepRankOptions(): RankOptions {
-  return { objective: 'throughput', minTokensPerSPerGpu: 0, topK: SWEEP_TOP_K, pareto: false };
+export function sweepRankOptions(flags: Pick<RankOptions, 'tie' | 'memoryMarginBytes'> = {}): RankOptions {
+  return { objective: 'throughput', minTokensPerSPerGpu: 0, topK: SWEEP_TOP_K, pareto: false, ...flags };
 }
 
 /**
