@@ -232,3 +232,15 @@ test('--gpu gb200-nvl72 alone: the calibration\'s system (trays of 4, 64-GPU dom
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--gpus: must be a multiple of nvlink_domain \(64: the gb200-nvl72 default, network\.default_nvlink_domain; set nvlink_domain or --nvlink-domain for another\)/);
 });
+
+test('tie order on GB200: an EP group is counted by the NVLink domains it spans, not by trays of 4', async () => {
+  const { rankContext } = await import('../src/search/pool.js');
+  const gb = loadJobContext(path.join(REPO_ROOT, DSV3), { gpu: 'gb200-nvl72', gpus: 1024 }, { warn: false });
+  const rc = rankContext(gb.job, gb.calibration);
+  assert.equal(rc.nvlinkDomainGpus, 64);
+  // EP64 inside one 64-GPU domain is one "node" for the simplicity key, as the cost model prices it
+  const plan = parsePlanSpec('tp=1,pp=8,ep=64,etp=1,first=8,last=5', gb.job, gb.shape);
+  assert.equal(groupTopology(plan, rc.nvlinkDomainGpus, newGroupTopology(), rc.rankOrder).epNodes, 1);
+  const h = loadJobContext(path.join(REPO_ROOT, DSV3), { gpus: 1024 }, { warn: false });
+  assert.equal(rankContext(h.job, h.calibration).nvlinkDomainGpus, 8);
+});

@@ -11,7 +11,7 @@ import type { RankOptions } from '../src/search/objective.js';
 import { objectiveValue } from '../src/search/objective.js';
 
 const GIB = 2 ** 30;
-const RC: RankContext = { seqLength: 4096, gpusPerNode: 8, rankOrder: parseRankOrder(DEFAULT_ORDER) };
+const RC: RankContext = { seqLength: 4096, nvlinkDomainGpus: 8, rankOrder: parseRankOrder(DEFAULT_ORDER) };
 
 function plan(o: Partial<Plan>): Plan {
   return Object.assign(newPlan(), o);

@@ -34,10 +34,10 @@ export const SHORT_SEQ_TOKENS = 8192;
 /** Relative tokens/s/GPU difference below which two plans of the same mapping are equal in effect. */
 export const DEDUPE_EPSILON = 0.005;
 
-/** What the tie keys need to know about the job (the scorer's node size and rank order). */
+/** What the tie keys need to know about the job (the scorer's NVLink domain, which decides the EP span, and rank order). */
 export interface RankContext {
   seqLength: number;
-  gpusPerNode: number;
+  nvlinkDomainGpus: number;
   rankOrder: RankOrder;
 }
 
@@ -71,7 +71,7 @@ export function dimensionsUsed(p: Plan): number {
 function tieKeys(r: RankedPlan, rc: RankContext): Keys {
   const p = r.plan;
   const headroom = Math.min(headroomBytes(r.estimate), HEADROOM_ENOUGH_BYTES);
-  const epNodes = p.ep > 1 ? groupTopology(p, rc.gpusPerNode, newGroupTopology(), rc.rankOrder).epNodes : 1;
+  const epNodes = p.ep > 1 ? groupTopology(p, rc.nvlinkDomainGpus, newGroupTopology(), rc.rankOrder).epNodes : 1;
   return {
     band: Math.floor(headroom / HEADROOM_BAND_BYTES),
     dims: dimensionsUsed(p),

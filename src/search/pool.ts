@@ -62,10 +62,10 @@ export function resolveRankOptions(rank: RankOptions, calibration: Calibration):
   };
 }
 
-/** The job facts the tie order reads (the scorer's node size and rank order). */
+/** The job facts the tie order reads (the scorer's NVLink domain and rank order). */
 export function rankContext(job: Job, calibration: Calibration): RankContext {
   const ctx = makeScoreContext(job, modelShape(job.model), calibration);
-  return { seqLength: job.training.seq_length, gpusPerNode: ctx.gpusPerNode, rankOrder: ctx.rankOrder };
+  return { seqLength: job.training.seq_length, nvlinkDomainGpus: ctx.nvlinkDomainGpus, rankOrder: ctx.rankOrder };
 }
 
 /**

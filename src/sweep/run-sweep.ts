@@ -8,7 +8,7 @@ import { setMaxListeners } from 'node:events';
 import type { Piscina } from 'piscina';
 import type { SearchSpace } from '../enumerate/index.js';
 import { RULES } from '../enumerate/index.js';
-import type { RankOptions } from '../search/objective.js';
+import { headroomBytes, type RankOptions } from '../search/objective.js';
 import type { RankedPlan } from '../search/ranked.js';
 import { runSearch, type SearchResult } from '../search/pool.js';
 import { GIB } from '../render/numbers.js';
@@ -106,6 +106,12 @@ export function noPlanReason(search: SearchResult): string {
     for (const r of RULES) if ((stats.pruned[r.name] ?? 0) > 0) last = r;
     const text = last.summary.length < MAX_RULE_TEXT ? last.summary : last.name;
     return `no valid plan: every candidate left breaks ${text}`;
+  }
+  if (search.fitting > 0) {
+    // plans fit, but none leaves the memory margin free (or, with --min-throughput, reaches the floor)
+    const m = search.mostHeadroom;
+    const most = m === null ? '' : ` (most free: ${(headroomBytes(m.estimate) / GIB).toFixed(1)} GiB)`;
+    return `${search.fitting.toLocaleString('en-US')} fit, none leaves the ${+(search.rank.memoryMarginBytes / GIB).toFixed(1)} GiB margin${most}`;
   }
   const s = search.smallestNotFitting;
   if (s === null) return `nothing fits: none of ${stats.valid.toLocaleString('en-US')} valid plans`;
