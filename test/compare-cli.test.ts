@@ -27,7 +27,7 @@ test('score --rank: JSON has the rank, the best plan and the deltas; pooled and 
 test('score --rank --sensitivity: the table says where the plan ranks, what the best changes and what each step costs', () => {
   const r = moefold('score', MIXTRAL, '--gpus', '128', '--plan', ZOO_PLAN, '--rank', '--sensitivity', '--tie', '0.01', '--quiet', '--workers', '1');
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /Where the plan ranks \(throughput\): rank [\d,]+ of [\d,]+ plans that fit with 4 GiB free; [\d,]+ (is|are) faster, [\d,]+ of them by more than 1 % \(the model's error\): (the best is [\d.]+× \(\+[\d.]+ %\) faster|the recommended plan, first in the tie order \(headroom, then simplicity\), is [\d.]+ % slower, within the model's error)\./);
+  assert.match(r.stdout, /Where the plan ranks \(throughput\): rank [\d,]+ of [\d,]+ plans that fit with 4 GiB free; [\d,]+ (is|are) faster, [\d,]+ of them by more than 1 % \(--tie\): (the best is [\d.]+× \(\+[\d.]+ %\) faster|the recommended plan, first in the tie order \(headroom, then simplicity\), is [\d.]+ % slower, within the tie)\./);
   assert.match(r.stdout, /What it changes: .*→/);
   assert.match(r.stdout, /step time term +│ given s │ +best s │ +Δ s/);
   assert.match(r.stdout, /Sensitivity of tp=2,cp=1,pp=8,vpp=7,ep=8,etp=1/);
@@ -62,6 +62,8 @@ test('score --rank: bad input is one line naming the flag, exit 2', () => {
     [['--plan', 'tp=2,bogus=1', '--rank'], /--plan/],
     [['--plan', ZOO_PLAN, '--rank', '--tie', '2'], /--tie/],
     [['--plan', ZOO_PLAN, '--tie', '0.1'], /^--tie: only with --rank/],
+    [['--plan', ZOO_PLAN, '--memory-margin', '8'], /^--memory-margin: only with --rank/],
+    [['--plan', ZOO_PLAN, '--rank', '--memory-margin', '-1'], /^--memory-margin: must be/],
     [['--plan', ZOO_PLAN, '--workers', '2'], /^--workers: only with --rank/],
   ];
   for (const [args, re] of cases) {

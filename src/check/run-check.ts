@@ -6,11 +6,11 @@ import type { Job, ModelShape } from '../job/types.js';
 import type { JobOverrides } from '../job/load-job.js';
 import { loadJobContext } from '../job-context.js';
 import { scorePlan } from '../cost/score.js';
-import { newEstimate, type Estimate } from '../cost/estimate.js';
+import { headroomBytes, newEstimate, type Estimate } from '../cost/estimate.js';
 import { checkPlan } from '../enumerate/index.js';
 import type { Plan } from '../enumerate/plan.js';
 import { runSearch, type SearchResult } from '../search/pool.js';
-import type { RankOptions } from '../search/objective.js';
+import { leavesMargin, type RankOptions } from '../search/objective.js';
 import { estimateToJson } from '../render/plan-json.js';
 import { planAtRank, plansFileText, readPlansFile, withCalibrationCopies, type PlansFile } from '../plans/plans-file.js';
 import type { ResultJson } from '../plans/result.js';
@@ -201,8 +201,8 @@ function describeJob(job: Job, calibration: Calibration): string {
 
 /** A baseline that fits but leaves less than the margin is not one `tune` would rank: say so (not a failure). */
 function marginNote(est: Estimate, marginBytes: number): string {
-  const free = est.usableMemBytes - est.peakMemBytes;
-  return free < marginBytes ? `; only ${(free / GIB).toFixed(1)} GiB free, below the ${(marginBytes / GIB).toFixed(1)} GiB margin tune ranks with` : '';
+  const free = headroomBytes(est);
+  return !leavesMargin(est, marginBytes) ? `; only ${(free / GIB).toFixed(1)} GiB free, below the ${(marginBytes / GIB).toFixed(1)} GiB margin tune ranks with` : '';
 }
 
 function doesNotFit(est: Estimate): string {

@@ -18,17 +18,17 @@ import { renderSensitivity, sensitivityJson } from '../render/sensitivity.js';
 import { makeProgressPrinter } from '../render/progress.js';
 import { explainEmpty } from '../enumerate/index.js';
 import { MAX_WORKERS, resolveWorkers } from './workers.js';
+import { rankFlags, withRankFlags, type RankFlagArgs } from './rank-flags.js';
 import type { JobContext } from '../job-context.js';
 import type { Plan } from '../enumerate/plan.js';
 import type { Estimate } from '../cost/estimate.js';
 
-interface ScoreArgs extends JobOverrides {
+interface ScoreArgs extends JobOverrides, RankFlagArgs {
   job: string;
   plan: string;
   format?: string;
   rank: boolean;
   sensitivity: boolean;
-  tie?: string;
   workers?: string;
   quiet: boolean;
 }
@@ -37,7 +37,7 @@ export function registerScore(cli: Argv, setExit: (code: number) => void): void 
   cli.command<ScoreArgs>(
     'score <job>',
     'Estimate step time, throughput and memory of one plan, with the full breakdown',
-    (y) => withJobOverrides(y)
+    (y) => withRankFlags(withJobOverrides(y))
       .positional('job', { type: 'string', describe: 'Job file (YAML) or a Hugging Face config.json', demandOption: true })
       .option('plan', {
         type: 'string', demandOption: true,
@@ -46,7 +46,6 @@ export function registerScore(cli: Argv, setExit: (code: number) => void): void 
       })
       .option('format', { type: 'string', describe: 'Output format: table, json or yaml (default table)' })
       .option('rank', { type: 'boolean', default: false, describe: 'Also search the whole space: where the plan ranks, and what the best plan changes, term by term' })
-      .option('tie', { type: 'string', describe: `With --rank: a plan beats this one clearly only when faster by more than this fraction (default: the model\'s cross-validated error, as tune\'s --tie)` })
       .option('sensitivity', { type: 'boolean', default: false, describe: 'Also score one step up and down on each axis (tp, cp, pp, vpp, ep, etp, mbs, recompute, dispatcher, distributed optimizer)' })
       .option('workers', { type: 'string', describe: 'With --rank: worker threads (default: the machine\'s cores; 0 = no pool)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'With --rank: no progress on stderr' })
@@ -66,9 +65,10 @@ export function registerScore(cli: Argv, setExit: (code: number) => void): void 
 async function runScore(args: ScoreArgs): Promise<number> {
   const format = choiceOption('--format', args.format, ['table', 'json', 'yaml'] as const, 'table');
   const planText = textOption('--plan', args.plan, 'key=value pairs such as tp=2,pp=8,ep=8') as string;
-  const tieAsked = numberOption('--tie', args.tie, { min: 0, max: 1, integer: false });
+  const { tie: tieAsked, memoryMarginBytes } = rankFlags(args);
   const workersAsked = numberOption('--workers', args.workers, { min: 0, max: MAX_WORKERS });
-  if (!args.rank && args.tie !== undefined) throw new InputError('--tie: only with --rank (it sets when another plan is clearly faster)');
+  if (!args.rank && args.tie !== undefined) throw new InputError('--tie: only with --rank (the search\'s tie: when another plan is clearly faster)');
+  if (!args.rank && args.memoryMargin !== undefined) throw new InputError('--memory-margin: only with --rank (the plans the search ranks)');
   if (!args.rank && args.workers !== undefined) throw new InputError('--workers: only with --rank (scoring one plan needs no pool)');
   const jc = loadJobContext(args.job, overridesFrom(args));
   const { job, shape } = jc;
@@ -80,7 +80,7 @@ async function runScore(args: ScoreArgs): Promise<number> {
     return { megatron_args: megatronArgs, env };
   };
   const launch = launchOf(plan);
-  const compare = args.rank ? await compareWithSpace(jc, plan, est, tolerance, resolveWorkers(workersAsked, args.quiet), args.quiet) : null;
+  const compare = args.rank ? await compareWithSpace(jc, plan, est, tolerance, memoryMarginBytes, resolveWorkers(workersAsked, args.quiet), args.quiet) : null;
   if (compare === 'interrupted') return 130;
   if (compare === 'empty') return 2;
   const sensitivity = args.sensitivity
@@ -103,7 +103,7 @@ async function runScore(args: ScoreArgs): Promise<number> {
 }
 
 /** `score --rank`: one search of the job's space, counting the plans above the given one. */
-async function compareWithSpace(jc: JobContext, plan: Plan, est: Estimate, tolerance: number, workers: number,
+async function compareWithSpace(jc: JobContext, plan: Plan, est: Estimate, tolerance: number, memoryMarginBytes: number | undefined, workers: number,
   quiet: boolean): Promise<CompareInput | 'interrupted' | 'empty'> {
   const { job, space, calibration } = jc;
   const progress = makeProgressPrinter(process.stderr, !quiet);
@@ -112,7 +112,7 @@ async function compareWithSpace(jc: JobContext, plan: Plan, est: Estimate, toler
   if (workers > 0) process.once('SIGINT', onSigint);
   let outcome;
   try {
-    outcome = await rankInSpace({ job, space, calibration, given: est, tolerance, workers, onProgress: progress.update, signal: abort.signal });
+    outcome = await rankInSpace({ job, space, calibration, given: est, tolerance, memoryMarginBytes, workers, onProgress: progress.update, signal: abort.signal });
   } finally {
     process.removeListener('SIGINT', onSigint);
     progress.done();

@@ -6,7 +6,7 @@ import { InputError } from '../job/errors.js';
 import { calibrationNames } from '../paths.js';
 import type { RankedPlan } from '../search/ranked.js';
 import type { SearchResult } from '../search/pool.js';
-import type { RankOptions } from '../search/objective.js';
+import { headroomBytes, leavesMargin, type RankOptions } from '../search/objective.js';
 import { exportPlan, exportFileName, isExportFileName, type ExportFormat } from '../export/index.js';
 import type { ResultJson } from '../plans/result.js';
 import { plansFileText, withCalibrationCopies } from '../plans/plans-file.js';
@@ -63,9 +63,9 @@ export function explainNoFit(job: Job, search: SearchResult, rank: RankOptions, 
   const lines: string[] = [];
   const margin = rank.memoryMarginBytes ?? 0;
   const m = search.mostHeadroom;
-  if (search.fitting > 0 && m && m.estimate.usableMemBytes - m.estimate.peakMemBytes < margin) {
+  if (search.fitting > 0 && m && !leavesMargin(m.estimate, margin)) {
     const isMoe = job.model.num_experts > 0;
-    const free = m.estimate.usableMemBytes - m.estimate.peakMemBytes;
+    const free = headroomBytes(m.estimate);
     lines.push(`moefold: ${search.fitting.toLocaleString('en-US')} plans fit in memory, but none leaves the --memory-margin `
       + `${(margin / GIB).toFixed(1)} GiB free: the most is ${(free / GIB).toFixed(1)} GiB `
       + `(peak ${(m.estimate.peakMemBytes / GIB).toFixed(1)} of ${(m.estimate.usableMemBytes / GIB).toFixed(1)} GiB usable), `

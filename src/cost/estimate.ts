@@ -88,6 +88,11 @@ export interface Estimate {
   mem: MemoryBreakdown;
 }
 
+/** Free memory a plan leaves on its most loaded GPU: usable − peak (device figure). */
+export function headroomBytes(e: Estimate): number {
+  return e.usableMemBytes - e.peakMemBytes;
+}
+
 export function newEstimate(): Estimate {
   return {
     stepTimeS: 0, tokensPerSPerGpu: 0, tflopsPerGpu: 0, mfu: 0, allocatedPeakBytes: 0, peakMemBytes: 0, usableMemBytes: 0, fits: false,

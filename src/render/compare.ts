@@ -5,7 +5,7 @@
 import Table from 'cli-table3';
 import type { Job } from '../job/types.js';
 import type { Plan } from '../enumerate/plan.js';
-import type { MemoryBreakdown, TimeBreakdown } from '../cost/estimate.js';
+import { headroomBytes, type MemoryBreakdown, type TimeBreakdown } from '../cost/estimate.js';
 import { isUnevenSplit, splitKind } from '../plan/layout.js';
 import type { RankPosition, ScoredPlan } from '../search/compare.js';
 import { comparePlans } from '../search/order.js';
@@ -125,14 +125,14 @@ export function rankSentence(c: CompareInput): string {
   const than = rank.withinMargin ? '' : ' than it would be';
   // The recommendation is the first plan in the tie order (headroom, then simplicity): it can be a little slower.
   const verdict = r >= 1 ? `the best is ${ratio} faster`
-    : `the recommended plan, first in the tie order (headroom, then simplicity), is ${pct(1 - r)} slower, within the model's error`;
+    : `the recommended plan, first in the tie order (headroom, then simplicity), is ${pct(1 - r)} slower, within the tie`;
   const faster = `${int(rank.better)} ${rank.better === 1 ? 'is' : 'are'} faster${than}, ${int(rank.clearlyBetter)} of them by more than `
-    + `${pct(rank.tolerance)} (the model's error): ${verdict}`;
+    + `${pct(rank.tolerance)} (${rank.tieGiven ? '--tie' : "the model's error"}): ${verdict}`;
   const among = `${int(rank.ranked)} plans that fit with ${margin} free`;
   if (!rank.withinMargin) {
     const e = given.estimate;
     const why = rank.fits
-      ? `the plan leaves ${((e.usableMemBytes - e.peakMemBytes) / GIB).toFixed(1)} GiB free, less than the ${margin} memory margin`
+      ? `the plan leaves ${(headroomBytes(e) / GIB).toFixed(1)} GiB free, less than the ${margin} memory margin`
       : `the plan does not fit (peak ${(e.peakMemBytes / GIB).toFixed(1)} of ${(e.usableMemBytes / GIB).toFixed(1)} GiB usable)`;
     return `${why}, so it is not ranked; of the ${among}, `
       + (rank.better === 0 ? `none is faster${than} (the best reaches ${(100 * r).toFixed(0)} % of its throughput)` : faster);

@@ -1,5 +1,5 @@
 import type { Plan } from '../enumerate/plan.js';
-import { MEMORY_TERM_SIDE, type Estimate, type MemoryBreakdown } from '../cost/estimate.js';
+import { MEMORY_TERM_SIDE, headroomBytes, type Estimate, type MemoryBreakdown } from '../cost/estimate.js';
 import { GIB, sig, snakeWithoutUnit } from './numbers.js';
 
 /** The JSON form of one plan (a contract: CI checks and tests read these names). */
@@ -42,7 +42,7 @@ export function alternativeToJson(delta: AlternativeJson['mapping_delta'], e: Es
     mapping_delta: delta,
     estimate: {
       step_time_s: sig(e.stepTimeS), tokens_per_s_per_gpu: sig(e.tokensPerSPerGpu), peak_memory_gib: sig(e.peakMemBytes / GIB),
-      headroom_gib: sig((e.usableMemBytes - e.peakMemBytes) / GIB),
+      headroom_gib: sig(headroomBytes(e) / GIB),
     },
   };
 }
@@ -94,7 +94,7 @@ export function estimateToJson(e: Estimate, bf16PeakFlops: number): EstimateJson
     peak_memory_gib: sig(e.peakMemBytes / GIB),
     allocated_peak_gib: sig(e.allocatedPeakBytes / GIB),
     usable_memory_gib: sig(e.usableMemBytes / GIB),
-    headroom_gib: sig((e.usableMemBytes - e.peakMemBytes) / GIB),
+    headroom_gib: sig(headroomBytes(e) / GIB),
     fits: e.fits,
     time_breakdown_s: time,
     memory_breakdown_gib: mem,

@@ -9,7 +9,7 @@ import type { Calibration } from '../cost/calibration.js';
 import type { Estimate } from '../cost/estimate.js';
 import type { Plan } from '../enumerate/plan.js';
 import type { RankOptions } from './objective.js';
-import { headroomBytes, objectiveValue } from './objective.js';
+import { leavesMargin, objectiveValue } from './objective.js';
 import type { ShardReference } from './shard-search.js';
 import type { SearchProgress, SearchResult } from './pool.js';
 import { resolveRankOptions, runSearch } from './pool.js';
@@ -20,8 +20,8 @@ import { scorePlan } from '../cost/score.js';
 import { newEstimate } from '../cost/estimate.js';
 
 /** The ranking `score --rank` compares with: tune's default (throughput, its tie and memory margin), best plan only. */
-export function compareRankOptions(topK = 1, tie?: number): RankOptions {
-  return { objective: 'throughput', minTokensPerSPerGpu: 0, topK, pareto: false, tie };
+export function compareRankOptions(topK = 1, tie?: number, memoryMarginBytes?: number): RankOptions {
+  return { objective: 'throughput', minTokensPerSPerGpu: 0, topK, pareto: false, tie, memoryMarginBytes };
 }
 
 /**
@@ -55,16 +55,18 @@ export interface RankPosition {
   better: number;
   clearlyBetter: number;
   tolerance: number;
+  /** The tolerance was set with --tie (not the cross-validated error). */
+  tieGiven: boolean;
   fits: boolean;
   /** The given plan leaves the memory margin (it may be ranked). */
   withinMargin: boolean;
   memoryMarginBytes: number;
 }
 
-export function rankPosition(search: Pick<SearchResult, 'fitting' | 'ranked' | 'betterThanReference' | 'clearlyBetterThanReference' | 'rank'>,
+export function rankPosition(search: Pick<SearchResult, 'fitting' | 'ranked' | 'betterThanReference' | 'clearlyBetterThanReference' | 'rank' | 'tieSource'>,
   given: Estimate, tolerance: number): RankPosition {
   const margin = search.rank.memoryMarginBytes;
-  const withinMargin = given.fits && headroomBytes(given) >= margin;
+  const withinMargin = leavesMargin(given, margin);
   return {
     position: withinMargin ? search.betterThanReference + 1 : null,
     fitting: search.fitting,
@@ -72,6 +74,7 @@ export function rankPosition(search: Pick<SearchResult, 'fitting' | 'ranked' | '
     better: search.betterThanReference,
     clearlyBetter: search.clearlyBetterThanReference,
     tolerance,
+    tieGiven: search.tieSource === null,
     fits: given.fits,
     withinMargin,
     memoryMarginBytes: margin,
@@ -85,6 +88,8 @@ export interface CompareRequest {
   /** The given plan's estimate (scored by the caller with the job's score context). */
   given: Estimate;
   tolerance: number;
+  /** --memory-margin in bytes (undefined: the default). */
+  memoryMarginBytes?: number;
   workers: number;
   onProgress?: (p: SearchProgress) => void;
   signal?: AbortSignal;
@@ -97,7 +102,7 @@ export interface CompareOutcome {
 
 /** Searches the space once, counting the plans above the given one; the best plan is search.top[0]. */
 export async function rankInSpace(req: CompareRequest): Promise<CompareOutcome> {
-  const rank = compareRankOptions(1, req.tolerance);
+  const rank = compareRankOptions(1, req.tolerance, req.memoryMarginBytes);
   const search = await runSearch({
     job: req.job, space: req.space, calibration: req.calibration, rank, workers: req.workers,
     reference: shardReference(req.given, rank, req.tolerance), onProgress: req.onProgress, signal: req.signal,

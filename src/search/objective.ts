@@ -1,4 +1,6 @@
-import type { Estimate } from '../cost/estimate.js';
+import { headroomBytes, type Estimate } from '../cost/estimate.js';
+
+export { headroomBytes } from '../cost/estimate.js';
 import { GIB } from '../render/numbers.js';
 
 export type Objective = 'throughput' | 'memory';
@@ -29,9 +31,9 @@ export interface RankOptions {
   memoryMarginBytes?: number;
 }
 
-/** Free memory a plan leaves: usable − peak (device figure). */
-export function headroomBytes(e: Estimate): number {
-  return e.usableMemBytes - e.peakMemBytes;
+/** A plan that fits and leaves at least `marginBytes` free: the memory rule of ranking (search, Pareto, compare, check). */
+export function leavesMargin(e: Estimate, marginBytes: number): boolean {
+  return e.fits && headroomBytes(e) >= marginBytes;
 }
 
 /**
@@ -39,8 +41,7 @@ export function headroomBytes(e: Estimate): number {
  * (it does not fit, it leaves less than the memory margin free, or it misses the throughput floor).
  */
 export function objectiveValue(e: Estimate, opts: RankOptions): number {
-  if (!e.fits) return NaN;
-  if (headroomBytes(e) < (opts.memoryMarginBytes ?? DEFAULT_MEMORY_MARGIN_BYTES)) return NaN;
+  if (!leavesMargin(e, opts.memoryMarginBytes ?? DEFAULT_MEMORY_MARGIN_BYTES)) return NaN;
   if (opts.objective === 'memory') {
     return e.tokensPerSPerGpu >= opts.minTokensPerSPerGpu ? -e.peakMemBytes : NaN;
   }

@@ -1,5 +1,6 @@
 import type { Plan } from '../enumerate/plan.js';
 import type { Estimate } from '../cost/estimate.js';
+import { leavesMargin } from './objective.js';
 import type { RankedPlan } from './ranked.js';
 import { keepRanked } from './ranked.js';
 import { comparePlans } from './order.js';
@@ -23,7 +24,7 @@ export class ParetoFront {
   constructor(readonly minHeadroomBytes = 0) {}
 
   offer(plan: Plan, e: Estimate): void {
-    if (!e.fits || (this.minHeadroomBytes > 0 && e.usableMemBytes - e.peakMemBytes < this.minHeadroomBytes)) return;
+    if (!leavesMargin(e, this.minHeadroomBytes)) return;
     const tps = e.tokensPerSPerGpu;
     const mem = e.peakMemBytes;
     for (const r of this.front) {
