@@ -173,7 +173,12 @@ test('sensitivity: each accepted neighbour is scored as `score --plan` would sco
     assert.equal(score(again).tokensPerSPerGpu, r.estimate?.tokensPerSPerGpu, r.change);
   }
   const text = renderSensitivity(job, s);
-  assert.match(text, /TP 2 → 4 +│ +−\d+\.\d % │ +−\d+\.\d │ yes/);
+  // the free memory of TP 4, as the scorer gives it (the margin reads this figure)
+  const tp4 = s.rows.find((r) => r.change === 'TP 2 → 4');
+  assert.ok(tp4?.estimate);
+  const free = ((tp4.estimate.usableMemBytes - tp4.estimate.peakMemBytes) / 2 ** 30).toFixed(1);
+  assert.match(text, new RegExp(`TP 2 → 4 +│ +−\\d+\\.\\d % │ +−\\d+\\.\\d │ +${free.replace('.', '\\.')} │`));
+  assert.match(text, /TP 2 → 1 +│ +\+\d+\.\d % │ +\+\d+\.\d │ does not fit │/);
   assert.match(text, /EP 8 → 16 +│ +refused: experts-divisible-by-ep/);
 });
 

@@ -1,6 +1,7 @@
 /** The sensitivity of a plan: what one step on each axis costs (`score --sensitivity`, `tune --sensitivity`). */
 import Table from 'cli-table3';
 import type { Job } from '../job/types.js';
+import { headroomBytes } from '../cost/estimate.js';
 import type { Sensitivity, SensitivityRow } from '../search/neighbours.js';
 import { GIB, sig } from './numbers.js';
 import { planSpecText, signed, splitShortText } from './compare.js';
@@ -16,14 +17,14 @@ function peakDeltaGib(s: Sensitivity, r: SensitivityRow): number | null {
 
 const refusedText = (r: SensitivityRow) => `refused: ${r.refused.map((v) => v.rule).join(', ')}`;
 
-/** A small table: axis, change, tok/s/GPU Δ %, peak GiB Δ, fits (refused neighbours say which rule). */
+/** A small table: axis, change, tok/s/GPU Δ %, peak GiB Δ, free GiB (refused neighbours say which rule). */
 export function renderSensitivity(job: Job, s: Sensitivity, title = 'Sensitivity'): string {
   const e = s.estimate;
   const lines = [`${title} of ${planSpecText(s.plan, job)} (${Math.round(e.tokensPerSPerGpu).toLocaleString('en-US')} tokens/s/GPU, `
     + `peak ${(e.peakMemBytes / GIB).toFixed(1)} GiB): one step on each axis, same GPUs (DP and EDP absorb the change)`];
   const t = new Table({
-    head: ['axis', 'change', 'tok/s/GPU Δ', 'peak GiB Δ', 'fits'],
-    style: { head: [], border: [], compact: true }, colAligns: ['left', 'left', 'right', 'right', 'left'],
+    head: ['axis', 'change', 'tok/s/GPU Δ', 'peak GiB Δ', 'free GiB'],
+    style: { head: [], border: [], compact: true }, colAligns: ['left', 'left', 'right', 'right', 'right'],
   });
   const L = job.model.num_layers;
   for (const r of s.rows) {
@@ -35,7 +36,8 @@ export function renderSensitivity(job: Job, s: Sensitivity, title = 'Sensitivity
     if (dT === null || dM === null || r.estimate === null) {
       t.push([r.axis, change, { colSpan: 3, content: refusedText(r) }]);
     } else {
-      t.push([r.axis, change, `${signed(100 * dT, 1)} %`, signed(dM, 1), r.estimate.fits ? 'yes' : 'no']);
+      // free memory, as the ranking's margin reads it (tune ranks only plans leaving the margin)
+      t.push([r.axis, change, `${signed(100 * dT, 1)} %`, signed(dM, 1), r.estimate.fits ? (headroomBytes(r.estimate) / GIB).toFixed(1) : 'does not fit']);
     }
   }
   lines.push(t.toString());
@@ -52,6 +54,8 @@ export interface SensitivityRowJson {
   peak_memory_gib: number | null;
   peak_memory_gib_delta: number | null;
   fits: boolean | null;
+  /** Free memory of the most loaded GPU (usable − peak; the memory margin compares with it); null when refused. */
+  headroom_gib: number | null;
   /** The rules Megatron refuses the neighbour by (empty when it runs). */
   refused: { rule: string; reason: string }[];
 }
@@ -78,6 +82,7 @@ export function sensitivityJson(job: Job, s: Sensitivity): SensitivityJson {
       peak_memory_gib: r.estimate ? sig(r.estimate.peakMemBytes / GIB) : null,
       peak_memory_gib_delta: orNull(peakDeltaGib(s, r)),
       fits: r.estimate ? r.estimate.fits : null,
+      headroom_gib: r.estimate ? sig(headroomBytes(r.estimate) / GIB) : null,
       refused: r.refused.map((v) => ({ rule: v.rule, reason: v.reason })),
     })),
   };
