@@ -8,6 +8,7 @@ import { numberOption } from './job-options.js';
 import { GIB } from '../render/numbers.js';
 import { DEFAULT_MEMORY_MARGIN_BYTES } from '../search/objective.js';
 
+export { DEFAULT_TOP } from '../search/objective.js';
 /** The largest --tie: a half-wide tie would rank by headroom alone. */
 export const MAX_TIE = 0.5;
 /** The largest --memory-margin in GiB (more than any GPU has). */

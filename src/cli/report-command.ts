@@ -17,7 +17,7 @@ import { readSweepFile } from '../report/sweep-file.js';
 import { checkReportTarget, writeReport } from '../report/write-report.js';
 import { oneLine } from '../text/one-line.js';
 import type { SweepJson } from '../sweep/sweep-json.js';
-import { rankFlags, withRankFlags, type RankFlagArgs } from './rank-flags.js';
+import { DEFAULT_TOP, rankFlags, withRankFlags, type RankFlagArgs } from './rank-flags.js';
 
 /** The command line as yargs hands it over (numeric options as text, read by parseReportArgs). */
 interface ReportArgs extends JobOverrides, RankFlagArgs {
@@ -33,7 +33,6 @@ interface ReportArgs extends JobOverrides, RankFlagArgs {
   timing: boolean;
 }
 
-const DEFAULT_TOP = 10;
 
 export function registerReport(cli: Argv, setExit: (code: number) => void): void {
   cli.command<ReportArgs>(

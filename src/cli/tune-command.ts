@@ -26,7 +26,7 @@ import { dryRun } from './dry-run.js';
 import { MAX_WORKERS, resolveWorkers } from './workers.js';
 import { parseExportFormats } from './export-command.js';
 import { prepareOutDir, type OutDir } from '../io/out-dir.js';
-import { rankFlags, withRankFlags, type RankFlagArgs } from './rank-flags.js';
+import { DEFAULT_TOP, rankFlags, withRankFlags, type RankFlagArgs } from './rank-flags.js';
 import { rankingHeader, tieRule, wrapAtSeparator } from './tune-result.js';
 
 const TUNE_FORMATS = ['table', 'json', 'yaml'] as const;
@@ -75,7 +75,7 @@ interface Tune extends Omit<TuneArgs, 'minThroughput' | 'top' | 'workers' | 'exp
 }
 
 function parseTuneArgs(a: TuneArgs): Tune {
-  const top = numberOption('--top', a.top, { min: 1, max: MAX_TOP, dflt: 10 }) as number;
+  const top = numberOption('--top', a.top, { min: 1, max: MAX_TOP, dflt: DEFAULT_TOP }) as number;
   const outTop = numberOption('--out-top', a.outTop, { min: 1, max: top, dflt: Math.min(top, DEFAULT_OUT_TOP) }) as number;
   if (a.outTop !== undefined && a.out === undefined) throw new InputError('--out-top: needs --out DIR to write the launch configs into');
   const { tie, memoryMarginBytes } = rankFlags(a);
@@ -109,7 +109,7 @@ export function registerTune(cli: Argv, setExit: (code: number) => void): void {
       .option('fix', { type: 'string', describe: 'Pin dimensions, e.g. tp=2,ep=8,recompute=none' })
       .option('objective', { type: 'string', describe: `Rank by tokens/s/GPU, or by lowest peak memory: ${OBJECTIVES.join(' or ')} (default throughput)` })
       .option('min-throughput', { type: 'string', describe: 'With --objective memory: minimum tokens/s/GPU a plan must reach' })
-      .option('top', { type: 'string', describe: 'How many rows to show and keep in the result (default 10)' })
+      .option('top', { type: 'string', describe: `How many rows to show and keep in the result (default ${DEFAULT_TOP})` })
       .option('wide', { type: 'boolean', default: false, describe: 'Every column (DO, dispatcher, step time, main costs); the default table fits 120 columns' })
       .option('out-top', { type: 'string', describe: `With --out: launch configs for the first N plans (default min(--top, ${DEFAULT_OUT_TOP}))` })
       .option('pareto', { type: 'boolean', default: false, describe: 'Also show the Pareto front of throughput vs peak memory' })

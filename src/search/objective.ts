@@ -15,6 +15,9 @@ export const OBJECTIVES: readonly Objective[] = ['throughput', 'memory'];
  */
 export const DEFAULT_MEMORY_MARGIN_BYTES = 4 * GIB;
 
+/** Plans a ranking keeps and shows by default (tune's and report's --top; a sweep's points). */
+export const DEFAULT_TOP = 10;
+
 export interface RankOptions {
   objective: Objective;
   /** With objective 'memory': only plans at or above this many tokens/s/GPU are ranked. */

@@ -8,7 +8,7 @@ import { setMaxListeners } from 'node:events';
 import type { Piscina } from 'piscina';
 import type { SearchSpace } from '../enumerate/index.js';
 import { RULES } from '../enumerate/index.js';
-import { headroomBytes, type RankOptions } from '../search/objective.js';
+import { DEFAULT_TOP, headroomBytes, type RankOptions } from '../search/objective.js';
 import type { RankedPlan } from '../search/ranked.js';
 import { runSearch, type SearchResult } from '../search/pool.js';
 import { GIB } from '../render/numbers.js';
@@ -30,10 +30,10 @@ export interface SweepRun {
 }
 
 /**
- * Plans kept per point. Only the first is shown, but the search keeps as many as `tune` does by default, so that
- * whatever the ranking does among the plans it keeps, a point's first plan is the one `moefold tune` ranks first.
+ * Plans kept per point. Only the first is shown; it is chosen from the whole tie set whatever K is
+ * (search/ties.ts), so it is the plan `moefold tune` ranks first; K is tune's default so the JSON's kept plans match too.
  */
-export const SWEEP_TOP_K = 10;
+export const SWEEP_TOP_K = DEFAULT_TOP;
 
 /** The ranking of every point: `moefold tune`'s default (by throughput), keeping SWEEP_TOP_K plans. */
 export function sweepRankOptions(flags: Pick<RankOptions, 'tie' | 'memoryMarginBytes'> = {}): RankOptions {

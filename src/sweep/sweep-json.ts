@@ -33,6 +33,11 @@ export interface SweepJson {
   training: Job['training'];
   /** The token budget the time and GPU-hours are for. */
   tokens: number;
+  /**
+   * How each point's plans were ranked, as `moefold tune` ranks: the tie tolerance (a fraction; the cross-validated
+   * error unless --tie) and the memory margin every ranked plan leaves free. Absent when no point was searched.
+   */
+  ranking?: { tie: number; memory_margin_gib: number };
   points: SweepPointJson[];
   /** Wall time of the whole sweep; null with --no-timing. */
   wall_s: number | null;

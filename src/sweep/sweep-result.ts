@@ -5,7 +5,7 @@
 import { VERSION } from '../version.js';
 import { calibrationJson, rankedToJson } from '../plans/result.js';
 import { calibrationLabel } from '../cost/calibration.js';
-import { sig } from '../render/numbers.js';
+import { GIB, sig } from '../render/numbers.js';
 import type { Job } from '../job/types.js';
 import { modelShape } from '../job/shape.js';
 import type { SweepJson, SweepPointJson } from './sweep-json.js';
@@ -69,6 +69,7 @@ export function buildSweepJson(run: SweepRun, meta: SweepMeta): SweepJson {
     model: ref.model,
     training: ref.training,
     tokens: meta.tokens,
+    ...rankingOf(run),
     points,
     wall_s: meta.timing ? sig(run.wallS, 3) : null,
   };
@@ -95,4 +96,10 @@ export function scalingEfficiency(points: readonly SweepPointJson[]): (number | 
 /** The outcomes with a plan. */
 export function pointsWithPlan(outcomes: readonly PointOutcome[]): number {
   return outcomes.filter((x) => x.best !== null).length;
+}
+
+/** The ranking every point used (the same options resolve alike for every calibration derived from one fit). */
+function rankingOf(run: SweepRun): Pick<SweepJson, 'ranking'> {
+  const searched = run.outcomes.find((x) => x.search !== null)?.search;
+  return searched ? { ranking: { tie: searched.rank.tie, memory_margin_gib: sig(searched.rank.memoryMarginBytes / GIB) } } : {};
 }

@@ -116,7 +116,14 @@ export function sweepHeader(sweep: SweepJson, modelText: string, wallS: number |
     `${modelText} · GBS ${t.global_batch_size} · ${t.precision}`,
     `sweep: ${kinds.join(', ')} × ${counts.length} GPU count${counts.length === 1 ? '' : 's'} × seq ${seqs.join(', ')}`
       + ` = ${pts.length} point${pts.length === 1 ? '' : 's'}, ${found} with a plan` + (wallS === null ? '' : ` · ${wallS.toFixed(2)} s`),
-    `best plan per point as moefold tune ranks it (by ${sweep.moefold.objective}) · days and GPU-hours to train ${formatTokens(sweep.tokens)} tokens (--tokens)`,
-    'MFU against the precision\'s dense peak · scale: tok/s/GPU over that of the fewest GPUs (same GPU and seq)',
+    `best plan per point as moefold tune ranks it (by ${sweep.moefold.objective}${rankingText(sweep)})`,
+    `days and GPU-hours to train ${formatTokens(sweep.tokens)} tokens (--tokens) · MFU against the precision's dense peak`,
+    'scale: tok/s/GPU over that of the fewest GPUs (same GPU and seq)',
   ].join('\n');
+}
+
+/** "; ties within 6.1 %, only plans leaving 4 GiB free": the ranking's two numbers, when the sweep searched any point. */
+function rankingText(sweep: SweepJson): string {
+  const r = sweep.ranking;
+  return r ? `; ties within ${+(100 * r.tie).toFixed(1)} %, only plans leaving ${r.memory_margin_gib} GiB free` : '';
 }

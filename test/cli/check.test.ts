@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { SaxesParser } from 'saxes';
+import { parseXml } from '../report/dom.js';
 import { REPO_ROOT } from '../../src/paths.js';
 import { moefold } from './run-cli.js';
 
@@ -172,27 +172,6 @@ function assertOneLine(stderr: string, file: string, reason: RegExp): void {
 /** Files in `dir` whose names mark them as temporary. */
 function temps(dir: string): string[] {
   return fs.readdirSync(dir).filter((n) => /\.tmp-/.test(n));
-}
-
-interface XmlEl { name: string; attributes: Record<string, string>; text: string; children: XmlEl[] }
-
-/** Parses with a strict XML 1.0 parser (saxes): any error (bad escape, forbidden character) throws. */
-function parseXml(xml: string): XmlEl {
-  const parser = new SaxesParser();
-  const stack: XmlEl[] = [];
-  let root: XmlEl | null = null;
-  parser.on('error', (e) => { throw e; });
-  parser.on('opentag', (t) => {
-    const el: XmlEl = { name: t.name, attributes: t.attributes as Record<string, string>, text: '', children: [] };
-    if (stack.length > 0) stack[stack.length - 1].children.push(el);
-    else root = el;
-    stack.push(el);
-  });
-  parser.on('text', (s) => { if (stack.length > 0) stack[stack.length - 1].text += s; });
-  parser.on('closetag', () => { stack.pop(); });
-  parser.write(xml).close();
-  assert.ok(root, 'no root element');
-  return root;
 }
 
 test('check: a baseline made for another GPU count fails as a changed job (exit 1) naming the field; the other checks are skipped', () => {

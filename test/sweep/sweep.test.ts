@@ -14,7 +14,7 @@ const GPU_KINDS = ['h100-sxm', 'b200'];
 const SWEEP = ['sweep', MIXTRAL, '--gpus', GPU_COUNTS.join(','), '--gpu', GPU_KINDS.join(','), '--tokens', '2.5T'];
 
 // Every field of the contract, checked by the compiler: a field added to SweepJson/SweepPointJson must be added here.
-const SWEEP_KEYS: Record<keyof SweepJson, true> = { moefold: true, job_file: true, model: true, training: true, tokens: true, points: true, wall_s: true };
+const SWEEP_KEYS: Record<keyof SweepJson, true> = { moefold: true, job_file: true, model: true, training: true, tokens: true, ranking: true, points: true, wall_s: true };
 const POINT_KEYS: Record<keyof SweepPointJson, true> = {
   gpu: true, calibration: true, gpus: true, seq_length: true, global_batch_size: true, valid: true, fitting: true, best: true,
   reason: true, time_to_train_s: true, gpu_hours: true,
