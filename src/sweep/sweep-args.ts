@@ -79,12 +79,12 @@ const TOKEN_SUFFIX: Record<string, number> = { K: 1e3, M: 1e6, B: 1e9, G: 1e9, T
 
 /** --tokens: the training budget in tokens, `15e12`, `1.5T`, `800B` or `300000000000`; absent → DEFAULT_TOKENS. */
 export function parseTokens(raw: unknown): number {
-  const allowed = `a positive number of tokens up to 1e18, e.g. 15e12, 1.5T or 800B`;
+  const allowed = `a number of tokens from 1 to 1e18, e.g. 15e12, 1.5T or 800B`;
   const v = requireValue('--tokens', raw, allowed);
   if (v === undefined) return DEFAULT_TOKENS;
   const s = String(v).trim();
   const m = /^([0-9]{1,16}(?:\.[0-9]{1,16})?(?:[eE][+]?[0-9]{1,2})?)([KMBGT]?)$/i.exec(s);
   const n = m ? Number(m[1]) * (m[2] ? TOKEN_SUFFIX[m[2].toUpperCase()] : 1) : Number.NaN;
-  if (!Number.isFinite(n) || n <= 0 || n > MAX_TOKENS) throw new InputError(`--tokens: must be ${allowed} (got ${excerpt(s)})`);
+  if (!Number.isFinite(n) || n < 1 || n > MAX_TOKENS) throw new InputError(`--tokens: must be ${allowed} (got ${excerpt(s)})`);
   return n;
 }
