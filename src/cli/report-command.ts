@@ -3,12 +3,11 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { InputError } from '../job/errors.js';
 import { loadJobContext } from '../job-context.js';
-import { explainEmpty } from '../enumerate/index.js';
 import { runSearch } from '../search/pool.js';
 import { OBJECTIVES, type RankOptions } from '../search/objective.js';
 import { makeProgressPrinter } from '../render/progress.js';
 import { buildResult } from '../plans/result.js';
-import { explainNoFit } from './tune-result.js';
+import { noPlanExit } from './tune-result.js';
 import { withJobOverrides, overridesFrom, numberOption, choiceOption, textOption } from './job-options.js';
 import type { JobOverrides } from '../job/load-job.js';
 import { MAX_WORKERS, resolveWorkers } from './workers.js';
@@ -86,18 +85,8 @@ async function runReport(a: ReportArgs): Promise<number> {
     process.removeListener('SIGINT', onSigint);
     progress.done();
   }
-  if (search.interrupted && search.top.length === 0) {
-    process.stderr.write('moefold: interrupted before any plan that fits was scored: no report written\n');
-    return 130;
-  }
-  if (search.stats.valid === 0) {
-    process.stderr.write(`${explainEmpty(search.stats, job, searchSpace)}\n`);
-    return search.interrupted ? 130 : 2;
-  }
-  if (search.top.length === 0) {
-    process.stderr.write(`${explainNoFit(job, search, search.rank, calibration)}\n`);
-    return search.interrupted ? 130 : 2;
-  }
+  const none = noPlanExit(job, searchSpace, calibration, search, 'no report written');
+  if (none !== null) return none;
   const result = buildResult(job, shape, calibration, { objective, space, timing: a.timing, pareto: true }, search);
   const bytes = writeReport(out, { result, sweep }, '-o');
   if (isRegularFile(out)) {

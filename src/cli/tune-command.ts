@@ -3,7 +3,6 @@ import { describeJob } from '../job/describe.js';
 import { InputError } from '../job/errors.js';
 import { calibrationLabel } from '../cost/calibration.js';
 import { loadJobContext, type JobContext } from '../job-context.js';
-import { explainEmpty } from '../enumerate/index.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../export/index.js';
 import type { Plan } from '../enumerate/plan.js';
 import { resolveRankOptions, runSearch } from '../search/pool.js';
@@ -17,7 +16,7 @@ import { OBJECTIVES, type Objective, type RankOptions } from '../search/objectiv
 import { makeProgressPrinter } from '../render/progress.js';
 import { renderPlansTable, TABLE_WIDTH } from '../render/plans-table.js';
 import { renderExplain } from '../render/explain.js';
-import { explainNoFit, writeOutDir } from './tune-result.js';
+import { noPlanExit, writeOutDir } from './tune-result.js';
 import { buildResult } from '../plans/result.js';
 import { withJobOverrides, overridesFrom, numberOption, choiceOption, textOption } from './job-options.js';
 import type { JobOverrides } from '../job/load-job.js';
@@ -203,20 +202,10 @@ async function searchAndReport(args: Tune, jc: JobContext, given: ScoredPlan | n
   }
 
   const result = buildResult(job, shape, calibration, args, search);
-  if (search.interrupted && search.top.length === 0) {
-    process.stderr.write('moefold: interrupted before any plan that fits was scored: nothing to show\n');
-    return 130;
-  }
+  const none = noPlanExit(job, space, calibration, search, 'nothing to show');
+  if (none !== null) return none;
   if (search.interrupted && !args.quiet) {
     process.stderr.write(`moefold: interrupted: ${search.shardsDone} of ${search.shardCount} shards searched; showing the best so far\n`);
-  }
-  if (search.stats.valid === 0) {
-    process.stderr.write(`${explainEmpty(search.stats, job, space)}\n`);
-    return search.interrupted ? 130 : 2;
-  }
-  if (search.top.length === 0) {
-    process.stderr.write(`${explainNoFit(job, search, search.rank, calibration)}\n`);
-    return search.interrupted ? 130 : 2;
   }
 
   const compare = given && !search.interrupted

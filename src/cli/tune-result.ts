@@ -14,6 +14,7 @@ import { describeMapping } from '../render/explain.js';
 import { GIB } from '../render/numbers.js';
 import { TABLE_WIDTH } from '../render/plans-table.js';
 import { writeFilesAtomic } from '../io/write-files.js';
+import { explainEmpty, type SearchSpace } from '../enumerate/index.js';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
 
@@ -135,4 +136,25 @@ export function writeOutDir(dir: string, job: Job, shape: ModelShape, result: Re
 /** `plan-3.sh` → `pareto-3.sh`: the launch config of the third plan of the Pareto front (lowest memory first). */
 export function paretoFileName(planFileName: string): string {
   return planFileName.replace(/^plan-/, 'pareto-');
+}
+
+/**
+ * When a finished search has nothing to show (interrupted before any plan, no valid plan, none ranked), writes why
+ * on stderr and returns the exit code (130 interrupted, 2 otherwise); null when there are plans. `nothing` ends the
+ * interrupted message ("nothing to show", "no report written").
+ */
+export function noPlanExit(job: Job, space: SearchSpace, calibration: Calibration, search: SearchResult, nothing: string): number | null {
+  if (search.interrupted && search.top.length === 0) {
+    process.stderr.write(`moefold: interrupted before any plan that fits was scored: ${nothing}\n`);
+    return 130;
+  }
+  if (search.stats.valid === 0) {
+    process.stderr.write(`${explainEmpty(search.stats, job, space)}\n`);
+    return search.interrupted ? 130 : 2;
+  }
+  if (search.top.length === 0) {
+    process.stderr.write(`${explainNoFit(job, search, search.rank, calibration)}\n`);
+    return search.interrupted ? 130 : 2;
+  }
+  return null;
 }
