@@ -36,7 +36,8 @@ export interface RankOptions {
 
 /** A plan that fits and leaves at least `marginBytes` free: the memory rule of ranking (search, Pareto, compare, check). */
 export function leavesMargin(e: Estimate, marginBytes: number): boolean {
-  return e.fits && headroomBytes(e) >= marginBytes;
+  // a plan that fits leaves headroom ≥ 0: no margin asks for nothing more than `fits`
+  return e.fits && (marginBytes <= 0 || headroomBytes(e) >= marginBytes);
 }
 
 /**
