@@ -71,6 +71,9 @@ async function runReport(a: ReportArgs): Promise<number> {
   checkReportTarget(out, '-o');
   refuseOverwritingInput(out, [['the job file', a.job], ['the sweep file', sweepFile]]);
   const sweep: SweepJson | undefined = sweepFile === undefined ? undefined : readSweepFile(sweepFile);
+  if (sweep && sweep.model.name !== job.model.name) {
+    process.stderr.write(`moefold: warning: --sweep: ${oneLine(sweepFile as string)} is a sweep of ${oneLine(sweep.model.name)}, not of ${oneLine(job.model.name)}: its scaling curve is drawn as it is\n`);
+  }
 
   const rank: RankOptions = { objective, minTokensPerSPerGpu: 0, topK: top, pareto: true, ...rankFlags(a) };
   const workers = resolveWorkers(workersAsked, a.quiet);

@@ -142,6 +142,9 @@ async function runTune(raw: TuneArgs): Promise<number> {
   if (args.explain !== undefined && args.format !== 'table') {
     throw new InputError('--explain: only with --format table (the JSON/YAML result already holds every breakdown)');
   }
+  if (args.wide && args.format !== 'table') {
+    throw new InputError('--wide: only with --format table (the JSON/YAML result already holds every field)');
+  }
   if (args.minThroughput !== undefined && args.objective !== 'memory') {
     throw new InputError('--min-throughput: only with --objective memory (throughput ranking already puts the fastest first)');
   }

@@ -58,6 +58,7 @@ test('tune --report writes the HTML page of the result; a bad --report or --comp
     [['--compare', 'tp=3'], /--compare: /],
     [['--compare', ZOO_PLAN, '--objective', 'memory'], /--compare: only with --objective throughput/],
     [['--compare', ZOO_PLAN, '--dry-run'], /--dry-run: only counts candidates/],
+    [['--wide', '--format', 'json'], /^--wide: only with --format table/],
   ] as [string[], RegExp][]) {
     const b = moefold('tune', MIXTRAL, '--gpus', '128', '--quiet', ...args);
     assert.equal(b.status, 2, `${args.join(' ')}: ${b.stderr}`);

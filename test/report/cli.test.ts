@@ -98,3 +98,14 @@ test('the fixture sweep follows SweepJson: it reads back as written', () => {
     assert.ok(Math.abs(p.gpu_hours - (t * p.gpus) / 3600) / p.gpu_hours < 1e-5, 'GPU-hours = time × GPUs ÷ 3600');
   }
 });
+
+test('report --sweep of another model: drawn as it is, with one warning naming both models', () => {
+  const dir = tmpDir();
+  const out = path.join(dir, 'other.html');
+  const r = moefold('report', 'fixtures/models/mixtral-8x7b.yaml', '--gpus', '16', '--top', '3', '--workers', '0', '--quiet',
+    '--sweep', SWEEP_FIXTURE, '-o', out);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^moefold: warning: --sweep: .* is a sweep of Mixtral-8x22B, not of Mixtral-8x7B: its scaling curve is drawn as it is\n$/);
+  assert.ok(fs.existsSync(out));
+  fs.rmSync(dir, { recursive: true, force: true });
+});
