@@ -4,13 +4,12 @@ import { InputError } from '../job/errors.js';
 import { loadJobContext } from '../job-context.js';
 import { planToJson } from '../render/plan-json.js';
 import { renderExplain } from '../render/explain.js';
-import { megatronLaunch } from '../export/index.js';
 import { withJobOverrides, overridesFrom, choiceOption, numberOption, textOption } from './job-options.js';
 import type { JobOverrides } from '../job/load-job.js';
 import { printStructured } from './output.js';
 import { planWarnings } from '../plan/plan-warnings.js';
 import { calibrationLabel } from '../cost/calibration.js';
-import { calibrationJson } from '../plans/result.js';
+import { calibrationJson, planLaunchJson } from '../plans/result.js';
 import { defaultTolerance, rankInSpace, scoreGivenPlan } from '../search/compare.js';
 import { sensitivityOf } from '../search/neighbours.js';
 import { compareJson, renderCompare, type CompareInput } from '../render/compare.js';
@@ -75,10 +74,7 @@ async function runScore(args: ScoreArgs): Promise<number> {
   const { plan, estimate: est } = scoreGivenPlan(jc, planText);
   const tolerance = tieAsked ?? defaultTolerance(jc.calibration);
   for (const w of planWarnings(job, plan)) process.stderr.write(`moefold: warning: ${w}\n`);
-  const launchOf = (p: Plan) => {
-    const { args: megatronArgs, env } = megatronLaunch(job, shape, p);
-    return { megatron_args: megatronArgs, env };
-  };
+  const launchOf = (p: Plan) => planLaunchJson(job, shape, p);
   const launch = launchOf(plan);
   const compare = args.rank ? await compareWithSpace(jc, plan, est, tolerance, memoryMarginBytes, resolveWorkers(workersAsked, args.quiet), args.quiet) : null;
   if (compare === 'interrupted') return 130;

@@ -11,13 +11,12 @@ import { sensitivityOf } from '../search/neighbours.js';
 import { compareJson, renderCompare } from '../render/compare.js';
 import { renderSensitivity, sensitivityJson } from '../render/sensitivity.js';
 import { checkReportTarget, writeReport } from '../report/write-report.js';
-import { megatronLaunch } from '../export/index.js';
 import { OBJECTIVES, type Objective, type RankOptions } from '../search/objective.js';
 import { makeProgressPrinter } from '../render/progress.js';
 import { renderPlansTable, TABLE_WIDTH } from '../render/plans-table.js';
 import { renderExplain } from '../render/explain.js';
 import { noPlanExit, writeOutDir } from './tune-result.js';
-import { buildResult } from '../plans/result.js';
+import { buildResult, planLaunchJson } from '../plans/result.js';
 import { withJobOverrides, overridesFrom, numberOption, choiceOption, textOption } from './job-options.js';
 import type { JobOverrides } from '../job/load-job.js';
 import { printStructured } from './output.js';
@@ -250,10 +249,7 @@ async function searchAndReport(args: Tune, jc: JobContext, given: ScoredPlan | n
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   } else {
-    const launch = (p: Plan) => {
-      const { args: megatronArgs, env } = megatronLaunch(job, shape, p);
-      return { megatron_args: megatronArgs, env };
-    };
+    const launch = (p: Plan) => planLaunchJson(job, shape, p);
     printStructured({
       ...result,
       ...(compare ? { compare: compareJson(compare, launch, calibration.denseBf16PeakFlops) } : {}),

@@ -1,6 +1,7 @@
 import type { Job, ModelShape } from '../job/types.js';
 import { megatronLaunch } from '../export/index.js';
 import type { RankedPlan } from '../search/ranked.js';
+import type { Plan } from '../enumerate/plan.js';
 import type { SearchResult } from '../search/pool.js';
 import { VERSION } from '../version.js';
 import { calibrationLabel, type Calibration } from '../cost/calibration.js';
@@ -108,9 +109,14 @@ export function searchJson(stats: EnumStats, fitting: number, prunedByStaticMemo
   };
 }
 
-export function launchJson(job: Job, shape: ModelShape, r: RankedPlan): PlanJson['launch'] {
-  const { args, env } = megatronLaunch(job, shape, r.plan);
+/** A plan's launch as the JSON holds it: the Megatron argument list and environment. */
+export function planLaunchJson(job: Job, shape: ModelShape, plan: Plan): PlanJson['launch'] {
+  const { args, env } = megatronLaunch(job, shape, plan);
   return { megatron_args: args, env };
+}
+
+export function launchJson(job: Job, shape: ModelShape, r: RankedPlan): PlanJson['launch'] {
+  return planLaunchJson(job, shape, r.plan);
 }
 
 /** The plans as JSON; with the final list's fields (in_tie, alternatives) where the search set them. */
