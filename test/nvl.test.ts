@@ -121,9 +121,13 @@ test('nvlink_domain equal to gpus_per_node prices every plan exactly as without 
   const a = scoreOn('fixtures/models/mixtral-8x22b.yaml', { gpus: 128 }, spec);
   const b = scoreOn('fixtures/models/mixtral-8x22b.yaml', { gpus: 128, nvlinkDomain: 8 }, spec);
   assert.deepEqual(b.est, a.est);
-  // a 16-GPU domain (two nodes of one NVLink fabric) moves the EP / DP costs, not compute
-  const c = scoreOn('fixtures/models/mixtral-8x22b.yaml', { gpus: 128, nvlinkDomain: 16, gpu: 'gb200-nvl72' }, spec);
-  assert.ok(c.est.stepTimeS > 0);
+  // a 16-GPU domain (four trays of one NVLink fabric) moves the communication, not compute
+  const trays = { gpus: 128, gpu: 'gb200-nvl72', gpusPerNode: 4 };
+  const c4 = scoreOn('fixtures/models/mixtral-8x22b.yaml', { ...trays, nvlinkDomain: 4 }, spec);
+  const c16 = scoreOn('fixtures/models/mixtral-8x22b.yaml', { ...trays, nvlinkDomain: 16 }, spec);
+  assert.equal(c16.est.time.expertsS, c4.est.time.expertsS);
+  assert.ok(c16.est.time.epCommS + c16.est.time.dpCommS < c4.est.time.epCommS + c4.est.time.dpCommS,
+    `EP + DP comm: domain 16 ${c16.est.time.epCommS + c16.est.time.dpCommS} s vs 4 ${c4.est.time.epCommS + c4.est.time.dpCommS} s`);
 });
 
 test('gb200-nvl72 calibration: sourced GB200 figures, 72-GPU domain, one NIC per GPU of a 4-GPU tray', () => {

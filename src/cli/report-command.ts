@@ -5,7 +5,7 @@ import { InputError } from '../job/errors.js';
 import { loadJobContext } from '../job-context.js';
 import { runSearch } from '../search/pool.js';
 import { OBJECTIVES, type RankOptions } from '../search/objective.js';
-import { makeProgressPrinter } from '../render/progress.js';
+import { withProgress } from './search-progress.js';
 import { buildResult } from '../plans/result.js';
 import { noPlanExit } from './tune-result.js';
 import { withJobOverrides, overridesFrom, numberOption, choiceOption, textOption } from './job-options.js';
@@ -77,17 +77,8 @@ async function runReport(a: ReportArgs): Promise<number> {
 
   const rank: RankOptions = { objective, minTokensPerSPerGpu: 0, topK: top, pareto: true, ...rankFlags(a) };
   const workers = resolveWorkers(workersAsked, a.quiet);
-  const progress = makeProgressPrinter(process.stderr, !a.quiet);
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  if (workers > 0) process.once('SIGINT', onSigint);
-  let search;
-  try {
-    search = await runSearch({ job, space: searchSpace, calibration, rank, workers, onProgress: progress.update, signal: abort.signal });
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-    progress.done();
-  }
+  const search = await withProgress(workers, a.quiet,
+    (onProgress, signal) => runSearch({ job, space: searchSpace, calibration, rank, workers, onProgress, signal }));
   const none = noPlanExit(job, searchSpace, calibration, search, 'no report written');
   if (none !== null) return none;
   const result = buildResult(job, shape, calibration, { objective, space, timing: a.timing, pareto: true }, search);

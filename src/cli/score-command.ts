@@ -14,7 +14,7 @@ import { defaultTolerance, rankInSpace, scoreGivenPlan } from '../search/compare
 import { sensitivityOf } from '../search/neighbours.js';
 import { compareJson, renderCompare, type CompareInput } from '../render/compare.js';
 import { renderSensitivity, sensitivityJson } from '../render/sensitivity.js';
-import { makeProgressPrinter } from '../render/progress.js';
+import { withProgress } from './search-progress.js';
 import { explainEmpty } from '../enumerate/index.js';
 import { MAX_WORKERS, resolveWorkers } from './workers.js';
 import { rankFlags, withRankFlags, type RankFlagArgs } from './rank-flags.js';
@@ -102,17 +102,8 @@ async function runScore(args: ScoreArgs): Promise<number> {
 async function compareWithSpace(jc: JobContext, plan: Plan, est: Estimate, tolerance: number, memoryMarginBytes: number | undefined, workers: number,
   quiet: boolean): Promise<CompareInput | 'interrupted' | 'empty'> {
   const { job, space, calibration } = jc;
-  const progress = makeProgressPrinter(process.stderr, !quiet);
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  if (workers > 0) process.once('SIGINT', onSigint);
-  let outcome;
-  try {
-    outcome = await rankInSpace({ job, space, calibration, given: est, tolerance, memoryMarginBytes, workers, onProgress: progress.update, signal: abort.signal });
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-    progress.done();
-  }
+  const outcome = await withProgress(workers, quiet,
+    (onProgress, signal) => rankInSpace({ job, space, calibration, given: est, tolerance, memoryMarginBytes, workers, onProgress, signal }));
   if (outcome.search.interrupted) {
     process.stderr.write('moefold: interrupted: the counts would be partial, so no rank is shown\n');
     return 'interrupted';

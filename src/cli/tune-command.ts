@@ -12,7 +12,7 @@ import { compareJson, renderCompare } from '../render/compare.js';
 import { renderSensitivity, sensitivityJson } from '../render/sensitivity.js';
 import { checkReportTarget, writeReport } from '../report/write-report.js';
 import { OBJECTIVES, type Objective, type RankOptions } from '../search/objective.js';
-import { makeProgressPrinter } from '../render/progress.js';
+import { withProgress } from './search-progress.js';
 import { renderPlansTable, TABLE_WIDTH } from '../render/plans-table.js';
 import { renderExplain } from '../render/explain.js';
 import { noPlanExit, writeOutDir } from './tune-result.js';
@@ -188,20 +188,10 @@ async function searchAndReport(args: Tune, jc: JobContext, given: ScoredPlan | n
   };
   const workers = resolveWorkers(args.workers, args.quiet);
 
-  const progress = makeProgressPrinter(process.stderr, !args.quiet);
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  // Without a pool the search runs in this thread and cannot be interrupted half-way: let Ctrl-C end the process.
-  if (workers > 0) process.once('SIGINT', onSigint);
-  let search;
-  try {
-    // --compare: the shards count the plans above the given one (exact, every plan), against the ranking's own tie
-    const reference = given ? shardReference(given.estimate, rank, resolveRankOptions(rank, calibration).rank.tie) : undefined;
-    search = await runSearch({ job, space, calibration, rank, workers, reference, onProgress: progress.update, signal: abort.signal });
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-    progress.done();
-  }
+  // --compare: the shards count the plans above the given one (exact, every plan), against the ranking's own tie
+  const reference = given ? shardReference(given.estimate, rank, resolveRankOptions(rank, calibration).rank.tie) : undefined;
+  const search = await withProgress(workers, args.quiet,
+    (onProgress, signal) => runSearch({ job, space, calibration, rank, workers, reference, onProgress, signal }));
 
   const result = buildResult(job, shape, calibration, args, search);
   const none = noPlanExit(job, space, calibration, search, 'nothing to show');

@@ -1,5 +1,5 @@
 import type { Plan } from '../enumerate/plan.js';
-import { clonePlan } from '../enumerate/plan.js';
+import { clonePlan, copyPlan } from '../enumerate/plan.js';
 import type { Estimate } from '../cost/estimate.js';
 import { copyEstimate, newEstimate } from '../cost/estimate.js';
 import { comparePlans } from './order.js';
@@ -20,6 +20,14 @@ export interface RankedPlan {
 
 export function keepRanked(value: number, plan: Plan, estimate: Estimate): RankedPlan {
   return { value, plan: clonePlan(plan), estimate: copyEstimate(estimate, newEstimate()) };
+}
+
+/** Reuses a kept entry for another plan (copies into it, allocates nothing): how TopK and the tie set recycle. */
+export function refillRanked(r: RankedPlan, value: number, plan: Plan, estimate: Estimate): RankedPlan {
+  r.value = value;
+  copyPlan(plan, r.plan);
+  copyEstimate(estimate, r.estimate);
+  return r;
 }
 
 /** Better first: higher value, then the stable plan order. */

@@ -10,11 +10,9 @@
  * Per candidate it allocates nothing: entries that fall out are recycled for the next admitted plan.
  */
 import type { Plan } from '../enumerate/plan.js';
-import { copyPlan } from '../enumerate/plan.js';
 import type { Estimate } from '../cost/estimate.js';
-import { copyEstimate } from '../cost/estimate.js';
 import type { RankedPlan } from './ranked.js';
-import { compareRanked, keepRanked, ranksBefore } from './ranked.js';
+import { compareRanked, keepRanked, ranksBefore, refillRanked } from './ranked.js';
 
 /** Plans a shard keeps within the tie at most (each ~1 KB; a search merges workers × 8 shards of them). */
 export const TIE_CAPACITY = 4096;
@@ -52,7 +50,7 @@ export class TieKeeper {
   offer(value: number, plan: Plan, est: Estimate): void {
     if (est.fits && (this.mostHeadroom === null || ranksBefore(-est.peakMemBytes, plan, this.mostHeadroom))) {
       if (this.mostHeadroom === null) this.mostHeadroom = keepRanked(-est.peakMemBytes, plan, est);
-      else this.fill(this.mostHeadroom, -est.peakMemBytes, plan, est);
+      else refillRanked(this.mostHeadroom, -est.peakMemBytes, plan, est);
     }
     if (Number.isNaN(value)) return;
     this.ranked++;
@@ -64,7 +62,7 @@ export class TieKeeper {
       if (value < this.floor) return;
     }
     const r = this.spare.pop();
-    this.kept.push(r ? this.fill(r, value, plan, est) : keepRanked(value, plan, est));
+    this.kept.push(r ? refillRanked(r, value, plan, est) : keepRanked(value, plan, est));
   }
 
   parts(): TieParts {
@@ -75,13 +73,6 @@ export class TieKeeper {
       ranked: this.ranked,
       mostHeadroom: this.mostHeadroom,
     };
-  }
-
-  private fill(r: RankedPlan, value: number, plan: Plan, est: Estimate): RankedPlan {
-    r.value = value;
-    copyPlan(plan, r.plan);
-    copyEstimate(est, r.estimate);
-    return r;
   }
 
   /** Drops the plans that fell out of the tie; when most are still in it, keeps the faster half. */

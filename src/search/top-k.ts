@@ -1,10 +1,8 @@
 import type { Plan } from '../enumerate/plan.js';
-import { copyPlan } from '../enumerate/plan.js';
 import type { Estimate } from '../cost/estimate.js';
-import { copyEstimate } from '../cost/estimate.js';
 import type { RankedPlan } from './ranked.js';
 import type { RankOptions } from './objective.js';
-import { compareRanked, keepRanked, ranksBefore } from './ranked.js';
+import { compareRanked, keepRanked, ranksBefore, refillRanked } from './ranked.js';
 
 /**
  * Plans the search keeps by value for `--top K` rows: more than K, because the final order (final-order.ts)
@@ -39,10 +37,7 @@ export class TopK {
       this.siftUp(this.heap.length - 1);
       return;
     }
-    const root = this.heap[0];
-    root.value = value;
-    copyPlan(plan, root.plan);
-    copyEstimate(estimate, root.estimate);
+    refillRanked(this.heap[0], value, plan, estimate);
     this.siftDown(0);
   }
 
