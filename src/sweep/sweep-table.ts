@@ -6,6 +6,8 @@ import type { SweepJson, SweepPointJson } from './sweep-json.js';
 import type { PlanJson } from '../render/plan-json.js';
 import { formatParamCount } from '../job/describe.js';
 import { scalingEfficiency } from './sweep-result.js';
+// the width tune's table fits, which the sweep's fits too (a reason longer than the rest of a line is cut there; the JSON has it all)
+import { TABLE_WIDTH } from '../render/plans-table.js';
 
 export const SWEEP_COLUMNS = ['GPU', 'GPUs', 'seq', 'best mapping', 'tok/s/GPU', 'MFU', 'step s', 'peak GiB', 'scale', 'days', 'GPU-h'] as const;
 const RIGHT = [false, true, true, false, true, true, true, true, true, true, true];
@@ -13,8 +15,6 @@ const RIGHT = [false, true, true, false, true, true, true, true, true, true, tru
 const KEY_COLUMNS = 3;
 const SEQ_COLUMN = 2;
 const GAP = '  ';
-/** The width the table is made to fit (a reason longer than the rest of a line is cut there; the JSON has it all). */
-export const TABLE_WIDTH = 120;
 
 const SECONDS_PER_DAY = 86_400;
 
