@@ -16,9 +16,10 @@ import { newGroupTopology, parseRankOrder, DEFAULT_ORDER, type GroupTopology, ty
 import { StageLayoutCache } from './stage-layout.js';
 import { layerParamCounts, type LayerParamCounts } from './params.js';
 import { paddedVocabSize } from '../job/params.js';
-import { modelFlopsPerToken } from './flops.js';
+import { finetuneFlopsPerToken, modelFlopsPerToken } from './flops.js';
 import { newLayerMemo, newMappingMemo, type Memo } from './memo.js';
 import { newKindResult, type KindResult } from './stage.js';
+import { makeFinetuneShape, type FinetuneShape } from './finetune-shape.js';
 
 export type { SelectiveModules } from './terms/recompute.js';
 
@@ -124,6 +125,8 @@ export interface ScoreContext {
   /** overlap_moe_expert_parallel_comm: the layer memo tells apart the plans whose schedule does not run it. */
   epOverlapAsked: boolean;
   mappingMemo: Memo;
+  /** Fine-tuning facts (frozen base, compressed weights, LoRA adapters), derived once. */
+  ft: FinetuneShape;
 }
 
 /** Precomputes every per-job constant. */
@@ -136,9 +139,10 @@ export function makeScoreContext(job: Job, shape: ModelShape, cal: Calibration):
   const stack = job.training;
   const seq = job.training.seq_length;
   const vocab1 = paddedVocabSize(m, 1);
-  const flopsPerToken = modelFlopsPerToken(m, shape, seq, vocab1);
   const mla = m.multi_latent_attention;
   const mtpIsMoe = L > 0 && shape.moeLayerMask[L - 1] === 1;
+  const ft = makeFinetuneShape(job);
+  const flopsPerToken = finetuneFlopsPerToken(modelFlopsPerToken(m, shape, seq, vocab1), m, shape, ft, vocab1);
   return {
     job, model: m, shape, cal,
     seq,
@@ -188,6 +192,7 @@ export function makeScoreContext(job: Job, shape: ModelShape, cal: Calibration):
     layerMemo: newLayerMemo(),
     epOverlapAsked: stack.overlap_moe_expert_parallel_comm,
     mappingMemo: newMappingMemo(),
+    ft,
   };
 }
 

@@ -24,6 +24,10 @@ export interface TimeBreakdown {
   bubbleS: number;
   /** Optimizer step (memory-bound). */
   optimizerS: number;
+  /** Fine-tuning: the LoRA adapters' GEMMs (forward + backward). */
+  adaptersS: number;
+  /** Fine-tuning: decoding compressed base weights for every GEMM (per_gemm decode). */
+  baseDecodeS: number;
 }
 
 /**
@@ -98,7 +102,8 @@ export function newEstimate(): Estimate {
     stepTimeS: 0, tokensPerSPerGpu: 0, tflopsPerGpu: 0, mfu: 0, allocatedPeakBytes: 0, peakMemBytes: 0, usableMemBytes: 0, fits: false,
     time: {
       attentionS: 0, denseMlpS: 0, expertsS: 0, otherComputeS: 0, recomputeS: 0,
-      tpCommS: 0, cpCommS: 0, epCommS: 0, dpCommS: 0, ppCommS: 0, bubbleS: 0, optimizerS: 0,
+      tpCommS: 0, cpCommS: 0, epCommS: 0, dpCommS: 0, ppCommS: 0, bubbleS: 0, optimizerS: 0, adaptersS: 0,
+      baseDecodeS: 0,
     },
     mem: {
       weightsBytes: 0, fp8WeightCopiesBytes: 0, gradientsBytes: 0, optimizerStatesBytes: 0, activationsBytes: 0,

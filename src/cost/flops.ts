@@ -7,6 +7,8 @@
 import type { ModelSpec } from '../job/types.js';
 import type { ModelShape } from '../job/types.js';
 import { meanAttentionFlopsFraction } from '../job/window-attention.js';
+import type { FinetuneShape } from './finetune-shape.js';
+import { loraAdapterParams } from './terms/lora-adapters.js';
 
 /**
  * Forward+backward model FLOPs per token of one attention block (projections + causal core attention), averaged
@@ -51,4 +53,25 @@ export function modelFlopsPerToken(m: ModelSpec, shape: ModelShape, seq: number,
   return (nMoe + nDense) * attentionFlopsPerToken(m, seq) +
     nDense * mlpFlopsPerToken(m, m.ffn_hidden_size) + nMoe * moeFlopsPerToken(m) +
     6 * mtp * (3 * h + 2 * h * h) + 6 * h * vocab * (mtp + 1);
+}
+
+/**
+ * The FLOPs a fine-tuning step runs per token, from the training figure `trainFlops` (modelFlopsPerToken): a frozen
+ * base runs no weight-gradient GEMMs (2 FLOPs per GEMM weight a token passes through: the decoder linears, the top-k
+ * routed experts and the output layer; the MTP heads' are left in), and the LoRA adapters add 6·r·(in + out) per
+ * adapted linear (× top-k for the routed experts' adapters). A training job gets `trainFlops` back unchanged.
+ */
+export function finetuneFlopsPerToken(trainFlops: number, m: ModelSpec, shape: ModelShape, ft: FinetuneShape,
+  vocab: number): number {
+  if (!ft.frozen) return trainFlops;
+  const nMoe = shape.numMoeLayers;
+  const nDense = shape.numDenseLayers;
+  const topk = m.num_experts > 0 ? m.moe_router_topk : 0;
+  const attnW = ft.attnTpWeights + ft.attnDuplicatedWeights;
+  const skipped = 2 * ((nDense + nMoe) * attnW + nDense * ft.denseMlpWeights +
+    nMoe * (topk * ft.expertWeights + ft.sharedExpertWeights) + m.hidden_size * vocab);
+  const r = ft.loraRank;
+  const adapters = 6 * ((nDense + nMoe) * loraAdapterParams(ft.adaptAttn, r, 1) + nDense * loraAdapterParams(ft.adaptDenseMlp, r, 1) +
+    nMoe * (topk * loraAdapterParams(ft.adaptExpert, r, 1) + loraAdapterParams(ft.adaptShared, r, 1)));
+  return trainFlops - skipped + adapters;
 }

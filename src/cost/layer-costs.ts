@@ -3,7 +3,11 @@
  * line per term. Depends on (tp, cp, ep, etp, mbs, recompute, dispatcher, precision, SP) only; runs on a layer-memo
  * miss.
  *   dense layer: attention + dense MLP + recompute + exposed TP + exposed CP + overhead + SM steal
+ *                + LoRA adapters + per-GEMM base decode
  *   MoE layer:   attention + MoE MLP + recompute + exposed TP + exposed CP + exposed EP + overhead + SM steal
+ *                + LoRA adapters + per-GEMM base decode
+ * A frozen base (fine-tuning) takes its skipped wgrad GEMMs off the attention, MLP, expert and output-layer terms
+ * (terms/base-weights.ts frozenWgradSkippedTimeS); a training job subtracts 0.
  */
 import type { Plan } from '../enumerate/plan.js';
 import type { ScoreContext } from './context.js';
@@ -15,7 +19,7 @@ import {
   attentionElementwiseFwdTimeS, attentionFwdTimeS, attentionTimeS, flashAttentionLayerBwdTimeS,
   flashAttentionLayerFwdTimeS, gqaProjectionFwdTimeS, mlaProjectionFwdTimeS, mlaUpProjectionFwdTimeS,
 } from './terms/attention.js';
-import { denseMlpFwdTimeS, denseMlpTimeS } from './terms/dense-mlp.js';
+import { denseMlpFwdTimeS, denseMlpGemmsFwdTimeS, denseMlpTimeS } from './terms/dense-mlp.js';
 import {
   alltoallSortPasses, moeActivationFnFwdTimeS, moeExpertGemmsFwdTimeS, moeMlpFwdTimeS, moeMlpTimeS,
   moePermuteActivationFwdTimeS, moeRouterFwdTimeS,
@@ -37,7 +41,12 @@ import {
   attentionActivationBytes, attentionSelectiveSavedBytes, denseLayerActivationBytes, dropoutMaskBytes,
   DROPOUT_MASKS_PER_LAYER, fullRecomputeBytesPerLayer, mlpActivationBytes, moeLayerActivationBytes,
 } from './terms/activations.js';
-import { embeddingTimeS, logitsBytes, mtpExtraTimeS, outputLayerTimeS } from './terms/edge-stages.js';
+import {
+  embeddingTimeS, logitsBytes, mtpExtraTimeS, outputLayerGemmFwdTimeS, outputLayerTimeS,
+} from './terms/edge-stages.js';
+import { baseDecodePasses, baseDecodeTimeS, frozenWgradSkippedTimeS } from './terms/base-weights.js';
+import { loraAdapterActivationBytes, loraAdapterFwdTimeS, loraAdapterTimeS } from './terms/lora-adapters.js';
+import { denseLayerCompressedWeights, denseLayerTensors, moeLayerCompressedWeights, moeLayerTensors } from './finetune-shape.js';
 import { denseLayerOverheadTimeS, moeLayerOverheadTimeS } from './terms/overhead.js';
 
 /** Fills the layer slot at `b` in `v` for `plan`. */
@@ -65,6 +74,12 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
   const selective = mode === 'selective';
   const sel = ctx.selective;
   const tpHide = tpCommOverlapRuns(ctx.job, plan) ? ctx.cal.tpOverlapFraction : 0; // where the launch runs --tp-comm-overlap
+  // fine-tuning: a frozen base skips its wgrad GEMMs; LoRA adapters; per-GEMM decode of compressed weights
+  const ft = ctx.ft;
+  const frozen = ft.frozen;
+  const full = mode === 'full';
+  const rank = ft.loraRank;
+  const decodePasses = baseDecodePasses(full);
 
   // ---- attention ----
   const upProjF = ctx.mla ? mlaUpProjectionFwdTimeS(tokA, ctx.heads, tp, model.q_lora_rank, model.kv_lora_rank,
@@ -76,11 +91,16 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
   const flashB = flashAttentionLayerBwdTimeS(mbs, ctx.seq, heads, dqk, dv, cp, ctx.windowShare, ctx.window, cal);
   const elemF = attentionElementwiseFwdTimeS(tokStored, tokA, h, (heads + kvHeads) * dqk, cal);
   const attnF = attentionFwdTimeS(projF, flashF, elemF);
-  v[b + L.AttnS] = attentionTimeS(projF, elemF, flashF, flashB);
+  v[b + L.AttnS] = attentionTimeS(projF, elemF, flashF, flashB) - frozenWgradSkippedTimeS(frozen, projF);
 
   // ---- dense MLP ----
   const denseF = denseMlpFwdTimeS(tokA, h, ctx.ffn / tp, glu, fp8, cal);
-  v[b + L.DenseMlpS] = denseMlpTimeS(denseF);
+  v[b + L.DenseMlpS] = denseMlpTimeS(denseF) -
+    frozenWgradSkippedTimeS(frozen, denseMlpGemmsFwdTimeS(tokA, h, ctx.ffn / tp, glu, fp8, cal));
+  const adapterAttnF = loraAdapterFwdTimeS(ft.adaptAttn, tokA, rank, tp, cal);
+  v[b + L.AdapterDenseS] = loraAdapterTimeS(adapterAttnF + loraAdapterFwdTimeS(ft.adaptDenseMlp, tokA, rank, tp, cal), full);
+  v[b + L.BaseDecodeDenseS] = ft.decodePerGemm ? baseDecodeTimeS(denseLayerCompressedWeights(ft, tp),
+    denseLayerTensors(ft), decodePasses, ft.storedBytesPerWeight, ft.codebookBytesPerTensor, cal) : 0;
 
   // ---- TP (one forward pair of the full gathered activation), CP ring ----
   const tpPair = tpCollectivePairTimeS(tokA * h * 2, tp, topo.tpNodes, sp, G, cal);
@@ -112,8 +132,10 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
   const attnSave = selective && ctx.mla
     ? attentionSelectiveSavedBytes(sel.layernorm, sel.mlaUpProj, tokA, tokStored, h, qkvWidth, gemmIn) : 0;
   const masks = dropoutMaskBytes(tokStored, h, DROPOUT_MASKS_PER_LAYER, ctx.hiddenDropout);
+  const adapterAttnAct = loraAdapterActivationBytes(ft.adaptAttn, tokA, rank);
   v[b + L.ActDenseBytes] = denseLayerActivationBytes(attnAct, attnSave,
-    mlpActivationBytes(tokA, h, ctx.ffn / tp, glu, tp, sp, gemmIn), selective && sel.mlp === 1) + masks;
+    mlpActivationBytes(tokA, h, ctx.ffn / tp, glu, tp, sp, gemmIn), selective && sel.mlp === 1) + masks +
+    adapterAttnAct + loraAdapterActivationBytes(ft.adaptDenseMlp, tokA, rank);
   v[b + L.ActLayerInputBytes] = fullRecomputeBytesPerLayer(tokA, h, tp, sp);
 
   // ---- MoE layer ----
@@ -127,11 +149,16 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
     const fe = ctx.expertFfn / etp;
     const fs = ctx.sharedFfn / tp;
     const sharedF = ctx.sharedFfn > 0 ? denseMlpFwdTimeS(tokA, h, fs, glu, fp8, cal) : 0;
-    const moeF = moeMlpFwdTimeS(moeRouterFwdTimeS(tokMoe, E, h, cal),
-      moeExpertGemmsFwdTimeS(localExperts, rows, h, fe, glu, fp8, cal),
+    const expertGemmsF = moeExpertGemmsFwdTimeS(localExperts, rows, h, fe, glu, fp8, cal);
+    const moeF = moeMlpFwdTimeS(moeRouterFwdTimeS(tokMoe, E, h, cal), expertGemmsF,
       moePermuteActivationFwdTimeS(rows, h, fe, glu, alltoallSortPasses(plan.dispatcher, ep, localExperts, cal), cal),
       sharedF);
-    v[b + L.MoeMlpS] = moeMlpTimeS(moeF);
+    const sharedGemmsF = ctx.sharedFfn > 0 ? denseMlpGemmsFwdTimeS(tokA, h, fs, glu, fp8, cal) : 0;
+    v[b + L.MoeMlpS] = moeMlpTimeS(moeF) - frozenWgradSkippedTimeS(frozen, expertGemmsF + sharedGemmsF);
+    v[b + L.AdapterMoeS] = loraAdapterTimeS(adapterAttnF + loraAdapterFwdTimeS(ft.adaptExpert, rows, rank, etp, cal) +
+      loraAdapterFwdTimeS(ft.adaptShared, tokA, rank, tp, cal), full);
+    v[b + L.BaseDecodeMoeS] = ft.decodePerGemm ? baseDecodeTimeS(moeLayerCompressedWeights(ft, tp, localExperts, etp),
+      moeLayerTensors(ft, localExperts), decodePasses, ft.storedBytesPerWeight, ft.codebookBytesPerTensor, cal) : 0;
     const sharedTp = ctx.sharedFfn > 0 ? tpPair : 0; // the shared expert's own SP gather / scatter
     v[b + L.TpMoeS] = tpExposedTimeS(2, tpPair + sharedTp, tpHide);
 
@@ -157,16 +184,19 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
     v[b + L.OverheadMoeS] = moeLayerOverheadTimeS(rows, cal);
     v[b + L.ActMoeBytes] = moeLayerActivationBytes(attnAct, attnSave, tokMoe, tokA, tokStored, h, E, k, etp, fe, glu,
       ctx.sharedFfn > 0 ? fs : 0, tp, sp, gemmIn, selective && sel.layernorm === 1, selective && sel.moe === 1,
-      selective && sel.moeAct === 1) + masks;
+      selective && sel.moeAct === 1) + masks +
+      adapterAttnAct + loraAdapterActivationBytes(ft.adaptExpert, rows, rank) + loraAdapterActivationBytes(ft.adaptShared, tokA, rank);
     v[b + L.DispatchBufferBytes] = epDispatchBufferBytes(plan.dispatcher, rows, tokMoe, h, ep, etp);
   } else {
     v[b + L.MoeMlpS] = 0; v[b + L.TpMoeS] = 0; v[b + L.EpMoeS] = 0; v[b + L.StealMoeS] = stealD;
     v[b + L.RecomputeMoeS] = 0; v[b + L.OverheadMoeS] = 0; v[b + L.ActMoeBytes] = 0; v[b + L.DispatchBufferBytes] = 0;
+    v[b + L.AdapterMoeS] = 0; v[b + L.BaseDecodeMoeS] = 0;
   }
 
   // ---- first / last stage extras (the embedding output is the first layer's input, counted there) ----
   const vocabLocal = paddedVocabSize(model, tp) / tp;
-  const outS = outputLayerTimeS(tokA, tokStored, vocabLocal, h, cal);
+  const outS = outputLayerTimeS(tokA, tokStored, vocabLocal, h, cal) -
+    frozenWgradSkippedTimeS(frozen, outputLayerGemmFwdTimeS(tokA, vocabLocal, h, cal));
   const outTp = sp ? tpExposedTimeS(1, tpPair, tpHide) : 0; // SP gathers before the output GEMM
   v[b + L.EmbeddingS] = embeddingTimeS(tokStored, h, cal);
   v[b + L.OutputS] = outS;
@@ -175,7 +205,7 @@ export function fillLayerCosts(ctx: ScoreContext, plan: Plan, v: Float64Array, b
   v[b + L.LogitsBytes] = logitsBytes(tokA, vocabLocal, ctx.logitsBytesPerElement);
 
   v[b + L.DenseLayerS] = v[b + L.AttnS] + v[b + L.DenseMlpS] + v[b + L.RecomputeDenseS] + v[b + L.TpDenseS] +
-    v[b + L.CpS] + v[b + L.OverheadDenseS] + v[b + L.StealDenseS];
+    v[b + L.CpS] + v[b + L.OverheadDenseS] + v[b + L.StealDenseS] + v[b + L.AdapterDenseS] + v[b + L.BaseDecodeDenseS];
   v[b + L.MoeLayerS] = v[b + L.AttnS] + v[b + L.MoeMlpS] + v[b + L.RecomputeMoeS] + v[b + L.TpMoeS] + v[b + L.CpS] +
-    v[b + L.EpMoeS] + v[b + L.OverheadMoeS] + v[b + L.StealMoeS];
+    v[b + L.EpMoeS] + v[b + L.OverheadMoeS] + v[b + L.StealMoeS] + v[b + L.AdapterMoeS] + v[b + L.BaseDecodeMoeS];
 }

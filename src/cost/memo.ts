@@ -17,6 +17,9 @@ export const enum L {
   /** Edge stages: embedding (first), output layer + loss, its SP pair, MTP heads (last). */
   EmbeddingS, OutputS, OutputTpS, MtpExtraS,
   ActDenseBytes, ActMoeBytes, ActLayerInputBytes, LogitsBytes, DispatchBufferBytes,
+  /** Fine-tuning: LoRA adapters (terms/lora-adapters.ts) and the per-GEMM decode of compressed base weights
+   * (terms/base-weights.ts) of a dense / MoE layer; 0 for a training job. */
+  AdapterDenseS, AdapterMoeS, BaseDecodeDenseS, BaseDecodeMoeS,
   /** Sums of a dense / MoE layer's time terms. */
   DenseLayerS, MoeLayerS,
   /** Slot width. */

@@ -24,14 +24,13 @@ import { fillLayerCosts } from './layer-costs.js';
 import { fillMappingCosts } from './mapping-costs.js';
 import {
   evalStageKind, planNcclBufferBytes, setPlanMemoryConstants, stageDenseParams, stageExpertParams, stageGemmParams,
-  newKindResult,
+  stageModelStateBytes, stageTrainedDenseParams, stageTrainedExpertParams, newKindResult,
 } from './stage.js';
 import { STAGE_FIRST, STAGE_LAST, STAGE_MTP, type StageKinds } from './stage-layout.js';
 import { pipelineBubbleTimeS } from './pipeline.js';
-import { fp8WeightCopyBytes, modelStateBytes, optimizerOwnedParams } from './memory.js';
+import { optimizerOwnedParams } from './memory.js';
 import { cublasWorkspaceBytes } from './terms/workspaces.js';
 import { ppSendRecvExposedTimeS } from './terms/pp-comm.js';
-import { fp8ParamGatherRuns } from '../job/stack.js';
 
 export {
   makeScoreContext, routingLoadFactor, COSTED_RECOMPUTE_MODULES, type ScoreContext, type SelectiveModules,
@@ -72,17 +71,19 @@ export function staticMemoryBytes(ctx: ScoreContext, plan: Plan): number {
   const cal = ctx.cal;
   const kinds = stageKindsOf(ctx, plan);
   const dpcp = plan.dp * plan.cp;
-  const fp8 = plan.precision === 'fp8';
-  const fp8Primary = fp8ParamGatherRuns(ctx.job, plan);
   let worst = 0;
   for (let k = 0; k < kinds.n; k++) {
+    const nDense = kinds.nDense[k];
     const nMoe = kinds.nMoe[k];
-    const dense = stageDenseParams(kinds.nDense[k], nMoe, kinds.role[k], mv, mb);
+    const dense = stageDenseParams(nDense, nMoe, kinds.role[k], mv, mb);
     const expert = stageExpertParams(nMoe, mv, mb);
-    const gemm = stageGemmParams(kinds.nDense[k], nMoe, kinds.role[k], expert, mv, mb);
-    const s = modelStateBytes(dense + expert, fp8Primary ? gemm : 0, optimizerOwnedParams(dense, expert, dpcp, plan.edp,
-      plan.distributedOptimizer), fp8Primary, ctx.gradBytesPerParam, ctx.optimizerStateBytesPerParam, ctx.state);
-    const bytes = s.weights + fp8WeightCopyBytes(gemm, fp8, fp8Primary, cal) + s.gradients + s.optimizer;
+    const gemm = stageGemmParams(nDense, nMoe, kinds.role[k], expert, mv, mb);
+    const trainedDense = stageTrainedDenseParams(ctx, plan, nDense, nMoe, dense);
+    const trainedExpert = stageTrainedExpertParams(ctx, plan, nMoe, expert);
+    const owned = optimizerOwnedParams(trainedDense, trainedExpert, dpcp, plan.edp, plan.distributedOptimizer);
+    const s = ctx.state;
+    const copies = stageModelStateBytes(ctx, plan, nDense, nMoe, dense, expert, gemm, trainedDense + trainedExpert, owned, s);
+    const bytes = s.weights + copies + s.gradients + s.optimizer;
     if (bytes > worst) worst = bytes;
   }
   // the EP group's NCCL buffers depend on the dispatcher: the smallest (flex: none) is the bound
@@ -195,8 +196,11 @@ export function scorePlan(ctx: ScoreContext, plan: Plan, out: Estimate): Estimat
   time.bubbleS = pipelineBubbleTimeS(pp, plan.vpp, tSum / pp);
   time.dpCommS = dpMax;
   time.optimizerS = optMax;
+  time.adaptersS = m * (nDense * lv[lb + L.AdapterDenseS] + nMoe * lv[lb + L.AdapterMoeS]);
+  time.baseDecodeS = m * (nDense * lv[lb + L.BaseDecodeDenseS] + nMoe * lv[lb + L.BaseDecodeMoeS]);
   const step = time.attentionS + time.denseMlpS + time.expertsS + time.otherComputeS + time.recomputeS +
-    time.tpCommS + time.cpCommS + time.epCommS + time.dpCommS + time.ppCommS + time.bubbleS + time.optimizerS;
+    time.tpCommS + time.cpCommS + time.epCommS + time.dpCommS + time.ppCommS + time.bubbleS + time.optimizerS +
+    time.adaptersS + time.baseDecodeS;
 
   out.stepTimeS = step;
   const world = plan.tp * plan.cp * plan.dp * pp;

@@ -6,7 +6,7 @@
  *   DP    = terms/dp-comm.ts over the stage's dense (DP×CP) and expert (EDP) parameters, per chunk and bucket,
  *           hidden behind the compute left after each launch (per stage index: kinds.firstIndex)
  *   opt   = terms/optimizer.ts over the parameters the rank owns
- *   alloc = model state + FP8 weight copies (memory.ts) + activations of the in-flight micro-batches and dropout masks
+ *   alloc = model state + FP8 weight copies (memory.ts; a frozen base: stageModelStateBytes) + activations of the in-flight micro-batches and dropout masks
  *           (terms/activations.ts, pipeline.ts; + the embedding dropout mask on the first stage) + logits
  *           (terms/edge-stages.ts) + dispatcher buffers (terms/ep-dispatch.ts) + workspaces (terms/workspaces.ts):
  *           the allocator side, what Megatron logs as "max allocated"
@@ -30,6 +30,11 @@ import {
   dpUnhideableTimeS, dpWindowS,
 } from './terms/dp-comm.js';
 import { optimizerStepTimeS } from './terms/optimizer.js';
+import { BF16_BYTES_PER_WEIGHT, decodedWeightBufferBytes, frozenBaseWeightBytes } from './terms/base-weights.js';
+import { loraAdapterParams } from './terms/lora-adapters.js';
+import {
+  denseLayerCompressedWeights, denseLayerTensors, largestDecodedWeights, moeLayerCompressedWeights, moeLayerTensors,
+} from './finetune-shape.js';
 
 /**
  * Per-stage results of the kind last evaluated by evalStageKind (scratch): times, the two memory figures (allocBytes:
@@ -123,16 +128,17 @@ export function evalStageKind(ctx: ScoreContext, plan: Plan, kinds: StageKinds, 
   if (last) t += lv[lb + L.OutputS] + lv[lb + L.OutputTpS];
   if (mtp) t += lv[lb + L.MtpExtraS];
 
-  // parameters held, DP and optimizer time
+  // parameters held and trained (all, or a frozen base's LoRA adapters), DP and optimizer time
   const dense = stageDenseParams(nDense, nMoe, role, mv, mb);
   const expert = stageExpertParams(nMoe, mv, mb);
-  const dOpt = plan.distributedOptimizer;
-  const dpcp = plan.dp * plan.cp;
-  const dpS = stageDpExposedTimeS(ctx, plan, kinds.firstIndex[k], t, dense, expert, mv, mb);
-  const owned = optimizerOwnedParams(dense, expert, dpcp, plan.edp, dOpt);
+  const trainedDense = stageTrainedDenseParams(ctx, plan, nDense, nMoe, dense);
+  const trainedExpert = stageTrainedExpertParams(ctx, plan, nMoe, expert);
+  const dpS = stageDpExposedTimeS(ctx, plan, kinds.firstIndex[k], t, trainedDense, trainedExpert, mv, mb);
+  const owned = optimizerOwnedParams(trainedDense, trainedExpert, plan.dp * plan.cp, plan.edp, plan.distributedOptimizer);
   const optimizerS = optimizerStepTimeS(owned, cal);
 
-  stageMemory(ctx, plan, nDense, nMoe, role, kinds.firstIndex[k], lv, lb, mv, mb, dense, expert, owned, res);
+  stageMemory(ctx, plan, nDense, nMoe, role, kinds.firstIndex[k], lv, lb, mv, mb, dense, expert,
+    trainedDense + trainedExpert, owned, res);
   res.timeS = t;
   res.dpS = dpS;
   res.optimizerS = optimizerS;
@@ -190,18 +196,68 @@ function stageDpExposedTimeS(ctx: ScoreContext, plan: Plan, stage: number, t: nu
   return dpS;
 }
 
+/**
+ * Dense (DP×CP-reduced) parameters a stage trains: all it holds (`dense`), or for a frozen base its layers' LoRA
+ * adapters (terms/lora-adapters.ts; attention, dense MLP and shared-expert adapters, TP-sharded).
+ */
+export function stageTrainedDenseParams(ctx: ScoreContext, plan: Plan, nDense: number, nMoe: number, dense: number): number {
+  const ft = ctx.ft;
+  if (!ft.frozen) return dense;
+  const r = ft.loraRank;
+  const attn = loraAdapterParams(ft.adaptAttn, r, plan.tp);
+  return nDense * (attn + loraAdapterParams(ft.adaptDenseMlp, r, plan.tp)) +
+    nMoe * (attn + loraAdapterParams(ft.adaptShared, r, plan.tp));
+}
+
+/**
+ * Expert (EDP-reduced) parameters a stage trains: all it holds (`expert`), or for a frozen base the routed experts'
+ * adapters (ETP-sharded; one per grouped linear shared by the local experts, or one per local expert).
+ */
+export function stageTrainedExpertParams(ctx: ScoreContext, plan: Plan, nMoe: number, expert: number): number {
+  const ft = ctx.ft;
+  if (!ft.frozen) return expert;
+  const perLayer = loraAdapterParams(ft.adaptExpert, ft.loraRank, plan.etp);
+  return nMoe * (ft.shareExpertAdapters ? perLayer : perLayer * (ctx.numExperts / plan.ep));
+}
+
+/**
+ * Model state of a stage into `out` (weights, gradients, optimizer states; memory.ts), returning its FP8 weight
+ * copies: `dense` + `expert` parameters held, `gemm` of them GEMM weights, `trained` trained (all, or the LoRA
+ * adapters), `owned` of those with their optimizer state on this rank. A frozen base holds its stored weights
+ * (terms/base-weights.ts) and the bf16 adapters, with gradients and optimizer states for the adapters only; its
+ * fp8 weights are FP8 primary weights (only their transpose is cached). One home for scorePlan and
+ * staticMemoryBytes.
+ */
+export function stageModelStateBytes(ctx: ScoreContext, plan: Plan, nDense: number, nMoe: number, dense: number,
+  expert: number, gemm: number, trained: number, owned: number, out: ModelStateBytes): number {
+  const ft = ctx.ft;
+  const fp8 = plan.precision === 'fp8';
+  const gb = ctx.gradBytesPerParam;
+  if (!ft.frozen) {
+    const fp8Primary = fp8ParamGatherRuns(ctx.job, plan); // FP8 primary weights where the launch gathers them in FP8
+    modelStateBytes(dense + expert, fp8Primary ? gemm : 0, owned, fp8Primary, gb, ctx.optimizerStateBytesPerParam, out);
+    return fp8WeightCopyBytes(gemm, fp8, fp8Primary, ctx.cal);
+  }
+  const localExperts = ctx.numExperts / plan.ep;
+  const compressed = nDense * denseLayerCompressedWeights(ft, plan.tp) +
+    nMoe * moeLayerCompressedWeights(ft, plan.tp, localExperts, plan.etp);
+  const tensors = nDense * denseLayerTensors(ft) + nMoe * moeLayerTensors(ft, localExperts);
+  out.weights = frozenBaseWeightBytes(dense + expert, compressed, tensors, ft.storedBytesPerWeight,
+    ft.codebookBytesPerTensor, ft.decodeResident) + BF16_BYTES_PER_WEIGHT * trained;
+  out.gradients = trained * gb;
+  out.optimizer = ctx.optimizerStateBytesPerParam * owned;
+  return fp8WeightCopyBytes(gemm, fp8, ft.fp8Base, ctx.cal);
+}
+
 /** The allocator-side and device memory of stage kind `k` into `res` (stage.ts header: alloc, mem). */
 function stageMemory(ctx: ScoreContext, plan: Plan, nDense: number, nMoe: number, role: number, stage: number,
-  lv: Float64Array, lb: number, mv: Float64Array, mb: number, dense: number, expert: number, owned: number,
-  res: KindResult): void {
+  lv: Float64Array, lb: number, mv: Float64Array, mb: number, dense: number, expert: number, trained: number,
+  owned: number, res: KindResult): void {
   const cal = ctx.cal;
   const first = (role & STAGE_FIRST) !== 0;
   const last = (role & STAGE_LAST) !== 0;
   const mtp = (role & STAGE_MTP) !== 0;
-  const gb = ctx.gradBytesPerParam;
   // memory: allocator side
-  const fp8 = plan.precision === 'fp8';
-  const fp8Primary = fp8ParamGatherRuns(ctx.job, plan); // FP8 primary weights where the launch gathers them in FP8
   const sp = plan.tp > 1 && plan.sequenceParallel;
   const tokA = (ctx.seq / plan.cp) * plan.microBatchSize;
   const tokStored = sp ? tokA / plan.tp : tokA;
@@ -212,9 +268,9 @@ function stageMemory(ctx: ScoreContext, plan: Plan, nDense: number, nMoe: number
   if (first) act += inflight * dropoutMaskBytes(tokStored, ctx.hidden, 1, ctx.hiddenDropout); // embedding dropout
   const logits = lv[lb + L.LogitsBytes] * ((last ? 1 : 0) + (mtp ? ctx.mtpLayers : 0));
   const dispatch = nMoe > 0 ? lv[lb + L.DispatchBufferBytes] : 0;
-  const workspaces = (nMoe > 0 ? res.wsMoe : res.wsDense) + globalMemoryBufferBytes(tokA, ctx.hidden, sp, last);
-  const copies = fp8WeightCopyBytes(gemm, fp8, fp8Primary, cal);
-  modelStateBytes(dense + expert, fp8Primary ? gemm : 0, owned, fp8Primary, gb, ctx.optimizerStateBytesPerParam, res);
+  const workspaces = (nMoe > 0 ? res.wsMoe : res.wsDense) + globalMemoryBufferBytes(tokA, ctx.hidden, sp, last) +
+    decodedWeightBufferBytes(largestDecodedWeights(ctx.ft, plan.tp, ctx.numExperts / plan.ep, plan.etp));
+  const copies = stageModelStateBytes(ctx, plan, nDense, nMoe, dense, expert, gemm, trained, owned, res);
   const alloc = res.weights + copies + res.gradients + res.optimizer + act + logits + dispatch + workspaces;
   // device side (the CUDA context, NCCL buffers and userbuffers are the plan's: setPlanMemoryConstants)
   const reserve = allocatorReserveBytes(act, logits, cal);

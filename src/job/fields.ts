@@ -24,6 +24,8 @@ export type FieldRule =
   | { kind: 'layerFreq' }
   /** The rope_scaling mapping (its content is checked in rope.ts). */
   | { kind: 'ropeScaling' }
+  /** The base_weights mapping (its content is checked in finetune.ts). */
+  | { kind: 'baseWeights' }
   /** A list of distinct words from `values` (at most `values.length` entries). */
   | { kind: 'enumList'; values: readonly string[] };
 
@@ -76,6 +78,21 @@ export const LIMITS = {
 export const ROPE_SCALING_ALLOWED =
   'a mapping {type: llama3, factor} or {type: yarn, factor, original_max_position_embeddings, beta_fast, beta_slow, '
   + 'mscale, mscale_all_dim}, or null';
+
+/**
+ * Megatron-Bridge's performant-LoRA target names (the Megatron modules): the GQA/MHA and MLP linears, and the MLA
+ * projections (linear_q_proj without q-LoRA; linear_q_down_proj, linear_q_up_proj with it).
+ */
+export const LORA_TARGETS = ['linear_qkv', 'linear_proj', 'linear_fc1', 'linear_fc2', 'linear_q_proj',
+  'linear_q_down_proj', 'linear_q_up_proj', 'linear_kv_down_proj', 'linear_kv_up_proj'] as const;
+export type LoraTarget = typeof LORA_TARGETS[number];
+
+/** The largest LoRA rank accepted: public recipes use 8..256. */
+export const LORA_RANK_MAX = 65_536;
+
+/** Words for the allowed `base_weights` mapping (finetune.ts checks it), in messages. */
+export const BASE_WEIGHTS_ALLOWED = 'a mapping {format: bf16 | fp8 | int4 | codebook, bits_per_weight, group_size, '
+  + 'scale_bytes, codebook_size, codebook_dim, codebooks_per_tensor, codebook_entry_bytes, decode: per_gemm | resident}';
 
 /** Model fields: Megatron-LM's argument names (the `--kebab-case` flag with `_` for `-`). */
 /** What a `name` field (a GPU calibration name) may hold: the schema and the --gpu override both use it. */
@@ -145,6 +162,13 @@ export const TRAINING_FIELDS: Readonly<Record<string, FieldRule>> = {
   seq_length: int(1, LIMITS.seqLength),
   global_batch_size: int(1, LIMITS.globalBatch),
   precision: oneOf('bf16', 'fp8'),
+  // fine-tuning on a frozen base (finetune.ts)
+  frozen: bool,
+  base_weights: { kind: 'baseWeights' },
+  lora_rank: int(0, LORA_RANK_MAX),
+  lora_alpha: num(0.001, 1_000_000),
+  lora_target_modules: { kind: 'enumList', values: LORA_TARGETS },
+  lora_share_expert_adapters: bool,
   ...Object.fromEntries(Object.entries(STACK_FIELDS).map(([k, f]) => [k, f.rule])),
 };
 
@@ -182,6 +206,8 @@ export function allowedText(rule: FieldRule): string {
       return `a list of distinct values from ${rule.values.join(', ')}`;
     case 'ropeScaling':
       return ROPE_SCALING_ALLOWED;
+    case 'baseWeights':
+      return BASE_WEIGHTS_ALLOWED;
     case 'layerFreq':
       return 'an integer >= 1, a list of 0/1 with one entry per layer, or an expression like "([0]*3+[1]*58)"';
   }

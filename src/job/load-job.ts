@@ -28,6 +28,7 @@ import { finishModel, resolveModel, type ResolvedModel } from './resolve-model.j
 import { resolveCluster, resolveTraining, type JobOverrides } from './resolve-run.js';
 import { closestName } from './suggest.js';
 import { checkStackWithModel } from './stack.js';
+import { finishFinetune } from './finetune.js';
 import type { Job, StackSpec } from './types.js';
 
 export type { JobOverrides } from './resolve-run.js';
@@ -159,6 +160,7 @@ function buildJob(doc: Record<string, unknown>, source: string, overrides: JobOv
   }
   const model = finishModel(ms.resolved, training.seq_length, { file: ms.file, label: ms.label, seqLabel });
   checkStackWithModel(training, model, source);
+  finishFinetune(training, model, isMapping(trainingSection) && trainingSection.lora_target_modules != null, source);
   const cluster = resolveCluster(clusterSection, source, overrides, options.costModelsDir ?? COST_MODELS_DIR, options.pathsInside);
   return { source, model, training, cluster };
 }

@@ -27,6 +27,7 @@ import { closestName } from './suggest.js';
 import { withoutNulls } from './resolve-model.js';
 import { STACK_FIELDS, STACK_KEYS, defaultStack, stackFlagName } from './stack.js';
 import type { ClusterSpec, Precision, StackSpec, TrainingSpec } from './types.js';
+import { defaultFinetune, resolveFinetune } from './finetune.js';
 
 /** Command-line values that replace the job file's (then everything is checked as if the file held them). */
 export interface JobOverrides {
@@ -66,7 +67,7 @@ export const OVERRIDE_FLAGS: Readonly<Record<Exclude<keyof JobOverrides, 'stack'
 export const DEFAULT_GPU = 'h100-sxm';
 export const DEFAULT_GPUS_PER_NODE = 8;
 export const DEFAULT_TRAINING: Readonly<TrainingSpec> = {
-  seq_length: 4096, global_batch_size: 1024, precision: 'bf16', ...defaultStack(),
+  seq_length: 4096, global_batch_size: 1024, precision: 'bf16', ...defaultStack(), ...defaultFinetune(),
 };
 
 /** Where a value came from, for the message that rejects it. */
@@ -119,6 +120,7 @@ export function resolveTraining(section: unknown, file: string, overrides: JobOv
     global_batch_size: (t.global_batch_size as number | undefined) ?? DEFAULT_TRAINING.global_batch_size,
     precision: (t.precision as Precision | undefined) ?? DEFAULT_TRAINING.precision,
     ...stack,
+    ...defaultFinetune(),
   };
   let seqLabel = 'training.seq_length';
   const seq = overrideInt(overrides, 'seqLength', file);
@@ -134,6 +136,7 @@ export function resolveTraining(section: unknown, file: string, overrides: JobOv
     }
     training.precision = overrides.precision;
   }
+  Object.assign(training, resolveFinetune(t, file, training.precision));
   return { training, seqLabel };
 }
 

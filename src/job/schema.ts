@@ -49,6 +49,7 @@ function ruleSchema(rule: FieldRule): Record<string, unknown> {
     case 'enumList':
       return { type: 'array', items: { type: 'string', enum: [...rule.values] }, uniqueItems: true, maxItems: rule.values.length };
     case 'ropeScaling':
+    case 'baseWeights':
       return { type: 'object' };
     case 'layerFreq':
       // An int, a 0/1 list or a Megatron list expression; the content is checked in layer-freq.ts.

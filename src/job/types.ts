@@ -4,6 +4,7 @@
  * `undefined` here.
  */
 import type { RopeScaling } from './rope.js';
+import type { FinetuneSpec } from './finetune.js';
 
 export type { RopeScaling } from './rope.js';
 export type Precision = 'bf16' | 'fp8';
@@ -118,7 +119,8 @@ export interface StackSpec {
   exp_avg_sq_dtype: 'fp32' | 'fp16' | 'bf16' | 'fp8';
 }
 
-export interface TrainingSpec extends StackSpec {
+/** The run: its shape, the stack facts and the fine-tuning facts (finetune.ts). */
+export interface TrainingSpec extends StackSpec, FinetuneSpec {
   seq_length: number;
   global_batch_size: number;
   precision: Precision;

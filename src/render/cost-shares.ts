@@ -14,7 +14,12 @@ export const TIME_TERM_LABELS: Record<keyof TimeBreakdown, string> = {
   ppCommS: 'PP p2p',
   bubbleS: 'PP bubble',
   optimizerS: 'optimizer',
+  adaptersS: 'LoRA adapters',
+  baseDecodeS: 'base weight decode',
 };
+
+/** Step-time terms only fine-tuning jobs have (other jobs do not list them). */
+export const FINETUNE_TIME_TERMS: ReadonlySet<keyof TimeBreakdown> = new Set<keyof TimeBreakdown>(['adaptersS', 'baseDecodeS']);
 
 /** Step-time terms only MoE models have (dense models do not list them). */
 export const MOE_TIME_TERMS: ReadonlySet<keyof TimeBreakdown> = new Set<keyof TimeBreakdown>(['expertsS', 'epCommS']);

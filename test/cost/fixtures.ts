@@ -4,6 +4,7 @@
  * fixtures/test-models/tiny-dense.yaml. job() puts a model on a run without checking it (tests pass edited
  * variants), and plan() derives dp / edp / micro-batches from the GPU count, layers and global batch.
  */
+import { defaultFinetune, type FinetuneSpec } from '../../src/job/finetune.js';
 import path from 'node:path';
 import { REPO_ROOT } from '../../src/paths.js';
 import { loadJob } from '../../src/job/load-job.js';
@@ -30,10 +31,10 @@ export const DEEPSEEK_V3 = fixtureModel('fixtures/models/deepseek-v3.yaml');
 export const LLAMA3_70B = fixtureModel('fixtures/models/llama3-70b.yaml');
 
 export function job(model: ModelSpec, gpus: number, seq: number, gbs: number, precision: Precision = 'bf16',
-  stack: Partial<StackSpec> = {}): Job {
+  stack: Partial<StackSpec & FinetuneSpec> = {}): Job {
   return {
     source: 'test', model,
-    training: { seq_length: seq, global_batch_size: gbs, precision, ...defaultStack(), ...stack },
+    training: { seq_length: seq, global_batch_size: gbs, precision, ...defaultStack(), ...defaultFinetune(), ...stack },
     cluster: { gpu: 'h100-sxm', gpus, gpus_per_node: 8 },
   };
 }

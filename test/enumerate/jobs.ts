@@ -8,6 +8,7 @@
  * Each job keeps the run its tests were written for (GPUs, global batch, sequence length, precision), given to
  * the loader as overrides of the fixture's own run where the two differ.
  */
+import { defaultFinetune } from '../../src/job/finetune.js';
 import path from 'node:path';
 import { REPO_ROOT } from '../../src/paths.js';
 import { loadJob, type JobOverrides } from '../../src/job/load-job.js';
@@ -61,7 +62,7 @@ export function makeJob(model: ModelSpec, o: JobOptions): Job {
   return {
     source: `test:${model.name}`,
     model,
-    training: { seq_length: o.seqLength ?? 4096, global_batch_size: o.globalBatchSize, precision: o.precision ?? 'bf16', ...defaultStack() },
+    training: { seq_length: o.seqLength ?? 4096, global_batch_size: o.globalBatchSize, precision: o.precision ?? 'bf16', ...defaultStack(), ...defaultFinetune() },
     cluster: { gpu: 'h100-sxm', gpus: o.gpus, gpus_per_node: o.gpusPerNode ?? 8 },
   };
 }

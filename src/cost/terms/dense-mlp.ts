@@ -11,8 +11,14 @@ import { activationFnBytes, memoryBoundTimeS } from '../compute.js';
 /** MLP forward of width `ffnLocal` (= F/TP) on `tokens` GEMM rows. */
 export function denseMlpFwdTimeS(tokens: number, hidden: number, ffnLocal: number, glu: number, fp8: boolean,
   cal: Calibration): number {
-  return gemmTimeS(tokens, glu * ffnLocal, hidden, fp8, cal) + gemmTimeS(tokens, hidden, ffnLocal, fp8, cal) +
+  return denseMlpGemmsFwdTimeS(tokens, hidden, ffnLocal, glu, fp8, cal) +
     memoryBoundTimeS(activationFnBytes(tokens, ffnLocal, glu), cal);
+}
+
+/** The two GEMMs of the MLP forward (FC1, FC2), without the activation. */
+export function denseMlpGemmsFwdTimeS(tokens: number, hidden: number, ffnLocal: number, glu: number, fp8: boolean,
+  cal: Calibration): number {
+  return gemmTimeS(tokens, glu * ffnLocal, hidden, fp8, cal) + gemmTimeS(tokens, hidden, ffnLocal, fp8, cal);
 }
 
 /** MLP forward + backward: 3·t_f. */

@@ -36,9 +36,14 @@ export function embeddingTimeS(tokensStored: number, hidden: number, cal: Calibr
  */
 export function outputLayerTimeS(tokens: number, tokensStored: number, vocabLocal: number, hidden: number,
   cal: Calibration): number {
-  const outGemm = gemmTimeS(tokens, vocabLocal, hidden, false, cal);
+  const outGemm = outputLayerGemmFwdTimeS(tokens, vocabLocal, hidden, cal);
   const lossBytes = tokens * vocabLocal * 4 * 4;
   return 3 * outGemm + memoryBoundTimeS(lossBytes + 3 * 2 * tokensStored * hidden, cal);
+}
+
+/** The output layer's forward GEMM (tokens × vocab/TP × h, bf16). */
+export function outputLayerGemmFwdTimeS(tokens: number, vocabLocal: number, hidden: number, cal: Calibration): number {
+  return gemmTimeS(tokens, vocabLocal, hidden, false, cal);
 }
 
 /** The MTP heads' extra work: per MTP layer, eh_proj forward + backward + an output layer, loss and its TP pair. */
