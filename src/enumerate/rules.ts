@@ -98,6 +98,24 @@ export function moeFfnDivisibleByEtp(m: LayoutJob['model'], shape: ModelShape, e
 }
 
 /**
+ * LoRA adapters whose A (linear_in) is a ColumnParallelLinear over the rank: every adapted linear but a
+ * row-parallel one (linear_proj, linear_fc2), in the TP group (attention, dense MLP, shared expert) or the ETP group
+ * (routed experts' linear_fc1). Megatron-Bridge peft/utils.py ParallelLinearAdapter at 067f987.
+ */
+function loraColumnTargets(job: LayoutJob): readonly string[] {
+  const t = job.training;
+  return (t.lora_rank ?? 0) > 0 ? (t.lora_target_modules ?? []).filter((x) => x !== 'linear_proj' && x !== 'linear_fc2') : [];
+}
+export function loraRankDivisibleByTp(job: LayoutJob, shape: ModelShape, tp: number): boolean {
+  const tpFc1 = shape.numDenseLayers > 0 || job.model.moe_shared_expert_intermediate_size > 0;
+  const hit = loraColumnTargets(job).some((x) => x !== 'linear_fc1' || tpFc1);
+  return !hit || (job.training.lora_rank ?? 0) % tp === 0;
+}
+export function loraRankDivisibleByEtp(job: LayoutJob, shape: ModelShape, etp: number): boolean {
+  return !shape.isMoe || !loraColumnTargets(job).includes('linear_fc1') || (job.training.lora_rank ?? 0) % etp === 0;
+}
+
+/**
  * What is wrong with an uneven split (first stage `first` layers, last stage `last`, PP stages, VPP), following
  * [TC] L2294–2368; null when Megatron accepts it.
  */
@@ -173,6 +191,14 @@ export const RULES: readonly Rule[] = [
     summary: 'moe_shared_expert_intermediate_size % TP == 0',
     holds: (job, s, p) => sharedExpertDivisibleByTp(job.model, s, p.tp),
     describe: (job, p) => `moe_shared_expert_intermediate_size ${job.model.moe_shared_expert_intermediate_size} is not divisible by TP ${p.tp}`,
+  },
+  {
+    name: 'lora-rank-divisible-by-tp', use: 'prune', level: 'tp',
+    source: '[RT] Megatron-Bridge 067f987 peft/utils.py ParallelLinearAdapter: linear_in = ColumnParallelLinear(in, dim) '
+      + 'for a column-parallel or duplicated base, so megatron.core.utils.divide(dim, TP)',
+    summary: 'lora_rank % TP == 0 when LoRA adapts a TP linear other than linear_proj / linear_fc2',
+    holds: (job, s, p) => loraRankDivisibleByTp(job, s, p.tp),
+    describe: (job, p) => `lora_rank ${job.training.lora_rank ?? 0} is not divisible by TP ${p.tp} (LoRA's A over the rank)`,
   },
   {
     name: 'sequence-parallel-with-moe-tp', use: 'construction', level: 'combo',
@@ -340,6 +366,14 @@ export const RULES: readonly Rule[] = [
     summary: 'moe_ffn_hidden_size % ETP == 0',
     holds: (job, s, p) => moeFfnDivisibleByEtp(job.model, s, p.etp),
     describe: (job, p) => `moe_ffn_hidden_size ${job.model.moe_ffn_hidden_size} is not divisible by ETP ${p.etp}`,
+  },
+  {
+    name: 'lora-rank-divisible-by-etp', use: 'prune', level: 'etp',
+    source: '[RT] Megatron-Bridge 067f987 peft/utils.py ParallelLinearAdapter(is_expert=True): linear_in = '
+      + 'ColumnParallelLinear(in, dim) in the expert TP group, so megatron.core.utils.divide(dim, ETP)',
+    summary: 'lora_rank % ETP == 0 when LoRA adapts the routed experts\' linear_fc1',
+    holds: (job, s, p) => loraRankDivisibleByEtp(job, s, p.etp),
+    describe: (job, p) => `lora_rank ${job.training.lora_rank ?? 0} is not divisible by ETP ${p.etp} (the experts' LoRA A over the rank)`,
   },
   {
     name: 'expert-world-divisible', use: 'prune', level: 'pair',

@@ -24,7 +24,8 @@ export interface LayoutJob {
   model: Pick<ModelSpec, 'num_layers' | 'mtp_num_layers' | 'num_attention_heads' | 'num_query_groups' | 'ffn_hidden_size' | 'num_experts'
     | 'moe_ffn_hidden_size' | 'moe_shared_expert_intermediate_size' | 'max_position_embeddings' | 'softmax_type'
     | 'window_size'>;
-  training: Pick<TrainingSpec, 'seq_length' | 'global_batch_size'>;
+  /** The LoRA fields are absent where no adapters can be (a Megatron-LM argument list). */
+  training: Pick<TrainingSpec, 'seq_length' | 'global_batch_size'> & Partial<Pick<TrainingSpec, 'lora_rank' | 'lora_target_modules'>>;
   cluster: Pick<ClusterSpec, 'gpus'>;
 }
 
