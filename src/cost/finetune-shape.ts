@@ -22,8 +22,10 @@
  * is a ColumnParallelLinear over out. Both are sharded by the base's TP group (ETP for experts), duplicated bases
  * included, so an adapter holds r·(in + out)/TP parameters per rank.
  */
-import type { Job, ModelSpec } from '../job/types.js';
+import type { Job, ModelShape, ModelSpec } from '../job/types.js';
 import type { LoraTarget } from '../job/finetune.js';
+import { BF16_BYTES_PER_WEIGHT } from './terms/base-weights.js';
+import { loraAdapterParams } from './terms/lora-adapters.js';
 
 /** How TP shards a base linear (the adapter's A GEMM follows it). */
 export const enum LinearSharding { Column = 0, Row = 1, Duplicated = 2 }
@@ -185,4 +187,46 @@ export function largestDecodedWeights(ft: FinetuneShape, tp: number, localExpert
   if (!ft.decodePerGemm) return 0;
   return Math.max(ft.largestAttnWeights / tp, ft.largestMlpWeights / tp, ft.largestSharedWeights / tp,
     (localExperts * ft.largestExpertWeights) / etp);
+}
+
+/** A frozen base's stored weights over the whole model (one copy, no sharding), in bytes, for reports. */
+export interface BaseWeightParts {
+  /** Compressed GEMM weights of the decoder (and MTP) layers and the tensors that hold them. */
+  compressedWeights: number;
+  tensors: number;
+  indexBytes: number;
+  codebookBytes: number;
+  scaleBytes: number;
+  /** Everything kept in bf16: embedding, output layer, norms, router (all of it for a bf16 base: 0 compressed). */
+  bf16Bytes: number;
+  totalBytes: number;
+  /** Trained LoRA parameters over the whole model. */
+  adapterParams: number;
+}
+
+/** The whole model's stored base weights (terms/base-weights.ts frozenBaseWeightBytes at TP = EP = PP = 1). */
+export function baseWeightParts(job: Job, shape: ModelShape, totalParams: number): BaseWeightParts {
+  const ft = makeFinetuneShape(job);
+  const m = job.model;
+  const E = m.num_experts;
+  const lastIsMoe = shape.isMoe && shape.moeLayerMask[m.num_layers - 1] === 1;
+  const nMoe = shape.numMoeLayers + (lastIsMoe ? m.mtp_num_layers : 0);
+  const nDense = shape.numDenseLayers + (lastIsMoe ? 0 : m.mtp_num_layers);
+  const bw = job.training.base_weights;
+  const compressed = bw.format === 'bf16' ? 0
+    : nDense * denseLayerCompressedWeights(ft, 1) + nMoe * moeLayerCompressedWeights(ft, 1, E, 1);
+  const tensors = bw.format === 'bf16' ? 0 : nDense * denseLayerTensors(ft) + nMoe * moeLayerTensors(ft, E);
+  const indexBytes = (compressed * bw.bits_per_weight) / 8;
+  const scaleBytes = bw.group_size > 0 ? (compressed / bw.group_size) * bw.scale_bytes : 0;
+  const codebookBytes = tensors * ft.codebookBytesPerTensor;
+  const bf16Bytes = BF16_BYTES_PER_WEIGHT * (totalParams - compressed);
+  const r = ft.loraRank;
+  const attn = loraAdapterParams(ft.adaptAttn, r, 1);
+  const adapterParams = nDense * (attn + loraAdapterParams(ft.adaptDenseMlp, r, 1)) +
+    nMoe * (attn + loraAdapterParams(ft.adaptShared, r, 1) +
+      loraAdapterParams(ft.adaptExpert, r, 1) * (ft.shareExpertAdapters ? 1 : E));
+  return {
+    compressedWeights: compressed, tensors, indexBytes, codebookBytes, scaleBytes, bf16Bytes,
+    totalBytes: indexBytes + codebookBytes + scaleBytes + bf16Bytes, adapterParams,
+  };
 }

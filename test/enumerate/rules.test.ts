@@ -37,7 +37,22 @@ const DSV3_LAYOUT = 'Et|(tt|)*30mL';
 /** Megatron's micro-batch group docstring example (schedules.py: "PP2 N3M5 with VP2"): 8 layers, 2 GPUs, GBS 5. */
 const pp2m5 = makeJob(TINY_MOE, { gpus: 2, globalBatchSize: 5 });
 
+/** Mixtral with LoRA of rank `rank` on `targets` (Bridge's default targets unless given). */
+const lora = (rank: number, targets: Job['training']['lora_target_modules'] = ['linear_qkv', 'linear_proj', 'linear_fc1', 'linear_fc2']): Job =>
+  ({ ...mixtral, training: { ...mixtral.training, frozen: true, lora_rank: rank, lora_target_modules: targets } });
+
 const CASES: RuleCase[] = [
+  { rule: 'lora-rank-divisible-by-tp', what: 'LoRA rank 16, TP8', job: lora(16), plan: 'tp=8' },
+  { rule: 'lora-rank-divisible-by-tp', what: 'LoRA rank 12 on linear_proj and linear_fc2 only (A is row-parallel), TP8', job: lora(12, ['linear_proj', 'linear_fc2']), plan: 'tp=8' },
+  {
+    rule: 'lora-rank-divisible-by-tp', what: 'LoRA rank 12 on linear_qkv, TP8', job: lora(12), plan: 'tp=8',
+    reason: "lora_rank 12 is not divisible by TP 8 (LoRA's A over the rank)",
+  },
+  { rule: 'lora-rank-divisible-by-etp', what: 'LoRA rank 12 on the experts\' linear_fc1, ETP4', job: lora(12), plan: 'etp=4' },
+  {
+    rule: 'lora-rank-divisible-by-etp', what: 'LoRA rank 12 on the experts\' linear_fc1, ETP8', job: lora(12), plan: 'etp=8',
+    reason: "lora_rank 12 is not divisible by ETP 8 (the experts' LoRA A over the rank)",
+  },
   { rule: 'max-position-covers-seq', what: 'Mixtral, seq 4096', job: mixtral, plan: MIXTRAL_ZOO },
   {
     rule: 'max-position-covers-seq', what: 'max_position_embeddings 2048 < seq 4096',
