@@ -43,5 +43,8 @@ export function describeJob(job: Job, calibration?: string): string {
   const domain = nvlinkDomainOf(c);
   const domains = domain > c.gpus_per_node ? `, NVLink domains of ${domain}` : '';
   const t = job.training;
-  return `${m.name} (${parts.join(', ')}) · seq ${t.seq_length} · GBS ${t.global_batch_size} · ${t.precision} · ${c.gpus} × ${calibration ?? c.gpu} (${nodes}${domains})`;
+  const b = t.base_weights;
+  const base = b.format === 'bf16' ? 'bf16' : `${b.format} ${b.bits_per_weight.toFixed(2).replace(/\.?0+$/, '')}-bit`;
+  const ft = t.frozen ? ` · LoRA r${t.lora_rank} on a frozen ${base} base` : '';
+  return `${m.name} (${parts.join(', ')}) · seq ${t.seq_length} · GBS ${t.global_batch_size} · ${t.precision}${ft} · ${c.gpus} × ${calibration ?? c.gpu} (${nodes}${domains})`;
 }
