@@ -1,4 +1,5 @@
 /** Defaults the loader fills in, and the model rules that tie fields together. */
+import { defaultFinetune } from '../../src/job/finetune.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jobFromObject } from '../../src/job/load-job.js';
@@ -26,7 +27,7 @@ test('dense defaults', () => {
   assert.equal(m.num_experts, 0);
   assert.equal(m.moe_aux_loss_coeff, 0);
   assert.equal(m.multi_latent_attention, false);
-  assert.deepEqual(j.training, { seq_length: 4096, global_batch_size: 1024, precision: 'bf16', ...defaultStack() });
+  assert.deepEqual(j.training, { seq_length: 4096, global_batch_size: 1024, precision: 'bf16', ...defaultStack(), ...defaultFinetune() });
   assert.deepEqual(j.cluster, { gpu: 'h100-sxm', gpus: 8, gpus_per_node: 8 });
 });
 

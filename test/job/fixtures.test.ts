@@ -1,4 +1,5 @@
 /** Every model fixture loads; Mixtral-8x22B, DeepSeek-V3 and GPT-3 are checked against hand-worked values. */
+import { defaultFinetune } from '../../src/job/finetune.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -44,7 +45,7 @@ test('Mixtral-8x22B: resolved fields, defaults, shape, parameter counts, descrip
   assert.equal(m.multi_latent_attention, false);
   assert.equal(m.mtp_num_layers, 0);
   // the fixture sets the model's dropout (none); the other stack fields keep their defaults
-  assert.deepEqual(job.training, { seq_length: 4096, global_batch_size: 256, precision: 'bf16', ...defaultStack(), attention_dropout: 0, hidden_dropout: 0 });
+  assert.deepEqual(job.training, { seq_length: 4096, global_batch_size: 256, precision: 'bf16', ...defaultStack(), ...defaultFinetune(), attention_dropout: 0, hidden_dropout: 0 });
   assert.equal(m.rotary_base, 1_000_000);
   assert.equal(m.norm_epsilon, 1e-5);
   assert.equal(m.rope_scaling, null);
@@ -137,7 +138,7 @@ test('the flat form (Llama3-70B) reads the same as the nested form', () => {
   const nested = jobFromObject({ model: modelFields, training, cluster }, `${M}/llama3-70b.yaml`, {}, opts);
   assert.deepEqual(nested, flat);
   assert.equal(flat.model.num_experts, 0);
-  assert.deepEqual(flat.training, { seq_length: 8192, global_batch_size: 128, precision: 'fp8', ...defaultStack(), attention_dropout: 0, hidden_dropout: 0 });
+  assert.deepEqual(flat.training, { seq_length: 8192, global_batch_size: 128, precision: 'fp8', ...defaultStack(), ...defaultFinetune(), attention_dropout: 0, hidden_dropout: 0 });
 });
 
 test('the name defaults to the file name', () => {

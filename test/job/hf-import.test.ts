@@ -3,6 +3,7 @@
  * YAML fixture for that model, except for the listed fields where the YAML fixture carries a launch choice that
  * an HF config does not hold (each such difference is asserted value by value).
  */
+import { defaultFinetune } from '../../src/job/finetune.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REPO_ROOT } from '../../src/paths.js';
@@ -89,7 +90,7 @@ test('an HF config has no cluster: --gpus is required, defaults fill training', 
   const job = loadJob('fixtures/hf/Llama3-70B', { gpus: 16, seqLength: 16384 }, opts); // a directory holding config.json
   assert.equal(job.source, 'fixtures/hf/Llama3-70B/config.json');
   // the model brings its dropout (config.json attention_dropout 0.0; no hidden dropout) as training defaults
-  assert.deepEqual(job.training, { seq_length: 16384, global_batch_size: 1024, precision: 'bf16', ...defaultStack(), attention_dropout: 0, hidden_dropout: 0 });
+  assert.deepEqual(job.training, { seq_length: 16384, global_batch_size: 1024, precision: 'bf16', ...defaultStack(), ...defaultFinetune(), attention_dropout: 0, hidden_dropout: 0 });
   // Rope model: max_position_embeddings 8192 is raised to the sequence length.
   assert.equal(job.model.max_position_embeddings, 16384);
 });

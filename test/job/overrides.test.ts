@@ -1,4 +1,5 @@
 /** Command-line overrides: applied after reading, then checked like file values (messages name the flag). */
+import { defaultFinetune } from '../../src/job/finetune.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -29,7 +30,7 @@ const messageOf = (file: string, o: JobOverrides, options: LoadOptions = opts): 
 test('every override replaces the file value', () => {
   const job = loadJob(MIX, { gpus: 64, gpusPerNode: 4, gpu: 'h200', seqLength: 8192, globalBatchSize: 512, precision: 'fp8' }, opts);
   assert.deepEqual(job.cluster, { gpu: 'h200', gpus: 64, gpus_per_node: 4 });
-  assert.deepEqual(job.training, { seq_length: 8192, global_batch_size: 512, precision: 'fp8', ...defaultStack(), attention_dropout: 0, hidden_dropout: 0 });
+  assert.deepEqual(job.training, { seq_length: 8192, global_batch_size: 512, precision: 'fp8', ...defaultStack(), ...defaultFinetune(), attention_dropout: 0, hidden_dropout: 0 });
   assert.equal(
     describeJob(job),
     'Mixtral-8x22B (141B params, 39B active, 8 experts top-2) · seq 8192 · GBS 512 · fp8 · 64 × h200 (16 nodes × 4)',

@@ -30,7 +30,7 @@ test('estimateToJson converts bytes to GiB and names every breakdown term', () =
   assert.equal(j.memory_breakdown_gib.weights, 1.5);
   assert.equal(j.time_breakdown_s.ep_comm, 0.25);
   assert.deepEqual(Object.keys(j.time_breakdown_s), ['attention', 'dense_mlp', 'experts', 'other_compute', 'recompute',
-    'tp_comm', 'cp_comm', 'ep_comm', 'dp_comm', 'pp_comm', 'bubble', 'optimizer']);
+    'tp_comm', 'cp_comm', 'ep_comm', 'dp_comm', 'pp_comm', 'bubble', 'optimizer', 'adapters', 'base_decode']);
   assert.deepEqual(Object.keys(j.memory_breakdown_gib), ['weights', 'fp8_weight_copies', 'gradients', 'optimizer_states',
     'activations', 'logits', 'dispatch_buffers', 'workspaces', 'cuda_context', 'nccl_buffers', 'user_buffers',
     'allocator_reserve']);
