@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { EXPORT_FORMATS, exportPlan, type ExportFormat } from '../../src/export/index.js';
 import { BRIDGE_PEFT_RECIPES, matchBridgePeftRecipe } from '../../src/export/bridge-recipes.js';
@@ -16,6 +17,7 @@ import { REPO_ROOT } from '../../src/paths.js';
 import type { Plan } from '../../src/enumerate/plan.js';
 import type { Job } from '../../src/job/types.js';
 import { fixtureJob, planFor, shapeOf, type Mapping } from './jobs.js';
+import { moefold } from '../cli/run-cli.js';
 
 const LLAMA = 'fixtures/finetune/llama3-70b-lora.yaml';
 const QWEN = 'fixtures/finetune/qwen3-30b-a3b-lora.yaml';
@@ -216,4 +218,27 @@ test('the plan JSON and --explain: a LoRA job\'s launch is the refusal, not a Me
   const cb = fixtureJob(CODEBOOK_LLAMA2);
   const cbLaunch = planLaunchJson(cb, shapeOf(cb), planFor(cb, { ...base, tp: 1, ep: 1, etp: 1, pp: 1, firstStageLayers: 32, lastStageLayers: 32, sequenceParallel: false }));
   assert.ok('refused' in cbLaunch && cbLaunch.refused.startsWith('codebook base weights'));
+});
+
+test('tune on a LoRA job: JSON launch refused, --explain says so, --out writes the Bridge file and .refused.txt companions', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moefold-peft-'));
+  try {
+    const json = moefold('tune', LLAMA, '--format', 'json', '--no-timing', '--quiet', '--workers', '0', '--top', '2');
+    assert.equal(json.status, 0, json.stderr);
+    for (const p of JSON.parse(json.stdout).plans as { launch: unknown }[]) assert.deepEqual(p.launch, { refused: MEGATRON_LM_LORA });
+    const table = moefold('tune', LLAMA, '--no-timing', '--quiet', '--workers', '0', '--top', '2', '--explain', '1',
+      '--out', dir, '--export', 'torchrun,megatron-bridge,torchtitan');
+    assert.equal(table.status, 0, table.stderr);
+    assert.ok(table.stdout.includes(`\nlaunch: none (${MEGATRON_LM_LORA})\n`), table.stdout);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['plan-1.bridge-overrides.txt', 'plan-1.torchrun.sh.refused.txt', 'plan-1.torchtitan.toml.refused.txt',
+      'plan-2.bridge-overrides.txt', 'plan-2.torchrun.sh.refused.txt', 'plan-2.torchtitan.toml.refused.txt', 'plans.json']);
+    assert.equal(fs.readFileSync(path.join(dir, 'plan-1.torchrun.sh.refused.txt'), 'utf8'), `${LLAMA}: export: torchrun cannot launch ${MEGATRON_LM_LORA}\n`);
+    assert.match(fs.readFileSync(path.join(dir, 'plan-1.bridge-overrides.txt'), 'utf8'), /^peft\.dim=16$/m);
+    // the export command on a LoRA plans file: one line, exit 2
+    const ex = moefold('export', path.join(dir, 'plans.json'), '--format', 'slurm');
+    assert.equal(ex.status, 2);
+    assert.match(ex.stderr, /slurm cannot launch a LoRA run on a frozen base/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
