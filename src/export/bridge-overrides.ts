@@ -29,6 +29,23 @@
  *   validate(): fp8_param_gather with mxfp8 needs reuse_grad_buf_for_mxfp8_param_ag;
  * - scripts/training/recipe_runner.py sync_model_pipeline_layout: setting model.pipeline_model_parallel_layout
  *   stops the runner from rebuilding a recipe's own layout; docs recipe-usage (`++env_vars.NAME=value`).
+ *
+ * A LoRA job (isLoraRun: a frozen base with adapters) targets the PEFT recipe of its architecture
+ * (bridge-recipes.ts BRIDGE_PEFT_RECIPES, with the facts read per recipe), run with `--mode lora`, and adds the job's
+ * peft.dim / peft.alpha / peft.target_modules / peft.share_expert_adapters (MoE) on the recipe's LoRA. Where the
+ * recipe differs from the pre-training ones:
+ * - no CommOverlapConfig (comm_overlap None): the overlap switches are written as the model's own
+ *   ModelParallelConfig fields (nothing at setup would copy comm_overlap.* into the model), ddp.* for DP overlap;
+ * - mixed_precision a preset NAME (Llama 3 70B's "bf16_mixed"): `mixed_precision=<name>`, and what the preset cannot
+ *   express (fp8, bf16 gradient reduce) is refused;
+ * - the packed SQuAD dataset of _peft_common: micro-batch size 1 only;
+ * - checkpoint.pretrained_checkpoint (required: training/config.py L1627 "PEFT requires a pretrained checkpoint
+ *   path") is left unset, and the header's command passes run_recipe.py's --pretrained_checkpoint PATH. A written
+ *   placeholder path would pass the override parser and fail later (ConfigContainer finalize's file check), an
+ *   OmegaConf `${oc.env:…}` interpolation is what hydraValue refuses; unset, a forgotten path stops the run at
+ *   validate() with Bridge's own message, before any weight is loaded.
+ * What a launcher cannot run at all (Megatron-LM and torchtitan for LoRA, int4/codebook bases, an fp8 base on
+ * Bridge) is refused before this file is built (finetune-refusals.ts).
  */
 import type { Plan } from '../enumerate/plan.js';
 import { isUnevenSplit } from '../plan/layout.js';
