@@ -313,7 +313,7 @@ function peftKeys(job: Job, shape: ModelShape, plan: Plan, recipe: BridgePeftRec
   const t = job.training;
   if (plan.microBatchSize > 1) {
     refuse(`micro-batch size ${plan.microBatchSize} with ${recipe.recipe}: its dataset packs sequences offline `
-      + '(recipes/common.py _peft_common), and Bridge then needs micro_batch_size 1 (training/config.py validate); plan with mbs 1');
+      + '(recipes/common.py _peft_common), and Bridge then needs micro_batch_size 1 (training/config.py validate): tune with --fix mbs=1');
   }
   if (!Number.isInteger(t.lora_alpha)) refuse(`lora_alpha ${t.lora_alpha}: Bridge's LoRA alpha is an integer (peft/lora.py LoRA.alpha: int)`);
   set('peft.dim', t.lora_rank);
