@@ -172,7 +172,7 @@ export async function fuzz(jobs: number, seed: number, extraArgs: string[] = [])
       pf.result.plans.forEach((pj, k) => {
         const plan = planFromJson(pj, pf.file, `plans[${k}]`, pf.job);
         const broken = checkPlan(pf.job, shape, plan);
-        const flags = checkMegatronArgs(pj.launch.megatron_args, pj.launch.env, pf.job.cluster.gpus,
+        const flags = 'refused' in pj.launch ? [] : checkMegatronArgs(pj.launch.megatron_args, pj.launch.env, pf.job.cluster.gpus,
           { gpuArchMajor: gpuArchMajor(pf.job.cluster.gpu) });
         if (broken.length > 0 || flags.length > 0) {
           c.ruleViolations++;

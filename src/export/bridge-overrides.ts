@@ -29,13 +29,31 @@
  *   validate(): fp8_param_gather with mxfp8 needs reuse_grad_buf_for_mxfp8_param_ag;
  * - scripts/training/recipe_runner.py sync_model_pipeline_layout: setting model.pipeline_model_parallel_layout
  *   stops the runner from rebuilding a recipe's own layout; docs recipe-usage (`++env_vars.NAME=value`).
+ *
+ * A LoRA job (isLoraRun: a frozen base with adapters) targets the PEFT recipe of its architecture
+ * (bridge-recipes.ts BRIDGE_PEFT_RECIPES, with the facts read per recipe), run with `--mode lora`, and adds the job's
+ * peft.dim / peft.alpha / peft.target_modules / peft.share_expert_adapters (MoE) on the recipe's LoRA. Where the
+ * recipe differs from the pre-training ones:
+ * - no CommOverlapConfig (comm_overlap None): the overlap switches are written as the model's own
+ *   ModelParallelConfig fields (nothing at setup would copy comm_overlap.* into the model), ddp.* for DP overlap;
+ * - mixed_precision a preset NAME (Llama 3 70B's "bf16_mixed"): `mixed_precision=<name>`, and what the preset cannot
+ *   express (fp8, bf16 gradient reduce) is refused;
+ * - the packed SQuAD dataset of _peft_common: micro-batch size 1 only;
+ * - checkpoint.pretrained_checkpoint (required: training/config.py L1627 "PEFT requires a pretrained checkpoint
+ *   path") is left unset, and the header's command passes run_recipe.py's --pretrained_checkpoint PATH. A written
+ *   placeholder path would pass the override parser and fail later (ConfigContainer finalize's file check), an
+ *   OmegaConf `${oc.env:…}` interpolation is what hydraValue refuses; unset, a forgotten path stops the run at
+ *   validate() with Bridge's own message, before any weight is loaded.
+ * What a launcher cannot run at all (Megatron-LM and torchtitan for LoRA, int4/codebook bases, an fp8 base on
+ * Bridge) is refused before this file is built (finetune-refusals.ts).
  */
 import type { Plan } from '../enumerate/plan.js';
 import { isUnevenSplit } from '../plan/layout.js';
 import { epA2aOverlapRuns, fp8ParamGatherRuns, fp8RecipeOf, recomputeModulesOf, routerPaddingRuns, tpCommOverlapRuns } from '../job/stack.js';
 import { inputError } from '../job/errors.js';
 import type { Job, ModelShape } from '../job/types.js';
-import { matchBridgeRecipe } from './bridge-recipes.js';
+import { isLoraRun } from '../job/finetune.js';
+import { matchBridgePeftRecipe, matchBridgeRecipe, type BridgePeftRecipe } from './bridge-recipes.js';
 import { gpuArchMajor } from './gpu-arch.js';
 import { MEGATRON_LOG_INTERVAL, megatronLaunch } from './megatron-launch.js';
 import { planSummaryLines } from './plan-summary.js';
@@ -78,9 +96,14 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
   const refuse = (why: string): never => {
     throw inputError(job.source, 'export', `megatron-bridge cannot express ${why}`);
   };
-  const match = matchBridgeRecipe(job.model);
-  if ('why' in match) throw inputError(job.source, 'export', `megatron-bridge has no recipe for ${match.why}`);
+  // a LoRA job runs the PEFT recipe of its architecture with --mode lora (bridge-recipes.ts BRIDGE_PEFT_RECIPES)
+  const lora = isLoraRun(job.training);
+  const match = lora ? matchBridgePeftRecipe(job.model) : matchBridgeRecipe(job.model);
+  if ('why' in match) throw inputError(job.source, 'export', `megatron-bridge has no ${lora ? 'PEFT (LoRA) ' : ''}recipe for ${match.why}`);
   const { recipe } = match;
+  const peft: BridgePeftRecipe | null = lora ? match.recipe as BridgePeftRecipe : null;
+  // pre-training recipes all set a CommOverlapConfig (bridge-recipes.ts); PEFT recipes say
+  const commOverlap = peft === null || peft.commOverlap;
   const arch = gpuArchMajor(job.cluster.gpu);
   const kv: [string, HydraValue][] = [];
   const set = (k: string, v: HydraValue): void => {
@@ -91,6 +114,8 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
   const model = (f: string, v: HydraValue): void => {
     set(recipe.nesting === 'builder' && !GPT_MODEL_CONFIG_FIELDS.has(f) ? `model.transformer.${f}` : `model.${f}`, v);
   };
+
+  if (peft !== null) peftKeys(job, shape, plan, peft, set, refuse);
 
   // ---- the model's own hyper-parameters (job.model, src/job/rope.ts): the recipe owns the architecture's sizes
   // (matched above) but these are written, so the Bridge run trains the network the Megatron-LM export trains
@@ -155,9 +180,16 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
     // (L2641-2647), so a false would not undo a recipe's padding_for_quantization=True
     model('moe_router_padding_for_quantization', routerPaddingRuns(job, shape.isMoe, plan));
   }
-  set('comm_overlap.overlap_moe_expert_parallel_comm', a2a);
-  set('comm_overlap.delay_wgrad_compute', a2a && st.delay_wgrad_compute);
-  set('comm_overlap.tp_comm_overlap', tpCommOverlapRuns(job, plan));
+  // without a CommOverlapConfig (a PEFT recipe's comm_overlap None) nothing copies these into the model: they are
+  // written there, the ModelParallelConfig fields Megatron-Core reads (Bridge's initialize.py L236 sets up the TP
+  // overlap's userbuffers from model.tp_comm_overlap)
+  const overlap = (f: string, v: boolean): void => {
+    if (commOverlap) set(`comm_overlap.${f}`, v);
+    else model(f, v);
+  };
+  overlap('overlap_moe_expert_parallel_comm', a2a);
+  overlap('delay_wgrad_compute', a2a && st.delay_wgrad_compute);
+  overlap('tp_comm_overlap', tpCommOverlapRuns(job, plan));
   model('cross_entropy_loss_fusion', st.cross_entropy_loss_fusion);
   model('cross_entropy_fusion_impl', st.cross_entropy_fusion_impl);
   model('cuda_graph_impl', st.cuda_graph_impl);
@@ -193,8 +225,10 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
   set('optimizer.use_distributed_optimizer', plan.distributedOptimizer);
   // data-parallel overlap: comm_overlap's values replace ddp's and optimizer's at setup when the distributed
   // optimizer is on; without it ddp's stick. Both are written, equal.
-  set('comm_overlap.overlap_grad_reduce', true);
-  set('comm_overlap.overlap_param_gather', plan.distributedOptimizer);
+  if (commOverlap) {
+    set('comm_overlap.overlap_grad_reduce', true);
+    set('comm_overlap.overlap_param_gather', plan.distributedOptimizer);
+  }
   set('ddp.overlap_grad_reduce', true);
   set('ddp.overlap_param_gather', plan.distributedOptimizer);
   set('optimizer.overlap_param_gather', plan.distributedOptimizer);
@@ -205,22 +239,29 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
   set('logger.log_interval', MEGATRON_LOG_INTERVAL);
   set('logger.log_throughput', true);
   // precision, field by field on the recipe's MixedPrecisionConfig: bf16 compute, and on fp8 plans the Megatron-LM
-  // export's --fp8-format e4m3 --fp8-recipe <recipe> (megatron-launch.ts) and its --fp8-param-gather condition
-  set('mixed_precision.bf16', true);
-  set('mixed_precision.fp16', false);
-  if (plan.precision === 'bf16') {
-    set('mixed_precision.fp8', null);
-    set('mixed_precision.fp8_param_gather', false);
+  // export's --fp8-format e4m3 --fp8-recipe <recipe> (megatron-launch.ts) and its --fp8-param-gather condition; a PEFT
+  // recipe whose precision is a preset name gets that name (presetPrecision: what it can run)
+  const preset = peft?.precisionPreset ?? null;
+  if (peft !== null && preset !== null) {
+    presetPrecision(job, plan, peft, preset, refuse);
+    set('mixed_precision', preset);
   } else {
-    const fp8Recipe = fp8RecipeOf(job, arch);
-    const gather = fp8ParamGatherRuns(job, plan);
-    set('mixed_precision.fp8', 'e4m3');
-    set('mixed_precision.fp8_recipe', fp8Recipe);
-    set('mixed_precision.fp8_param_gather', gather);
-    // training/config.py validate(): fp8_param_gather with mxfp8 needs the gradient buffer reused for the gather
-    if (fp8Recipe === 'mxfp8') set('mixed_precision.reuse_grad_buf_for_mxfp8_param_ag', gather);
+    set('mixed_precision.bf16', true);
+    set('mixed_precision.fp16', false);
+    if (plan.precision === 'bf16') {
+      set('mixed_precision.fp8', null);
+      set('mixed_precision.fp8_param_gather', false);
+    } else {
+      const fp8Recipe = fp8RecipeOf(job, arch);
+      const gather = fp8ParamGatherRuns(job, plan);
+      set('mixed_precision.fp8', 'e4m3');
+      set('mixed_precision.fp8_recipe', fp8Recipe);
+      set('mixed_precision.fp8_param_gather', gather);
+      // training/config.py validate(): fp8_param_gather with mxfp8 needs the gradient buffer reused for the gather
+      if (fp8Recipe === 'mxfp8') set('mixed_precision.reuse_grad_buf_for_mxfp8_param_ag', gather);
+    }
+    set('mixed_precision.grad_reduce_in_fp32', !st.grad_reduce_in_bf16);
   }
-  set('mixed_precision.grad_reduce_in_fp32', !st.grad_reduce_in_bf16);
   set('ddp.grad_reduce_in_fp32', !st.grad_reduce_in_bf16);
   for (const [k, v] of Object.entries(env)) set(`++env_vars.${k}`, /^\d+$/.test(v) ? Number(v) : v);
 
@@ -231,14 +272,16 @@ export function bridgeOverrides(job: Job, shape: ModelShape, plan: Plan, rank: n
       ...planSummaryLines(job, shape, plan, rank),
       '',
       'Megatron-Bridge ConfigContainer overrides (Hydra key=value, one per line) for scripts/training/run_recipe.py',
-      `with the recipe ${recipe.recipe} (${recipe.model}, src/megatron/bridge/${recipe.file}),`,
-      'whose data, tokenizer and optimizer are kept. run_recipe.py runs in an existing distributed environment:',
+      `with the ${peft !== null ? 'PEFT ' : ''}recipe ${recipe.recipe} (${recipe.model}, src/megatron/bridge/${recipe.file}),`,
+      `whose data, tokenizer and optimizer are kept. run_recipe.py runs in an existing distributed environment:`,
       `start one process per GPU on each of the ${nodes} node(s), from the Megatron-Bridge checkout, e.g.`,
       "  mapfile -t OVERRIDES < <(grep -v '^#' plan.bridge-overrides.txt)",
       `  torchrun --nnodes ${nodes} --nproc-per-node ${perNode} --node-rank "$NODE_RANK" --master-addr "$MASTER_ADDR" \\`,
-      `    --master-port "$MASTER_PORT" scripts/training/run_recipe.py --recipe ${recipe.recipe} --mode pretrain "\${OVERRIDES[@]}"`,
+      `    --master-port "$MASTER_PORT" scripts/training/run_recipe.py --recipe ${recipe.recipe} --mode ${peft !== null ? 'lora' : 'pretrain'}${peft !== null ? ' \\' : ' "${OVERRIDES[@]}"'}`,
+      ...(peft !== null ? ['    --pretrained_checkpoint /path/to/base-checkpoint "${OVERRIDES[@]}"'] : []),
       `(${job.cluster.gpus} GPUs in all; under SLURM, srun with one task per GPU works too: run_recipe.py reads WORLD_SIZE or SLURM_NTASKS).`,
       'Keys checked against NVIDIA-NeMo/Megatron-Bridge 067f987 (2026-08-22), see src/export/bridge-overrides.ts.',
+      ...(peft !== null ? peftHeader(job) : []),
       ...recipeOwned(job),
     ]),
     ...kv.map(([k, v]) => `${k}=${hydraValue(v, refuse)}`),
@@ -258,4 +301,50 @@ function recipeOwned(job: Job): string[] {
     set.push(`precision-aware optimizer: main params ${s.main_params_dtype}, exp_avg ${s.exp_avg_dtype}, exp_avg_sq ${s.exp_avg_sq_dtype} (optimizer)`);
   }
   return set.length === 0 ? [] : ['', 'Left to the recipe (set them there): ' + set.join('; ') + '.'];
+}
+
+/**
+ * A LoRA job's PEFT keys on the recipe's LoRA (peft/lora.py L143-157: dim, alpha int; target_modules list of
+ * str; share_expert_adapters bool), and what a PEFT recipe cannot take: a micro-batch above 1 (its packed dataset).
+ * checkpoint.pretrained_checkpoint is not written (see peftHeader).
+ */
+function peftKeys(job: Job, shape: ModelShape, plan: Plan, recipe: BridgePeftRecipe, set: (k: string, v: HydraValue) => void,
+  refuse: (why: string) => never): void {
+  const t = job.training;
+  if (plan.microBatchSize > 1) {
+    refuse(`micro-batch size ${plan.microBatchSize} with ${recipe.recipe}: its dataset packs sequences offline `
+      + '(recipes/common.py _peft_common), and Bridge then needs micro_batch_size 1 (training/config.py validate): tune with --fix mbs=1');
+  }
+  if (!Number.isInteger(t.lora_alpha)) refuse(`lora_alpha ${t.lora_alpha}: Bridge's LoRA alpha is an integer (peft/lora.py LoRA.alpha: int)`);
+  set('peft.dim', t.lora_rank);
+  set('peft.alpha', t.lora_alpha);
+  set('peft.target_modules', [...t.lora_target_modules]);
+  // one adapter per grouped expert linear shared by an EP rank's local experts, or one per expert (MoE only)
+  if (shape.isMoe) set('peft.share_expert_adapters', t.lora_share_expert_adapters);
+}
+
+/**
+ * What a recipe whose mixed_precision is a preset NAME can run: the preset's precision only, since
+ * mixed_precision.<field> keys do not exist on a string, and ConfigContainer's finalize copies the preset's fields
+ * over model, optimizer and ddp (training/mixed_precision.py setup / update_config_with_precision_overrides
+ * L113-157: ddp.grad_reduce_in_fp32 included). bf16_mixed (L184-197): bf16, no fp8, gradients reduced in fp32.
+ * Bridge's fp8 presets use the hybrid format (L217-400), not the e4m3 of the plan (megatron-launch.ts).
+ */
+function presetPrecision(job: Job, plan: Plan, recipe: BridgePeftRecipe, preset: string, refuse: (why: string) => never): void {
+  const where = `${recipe.recipe}'s mixed_precision is the preset name ${preset} (src/megatron/bridge/${recipe.file}), which has no fields to override`;
+  if (plan.precision !== 'bf16') refuse(`${plan.precision} training on this PEFT recipe: ${where} (and Bridge's fp8 presets use the hybrid format, not the plan's e4m3)`);
+  if (job.training.grad_reduce_in_bf16) refuse(`grad_reduce_in_bf16 on this PEFT recipe: ${where}, and ${preset} reduces gradients in fp32`);
+}
+
+/** The header lines of a LoRA export: the base checkpoint it needs, and the recipe's own LoRA for comparison. */
+function peftHeader(job: Job): string[] {
+  const t = job.training;
+  return [
+    '',
+    `LoRA (--mode lora): rank ${t.lora_rank}, alpha ${t.lora_alpha}, on ${t.lora_target_modules.join(', ')}; the base model is frozen.`,
+    'The base weights: PEFT needs checkpoint.pretrained_checkpoint (a Megatron or Hugging Face checkpoint directory),',
+    'which this file leaves unset: pass it as --pretrained_checkpoint PATH (run_recipe.py turns it into that override),',
+    'or append checkpoint.pretrained_checkpoint=PATH. Without it Bridge stops at start-up ("PEFT requires a',
+    'pretrained checkpoint path", training/config.py validate); a made-up path here would only fail later.',
+  ];
 }

@@ -1,7 +1,9 @@
 /** The launch-config formats of a plan, their file names, and the dispatcher. */
 import type { Plan } from '../enumerate/plan.js';
 import type { Job, ModelShape } from '../job/types.js';
+import { inputError } from '../job/errors.js';
 import { bridgeOverrides } from './bridge-overrides.js';
+import { finetuneRefusal } from './finetune-refusals.js';
 import { megatronFragment, slurmScript, torchrunScript } from './launch-scripts.js';
 import { torchtitanToml } from './torchtitan-toml.js';
 
@@ -35,6 +37,9 @@ export interface ExportOptions {
 /** The text of one export. Throws InputError when the format cannot express the plan (the message says why). */
 export function exportPlan(format: ExportFormat, job: Job, shape: ModelShape, plan: Plan, opts: ExportOptions = {}): string {
   const rank = opts.rank ?? 1;
+  // a fine-tuning job (frozen base, LoRA, compressed weights) that the format cannot launch: refused before anything
+  const refused = finetuneRefusal(job, format);
+  if (refused !== null) throw inputError(job.source, 'export', refused);
   switch (format) {
     case 'megatron': return megatronFragment(job, shape, plan, rank);
     case 'torchrun': return torchrunScript(job, shape, plan, rank);

@@ -3,4 +3,5 @@ export { EXPORT_FORMATS, exportFileName, isExportFileName, exportPlan, type Expo
 export { megatronLaunch, ENV_REASONS, type MegatronLaunch, type MegatronLaunchOptions } from './megatron-launch.js';
 export { checkMegatronArgs, parseMegatronArgs, MEGATRON_FLAGS, MEGATRON_RECOMPUTE_MODULES, type CheckOptions, type FlagSpec, type FlagKind } from './megatron-flags.js';
 export { gpuArchMajor } from './gpu-arch.js';
+export { finetuneRefusal, megatronLaunchRefusal } from './finetune-refusals.js';
 export { virtualStageLayers } from './stage-layers.js';

@@ -1,5 +1,5 @@
 import type { Job, ModelShape } from '../job/types.js';
-import { megatronLaunch } from '../export/index.js';
+import { megatronLaunch, megatronLaunchRefusal } from '../export/index.js';
 import type { RankedPlan } from '../search/ranked.js';
 import type { Plan } from '../enumerate/plan.js';
 import type { SearchResult } from '../search/pool.js';
@@ -109,8 +109,14 @@ export function searchJson(stats: EnumStats, fitting: number, prunedByStaticMemo
   };
 }
 
-/** A plan's launch as the JSON holds it: the Megatron argument list and environment. */
+/**
+ * A plan's launch as the JSON holds it: the Megatron argument list and environment, or, for a job Megatron-LM's
+ * pretrain_gpt.py cannot run as planned (a frozen base with LoRA, compressed base weights), the reason instead of an
+ * argument list that would train every weight (export/finetune-refusals.ts).
+ */
 export function planLaunchJson(job: Job, shape: ModelShape, plan: Plan): PlanJson['launch'] {
+  const refused = megatronLaunchRefusal(job);
+  if (refused !== null) return { refused };
   const { args, env } = megatronLaunch(job, shape, plan);
   return { megatron_args: args, env };
 }

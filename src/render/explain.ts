@@ -8,6 +8,7 @@ import { countParams } from '../job/params.js';
 import { modelShape } from '../job/shape.js';
 import { GIB } from './numbers.js';
 import { splitText } from './split-text.js';
+import type { LaunchJson } from './plan-json.js';
 import { notModelledText } from '../job/stack.js';
 
 /** Memory term labels; the gradient and optimizer ones name the job's stack (grad_reduce_in_bf16, optimizer dtypes). */
@@ -88,7 +89,7 @@ export function describeMapping(p: Plan, isMoe: boolean, numLayers: number): str
 }
 
 /** The full breakdown of one plan (`tune --explain N`, `score`). */
-export function renderExplain(job: Job, p: Plan, e: Estimate, title: string, launch?: { megatron_args: string[]; env: Record<string, string> }): string {
+export function renderExplain(job: Job, p: Plan, e: Estimate, title: string, launch?: LaunchJson): string {
   const lines: string[] = [];
   const isMoe = job.model.num_experts > 0;
   lines.push(title);
@@ -119,7 +120,8 @@ export function renderExplain(job: Job, p: Plan, e: Estimate, title: string, lau
   lines.push(m.toString());
   lines.push(...finetuneLines(job));
   lines.push(`stack facts not modelled (accepted and exported): ${notModelledText(job.training)}`);
-  if (launch) {
+  if (launch && 'refused' in launch) lines.push(`launch: none (${launch.refused})`);
+  else if (launch) {
     const env = Object.entries(launch.env).map(([k, v]) => `${k}=${v}`).join(' ');
     lines.push(`launch: ${env ? `${env} ` : ''}torchrun … pretrain_gpt.py ${launch.megatron_args.join(' ')}`);
   }

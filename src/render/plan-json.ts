@@ -23,12 +23,16 @@ export interface PlanJson {
   distributed_optimizer: boolean;
   precision: Plan['precision'];
   estimate: EstimateJson;
-  launch: { megatron_args: string[]; env: Record<string, string> };
+  /** The Megatron-LM launch, or why there is none for this job (a LoRA run on a frozen base: export/finetune-refusals.ts). */
+  launch: LaunchJson;
   /** In a tune result: whether the plan is within the tie tolerance of the best (search/final-order.ts). */
   in_tie?: boolean;
   /** In a tune result: plans equal in effect to this one, collapsed into its row (tie order). */
   alternatives?: AlternativeJson[];
 }
+
+/** A plan's Megatron-LM launch (pretrain_gpt.py arguments and environment), or the reason it has none. */
+export type LaunchJson = { megatron_args: string[]; env: Record<string, string> } | { refused: string };
 
 /** A plan collapsed into another's row: what differs from it, and its key numbers. */
 export interface AlternativeJson {
