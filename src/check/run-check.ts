@@ -1,4 +1,5 @@
 import { splitText } from '../render/split-text.js';
+import { finetuneText } from '../job/describe.js';
 import fs from 'node:fs';
 import Table from 'cli-table3';
 import type { Piscina } from 'piscina';
@@ -196,7 +197,7 @@ function baselineResult(job: Job, shape: ModelShape, calibration: Calibration, o
 function describeJob(job: Job, calibration: Calibration): string {
   const c = job.cluster;
   const t = job.training;
-  return `${job.model.name}, ${c.gpus} × ${calibrationLabel(calibration)} (${c.gpus_per_node} per node), seq ${t.seq_length}, GBS ${t.global_batch_size}, ${t.precision}`;
+  return `${job.model.name}, ${c.gpus} × ${calibrationLabel(calibration)} (${c.gpus_per_node} per node), seq ${t.seq_length}, GBS ${t.global_batch_size}, ${t.precision}${t.frozen ? `, ${finetuneText(t)}` : ''}`;
 }
 
 /** A baseline that fits but leaves less than the margin is not one `tune` would rank: say so (not a failure). */

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { isLoraRun } from '../job/finetune.js';
 import { describeJob } from '../job/describe.js';
 import { InputError } from '../job/errors.js';
 import { calibrationLabel } from '../cost/calibration.js';
@@ -114,7 +115,7 @@ export function registerTune(cli: Argv, setExit: (code: number) => void): void {
       .option('workers', { type: 'string', describe: 'Worker threads (default: the machine\'s cores; 0 = no pool)' })
       .option('format', { type: 'string', describe: `Output format: ${TUNE_FORMATS.join(', ')} (default table)` })
       .option('out', { type: 'string', describe: 'Write plans.json and launch configs for the top plans (and, with --pareto, the Pareto plans) into this folder' })
-      .option('export', { type: 'string', describe: 'With --out: launch formats to write, e.g. torchrun,slurm,megatron (default torchrun)' })
+      .option('export', { type: 'string', describe: 'With --out: launch formats to write, e.g. torchrun,slurm,megatron (default torchrun; megatron-bridge for a LoRA job)' })
       .option('explain', { type: 'string', describe: 'Also print the full breakdown of plan N' })
       .option('compare', { type: 'string', describe: 'A plan (the --plan syntax of score): where it ranks in the space and what plan 1 changes, term by term' })
       .option('sensitivity', { type: 'boolean', default: false, describe: 'Also show what one step up or down on each axis of plan 1 costs' })
@@ -157,7 +158,9 @@ async function runTune(raw: TuneArgs): Promise<number> {
   // The given plan is read and checked, and the report's file, before the search.
   const given = args.compare !== undefined ? scoreGivenPlan(jc, args.compare, '--compare') : null;
   if (args.report !== undefined) checkReportTarget(args.report, '--report');
-  const exportFormats = args.out ? parseExportFormats(args.export ?? 'torchrun', '--export') : [];
+  // a LoRA run on a frozen base is launched by Megatron-Bridge (Megatron-LM's scripts would train every weight)
+  const defaultExport = isLoraRun(job.training) ? 'megatron-bridge' : 'torchrun';
+  const exportFormats = args.out ? parseExportFormats(args.export ?? defaultExport, '--export') : [];
   if (args.export && !args.out) throw new InputError('--export: needs --out DIR to write the launch configs into');
 
   if (args.dryRun) {

@@ -1,6 +1,6 @@
 /** One-line summary of a job, for report headers. */
 import { countParams } from './params.js';
-import { nvlinkDomainOf, type Job } from './types.js';
+import { nvlinkDomainOf, type Job, type TrainingSpec } from './types.js';
 
 /** 140.6e9 → "141B", 3.35e9 → "3.4B", 1.04e12 → "1.0T", 350e6 → "350M". */
 export function formatParamCount(n: number): string {
@@ -24,6 +24,14 @@ export function formatParamCount(n: number): string {
  * a rack-scale NVLink domain is named: `256 × gb200-nvl72 (64 nodes × 4, NVLink domains of 64)`.
  * Parameter counts leave out MTP layers (published model sizes do), which are named instead.
  */
+/** A fine-tuning run in words ("LoRA r16 on a frozen codebook 2-bit base"); '' for a training run. */
+export function finetuneText(t: TrainingSpec): string {
+  if (!t.frozen) return '';
+  const b = t.base_weights;
+  const base = b.format === 'bf16' ? 'bf16' : `${b.format} ${b.bits_per_weight.toFixed(2).replace(/\.?0+$/, '')}-bit`;
+  return `LoRA r${t.lora_rank} on a frozen ${base} base`;
+}
+
 export function describeJob(job: Job, calibration?: string): string {
   const m = job.model;
   const p = countParams(m);
@@ -43,8 +51,6 @@ export function describeJob(job: Job, calibration?: string): string {
   const domain = nvlinkDomainOf(c);
   const domains = domain > c.gpus_per_node ? `, NVLink domains of ${domain}` : '';
   const t = job.training;
-  const b = t.base_weights;
-  const base = b.format === 'bf16' ? 'bf16' : `${b.format} ${b.bits_per_weight.toFixed(2).replace(/\.?0+$/, '')}-bit`;
-  const ft = t.frozen ? ` · LoRA r${t.lora_rank} on a frozen ${base} base` : '';
+  const ft = t.frozen ? ` · ${finetuneText(t)}` : '';
   return `${m.name} (${parts.join(', ')}) · seq ${t.seq_length} · GBS ${t.global_batch_size} · ${t.precision}${ft} · ${c.gpus} × ${calibration ?? c.gpu} (${nodes}${domains})`;
 }
