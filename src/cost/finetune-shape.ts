@@ -4,39 +4,26 @@
  * shapes. The cost terms (terms/base-weights.ts, terms/lora-adapters.ts) take these numbers; nothing here is per
  * candidate.
  *
- * The linears of one decoder layer (Megatron-Core modules; in → out; how TP shards them; Hugging Face tensors):
- *   GQA/MHA   linear_qkv   h → (a + 2g)·d       column   3 (q, k, v)
- *             linear_proj  a·d → h              row      1 (o)
- *   MLA       linear_q_proj h → a·(qk + rope)   column   1   (no q-LoRA)
- *             linear_q_down_proj h → q_lora     duplicated 1, linear_q_up_proj q_lora → a·(qk + rope) column 1
- *             linear_kv_down_proj h → kv_lora + rope  duplicated 1
- *             linear_kv_up_proj kv_lora → a·(qk + v)  column 1
- *             linear_proj  a·v → h              row      1
- *   MLP       linear_fc1   h → GLU·F            column   GLU (gate, up)
- *             linear_fc2   F → h                row      1 (down)
- * The dense MLP has F = ffn_hidden_size (TP), the shared expert F = its width (TP), each routed expert
- * F = moe_ffn_hidden_size (ETP). Duplicated linears are replicated across TP (megatron.md §3.1).
+ * The linears of a decoder layer, their shapes and TP sharding: src/job/linears.ts.
  *
  * Megatron-Bridge's LoRA adapter of a linear (peft/utils.py ParallelLinearAdapter, 067f987): linear_in (A: in → r)
  * is a RowParallelLinear when the base is row-parallel, else a ColumnParallelLinear over r; linear_out (B: r → out)
  * is a ColumnParallelLinear over out. Both are sharded by the base's TP group (ETP for experts), duplicated bases
  * included, so an adapter holds r·(in + out)/TP parameters per rank.
  */
-import type { Job, ModelShape, ModelSpec } from '../job/types.js';
+import type { Job, ModelShape } from '../job/types.js';
 import type { LoraTarget } from '../job/finetune.js';
+import { LinearSharding, layerLinears, type Linear } from '../job/linears.js';
 import { BF16_BYTES_PER_WEIGHT } from './terms/base-weights.js';
 import { loraAdapterParams } from './terms/lora-adapters.js';
 
-/** How TP shards a base linear (the adapter's A GEMM follows it). */
-export const enum LinearSharding { Column = 0, Row = 1, Duplicated = 2 }
-
-/** Triples (in, out, LinearSharding) of the adapted linears of one layer part. */
+/** Quadruples (in, out, LinearSharding, LayerNorm fused 1/0) of the adapted linears of one layer part. */
 export type LinearTable = Float64Array;
+/** Values per linear in a LinearTable. */
+export const LINEAR_STRIDE = 4;
 
 export interface FinetuneShape {
   frozen: boolean;
-  /** Stored base GEMM weights are not bf16 (fp8, int4, codebook). */
-  compressed: boolean;
   /** fp8 base weights: FP8 GEMMs read them as Transformer Engine FP8 tensors (their transpose is cached). */
   fp8Base: boolean;
   /** int4 / codebook decoded for every GEMM (per_gemm) or held decoded in bf16 (resident). */
@@ -73,40 +60,6 @@ export interface FinetuneShape {
   adaptExpert: LinearTable;
 }
 
-interface Linear { name: LoraTarget; in: number; out: number; sharding: LinearSharding; tensors: number }
-
-/** The attention linears of `m` (file header table). */
-export function attentionLinears(m: ModelSpec): Linear[] {
-  const h = m.hidden_size;
-  const a = m.num_attention_heads;
-  if (m.multi_latent_attention) {
-    const qkd = m.qk_head_dim + m.qk_pos_emb_head_dim;
-    const q: Linear[] = m.q_lora_rank === 0
-      ? [{ name: 'linear_q_proj', in: h, out: a * qkd, sharding: LinearSharding.Column, tensors: 1 }]
-      : [{ name: 'linear_q_down_proj', in: h, out: m.q_lora_rank, sharding: LinearSharding.Duplicated, tensors: 1 },
-        { name: 'linear_q_up_proj', in: m.q_lora_rank, out: a * qkd, sharding: LinearSharding.Column, tensors: 1 }];
-    return [...q,
-      { name: 'linear_kv_down_proj', in: h, out: m.kv_lora_rank + m.qk_pos_emb_head_dim, sharding: LinearSharding.Duplicated, tensors: 1 },
-      { name: 'linear_kv_up_proj', in: m.kv_lora_rank, out: a * (m.qk_head_dim + m.v_head_dim), sharding: LinearSharding.Column, tensors: 1 },
-      { name: 'linear_proj', in: a * m.v_head_dim, out: h, sharding: LinearSharding.Row, tensors: 1 }];
-  }
-  const d = m.kv_channels;
-  return [
-    { name: 'linear_qkv', in: h, out: (a + 2 * m.num_query_groups) * d, sharding: LinearSharding.Column, tensors: 3 },
-    { name: 'linear_proj', in: a * d, out: h, sharding: LinearSharding.Row, tensors: 1 },
-  ];
-}
-
-/** The two linears of an MLP of width `ffn` (none when ffn is 0). */
-export function mlpLinears(m: ModelSpec, ffn: number): Linear[] {
-  if (ffn === 0) return [];
-  const glu = m.swiglu ? 2 : 1;
-  return [
-    { name: 'linear_fc1', in: m.hidden_size, out: glu * ffn, sharding: LinearSharding.Column, tensors: glu },
-    { name: 'linear_fc2', in: ffn, out: m.hidden_size, sharding: LinearSharding.Row, tensors: 1 },
-  ];
-}
-
 const weightsOf = (ls: Linear[], pick: (l: Linear) => boolean = () => true): number =>
   ls.filter(pick).reduce((s, l) => s + l.in * l.out, 0);
 const tensorsOf = (ls: Linear[]): number => ls.reduce((s, l) => s + l.tensors, 0);
@@ -114,8 +67,11 @@ const largestOf = (ls: Linear[]): number => ls.reduce((s, l) => Math.max(s, l.in
 
 function table(ls: Linear[], targets: readonly LoraTarget[]): LinearTable {
   const hit = ls.filter((l) => targets.includes(l.name));
-  const t = new Float64Array(3 * hit.length);
-  hit.forEach((l, i) => { t[3 * i] = l.in; t[3 * i + 1] = l.out; t[3 * i + 2] = l.sharding; });
+  const t = new Float64Array(LINEAR_STRIDE * hit.length);
+  hit.forEach((l, i) => {
+    const o = LINEAR_STRIDE * i;
+    t[o] = l.in; t[o + 1] = l.out; t[o + 2] = l.sharding; t[o + 3] = l.lnFused ? 1 : 0;
+  });
   return t;
 }
 
@@ -123,16 +79,10 @@ export function makeFinetuneShape(job: Job): FinetuneShape {
   const m = job.model;
   const t = job.training;
   const bw = t.base_weights;
-  const attn = attentionLinears(m);
-  const dense = mlpLinears(m, m.ffn_hidden_size);
-  const moe = m.num_experts > 0;
-  const shared = moe ? mlpLinears(m, m.moe_shared_expert_intermediate_size) : [];
-  const expert = moe ? mlpLinears(m, m.moe_ffn_hidden_size) : [];
-  const compressed = bw.format !== 'bf16';
+  const { attention: attn, denseMlp: dense, sharedExpert: shared, expert } = layerLinears(m, true);
   const targets = t.lora_rank > 0 ? t.lora_target_modules : [];
   return {
     frozen: t.frozen,
-    compressed,
     fp8Base: bw.format === 'fp8',
     decodePerGemm: bw.decode === 'per_gemm',
     decodeResident: bw.decode === 'resident',

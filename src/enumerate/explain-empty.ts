@@ -100,10 +100,10 @@ function hint(rule: string, job: Job, r: ResolvedSpace): string {
     }
     case 'vpp-microbatches':
       return 'with VPP > 1 the number of micro-batches (GBS / (micro-batch · DP)) must be a multiple of PP and at least PP: raise the global batch size, lower micro_batch_size, or set vpp to 1.';
-    case 'lora-rank-divisible-by-tp':
-      return `training.lora_rank ${job.training.lora_rank} must be divisible by TP (Megatron-Bridge shards LoRA's A over the rank): choose a rank that is a multiple of the TP sizes to try, e.g. ${job.training.lora_rank * 8}.`;
-    case 'lora-rank-divisible-by-etp':
-      return `training.lora_rank ${job.training.lora_rank} must be divisible by ETP (the experts' LoRA A is sharded over the rank): choose a multiple of the ETP sizes to try, or allow ETP 1.`;
+    case 'lora-divisible-by-tp':
+      return `Megatron-Bridge shards LoRA's A over the rank and B over the output width with TP: choose a training.lora_rank that the TP sizes to try divide (e.g. ${job.training.lora_rank * 8}), or fewer lora_target_modules.`;
+    case 'lora-divisible-by-etp':
+      return `the routed experts' LoRA adapters shard over ETP: choose a training.lora_rank that the ETP sizes to try divide, or allow ETP 1.`;
     case 'dense-model-no-ep':
       return 'the model is dense (num_experts 0): EP must be 1; drop EP values > 1 from the space.';
     case 'experts-divisible-by-ep':

@@ -1,4 +1,4 @@
-import type { ModelShape } from '../job/types.js';
+import type { ModelShape, ModelSpec } from '../job/types.js';
 import type { LayoutJob } from '../plan/layout.js';
 import type { Plan } from './plan.js';
 import {
@@ -6,6 +6,8 @@ import {
   microBatchCount, planLayout, smallestMbGroup, splitKind,
 } from '../plan/layout.js';
 import { rankDecoderCount } from '../plan/pipeline-layout.js';
+import { layerLinears, loraShardingProblem } from '../job/linears.js';
+import { modelShape } from '../job/shape.js';
 
 /**
  * Every Megatron-Core rule moefold checks, one named check each (reference: megatron.md §1–2 and §6; the rules
@@ -98,21 +100,28 @@ export function moeFfnDivisibleByEtp(m: LayoutJob['model'], shape: ModelShape, e
 }
 
 /**
- * LoRA adapters whose A (linear_in) is a ColumnParallelLinear over the rank: every adapted linear but a
- * row-parallel one (linear_proj, linear_fc2), in the TP group (attention, dense MLP, shared expert) or the ETP group
- * (routed experts' linear_fc1). Megatron-Bridge peft/utils.py ParallelLinearAdapter at 067f987.
+ * What an adapted linear needs of TP (attention, dense MLP, shared expert) or ETP (routed experts) under LoRA
+ * (job/linears.ts loraShardingProblem: Megatron-Bridge shards A and B with megatron.core.utils.divide), as the
+ * first problem's words, or null.
  */
-function loraColumnTargets(job: LayoutJob): readonly string[] {
-  const t = job.training;
-  return (t.lora_rank ?? 0) > 0 ? (t.lora_target_modules ?? []).filter((x) => x !== 'linear_proj' && x !== 'linear_fc2') : [];
+export function loraTpProblem(job: LayoutJob, shape: ModelShape, tp: number): string | null {
+  return loraProblem(job, shape, tp, false);
 }
-export function loraRankDivisibleByTp(job: LayoutJob, shape: ModelShape, tp: number): boolean {
-  const tpFc1 = shape.numDenseLayers > 0 || job.model.moe_shared_expert_intermediate_size > 0;
-  const hit = loraColumnTargets(job).some((x) => x !== 'linear_fc1' || tpFc1);
-  return !hit || (job.training.lora_rank ?? 0) % tp === 0;
+export function loraEtpProblem(job: LayoutJob, shape: ModelShape, etp: number): string | null {
+  return loraProblem(job, shape, etp, true);
 }
-export function loraRankDivisibleByEtp(job: LayoutJob, shape: ModelShape, etp: number): boolean {
-  return !shape.isMoe || !loraColumnTargets(job).includes('linear_fc1') || (job.training.lora_rank ?? 0) % etp === 0;
+function loraProblem(job: LayoutJob, shape: ModelShape, shards: number, experts: boolean): string | null {
+  const rank = job.training.lora_rank ?? 0;
+  if (rank === 0 || shards === 1) return null;
+  const targets = job.training.lora_target_modules ?? [];
+  const ls = layerLinears(job.model as ModelSpec, shape.numDenseLayers > 0);
+  const parts = experts ? ls.expert : [...ls.attention, ...ls.denseMlp, ...ls.sharedExpert];
+  for (const l of parts) {
+    if (!targets.includes(l.name)) continue;
+    const p = loraShardingProblem(l, rank, shards);
+    if (p !== null) return p;
+  }
+  return null;
 }
 
 /**
@@ -193,12 +202,13 @@ export const RULES: readonly Rule[] = [
     describe: (job, p) => `moe_shared_expert_intermediate_size ${job.model.moe_shared_expert_intermediate_size} is not divisible by TP ${p.tp}`,
   },
   {
-    name: 'lora-rank-divisible-by-tp', use: 'prune', level: 'tp',
+    name: 'lora-divisible-by-tp', use: 'prune', level: 'tp',
     source: '[RT] Megatron-Bridge 067f987 peft/utils.py ParallelLinearAdapter: linear_in = ColumnParallelLinear(in, dim) '
-      + 'for a column-parallel or duplicated base, so megatron.core.utils.divide(dim, TP)',
-    summary: 'lora_rank % TP == 0 when LoRA adapts a TP linear other than linear_proj / linear_fc2',
-    holds: (job, s, p) => loraRankDivisibleByTp(job, s, p.tp),
-    describe: (job, p) => `lora_rank ${job.training.lora_rank ?? 0} is not divisible by TP ${p.tp} (LoRA's A over the rank)`,
+      + 'for a column-parallel or duplicated base, linear_out = ColumnParallelLinear(dim, out): '
+      + 'megatron.core.utils.divide(dim, TP), divide(out, TP)',
+    summary: 'LoRA on a TP linear: lora_rank % TP == 0 (but A of a row-parallel base) and its output width % TP == 0',
+    holds: (job, s, p) => loraTpProblem(job, s, p.tp) === null,
+    describe: (job, p) => `${loraTpProblem(job, modelShape(job.model as ModelSpec), p.tp) ?? 'LoRA'} is not divisible by TP ${p.tp} (Megatron-Bridge shards the adapters over TP)`,
   },
   {
     name: 'sequence-parallel-with-moe-tp', use: 'construction', level: 'combo',
@@ -368,12 +378,12 @@ export const RULES: readonly Rule[] = [
     describe: (job, p) => `moe_ffn_hidden_size ${job.model.moe_ffn_hidden_size} is not divisible by ETP ${p.etp}`,
   },
   {
-    name: 'lora-rank-divisible-by-etp', use: 'prune', level: 'etp',
-    source: '[RT] Megatron-Bridge 067f987 peft/utils.py ParallelLinearAdapter(is_expert=True): linear_in = '
-      + 'ColumnParallelLinear(in, dim) in the expert TP group, so megatron.core.utils.divide(dim, ETP)',
-    summary: 'lora_rank % ETP == 0 when LoRA adapts the routed experts\' linear_fc1',
-    holds: (job, s, p) => loraRankDivisibleByEtp(job, s, p.etp),
-    describe: (job, p) => `lora_rank ${job.training.lora_rank ?? 0} is not divisible by ETP ${p.etp} (the experts' LoRA A over the rank)`,
+    name: 'lora-divisible-by-etp', use: 'prune', level: 'etp',
+    source: '[RT] Megatron-Bridge 067f987 peft/utils.py ParallelLinearAdapter(is_expert=True): the same linears in the '
+      + 'expert TP group: megatron.core.utils.divide(dim, ETP), divide(out, ETP)',
+    summary: 'LoRA on the routed experts: lora_rank % ETP == 0 (linear_fc1) and the output widths % ETP == 0',
+    holds: (job, s, p) => loraEtpProblem(job, s, p.etp) === null,
+    describe: (job, p) => `${loraEtpProblem(job, modelShape(job.model as ModelSpec), p.etp) ?? 'LoRA'} is not divisible by ETP ${p.etp} (Megatron-Bridge shards the experts' adapters over ETP)`,
   },
   {
     name: 'expert-world-divisible', use: 'prune', level: 'pair',

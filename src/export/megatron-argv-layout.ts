@@ -136,8 +136,9 @@ const ARGV_WORDING: Readonly<Record<string, (job: LayoutJob, p: Plan, l: ArgvLay
   'query-groups-vs-tp': (j, p) => `--num-query-groups ${j.model.num_query_groups} must be a multiple or a divisor of TP ${p.tp}`,
   'ffn-divisible-by-tp': (j, p) => `--ffn-hidden-size ${j.model.ffn_hidden_size} is not divisible by TP ${p.tp}`,
   'shared-expert-divisible-by-tp': (j, p) => `--moe-shared-expert-intermediate-size ${j.model.moe_shared_expert_intermediate_size} is not divisible by TP ${p.tp} (shared experts use attention TP)`,
-  'lora-rank-divisible-by-tp': (j, p) => `LoRA rank ${j.training.lora_rank ?? 0} is not divisible by TP ${p.tp} (Megatron-Bridge PEFT)`,
-  'lora-rank-divisible-by-etp': (j, p) => `LoRA rank ${j.training.lora_rank ?? 0} is not divisible by ETP ${p.etp} (Megatron-Bridge PEFT)`,
+  // a Megatron-LM argument list has no LoRA, so these never break there; worded for completeness
+  'lora-divisible-by-tp': (j, p) => `LoRA (rank ${j.training.lora_rank ?? 0}) does not shard over TP ${p.tp} (Megatron-Bridge PEFT)`,
+  'lora-divisible-by-etp': (j, p) => `LoRA (rank ${j.training.lora_rank ?? 0}) does not shard over ETP ${p.etp} (Megatron-Bridge PEFT)`,
   'sequence-parallel-with-moe-tp': (_j, p) => `--sequence-parallel must be set for an MoE model with TP > 1 (TP=${p.tp})`,
   'sequence-parallel-needs-tp': () => '--sequence-parallel must not be set when TP = 1',
   'cp-attention-variant': (j, p) => `--context-parallel-size ${p.cp} with ${j.model.softmax_type !== 'vanilla' ? `--softmax-type ${j.model.softmax_type}` : `--window-size ${j.model.window_size},0`}: Transformer Engine has no p2p context-parallel attention for it`,

@@ -75,7 +75,7 @@ const BRUTE_CASES: { what: string; job: Job; space: SearchSpace; mustFire: strin
     job: ((j: Job): Job => ({ ...j, training: { ...j.training, frozen: true, lora_rank: 6 } }))(
       makeJob(TINY_MOE, { gpus: 16, globalBatchSize: 32 })),
     space: { ...WIDE, tp: list(1, 2, 4), cp: list(1), pp: list(1, 2), vpp: list(1, 2), ep: list(1, 2, 4), etp: list(1, 2, 4) },
-    mustFire: ['lora-rank-divisible-by-tp', 'lora-rank-divisible-by-etp'],
+    mustFire: ['lora-divisible-by-tp', 'lora-divisible-by-etp'],
   },
   {
     what: 'made-up dense model with a 128-token sliding window on 16 GPUs, CP listed',

@@ -42,16 +42,16 @@ const lora = (rank: number, targets: Job['training']['lora_target_modules'] = ['
   ({ ...mixtral, training: { ...mixtral.training, frozen: true, lora_rank: rank, lora_target_modules: targets } });
 
 const CASES: RuleCase[] = [
-  { rule: 'lora-rank-divisible-by-tp', what: 'LoRA rank 16, TP8', job: lora(16), plan: 'tp=8' },
-  { rule: 'lora-rank-divisible-by-tp', what: 'LoRA rank 12 on linear_proj and linear_fc2 only (A is row-parallel), TP8', job: lora(12, ['linear_proj', 'linear_fc2']), plan: 'tp=8' },
+  { rule: 'lora-divisible-by-tp', what: 'LoRA rank 16, TP8', job: lora(16), plan: 'tp=8' },
+  { rule: 'lora-divisible-by-tp', what: 'LoRA rank 12 on linear_proj and linear_fc2 only (A is row-parallel), TP8', job: lora(12, ['linear_proj', 'linear_fc2']), plan: 'tp=8' },
   {
-    rule: 'lora-rank-divisible-by-tp', what: 'LoRA rank 12 on linear_qkv, TP8', job: lora(12), plan: 'tp=8',
-    reason: "lora_rank 12 is not divisible by TP 8 (LoRA's A over the rank)",
+    rule: 'lora-divisible-by-tp', what: 'LoRA rank 12 on linear_qkv, TP8', job: lora(12), plan: 'tp=8',
+    reason: 'lora_rank 12 is not divisible by TP 8 (Megatron-Bridge shards the adapters over TP)',
   },
-  { rule: 'lora-rank-divisible-by-etp', what: 'LoRA rank 12 on the experts\' linear_fc1, ETP4', job: lora(12), plan: 'etp=4' },
+  { rule: 'lora-divisible-by-etp', what: 'LoRA rank 12 on the experts\' linear_fc1, ETP4', job: lora(12), plan: 'etp=4' },
   {
-    rule: 'lora-rank-divisible-by-etp', what: 'LoRA rank 12 on the experts\' linear_fc1, ETP8', job: lora(12), plan: 'etp=8',
-    reason: "lora_rank 12 is not divisible by ETP 8 (the experts' LoRA A over the rank)",
+    rule: 'lora-divisible-by-etp', what: 'LoRA rank 12 on the experts\' linear_fc1, ETP8', job: lora(12), plan: 'etp=8',
+    reason: "lora_rank 12 is not divisible by ETP 8 (Megatron-Bridge shards the experts' adapters over ETP)",
   },
   { rule: 'max-position-covers-seq', what: 'Mixtral, seq 4096', job: mixtral, plan: MIXTRAL_ZOO },
   {

@@ -14,12 +14,13 @@
  */
 import type { Calibration } from '../calibration.js';
 import { gemmTimeS } from '../gemm.js';
-import { LinearSharding, type LinearTable } from '../finetune-shape.js';
+import { LINEAR_STRIDE, type LinearTable } from '../finetune-shape.js';
+import { LinearSharding } from '../../job/linears.js';
 
 /** Adapter parameters of the linears in `table` on one rank. */
 export function loraAdapterParams(table: LinearTable, rank: number, shards: number): number {
   let p = 0;
-  for (let i = 0; i < table.length; i += 3) p += (rank * (table[i] + table[i + 1])) / shards;
+  for (let i = 0; i < table.length; i += LINEAR_STRIDE) p += (rank * (table[i] + table[i + 1])) / shards;
   return p;
 }
 
@@ -27,7 +28,7 @@ export function loraAdapterParams(table: LinearTable, rank: number, shards: numb
 export function loraAdapterFwdTimeS(table: LinearTable, rows: number, rank: number, shards: number,
   cal: Calibration): number {
   let t = 0;
-  for (let i = 0; i < table.length; i += 3) {
+  for (let i = 0; i < table.length; i += LINEAR_STRIDE) {
     const inF = table[i];
     const outF = table[i + 1];
     t += table[i + 2] === LinearSharding.Row
@@ -45,5 +46,5 @@ export function loraAdapterTimeS(fwdS: number, fullRecompute: boolean): number {
 
 /** Activation bytes the adapters in `table` save per micro-batch over `rows` rows. */
 export function loraAdapterActivationBytes(table: LinearTable, rows: number, rank: number): number {
-  return (table.length / 3) * rows * rank * 2;
+  return (table.length / LINEAR_STRIDE) * rows * rank * 2;
 }
