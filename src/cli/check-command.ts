@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Argv } from 'yargs';
+import { COMMANDS } from './commands.js';
 import { InputError } from '../job/errors.js';
 import { checkJob, type CheckOptions } from '../check/run-check.js';
 import { findJobBaselinePairs, type JobBaselinePair } from '../check/find-pairs.js';
@@ -28,8 +29,8 @@ interface CheckArgs extends JobOverrides {
 
 export function registerCheck(cli: Argv, setExit: (code: number) => void): void {
   cli.command<CheckArgs>(
-    'check <target>',
-    'CI check: was the baseline made for this job, is the committed plan still valid, does it fit, is it still (close to) the best, did it regress?',
+    COMMANDS.check.usage,
+    COMMANDS.check.describe,
     (y) => withJobOverrides(y)
       .positional('target', { type: 'string', demandOption: true, describe: 'A job file (with --baseline), or a folder of NAME.yaml jobs with NAME.baseline.json beside each' })
       .option('baseline', { type: 'string', describe: 'plans.json of the committed plan (job-file mode)' })

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Argv } from 'yargs';
+import { COMMANDS } from './commands.js';
 import { InputError } from '../job/errors.js';
 import { loadJobContext } from '../job-context.js';
 import { runSearch } from '../search/pool.js';
@@ -35,8 +36,8 @@ interface ReportArgs extends JobOverrides, RankFlagArgs {
 
 export function registerReport(cli: Argv, setExit: (code: number) => void): void {
   cli.command<ReportArgs>(
-    'report <job>',
-    'Search as tune does and write one self-contained HTML page: plans vs memory, Pareto front, scaling curve, breakdowns, tables',
+    COMMANDS.report.usage,
+    COMMANDS.report.describe,
     (y) => withRankFlags(withJobOverrides(y))
       .positional('job', { type: 'string', describe: 'Job file (YAML) or a Hugging Face config.json', demandOption: true })
       .option('output', { alias: 'o', type: 'string', describe: 'The HTML file to write (required)' })

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { COMMANDS } from './commands.js';
 import { describeJob } from '../job/describe.js';
 import { InputError } from '../job/errors.js';
 import { loadJobContext } from '../job-context.js';
@@ -34,8 +35,8 @@ interface ScoreArgs extends JobOverrides, RankFlagArgs {
 
 export function registerScore(cli: Argv, setExit: (code: number) => void): void {
   cli.command<ScoreArgs>(
-    'score <job>',
-    'Estimate step time, throughput and memory of one plan, with the full breakdown',
+    COMMANDS.score.usage,
+    COMMANDS.score.describe,
     (y) => withRankFlags(withJobOverrides(y))
       .positional('job', { type: 'string', describe: 'Job file (YAML) or a Hugging Face config.json', demandOption: true })
       .option('plan', {

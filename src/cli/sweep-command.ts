@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { COMMANDS } from './commands.js';
 import { describeJob } from '../job/describe.js';
 import { calibrationNames } from '../paths.js';
 import { applyFixes, loadSearchSpace, type SearchSpace } from '../enumerate/index.js';
@@ -31,8 +32,8 @@ interface SweepArgs extends JobOverrides, RankFlagArgs {
 
 export function registerSweep(cli: Argv, setExit: (code: number) => void): void {
   cli.command<SweepArgs>(
-    'sweep <job>',
-    'The best plan per GPU count, GPU kind and sequence length: throughput, MFU, and time and GPU-hours to train a token budget',
+    COMMANDS.sweep.usage,
+    COMMANDS.sweep.describe,
     (y) => withRankFlags(withJobOverrides(y))
       .positional('job', { type: 'string', describe: 'Job file (YAML) or a Hugging Face config.json', demandOption: true })
       // The sweep's axes: the job overrides of the same names, as comma-separated lists (declared again for their help).

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { COMMANDS } from './commands.js';
 import { describeJob } from '../job/describe.js';
 import { InputError } from '../job/errors.js';
 import { calibrationLabel } from '../cost/calibration.js';
@@ -99,8 +100,8 @@ function parseTuneArgs(a: TuneArgs): Tune {
 
 export function registerTune(cli: Argv, setExit: (code: number) => void): void {
   cli.command<TuneArgs>(
-    'tune <job>',
-    'Search every valid folded mapping for a job and print the best plans',
+    COMMANDS.tune.usage,
+    COMMANDS.tune.describe,
     (y) => withRankFlags(withJobOverrides(y))
       .positional('job', { type: 'string', describe: 'Job file (YAML) or a Hugging Face config.json', demandOption: true })
       .option('space', { type: 'string', describe: 'Search-space file (default search-spaces/default.yaml)' })
