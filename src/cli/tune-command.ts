@@ -22,7 +22,7 @@ import { withJobOverrides, overridesFrom, numberOption, choiceOption, textOption
 import type { JobOverrides } from '../job/load-job.js';
 import { printStructured } from './output.js';
 import { dryRun } from './dry-run.js';
-import { MAX_WORKERS, resolveWorkers } from './workers.js';
+import { MAX_WORKERS, searchWorkers } from './workers.js';
 import { parseExportFormats } from './export-command.js';
 import { prepareOutDir, type OutDir } from '../io/out-dir.js';
 import { DEFAULT_TOP, rankFlags, withRankFlags, type RankFlagArgs } from './rank-flags.js';
@@ -112,7 +112,7 @@ export function registerTune(cli: Argv, setExit: (code: number) => void): void {
       .option('wide', { type: 'boolean', default: false, describe: 'Every column (DO, dispatcher, step time, main costs); the default table fits 120 columns' })
       .option('out-top', { type: 'string', describe: `With --out: launch configs for the first N plans (default min(--top, ${DEFAULT_OUT_TOP}))` })
       .option('pareto', { type: 'boolean', default: false, describe: 'Also show the Pareto front of throughput vs peak memory' })
-      .option('workers', { type: 'string', describe: 'Worker threads (default: the machine\'s cores; 0 = no pool)' })
+      .option('workers', { type: 'string', describe: 'Worker threads (0 = none; default: the cores when the space is large enough to pay for them)' })
       .option('format', { type: 'string', describe: `Output format: ${TUNE_FORMATS.join(', ')} (default table)` })
       .option('out', { type: 'string', describe: 'Write plans.json and launch configs for the top plans (and, with --pareto, the Pareto plans) into this folder' })
       .option('export', { type: 'string', describe: 'With --out: launch formats to write, e.g. torchrun,slurm,megatron (default torchrun)' })
@@ -187,7 +187,7 @@ async function searchAndReport(args: Tune, jc: JobContext, given: ScoredPlan | n
     tie: args.tie,
     memoryMarginBytes: args.memoryMarginBytes,
   };
-  const workers = resolveWorkers(args.workers, args.quiet);
+  const workers = searchWorkers(args.workers, args.quiet, job, space);
 
   // --compare: the shards count the plans above the given one (exact, every plan), against the ranking's own tie
   const reference = given ? shardReference(given.estimate, rank, resolveRankOptions(rank, calibration).rank.tie) : undefined;
