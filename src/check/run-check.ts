@@ -2,13 +2,13 @@ import { splitText } from '../render/split-text.js';
 import { finetuneText } from '../job/describe.js';
 import fs from 'node:fs';
 import Table from 'cli-table3';
-import type { Piscina } from 'piscina';
+import type { SharedPool } from '../search/pool-choice.js';
 import type { Job, ModelShape } from '../job/types.js';
 import type { JobOverrides } from '../job/load-job.js';
 import { loadJobContext } from '../job-context.js';
 import { scorePlan } from '../cost/score.js';
 import { headroomBytes, newEstimate, type Estimate } from '../cost/estimate.js';
-import { checkPlan } from '../enumerate/index.js';
+import { checkPlan, countPlans } from '../enumerate/index.js';
 import type { Plan } from '../enumerate/plan.js';
 import { runSearch, type SearchResult } from '../search/pool.js';
 import { leavesMargin, type RankOptions } from '../search/objective.js';
@@ -49,7 +49,7 @@ export interface CheckJobResult {
  * `write` (nothing is written here), so the command can write every baseline in one atomic step.
  */
 export async function checkJob(jobFile: string, baselineFile: string, overrides: JobOverrides, opts: CheckOptions,
-  pool: Piscina | null): Promise<CheckJobResult> {
+  pools: SharedPool): Promise<CheckJobResult> {
   const { job, shape, space, calibration, scoreContext } = loadJobContext(jobFile, overrides, { space: opts.space, fix: opts.fix });
   // tie and memory margin left to runSearch's defaults: the same ranking as `moefold tune` (search/final-order.ts)
   const rankOpts: RankOptions = { objective: 'throughput', minTokensPerSPerGpu: 0, topK: Math.max(opts.keepTop, opts.rank), pareto: false };
@@ -58,7 +58,8 @@ export async function checkJob(jobFile: string, baselineFile: string, overrides:
     baseline_tokens_per_s_per_gpu_recorded: null, baseline_tokens_per_s_per_gpu_now: null, best_tokens_per_s_per_gpu_now: null,
     baseline_fits_now: null, job_changes: [], checks: [], updated: false,
   };
-  const search = await runSearch({ job, space, calibration, rank: rankOpts, workers: opts.workers }, pool);
+  const { pool, workers } = pools.forWork(countPlans(job, shape, space).valid);
+  const search = await runSearch({ job, space, calibration, rank: rankOpts, workers }, pool);
   const best = search.top[0] ?? null;
   report.best_tokens_per_s_per_gpu_now = best ? round(best.estimate.tokensPerSPerGpu) : null;
   const newBaseline = (): FileToWrite[] => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Argv } from 'yargs';
+import { COMMANDS } from './commands.js';
 import Table from 'cli-table3';
 import { COST_MODELS_DIR } from '../paths.js';
 import { InputError } from '../job/errors.js';
@@ -33,8 +34,8 @@ function freeTableFile(baseName: string): string {
 
 export function registerCalibrate(cli: Argv, setExit: (code: number) => void): void {
   cli.command<CalibrateArgs>(
-    'calibrate <runs>',
-    "Fit the cost model's free constants to your own Megatron runs and write a calibration overlay",
+    COMMANDS.calibrate.usage,
+    COMMANDS.calibrate.describe,
     (y) => y
       .positional('runs', { type: 'string', demandOption: true, describe: 'Runs file (YAML): each run a job, its plan, and a Megatron log or measured numbers' })
       .option('out', { alias: 'o', type: 'string', describe: 'Write the overlay here (apply it with --calibration FILE)' })

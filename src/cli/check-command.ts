@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import type { Argv } from 'yargs';
+import { COMMANDS } from './commands.js';
 import { InputError } from '../job/errors.js';
 import { checkJob, type CheckOptions } from '../check/run-check.js';
 import { findJobBaselinePairs, type JobBaselinePair } from '../check/find-pairs.js';
 import { renderJunit } from '../check/junit.js';
 import { writeFileAtomic, writeFilesAtomic, type FileToWrite } from '../io/write-files.js';
 import type { JobCheckReport } from '../check/check-types.js';
-import { createSearchPool } from '../search/pool.js';
+import { SharedPool } from '../search/pool-choice.js';
 import { MAX_WORKERS, resolveWorkers } from './workers.js';
 import { MAX_TOP } from './tune-command.js';
 import { oneLine, safeLines } from '../text/one-line.js';
@@ -28,8 +29,8 @@ interface CheckArgs extends JobOverrides {
 
 export function registerCheck(cli: Argv, setExit: (code: number) => void): void {
   cli.command<CheckArgs>(
-    'check <target>',
-    'CI check: was the baseline made for this job, is the committed plan still valid, does it fit, is it still (close to) the best, did it regress?',
+    COMMANDS.check.usage,
+    COMMANDS.check.describe,
     (y) => withJobOverrides(y)
       .positional('target', { type: 'string', demandOption: true, describe: 'A job file (with --baseline), or a folder of NAME.yaml jobs with NAME.baseline.json beside each' })
       .option('baseline', { type: 'string', describe: 'plans.json of the committed plan (job-file mode)' })
@@ -40,7 +41,7 @@ export function registerCheck(cli: Argv, setExit: (code: number) => void): void 
       .option('update', { type: 'boolean', default: false, describe: 'Rewrite the baseline(s) with the current best (for a deliberate change)' })
       .option('space', { type: 'string', describe: 'Search-space file (default search-spaces/default.yaml)' })
       .option('fix', { type: 'string', describe: 'Pin dimensions of the search, e.g. tp=2,ep=8' })
-      .option('workers', { type: 'string', describe: 'Worker threads (default: the machine\'s cores; 0 = no pool)' })
+      .option('workers', { type: 'string', describe: 'Worker threads (0 = none; default: the cores once a job\'s space is large enough to pay for them)' })
       .example('$0 check model.yaml --baseline plans/plans.json', 'Exit 1 when the committed plan went stale')
       .example('$0 check jobs/ --junit report.xml', 'Every NAME.yaml in jobs/ against NAME.baseline.json')
       .example('$0 check jobs/ --update', 'Accept the current best plans as the new baselines'),
@@ -81,7 +82,7 @@ async function runCheck(raw: CheckArgs): Promise<number> {
   const opts: CheckOptions = {
     rank, tolerance, update: args.update, space: args.space, fix: args.fix, workers, keepTop: 5,
   };
-  const pool = createSearchPool(workers);
+  const pool = new SharedPool(requestedWorkers, workers);
   const reports: JobCheckReport[] = [];
   const writes: FileToWrite[] = [];
   const badInputs: string[] = [];
@@ -99,7 +100,7 @@ async function runCheck(raw: CheckArgs): Promise<number> {
       }
     }
   } finally {
-    await pool?.destroy();
+    await pool.destroy();
   }
   // Every baseline of the run at once (all or none), then the report: a write that fails is exit 2 with one line
   // naming the file and the reason, and leaves neither a partial file nor a temporary one.

@@ -1,6 +1,7 @@
 import yaml from 'js-yaml';
 import { writeFileAtomic } from '../io/write-files.js';
 import type { Argv } from 'yargs';
+import { COMMANDS } from './commands.js';
 import { InputError } from '../job/errors.js';
 import { modelShape } from '../job/shape.js';
 import { EXPORT_FORMATS, exportPlan, type ExportFormat } from '../export/index.js';
@@ -33,8 +34,8 @@ interface ExportArgs {
 
 export function registerExport(cli: Argv, setExit: (code: number) => void): void {
   cli.command<ExportArgs>(
-    'export <plans>',
-    'Write the launch config of a saved plan (Megatron args, torchrun, SLURM, Megatron-Bridge, torchtitan)',
+    COMMANDS.export.usage,
+    COMMANDS.export.describe,
     (y) => y
       .positional('plans', { type: 'string', describe: 'plans.json written by `moefold tune --out` or `--format json`', demandOption: true })
       .option('rank', { type: 'string', describe: 'Which plan (1 = best; default 1)' })

@@ -1,27 +1,29 @@
 import { createRequire } from 'node:module';
 import type yargsType from 'yargs';
 import { InputError } from '../job/errors.js';
-import { registerTune } from './tune-command.js';
-import { registerScore } from './score-command.js';
-import { registerExport } from './export-command.js';
-import { registerCheck } from './check-command.js';
-import { registerCalibrate } from './calibrate-command.js';
-import { registerSweep } from './sweep-command.js';
-import { registerReport } from './report-command.js';
-import { guardOutputStreams, outputFailedCode } from './output.js';
-import { ioReason } from '../io/write-files.js';
-import { oneLine } from '../text/one-line.js';
+import { COMMANDS, commandOf } from './commands.js';
 
-// yargs' CommonJS build: its help layout wraps on word boundaries (wrap-ansi), where the ES-module build of
-// cliui breaks words at the column edge ("h" / "100-sxm").
-const yargs = createRequire(import.meta.url)('yargs') as typeof yargsType;
+/**
+ * yargs' CommonJS build: its help layout wraps on word boundaries (wrap-ansi), where the ES-module build of
+ * cliui breaks words at the column edge ("h" / "100-sxm"). Loaded on first use: `--version` does not need it.
+ */
+const loadYargs = () => createRequire(import.meta.url)('yargs') as typeof yargsType;
 
 /** Exit codes: 0 ok; 1 a check failed, or the scored plan does not fit; 2 bad input, or no plan can serve the job; 130 interrupted. */
 export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 1 && argv[0] === '--version') {
+    // What yargs' --version prints, without loading yargs or any command (a cold start is most of this call).
+    process.stdout.write(`${(await import('../version.js')).VERSION}\n`);
+    return 0;
+  }
+  const [{ guardOutputStreams, outputFailedCode }, { ioReason }, { oneLine }] = await Promise.all([
+    import('./output.js'), import('../io/write-files.js'), import('../text/one-line.js'),
+  ]);
   guardOutputStreams();
   const debug = argv.includes('--debug');
   let exitCode = 0;
   const setExit = (code: number) => { exitCode = code; };
+  const yargs = loadYargs();
   const cli = yargs(argv)
     .scriptName('moefold')
     .usage('$0 <command> [options]')
@@ -40,13 +42,13 @@ export async function main(argv: string[]): Promise<number> {
       throw new InputError(`moefold: ${msg.replace(/\s*\n\s*/g, ' ')}`); // yargs messages can span lines
     })
     .epilogue('Docs: README.md. Exit codes: 0 ok; 1 a check failed, or the scored plan does not fit; 2 bad input, or no plan can serve the job; 130 interrupted.');
-  registerTune(cli, setExit);
-  registerScore(cli, setExit);
-  registerExport(cli, setExit);
-  registerCheck(cli, setExit);
-  registerCalibrate(cli, setExit);
-  registerSweep(cli, setExit);
-  registerReport(cli, setExit);
+  // Only the command being run is loaded (its options, its code); the others are listed for --help and for
+  // yargs' "did you mean" by their usage line alone.
+  const running = commandOf(argv);
+  for (const [name, info] of Object.entries(COMMANDS)) {
+    if (name === running) (await info.load())(cli, setExit);
+    else cli.command(info.usage, info.describe);
+  }
   try {
     await cli.parseAsync();
     return outputFailedCode(exitCode);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Argv } from 'yargs';
+import { COMMANDS } from './commands.js';
 import { InputError } from '../job/errors.js';
 import { loadJobContext } from '../job-context.js';
 import { runSearch } from '../search/pool.js';
@@ -10,7 +11,7 @@ import { buildResult } from '../plans/result.js';
 import { noPlanExit } from './tune-result.js';
 import { withJobOverrides, overridesFrom, numberOption, choiceOption, textOption } from './job-options.js';
 import type { JobOverrides } from '../job/load-job.js';
-import { MAX_WORKERS, resolveWorkers } from './workers.js';
+import { MAX_WORKERS, searchWorkers } from './workers.js';
 import { MAX_TOP } from './tune-command.js';
 import { readSweepFile } from '../report/sweep-file.js';
 import { checkReportTarget, writeReport } from '../report/write-report.js';
@@ -35,8 +36,8 @@ interface ReportArgs extends JobOverrides, RankFlagArgs {
 
 export function registerReport(cli: Argv, setExit: (code: number) => void): void {
   cli.command<ReportArgs>(
-    'report <job>',
-    'Search as tune does and write one self-contained HTML page: plans vs memory, Pareto front, scaling curve, breakdowns, tables',
+    COMMANDS.report.usage,
+    COMMANDS.report.describe,
     (y) => withRankFlags(withJobOverrides(y))
       .positional('job', { type: 'string', describe: 'Job file (YAML) or a Hugging Face config.json', demandOption: true })
       .option('output', { alias: 'o', type: 'string', describe: 'The HTML file to write (required)' })
@@ -45,7 +46,7 @@ export function registerReport(cli: Argv, setExit: (code: number) => void): void
       .option('space', { type: 'string', describe: 'Search-space file (default search-spaces/default.yaml)' })
       .option('fix', { type: 'string', describe: 'Pin dimensions, e.g. tp=2,ep=8,recompute=none' })
       .option('objective', { type: 'string', describe: `Rank by ${OBJECTIVES.join(' or ')} (default throughput)` })
-      .option('workers', { type: 'string', describe: 'Worker threads (default: the machine\'s cores; 0 = no pool)' })
+      .option('workers', { type: 'string', describe: 'Worker threads (0 = none; default: the cores when the space is large enough to pay for them)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'No progress on stderr' })
       .option('timing', { type: 'boolean', default: true, describe: 'Show the search\'s wall time (--no-timing: the same page byte for byte run to run)' })
       .example('$0 report fixtures/models/mixtral-8x22b.yaml --gpus 128 -o report.html', 'Plots and tables of the best plans')
@@ -76,7 +77,7 @@ async function runReport(a: ReportArgs): Promise<number> {
   }
 
   const rank: RankOptions = { objective, minTokensPerSPerGpu: 0, topK: top, pareto: true, ...rankFlags(a) };
-  const workers = resolveWorkers(workersAsked, a.quiet);
+  const workers = searchWorkers(workersAsked, a.quiet, job, searchSpace);
   const search = await withProgress(workers, a.quiet,
     (onProgress, signal) => runSearch({ job, space: searchSpace, calibration, rank, workers, onProgress, signal }));
   const none = noPlanExit(job, searchSpace, calibration, search, 'no report written');

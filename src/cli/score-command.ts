@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { COMMANDS } from './commands.js';
 import { describeJob } from '../job/describe.js';
 import { InputError } from '../job/errors.js';
 import { loadJobContext } from '../job-context.js';
@@ -16,7 +17,7 @@ import { compareJson, renderCompare, type CompareInput } from '../render/compare
 import { renderSensitivity, sensitivityJson } from '../render/sensitivity.js';
 import { withProgress } from './search-progress.js';
 import { explainEmpty } from '../enumerate/index.js';
-import { MAX_WORKERS, resolveWorkers } from './workers.js';
+import { MAX_WORKERS, searchWorkers } from './workers.js';
 import { rankFlags, withRankFlags, type RankFlagArgs } from './rank-flags.js';
 import type { JobContext } from '../job-context.js';
 import type { Plan } from '../enumerate/plan.js';
@@ -34,8 +35,8 @@ interface ScoreArgs extends JobOverrides, RankFlagArgs {
 
 export function registerScore(cli: Argv, setExit: (code: number) => void): void {
   cli.command<ScoreArgs>(
-    'score <job>',
-    'Estimate step time, throughput and memory of one plan, with the full breakdown',
+    COMMANDS.score.usage,
+    COMMANDS.score.describe,
     (y) => withRankFlags(withJobOverrides(y))
       .positional('job', { type: 'string', describe: 'Job file (YAML) or a Hugging Face config.json', demandOption: true })
       .option('plan', {
@@ -46,7 +47,7 @@ export function registerScore(cli: Argv, setExit: (code: number) => void): void 
       .option('format', { type: 'string', describe: 'Output format: table, json or yaml (default table)' })
       .option('rank', { type: 'boolean', default: false, describe: 'Also search the whole space: where the plan ranks, and what the best plan changes, term by term' })
       .option('sensitivity', { type: 'boolean', default: false, describe: 'Also score one step up and down on each axis (tp, cp, pp, vpp, ep, etp, mbs, recompute, dispatcher, distributed optimizer)' })
-      .option('workers', { type: 'string', describe: 'With --rank: worker threads (default: the machine\'s cores; 0 = no pool)' })
+      .option('workers', { type: 'string', describe: 'With --rank: worker threads (0 = none; default: the cores when the space is large enough to pay for them)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'With --rank: no progress on stderr' })
       .example('$0 score fixtures/models/mixtral-8x22b.yaml --plan tp=2,pp=8,vpp=7,ep=8,etp=1', 'The model-zoo plan for Mixtral 8x22B')
       .example("$0 score fixtures/models/deepseek-v3.yaml --plan 'tp=2,pp=8,ep=64,etp=1,layout=Et|(tt|)*30mL'",
@@ -76,7 +77,7 @@ async function runScore(args: ScoreArgs): Promise<number> {
   for (const w of planWarnings(job, plan)) process.stderr.write(`moefold: warning: ${w}\n`);
   const launchOf = (p: Plan) => planLaunchJson(job, shape, p);
   const launch = launchOf(plan);
-  const compare = args.rank ? await compareWithSpace(jc, plan, est, tolerance, memoryMarginBytes, resolveWorkers(workersAsked, args.quiet), args.quiet) : null;
+  const compare = args.rank ? await compareWithSpace(jc, plan, est, tolerance, memoryMarginBytes, searchWorkers(workersAsked, args.quiet, jc.job, jc.space), args.quiet) : null;
   if (compare === 'interrupted') return 130;
   if (compare === 'empty') return 2;
   const sensitivity = args.sensitivity

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { COMMANDS } from './commands.js';
 import { describeJob } from '../job/describe.js';
 import { calibrationNames } from '../paths.js';
 import { applyFixes, loadSearchSpace, type SearchSpace } from '../enumerate/index.js';
@@ -7,7 +8,8 @@ import { createSearchPool } from '../search/pool.js';
 import { withJobOverrides, overridesFrom, numberOption, choiceOption, textOption } from './job-options.js';
 import type { JobOverrides } from '../job/load-job.js';
 import { printStructured } from './output.js';
-import { MAX_WORKERS, resolveWorkers } from './workers.js';
+import { MAX_WORKERS, resolveWorkers, validPlans } from './workers.js';
+import { workersForWork } from '../search/pool-choice.js';
 import { rankFlags, withRankFlags, type RankFlagArgs } from './rank-flags.js';
 import { parseGpuList, parseGpusList, parseSeqLengthList, parseTokens, DEFAULT_TOKENS } from '../sweep/sweep-args.js';
 import { refuseWhenNoneLoads, sweepPoints, sweepWarnings } from '../sweep/points.js';
@@ -31,8 +33,8 @@ interface SweepArgs extends JobOverrides, RankFlagArgs {
 
 export function registerSweep(cli: Argv, setExit: (code: number) => void): void {
   cli.command<SweepArgs>(
-    'sweep <job>',
-    'The best plan per GPU count, GPU kind and sequence length: throughput, MFU, and time and GPU-hours to train a token budget',
+    COMMANDS.sweep.usage,
+    COMMANDS.sweep.describe,
     (y) => withRankFlags(withJobOverrides(y))
       .positional('job', { type: 'string', describe: 'Job file (YAML) or a Hugging Face config.json', demandOption: true })
       // The sweep's axes: the job overrides of the same names, as comma-separated lists (declared again for their help).
@@ -42,7 +44,7 @@ export function registerSweep(cli: Argv, setExit: (code: number) => void): void 
       .option('tokens', { type: 'string', describe: `Token budget for the time and GPU-hours columns, e.g. 15e12 or 1.5T (default ${formatTokens(DEFAULT_TOKENS)})` })
       .option('space', { type: 'string', describe: 'Search-space file (default search-spaces/default.yaml)' })
       .option('fix', { type: 'string', describe: 'Pin dimensions at every point, e.g. tp=2,recompute=none' })
-      .option('workers', { type: 'string', describe: 'Worker threads shared by all points (default: the machine\'s cores; 0 = no pool)' })
+      .option('workers', { type: 'string', describe: 'Worker threads shared by all points (0 = none; default: the cores when the points together are large enough to pay for them)' })
       .option('format', { type: 'string', describe: `Output format: ${SWEEP_FORMATS.join(', ')} (default table)` })
       .option('quiet', { type: 'boolean', default: false, describe: 'No progress on stderr' })
       .option('timing', { type: 'boolean', default: true, describe: 'Record wall time (--no-timing: byte-identical JSON run to run)' })
@@ -64,13 +66,15 @@ async function runSweepCommand(a: SweepArgs): Promise<number> {
   const format = choiceOption('--format', a.format, SWEEP_FORMATS, 'table');
   const spaceFile = textOption('--space', a.space, 'a search-space file');
   const fix = textOption('--fix', a.fix, 'key=value pairs such as tp=2,ep=8');
-  const workers = resolveWorkers(numberOption('--workers', a.workers, { min: 0, max: MAX_WORKERS }), a.quiet);
+  const requested = numberOption('--workers', a.workers, { min: 0, max: MAX_WORKERS });
+  let workers = resolveWorkers(requested, a.quiet);
   // The list flags are the sweep's axes; every other override applies to each point as `tune` applies it.
   const overrides = overridesFrom({ ...a, gpus: undefined, gpu: undefined, seqLength: undefined });
   const space = loadSpace(spaceFile, fix);
 
-  // The pool first: its threads start (each loads the scorer's modules) while this thread reads the points' jobs.
-  const pool = createSearchPool(workers);
+  // With --workers the pool first: its threads start (each loads the scorer's modules) while this thread reads
+  // the points' jobs; without it, the pool once the points' valid plans together pay for it (search/pool-choice.ts).
+  let pool = requested !== undefined ? createSearchPool(workers) : null;
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   const showProgress = !a.quiet && process.stderr.isTTY;
@@ -79,6 +83,11 @@ async function runSweepCommand(a: SweepArgs): Promise<number> {
   try {
     const points = sweepPoints(a.job, overrides, { gpuKinds, seqLengths, gpuCounts });
     refuseWhenNoneLoads(points);
+    if (requested === undefined) {
+      const work = points.reduce((n, p) => n + (p.job === null ? 0 : validPlans(p.job, space)), 0);
+      workers = workersForWork(work, workers);
+      pool = createSearchPool(workers);
+    }
     for (const w of sweepWarnings(points)) process.stderr.write(`moefold: warning: ${w}\n`);
     if (pool) process.once('SIGINT', onSigint);
     run = await runSweep(points, {

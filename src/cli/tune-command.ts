@@ -1,12 +1,14 @@
 import type { Argv } from 'yargs';
 import { isLoraRun } from '../job/finetune.js';
+import { COMMANDS } from './commands.js';
 import { describeJob } from '../job/describe.js';
 import { InputError } from '../job/errors.js';
 import { calibrationLabel } from '../cost/calibration.js';
 import { loadJobContext, type JobContext } from '../job-context.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../export/index.js';
 import type { Plan } from '../enumerate/plan.js';
-import { resolveRankOptions, runSearch } from '../search/pool.js';
+import type { Piscina } from 'piscina';
+import { createSearchPool, resolveRankOptions, runSearch } from '../search/pool.js';
 import { rankPosition, scoreGivenPlan, shardReference, type ScoredPlan } from '../search/compare.js';
 import { sensitivityOf } from '../search/neighbours.js';
 import { compareJson, renderCompare } from '../render/compare.js';
@@ -22,7 +24,7 @@ import { withJobOverrides, overridesFrom, numberOption, choiceOption, textOption
 import type { JobOverrides } from '../job/load-job.js';
 import { printStructured } from './output.js';
 import { dryRun } from './dry-run.js';
-import { MAX_WORKERS, resolveWorkers } from './workers.js';
+import { MAX_WORKERS, resolveWorkers, searchWorkers } from './workers.js';
 import { parseExportFormats } from './export-command.js';
 import { prepareOutDir, type OutDir } from '../io/out-dir.js';
 import { DEFAULT_TOP, rankFlags, withRankFlags, type RankFlagArgs } from './rank-flags.js';
@@ -100,8 +102,8 @@ function parseTuneArgs(a: TuneArgs): Tune {
 
 export function registerTune(cli: Argv, setExit: (code: number) => void): void {
   cli.command<TuneArgs>(
-    'tune <job>',
-    'Search every valid folded mapping for a job and print the best plans',
+    COMMANDS.tune.usage,
+    COMMANDS.tune.describe,
     (y) => withRankFlags(withJobOverrides(y))
       .positional('job', { type: 'string', describe: 'Job file (YAML) or a Hugging Face config.json', demandOption: true })
       .option('space', { type: 'string', describe: 'Search-space file (default search-spaces/default.yaml)' })
@@ -112,7 +114,7 @@ export function registerTune(cli: Argv, setExit: (code: number) => void): void {
       .option('wide', { type: 'boolean', default: false, describe: 'Every column (DO, dispatcher, step time, main costs); the default table fits 120 columns' })
       .option('out-top', { type: 'string', describe: `With --out: launch configs for the first N plans (default min(--top, ${DEFAULT_OUT_TOP}))` })
       .option('pareto', { type: 'boolean', default: false, describe: 'Also show the Pareto front of throughput vs peak memory' })
-      .option('workers', { type: 'string', describe: 'Worker threads (default: the machine\'s cores; 0 = no pool)' })
+      .option('workers', { type: 'string', describe: 'Worker threads (0 = none; default: the cores when the space is large enough to pay for them)' })
       .option('format', { type: 'string', describe: `Output format: ${TUNE_FORMATS.join(', ')} (default table)` })
       .option('out', { type: 'string', describe: 'Write plans.json and launch configs for the top plans (and, with --pareto, the Pareto plans) into this folder' })
       .option('export', { type: 'string', describe: 'With --out: launch formats to write, e.g. torchrun,slurm,megatron (default torchrun; megatron-bridge for a LoRA job)' })
@@ -137,6 +139,18 @@ export function registerTune(cli: Argv, setExit: (code: number) => void): void {
 
 async function runTune(raw: TuneArgs): Promise<number> {
   const args = parseTuneArgs(raw);
+  // With --workers N the pool is known before the job is: its threads start (and load the scorer) while this
+  // thread reads the job and the space. Without it, the pool is chosen by the space's size (searchWorkers).
+  const workers = args.workers !== undefined && !args.dryRun ? resolveWorkers(args.workers, args.quiet) : 0;
+  const pool = createSearchPool(workers);
+  try {
+    return await tuneWith(args, pool === null ? undefined : { pool, workers });
+  } finally {
+    await pool?.destroy();
+  }
+}
+
+async function tuneWith(args: Tune, early: EarlyPool | undefined): Promise<number> {
   const jc = loadJobContext(args.job, overridesFrom(args), { space: args.space, fix: args.fix });
   const { job, shape, space, calibration } = jc;
   if (args.explain !== undefined && args.format !== 'table') {
@@ -171,14 +185,17 @@ async function runTune(raw: TuneArgs): Promise<number> {
   // A bad --out is reported before the search, and the folder is ours until the files are written.
   const outDir = args.out !== undefined ? prepareOutDir(args.out, '--out') : null;
   try {
-    return await searchAndReport(args, jc, given, exportFormats, outDir);
+    return await searchAndReport(args, jc, given, exportFormats, outDir, early);
   } finally {
     outDir?.release();
   }
 }
 
+/** A pool made before the job was read (--workers N), and its thread count. */
+interface EarlyPool { pool: Piscina; workers: number }
+
 async function searchAndReport(args: Tune, jc: JobContext, given: ScoredPlan | null, exportFormats: ExportFormat[],
-  outDir: OutDir | null): Promise<number> {
+  outDir: OutDir | null, early: EarlyPool | undefined): Promise<number> {
   const { job, shape, space, calibration } = jc;
 
   const rank: RankOptions = {
@@ -189,12 +206,12 @@ async function searchAndReport(args: Tune, jc: JobContext, given: ScoredPlan | n
     tie: args.tie,
     memoryMarginBytes: args.memoryMarginBytes,
   };
-  const workers = resolveWorkers(args.workers, args.quiet);
+  const workers = early?.workers ?? searchWorkers(args.workers, args.quiet, job, space);
 
   // --compare: the shards count the plans above the given one (exact, every plan), against the ranking's own tie
   const reference = given ? shardReference(given.estimate, rank, resolveRankOptions(rank, calibration).rank.tie) : undefined;
   const search = await withProgress(workers, args.quiet,
-    (onProgress, signal) => runSearch({ job, space, calibration, rank, workers, reference, onProgress, signal }));
+    (onProgress, signal) => runSearch({ job, space, calibration, rank, workers, reference, onProgress, signal }, early?.pool));
 
   const result = buildResult(job, shape, calibration, args, search);
   const none = noPlanExit(job, space, calibration, search, 'nothing to show');

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { compiledValidator } from '../validate/compiled.js';
 import { COST_MODELS_DIR, calibrationNames } from '../paths.js';
 import { inputError } from '../job/errors.js';
 import { readInputText } from '../job/read-file.js';
@@ -213,7 +214,7 @@ export const CALIBRATION_FIELDS: readonly FieldSpec[] = [
 
 const SECTIONS = [...new Set(CALIBRATION_FIELDS.map((f) => f[0]))];
 
-function buildSchema(): object {
+export function buildSchema(): object {
   const entry = {
     type: 'object',
     required: ['value', 'source'],
@@ -243,7 +244,7 @@ function buildSchema(): object {
 }
 
 /** An overlay: `overlay_of` (the base calibration's name), and any entries of the full schema, none required. */
-function buildOverlaySchema(): object {
+export function buildOverlaySchema(): object {
   const full = buildSchema() as { properties: Record<string, { properties?: object; required?: string[] }> };
   const sections: Record<string, object> = {};
   for (const sec of SECTIONS) sections[sec] = { ...full.properties[sec], required: [] };
@@ -265,12 +266,12 @@ function buildOverlaySchema(): object {
 let validator: ValidateFunction | null = null;
 let overlayValidator: ValidateFunction | null = null;
 function validateCalibrationDoc(doc: unknown): ValidateFunction {
-  validator ??= new Ajv({ allErrors: false }).compile(buildSchema());
+  validator ??= compiledValidator('calibration', 'full', buildSchema());
   validator(doc);
   return validator;
 }
 function validateOverlayDoc(doc: unknown): ValidateFunction {
-  overlayValidator ??= new Ajv({ allErrors: false }).compile(buildOverlaySchema());
+  overlayValidator ??= compiledValidator('calibration', 'overlay', buildOverlaySchema());
   overlayValidator(doc);
   return overlayValidator;
 }

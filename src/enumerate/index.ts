@@ -8,7 +8,7 @@ export { resolveSpace, unevenSplits, divisors } from './resolve-space.js';
 export type { Rule, RuleViolation } from './rules.js';
 export { RULES, checkPlan, ruleByName, splitKind, unevenSplitProblem } from './rules.js';
 export type { EnumStats, EnumerateOptions } from './enumerate.js';
-export { enumeratePlans, newEnumStats, mergeEnumStats } from './enumerate.js';
+export { enumeratePlans, countPlans, newEnumStats, mergeEnumStats } from './enumerate.js';
 export { explainEmpty } from './explain-empty.js';
 export { parsePlanSpec } from './plan-spec.js';
 export { DEFAULT_ORDER, TP_PP_DP_ORDER } from './rank-groups.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import AjvModule from 'ajv';
+import { compiledValidator } from '../validate/compiled.js';
 import type { Dispatcher, Recompute } from '../job/types.js';
 import { InputError, inputError } from '../job/errors.js';
 import { LIMITS, gotText } from '../job/fields.js';
@@ -103,7 +103,8 @@ const enumDimSchema = (values: readonly string[]) => ({
     { type: 'array', minItems: 1, items: { enum: values } },
   ],
 });
-const SCHEMA = {
+/** The search-space file's JSON Schema (compiled at build time: validate/schemas.ts). */
+export const SEARCH_SPACE_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   required: [...REQUIRED_KEYS],
@@ -127,10 +128,9 @@ const SCHEMA = {
   },
 };
 
-const Ajv = AjvModule.default;
-let validator: ReturnType<InstanceType<typeof Ajv>['compile']> | null = null;
+let validator: ReturnType<typeof compiledValidator> | null = null;
 function validate(doc: unknown) {
-  if (!validator) validator = new Ajv({ allErrors: false, strict: true }).compile(SCHEMA);
+  validator ??= compiledValidator('searchSpace', 'space', SEARCH_SPACE_SCHEMA);
   return { ok: validator(doc) as boolean, errors: validator.errors ?? [] };
 }
 

@@ -3,7 +3,8 @@
  * ajv's errors to moefold's one-line messages. Only types, ranges, allowed values, required and unknown fields
  * are checked here; rules that tie fields together live in resolve-model.ts and resolve-run.ts.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { compiledValidator } from '../validate/compiled.js';
 import { inputError, type InputError } from './errors.js';
 import {
   CLUSTER_FIELDS,
@@ -57,7 +58,8 @@ function ruleSchema(rule: FieldRule): Record<string, unknown> {
   }
 }
 
-function sectionSchema(section: Section): Record<string, unknown> {
+/** The JSON Schema of one section (also what the build compiles ahead: validate/schemas.ts). */
+export function sectionSchema(section: Section): Record<string, unknown> {
   const fields = SECTION_FIELDS[section];
   const properties: Record<string, unknown> = {};
   for (const [name, rule] of Object.entries(fields)) properties[name] = ruleSchema(rule);
@@ -72,14 +74,11 @@ function sectionSchema(section: Section): Record<string, unknown> {
 let validators: Record<Section, ValidateFunction> | undefined;
 
 function getValidators(): Record<Section, ValidateFunction> {
-  if (validators === undefined) {
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-    validators = {
-      model: ajv.compile(sectionSchema('model')),
-      training: ajv.compile(sectionSchema('training')),
-      cluster: ajv.compile(sectionSchema('cluster')),
-    };
-  }
+  validators ??= {
+    model: compiledValidator('job', 'model', sectionSchema('model')),
+    training: compiledValidator('job', 'training', sectionSchema('training')),
+    cluster: compiledValidator('job', 'cluster', sectionSchema('cluster')),
+  };
   return validators;
 }
 

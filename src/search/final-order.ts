@@ -142,7 +142,11 @@ export function finalOrder(parts: TieParts & { top: RankedPlan[] }, rank: RankOp
   for (const r of all) if (r.value > best) best = r.value;
   const threshold = tieThreshold(best, fraction);
   const inTie = all.filter((r) => r.value >= threshold).map((r) => ({ ...r, inTie: true }));
-  const rest = all.filter((r) => r.value < threshold).map((r) => ({ ...r, inTie: false })).sort(compareRanked);
+  // Below the tie only the merged top-K: a shard's own tie set also holds plans within the tie of that shard's
+  // best but not of the global one, and which those are depends on the sharding (the result must not).
+  const inTop = new Set(parts.top.map((r) => planIdentity(r.plan)));
+  const rest = all.filter((r) => r.value < threshold && inTop.has(planIdentity(r.plan)))
+    .map((r) => ({ ...r, inTie: false })).sort(compareRanked);
   const keys = new Map<RankedPlan, Keys>();
   for (const r of inTie) keys.set(r, tieKeys(r, rc));
   inTie.sort(tieComparator(rank, keys));

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { setMaxListeners } from 'node:events';
-import { Piscina } from 'piscina';
+import { createRequire } from 'node:module';
+import type { Piscina } from 'piscina';
 import type { Job } from '../job/types.js';
 import type { SearchSpace } from '../enumerate/index.js';
 import type { Calibration } from '../cost/calibration.js';
@@ -89,7 +90,9 @@ const WORKER_FILE = new URL('./worker-entry.cjs', import.meta.url).href;
 /** A worker pool that several searches can share (`moefold check` on a folder of jobs). */
 export function createSearchPool(workers: number): Piscina | null {
   if (workers <= 0) return null;
-  const pool = new Piscina({ filename: WORKER_FILE, minThreads: workers, maxThreads: workers });
+  // piscina is loaded only for a pool: a search in this thread does without it.
+  const { Piscina: PiscinaPool } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
+  const pool = new PiscinaPool({ filename: WORKER_FILE, minThreads: workers, maxThreads: workers });
   // Failures reach us through each task's promise. The pool itself emits 'error' only for a reply to a task
   // that was already cancelled (after Ctrl-C or another shard's failure): nothing to do then, and an
   // unhandled 'error' event would crash the process.

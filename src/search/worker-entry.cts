@@ -6,9 +6,11 @@
  */
 import type { ShardResult, ShardTask } from './shard-search.js';
 
-let worker: Promise<typeof import('./worker.js')> | undefined;
+// Loaded as the thread starts, not on its first task: the scorer's modules load while the main thread is still
+// reading the job and enumerating (a failure surfaces in the first task, not as an unhandled rejection).
+const worker: Promise<typeof import('./worker.js')> = import('./worker.js');
+worker.catch(() => {});
 
 export = async function runShard(task: ShardTask): Promise<ShardResult> {
-  worker ??= import('./worker.js');
   return (await worker).default(task);
 };
