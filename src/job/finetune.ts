@@ -143,8 +143,12 @@ export function checkBaseWeights(v: unknown, precision: Precision): { ok: BaseWe
   if (f === 'bf16' && (out.group_size !== 0 || out.scale_bytes !== 0)) {
     return { key: out.group_size !== 0 ? 'group_size' : 'scale_bytes', problem: 'must be 0 with format bf16 (a bf16 base has no scales)' };
   }
-  if (out.group_size === 0 && 'scale_bytes' in v && out.scale_bytes !== 0 && f !== 'codebook') {
-    return { key: 'scale_bytes', problem: `needs group_size > 0 (weights per scale) with format ${f}` };
+  if (out.group_size === 0) {
+    // no groups, no scales: the resolved form says 0 (so a plans file's job reads back)
+    if ('scale_bytes' in v && out.scale_bytes !== 0) {
+      return { key: 'scale_bytes', problem: `needs group_size > 0 (weights per scale) with format ${f}` };
+    }
+    out.scale_bytes = 0;
   }
   if ('bits_per_weight' in v) {
     const b = v.bits_per_weight;

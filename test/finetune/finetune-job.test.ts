@@ -60,6 +60,17 @@ test('the resolved fine-tuning fields read back unchanged (a plans file stores j
   }
 });
 
+test('a base without scale groups resolves to scale_bytes 0 and reads back (int4, fp8, codebook with group_size 0)', () => {
+  for (const base of [{ format: 'int4', group_size: 0 }, { format: 'codebook', codebook_size: 256, codebook_dim: 2 }]) {
+    const job = withTraining(LLAMA, (t) => { t.base_weights = base; })() as ReturnType<typeof loadJob>;
+    assert.equal(job.training.base_weights.scale_bytes, 0);
+    const again = jobFromObject({ model: job.model, training: job.training, cluster: job.cluster }, LLAMA);
+    assert.deepEqual(again.training, job.training);
+  }
+  const dsv3 = withTraining(DSV3, (t) => { t.base_weights = { format: 'fp8', group_size: 0 }; })() as ReturnType<typeof loadJob>;
+  assert.equal(dsv3.training.base_weights.scale_bytes, 0);
+});
+
 test('bad fine-tuning fields: one line naming the file, the field and what is allowed', () => {
   const cases: [string, (t: Record<string, unknown>) => void, string][] = [
     [LLAMA, (t) => { t.lora_rank = 0; }, 'training.lora_rank: must be >= 1 with frozen: true (a frozen base with no adapters trains nothing)'],
