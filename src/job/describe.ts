@@ -27,9 +27,12 @@ export function formatParamCount(n: number): string {
 /** A fine-tuning run in words ("LoRA r16 on a frozen codebook 2-bit base"); '' for a training run. */
 export function finetuneText(t: TrainingSpec): string {
   if (!t.frozen) return '';
-  const b = t.base_weights;
-  const base = b.format === 'bf16' ? 'bf16' : `${b.format} ${b.bits_per_weight.toFixed(2).replace(/\.?0+$/, '')}-bit`;
-  return `LoRA r${t.lora_rank} on a frozen ${base} base`;
+  return `LoRA r${t.lora_rank} on a frozen ${baseWeightsText(t.base_weights)} base`;
+}
+
+/** A base's storage in words: "bf16", "codebook 2-bit", "int4 4-bit". */
+export function baseWeightsText(b: TrainingSpec['base_weights']): string {
+  return b.format === 'bf16' ? 'bf16' : `${b.format} ${b.bits_per_weight.toFixed(2).replace(/\.?0+$/, '')}-bit`;
 }
 
 export function describeJob(job: Job, calibration?: string): string {

@@ -69,9 +69,6 @@ export interface FinetuneSpec {
   lora_share_expert_adapters: boolean;
 }
 
-export const FINETUNE_KEYS = ['frozen', 'base_weights', 'lora_rank', 'lora_alpha', 'lora_target_modules',
-  'lora_share_expert_adapters'] as const;
-
 
 const BF16_BASE: BaseWeightsSpec = {
   format: 'bf16', bits_per_weight: 16, group_size: 0, scale_bytes: 0, codebook_size: 0, codebook_dim: 0,

@@ -4,6 +4,8 @@ import type { Plan } from '../enumerate/plan.js';
 import { MEMORY_TERM_SIDE, type Estimate, type MemoryBreakdown } from '../cost/estimate.js';
 import { FINETUNE_TIME_TERMS, MOE_TIME_TERMS, TIME_TERM_LABELS } from './cost-shares.js';
 import { baseWeightParts } from '../cost/finetune-shape.js';
+import { BF16_BYTES_PER_WEIGHT } from '../cost/terms/base-weights.js';
+import { baseWeightsText } from '../job/describe.js';
 import { countParams } from '../job/params.js';
 import { modelShape } from '../job/shape.js';
 import { GIB } from './numbers.js';
@@ -36,12 +38,11 @@ export function memoryTermLabels(job: Job): Record<keyof MemoryBreakdown, string
   };
 }
 
-/** A frozen base's storage in words: "codebook 2.00 bits/weight, decoded per GEMM". */
+/** A frozen base's storage in words: "codebook 2-bit, decoded per GEMM". */
 function baseFormatText(job: Job): string {
   const b = job.training.base_weights;
-  if (b.format === 'bf16') return 'bf16';
   const how = b.decode === 'per_gemm' ? ', decoded per GEMM' : b.decode === 'resident' ? ', held decoded in bf16' : '';
-  return `${b.format} ${b.bits_per_weight.toFixed(2)} bits/weight${how}`;
+  return `${baseWeightsText(b)}${how}`;
 }
 
 const GB = 1e9;
@@ -70,7 +71,7 @@ export function finetuneLines(job: Job): string[] {
     parts.push(`bf16 embedding, output layer, norms, router ${gb(p.bf16Bytes)}`);
     lines.push(`frozen base weights (whole model, ${b.format}): ${parts.join(' + ')} = ${gb(p.totalBytes)}; `
       + `no gradients or optimizer states for them`
-      + (b.decode === 'resident' ? `; held decoded in bf16 on the GPUs (${gb(2 * total)})` : ''));
+      + (b.decode === 'resident' ? `; held decoded in bf16 on the GPUs (${gb(BF16_BYTES_PER_WEIGHT * total)})` : ''));
   }
   lines.push(`LoRA rank ${t.lora_rank} (alpha ${t.lora_alpha}) on ${t.lora_target_modules.join(', ')}: `
     + `${(p.adapterParams / 1e6).toFixed(1)} M trained parameters (${((100 * p.adapterParams) / total).toFixed(2)} % of `

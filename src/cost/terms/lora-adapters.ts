@@ -8,7 +8,9 @@
  *   time     = (3 + recomputed) · forward                              (dgrad + wgrad: both trained)
  *   saved    = rows · r · 2 B                                          (A's output, for B's weight gradient)
  * The adapters run in bf16 (Bridge builds them from Megatron's ColumnParallelLinear / RowParallelLinear, outside
- * Transformer Engine's FP8 autocast). Their TP gathers of rows × r values are not counted (r ≪ h). Rows: the
+ * Transformer Engine's FP8 autocast). Their collectives are not counted: the TP all-gather of B's full-width output
+ * for a row-parallel base (and its backward under SP), the dgrad all-reduce of A's input without SP, and the EP
+ * all-reduce of shared expert adapters' gradients (peft/utils.py ParallelLinearAdapter). Rows: the
  * layer's GEMM rows for attention and MLP linears, the routed rows for the grouped experts (one shared adapter
  * processes every local expert's rows).
  */
